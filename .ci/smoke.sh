@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Pack-and-install smoke test: what a user gets from npm, not what the workspace links.
+# `pnpm pack` every public package (it rewrites workspace: ranges), install the tarballs with plain npm into
+# an empty project outside the workspace, then run an ESM and a CommonJS consumer that each answer one
+# authenticated request through Express + store-memory + the dev issuer. Needs `pnpm build` first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+PACKAGES=(core store-memory store-postgres adapter-express adapter-fastify adapter-hono)
+STEP_TIMEOUT="${SMOKE_STEP_TIMEOUT:-300}"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/jit-provision-smoke.XXXXXX")"
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+case "$WORK" in "$ROOT"/*) echo "smoke: temp dir must be outside the workspace" >&2; exit 1 ;; esac
+mkdir -p "$WORK/tarballs" "$WORK/app"
+
+echo "smoke: packing into $WORK/tarballs"
+for pkg in "${PACKAGES[@]}"; do
+  if [ ! -f "packages/$pkg/dist/index.js" ] || [ ! -f "packages/$pkg/dist/index.cjs" ]; then
+    echo "smoke: packages/$pkg has no dist; run pnpm build first" >&2
+    exit 1
+  fi
+  (cd "packages/$pkg" && timeout "$STEP_TIMEOUT" pnpm pack --pack-destination "$WORK/tarballs" >/dev/null)
+done
+if grep -q '"workspace:' <(for t in "$WORK"/tarballs/*.tgz; do tar -xOzf "$t" package/package.json; done); then
+  echo "smoke: a packed package.json still has a workspace: range" >&2
+  exit 1
+fi
+ls "$WORK/tarballs"
+
+cd "$WORK/app"
+cat >package.json <<'JSON'
+{ "name": "jit-provision-smoke", "version": "0.0.0", "private": true }
+JSON
+echo "smoke: npm install (tarballs + express@5)"
+# Plain npm, no workspace: peer dependencies (pg, fastify, hono...) are resolved the way users get them.
+timeout "$STEP_TIMEOUT" npm install --no-audit --no-fund --loglevel=error \
+  "$WORK"/tarballs/*.tgz express@5
+
+cat >smoke.mjs <<'JS'
+import { once } from 'node:events';
+import { jitProvision } from '@jit-provision/adapter-express';
+import { jitProvision as fastifyPlugin } from '@jit-provision/adapter-fastify';
+import { jitProvision as honoMiddleware } from '@jit-provision/adapter-hono';
+import { createProvisioner } from '@jit-provision/core';
+import { createDevIssuer } from '@jit-provision/core/dev';
+import { createMemoryStore } from '@jit-provision/store-memory';
+import { createPostgresStore, migrate } from '@jit-provision/store-postgres';
+import express from 'express';
+
+for (const [name, value] of Object.entries({ fastifyPlugin, honoMiddleware, createPostgresStore, migrate })) {
+  if (typeof value !== 'function') throw new Error(`ESM: ${name} is not exported`);
+}
+import.meta.resolve('@jit-provision/core/testing');
+
+const idp = await createDevIssuer();
+const provisioner = createProvisioner({
+  store: createMemoryStore(),
+  issuers: [{ issuer: idp.issuer, audience: 'smoke' }],
+});
+const app = express();
+app.use(jitProvision(provisioner));
+app.get('/me', (req, res) => res.json(req.auth.user));
+const server = app.listen(0, '127.0.0.1');
+await once(server, 'listening');
+try {
+  const token = await idp.mint({ sub: 'smoke-esm', email: 'esm@example.com' }, { audience: 'smoke' });
+  const res = await fetch(`http://127.0.0.1:${server.address().port}/me`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const body = await res.json();
+  if (res.status !== 200 || body.subject !== 'smoke-esm') {
+    console.error('ESM: unexpected answer', res.status, body);
+    process.exitCode = 1;
+  } else {
+    console.log(`ESM ok: ${body.username}`);
+  }
+} finally {
+  server.closeAllConnections();
+  server.close();
+  await idp.close();
+}
+JS
+
+cat >smoke.cjs <<'JS'
+const { once } = require('node:events');
+const { jitProvision } = require('@jit-provision/adapter-express');
+const { jitProvision: fastifyPlugin } = require('@jit-provision/adapter-fastify');
+const { jitProvision: honoMiddleware } = require('@jit-provision/adapter-hono');
+const { createProvisioner } = require('@jit-provision/core');
+const { createDevIssuer } = require('@jit-provision/core/dev');
+const { createMemoryStore } = require('@jit-provision/store-memory');
+const { createPostgresStore, migrate } = require('@jit-provision/store-postgres');
+const express = require('express');
+
+async function main() {
+  for (const [name, value] of Object.entries({ fastifyPlugin, honoMiddleware, createPostgresStore, migrate })) {
+    if (typeof value !== 'function') throw new Error(`CJS: ${name} is not exported`);
+  }
+  require.resolve('@jit-provision/core/testing');
+
+  const idp = await createDevIssuer();
+  const provisioner = createProvisioner({
+    store: createMemoryStore(),
+    issuers: [{ issuer: idp.issuer, audience: 'smoke' }],
+  });
+  const app = express();
+  app.use(jitProvision(provisioner));
+  app.get('/me', (req, res) => res.json(req.auth.user));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const token = await idp.mint({ sub: 'smoke-cjs', email: 'cjs@example.com' }, { audience: 'smoke' });
+    const res = await fetch(`http://127.0.0.1:${server.address().port}/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await res.json();
+    if (res.status !== 200 || body.subject !== 'smoke-cjs') {
+      console.error('CJS: unexpected answer', res.status, body);
+      process.exitCode = 1;
+    } else {
+      console.log(`CJS ok: ${body.username}`);
+    }
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await idp.close();
+  }
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+JS
+
+timeout 60 node smoke.mjs
+timeout 60 node smoke.cjs
+echo "smoke: ok"

@@ -1,0 +1,17 @@
+import type { Options } from 'tsup';
+
+/** Shared build: ESM + CJS + .d.ts/.d.cts for every package. */
+export function packageConfig(entry: Record<string, string> = { index: 'src/index.ts' }): Options {
+  return {
+    entry,
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    treeshake: true,
+    splitting: false,
+    // Per-package and paths-free: only this package's sources; workspace packages stay external in .d.ts.
+    tsconfig: 'tsconfig.build.json',
+  };
+}

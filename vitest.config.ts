@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
+// Tests run against sources, so `pnpm test` needs no build step.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@jit-provision\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      { find: /^@jit-provision\/core\/dev$/, replacement: src('core/src/dev/index.ts') },
+      { find: /^@jit-provision\/core$/, replacement: src('core/src/index.ts') },
+      { find: /^@jit-provision\/store-memory$/, replacement: src('store-memory/src/index.ts') },
+      { find: /^@jit-provision\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },
+      { find: /^@jit-provision\/adapter-express$/, replacement: src('adapter-express/src/index.ts') },
+      { find: /^@jit-provision\/adapter-fastify$/, replacement: src('adapter-fastify/src/index.ts') },
+      { find: /^@jit-provision\/adapter-hono$/, replacement: src('adapter-hono/src/index.ts') },
+    ],
+  },
+  test: {
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'examples/*/src/**/*.test.ts',
+      'examples/*/test/**/*.test.ts',
+    ],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
