@@ -1,0 +1,92 @@
+import { createMemoryStore } from '@jit-provision/store-memory';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticateRequest, createAuthenticator } from './authenticate';
+import { createDevIssuer, type DevIssuer } from './dev';
+import { StoreUnavailableError } from './errors';
+import { createProvisioner } from './provisioner';
+import type { Identity, ProvisionResult } from './types';
+
+let idp: DevIssuer;
+beforeAll(async () => {
+  idp = await createDevIssuer();
+});
+afterAll(() => idp.close());
+
+describe('createAuthenticator', () => {
+  it('reads, verifies and provisions; nothing is provisioned for a failing token', async () => {
+    const seen: Identity[] = [];
+    const authenticate = createAuthenticator({
+      issuers: [{ issuer: idp.issuer, audience: 'api' }],
+      ensureUserExists: async (identity) => {
+        seen.push(identity);
+        return createProvisioner({ store: createMemoryStore(), issuers: [] }).ensureUserExists(identity);
+      },
+    });
+    const token = await idp.mint({ sub: 'alice', email: 'a@example.com' }, { audience: 'api' });
+    const result = await authenticate({ headers: { authorization: `Bearer ${token}` } });
+    expect(result).toMatchObject({ created: true, identity: { subject: 'alice' }, claims: { sub: 'alice' } });
+    expect(result.user?.username).toMatch(/^oidc:.+:alice$/);
+
+    const bad = await idp.mint({ sub: 'mallory' }, { audience: 'other' });
+    await expect(authenticate({ headers: { authorization: `Bearer ${bad}` } })).rejects.toMatchObject({
+      code: 'invalid_token',
+      reason: 'wrong_audience',
+    });
+    await expect(authenticate({ headers: {} })).rejects.toMatchObject({ code: 'missing_token' });
+    expect(seen.map((i) => i.subject)).toEqual(['alice']);
+  });
+
+  it("continues without a user on a store outage in 'continue' mode, logging no token", async () => {
+    const logs: unknown[] = [];
+    const down = async (): Promise<ProvisionResult> => {
+      throw new StoreUnavailableError();
+    };
+    const token = await idp.mint({ sub: 'bob' });
+    const headers = { authorization: `Bearer ${token}` };
+    const lenient = createAuthenticator({
+      issuers: [{ issuer: idp.issuer }],
+      ensureUserExists: down,
+      onProvisioningError: 'continue',
+      logger: { warn: (obj) => logs.push(obj), error: (obj) => logs.push(obj) },
+    });
+    expect(await lenient({ headers })).toMatchObject({
+      user: null,
+      created: false,
+      identity: { subject: 'bob' },
+    });
+    expect(logs).toHaveLength(1);
+    expect(JSON.stringify(logs)).not.toContain(token.split('.')[1]);
+
+    const strict = createAuthenticator({ issuers: [{ issuer: idp.issuer }], ensureUserExists: down });
+    await expect(strict({ headers })).rejects.toMatchObject({
+      code: 'provisioning_unavailable',
+      status: 503,
+    });
+  });
+});
+
+describe('authenticateRequest', () => {
+  const provisioner = () =>
+    createProvisioner({ store: createMemoryStore(), issuers: [{ issuer: idp.issuer }] });
+
+  it('skips, allows anonymous when optional, and answers failures', async () => {
+    const p = provisioner();
+    const get = { path: '/health', method: 'GET', headers: {} };
+    expect(await authenticateRequest(p, get, { skip: (path) => path === '/health' })).toEqual({
+      ok: true,
+      auth: null,
+    });
+    expect(await authenticateRequest(p, get, { optional: true })).toEqual({ ok: true, auth: null });
+    const missing = await authenticateRequest(p, get);
+    expect(missing).toMatchObject({ ok: false, response: { status: 401, body: { error: 'missing_token' } } });
+    const invalid = await authenticateRequest(
+      p,
+      { ...get, headers: { authorization: 'Bearer x.y.z' } },
+      { optional: true },
+    );
+    expect(invalid).toMatchObject({ ok: false, response: { status: 401, body: { error: 'invalid_token' } } });
+    const token = await idp.mint({ sub: 'carol' });
+    const ok = await authenticateRequest(p, { ...get, headers: { authorization: `Bearer ${token}` } });
+    expect(ok).toMatchObject({ ok: true, auth: { created: true, user: { subject: 'carol' } } });
+  });
+});

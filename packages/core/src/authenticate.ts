@@ -1,0 +1,117 @@
+import { readBearerToken } from './bearer';
+import { isJitProvisionError } from './errors';
+import { type HttpResponse, toHttpResponse } from './http';
+import { createTokenCache, type TokenCache, type TokenCacheOptions } from './token-cache';
+import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger, ProvisionResult } from './types';
+import { createTokenVerifier, type TokenVerifierOptions } from './verifier';
+
+/** Options of {@link createAuthenticator}. */
+export interface AuthenticatorOptions extends TokenVerifierOptions {
+  issuers: IssuerConfig[];
+  ensureUserExists(identity: Identity): Promise<ProvisionResult>;
+  /** Store failure: 'reject' (rethrow: 503) or 'continue' with `user: null`. Default 'reject'. */
+  onProvisioningError?: 'reject' | 'continue';
+  logger?: Logger;
+  /** Verified-token cache bounds (default 10,000 tokens, 5 min); `false` verifies every request. */
+  cache?: TokenCacheOptions | false;
+}
+
+/**
+ * Build `authenticate`: read the bearer token → verify it → `ensureUserExists`. Nothing is provisioned
+ * for a token that fails verification. With `onProvisioningError: 'continue'`, a store outage yields
+ * `user: null` (logged without the token) instead of a 503.
+ *
+ * @example
+ * ```ts
+ * const authenticate = createAuthenticator({ issuers, ensureUserExists: provisioner.ensureUserExists });
+ * const { user, created } = await authenticate({ headers: request.headers });
+ * ```
+ */
+export function createAuthenticator(
+  options: AuthenticatorOptions,
+): (input: AuthInput) => Promise<AuthResult> {
+  const { ensureUserExists, logger, maxTokenBytes } = options;
+  let cache: TokenCache | undefined;
+  const verifier = createTokenVerifier(options.issuers, {
+    ...options,
+    // A key removed by rotation must stop accepting the tokens it signed, cached ones included.
+    onKeysRemoved: (issuer) => {
+      cache?.dropIssuer(issuer);
+      options.onKeysRemoved?.(issuer);
+    },
+  });
+  if (options.cache !== false) {
+    cache = createTokenCache(verifier, {
+      ...options.cache,
+      ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
+    });
+  }
+  const tokens = cache ?? verifier;
+  const continueOnOutage = options.onProvisioningError === 'continue';
+
+  return async (input) => {
+    const token = readBearerToken(input.headers, maxTokenBytes);
+    const { claims, identity } = await tokens.verify(token);
+    try {
+      const { user, created } = await ensureUserExists(identity);
+      return { user, identity, claims, created };
+    } catch (err) {
+      if (!continueOnOutage || !isJitProvisionError(err) || err.code !== 'provisioning_unavailable')
+        throw err;
+      logger?.warn(
+        { code: err.code, issuer: identity.issuer, subject: identity.subject },
+        'store unavailable; continuing without a user',
+      );
+      return { user: null, identity, claims, created: false };
+    }
+  };
+}
+
+/** Options every adapter's `jitProvision` accepts, with the same meaning in each framework. */
+export interface JitProvisionOptions {
+  /**
+   * Requests for which this returns true pass without authentication (`auth` stays empty).
+   * Gets the raw path (no query string, not decoded) and the method. Prefer mounting the middleware
+   * only on protected routes; keep `skip` for a few exact public paths.
+   */
+  skip?: (path: string, method: string) => boolean;
+  /** No Authorization header → continue with no `auth`. A present but invalid token is still a 401. */
+  optional?: boolean;
+}
+
+/** The adapter-facing request: what every framework can hand over cheaply. */
+export interface AdapterRequest extends AuthInput {
+  path: string;
+  method: string;
+}
+
+/** What an adapter does next: continue with `auth` (null when skipped or anonymous), or answer `response`. */
+export type AdapterOutcome =
+  | { ok: true; auth: AuthResult | null }
+  | { ok: false; response: HttpResponse; error: unknown };
+
+/**
+ * The whole of an adapter's decision in one framework-neutral call: skip, optional, authenticate,
+ * and the HTTP answer of a failure. Adapters only translate their request in and this outcome out.
+ *
+ * @example
+ * ```ts
+ * const outcome = await authenticateRequest(provisioner, { headers, path, method }, { optional: true });
+ * if (outcome.ok) ctx.auth = outcome.auth;
+ * else send(outcome.response.status, outcome.response.headers, outcome.response.body);
+ * ```
+ */
+export async function authenticateRequest(
+  provisioner: { authenticate(input: AuthInput): Promise<AuthResult> },
+  request: AdapterRequest,
+  options: JitProvisionOptions = {},
+): Promise<AdapterOutcome> {
+  try {
+    if (options.skip?.(request.path, request.method)) return { ok: true, auth: null };
+    return { ok: true, auth: await provisioner.authenticate({ headers: request.headers }) };
+  } catch (error) {
+    if (options.optional && isJitProvisionError(error) && error.code === 'missing_token')
+      return { ok: true, auth: null };
+    return { ok: false, response: toHttpResponse(error), error };
+  }
+}

@@ -1,0 +1,113 @@
+import { createMemoryStore } from '@jit-provision/store-memory';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDevIssuer, type DevIssuer } from './dev';
+import { createProvisioner } from './provisioner';
+
+// The user cache's documented guarantees (docs/performance.md): bounded, expiring, profile changes reach the
+// store, local invalidation at once, other processes within ttlMs; and `cache: false` turning both caches off.
+const ISS = 'https://sso.example.com/realms/main';
+const id = (subject: string, email = `${subject}@example.com`) => ({ issuer: ISS, subject, email });
+
+afterEach(() => vi.useRealTimers());
+
+describe('user cache', () => {
+  it('expires entries after cache.ttlMs, and a hit does not extend them', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const provisioner = createProvisioner({ store: createMemoryStore(), cache: { ttlMs: 1_000 } });
+    await provisioner.ensureUserExists(id('ttl'));
+    vi.advanceTimersByTime(600);
+    expect((await provisioner.ensureUserExists(id('ttl'))).path).toBe('cache');
+    vi.advanceTimersByTime(399);
+    expect((await provisioner.ensureUserExists(id('ttl'))).path).toBe('cache');
+    vi.advanceTimersByTime(1);
+    expect((await provisioner.ensureUserExists(id('ttl'))).path).toBe('fast');
+  });
+
+  it('holds at most cache.maxEntries users, evicting the least recently used', async () => {
+    const store = createMemoryStore();
+    const lookup = vi.spyOn(store, 'lookup');
+    const provisioner = createProvisioner({ store, cache: { maxEntries: 3 } });
+    for (const s of ['a', 'b', 'c']) await provisioner.ensureUserExists(id(s));
+    await provisioner.ensureUserExists(id('a')); // a is now the most recent
+    await provisioner.ensureUserExists(id('d')); // evicts b
+    lookup.mockClear();
+    expect((await provisioner.ensureUserExists(id('a'))).path).toBe('cache');
+    expect((await provisioner.ensureUserExists(id('c'))).path).toBe('cache');
+    expect((await provisioner.ensureUserExists(id('b'))).path).toBe('fast');
+    expect(lookup).toHaveBeenCalledTimes(1);
+  });
+
+  it('a changed email or name skips the cache and reaches the store', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({ store });
+    const { user } = await provisioner.ensureUserExists(id('mail'));
+    const changed = await provisioner.ensureUserExists({
+      ...id('mail', 'new@example.com'),
+      name: 'New Name',
+    });
+    expect(changed.path).toBe('fast');
+    expect(changed.user).toMatchObject({ id: user.id, email: 'new@example.com', name: 'New Name' });
+    expect(await store.lookup(id('mail'))).toMatchObject({ email: 'new@example.com', name: 'New Name' });
+    // The synced record is what the cache now holds.
+    expect(
+      (await provisioner.ensureUserExists({ ...id('mail', 'new@example.com'), name: 'New Name' })).path,
+    ).toBe('cache');
+  });
+
+  it('setRole in one process is seen at once there, and by another process within cache.ttlMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const store = createMemoryStore(); // shared, as one database behind two processes
+    const a = createProvisioner({ store, cache: { ttlMs: 30_000 } });
+    const b = createProvisioner({ store, cache: { ttlMs: 30_000 } });
+    const { user } = await a.ensureUserExists(id('role'));
+    await b.ensureUserExists(id('role'));
+    await a.setRole(user.id, 'admin');
+    expect((await a.ensureUserExists(id('role'))).user.role).toBe('admin');
+    // b still serves its cached record: the documented staleness bound.
+    vi.advanceTimersByTime(29_999);
+    expect((await b.ensureUserExists(id('role'))).user.role).toBe('user');
+    vi.advanceTimersByTime(1);
+    expect((await b.ensureUserExists(id('role'))).user.role).toBe('admin');
+  });
+
+  it('refuses nonsensical bounds', () => {
+    const store = createMemoryStore();
+    for (const cache of [{ maxEntries: 0 }, { ttlMs: 0 }, { ttlMs: Number.NaN }, { maxEntries: -5 }]) {
+      expect(() => createProvisioner({ store, cache })).toThrow(
+        expect.objectContaining({ code: 'configuration_error' }),
+      );
+    }
+  });
+});
+
+describe('cache: false', () => {
+  let idp: DevIssuer;
+  beforeAll(async () => {
+    idp = await createDevIssuer();
+  });
+  afterAll(() => idp.close());
+
+  it('turns off both the user cache and the token cache', async () => {
+    const store = createMemoryStore();
+    const lookup = vi.spyOn(store, 'lookup');
+    const token = await idp.mint({ sub: 'nocache' }, { audience: 'api' });
+    const headers = { authorization: `Bearer ${token}` };
+    const on = createProvisioner({ store, issuers: [{ issuer: idp.issuer, audience: 'api' }] });
+    const off = createProvisioner({
+      store,
+      issuers: [{ issuer: idp.issuer, audience: 'api' }],
+      cache: false,
+    });
+
+    await on.authenticate({ headers });
+    const cached = await on.authenticate({ headers });
+    expect(Object.isFrozen(cached.claims)).toBe(true); // served from the token cache
+    expect(lookup).toHaveBeenCalledTimes(1); // and from the user cache
+
+    lookup.mockClear();
+    await off.authenticate({ headers });
+    const uncached = await off.authenticate({ headers });
+    expect(Object.isFrozen(uncached.claims)).toBe(false);
+    expect(lookup).toHaveBeenCalledTimes(2);
+  });
+});

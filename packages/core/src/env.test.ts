@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv } from './env';
+import { ConfigurationError } from './errors';
+
+const A = 'https://sso.example.com/realms/main';
+const B = 'https://accounts.google.com';
+
+describe('configFromEnv', () => {
+  it('returns nothing for an empty environment', () => {
+    expect(configFromEnv({})).toEqual({});
+  });
+
+  it('reads every variable', () => {
+    expect(
+      configFromEnv({
+        JIT_TRUSTED_ISSUERS: ` ${A} , ${B} `,
+        JIT_AUDIENCE: 'api',
+        JIT_ISSUER_PREFIXES: `${A}=corp`,
+        JIT_JWKS_URIS: `${B}=https://www.googleapis.com/oauth2/v3/certs?x=1`,
+        JIT_ALGORITHMS: 'RS256,ES256',
+        JIT_AUTO_CREATE: '0',
+        JIT_DEFAULT_ROLE: 'member',
+        JIT_ON_PROVISIONING_ERROR: 'continue',
+        JIT_CACHE: 'off',
+        JIT_CLOCK_TOLERANCE_SEC: '10',
+      }),
+    ).toEqual({
+      issuers: [
+        { issuer: A, audience: 'api', prefix: 'corp', algorithms: ['RS256', 'ES256'] },
+        {
+          issuer: B,
+          audience: 'api',
+          jwksUri: 'https://www.googleapis.com/oauth2/v3/certs?x=1',
+          algorithms: ['RS256', 'ES256'],
+        },
+      ],
+      autoCreate: false,
+      defaultRole: 'member',
+      onProvisioningError: 'continue',
+      cache: false,
+      clockToleranceSec: 10,
+    });
+  });
+
+  it('accepts several audiences and plain http on loopback', () => {
+    const config = configFromEnv({
+      JIT_TRUSTED_ISSUERS: 'http://localhost:8080/realms/dev',
+      JIT_AUDIENCE: 'a,b',
+    });
+    expect(config.issuers).toEqual([{ issuer: 'http://localhost:8080/realms/dev', audience: ['a', 'b'] }]);
+    expect(configFromEnv({ JIT_TRUSTED_ISSUERS: 'http://127.0.0.1:9000' }).issuers).toHaveLength(1);
+  });
+
+  it.each([
+    ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: 'http://sso.example.com' }],
+    ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: 'not a url' }],
+    ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: `${A},${A}` }],
+    ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: 'https://user:pw@sso.example.com' }],
+    ['JIT_AUDIENCE', { JIT_AUDIENCE: 'api' }],
+    ['JIT_ISSUER_PREFIXES', { JIT_TRUSTED_ISSUERS: A, JIT_ISSUER_PREFIXES: `${B}=ggl` }],
+    ['JIT_ISSUER_PREFIXES', { JIT_TRUSTED_ISSUERS: A, JIT_ISSUER_PREFIXES: 'corp' }],
+    ['JIT_JWKS_URIS', { JIT_TRUSTED_ISSUERS: A, JIT_JWKS_URIS: `${A}=http://evil.example/jwks` }],
+    ['JIT_ALGORITHMS', { JIT_TRUSTED_ISSUERS: A, JIT_ALGORITHMS: 'HS256' }],
+    ['JIT_ALGORITHMS', { JIT_TRUSTED_ISSUERS: A, JIT_ALGORITHMS: 'none' }],
+    ['JIT_AUTO_CREATE', { JIT_AUTO_CREATE: 'yes' }],
+    ['JIT_DEFAULT_ROLE', { JIT_DEFAULT_ROLE: 'admin; drop table' }],
+    ['JIT_ON_PROVISIONING_ERROR', { JIT_ON_PROVISIONING_ERROR: 'ignore' }],
+    ['JIT_CACHE', { JIT_CACHE: 'maybe' }],
+    ['JIT_CLOCK_TOLERANCE_SEC', { JIT_CLOCK_TOLERANCE_SEC: '-1' }],
+    ['JIT_CLOCK_TOLERANCE_SEC', { JIT_CLOCK_TOLERANCE_SEC: '1.5' }],
+    ['JIT_CLOCK_TOLERANCE_SEC', { JIT_CLOCK_TOLERANCE_SEC: '3600' }],
+  ])('refuses a bad %s, naming it', (variable, env) => {
+    let error: unknown;
+    try {
+      configFromEnv(env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).code).toBe('configuration_error');
+    expect((error as Error).message).toContain(variable);
+  });
+
+  it('does not echo the value of a bad role', () => {
+    expect(() => configFromEnv({ JIT_DEFAULT_ROLE: 'sekrit value!' })).toThrow(/^(?!.*sekrit)/);
+  });
+});

@@ -1,0 +1,359 @@
+/**
+ * Every error this SDK raises is a {@link JitProvisionError}: a stable literal `code`, an HTTP `status`,
+ * and optional response `headers`. `toHttpResponse` (http.ts) is the one place that turns them into
+ * responses, so adapters never decide statuses themselves.
+ */
+
+/** Every `code` a {@link JitProvisionError} can carry. Tests and callers branch on these, never on messages. */
+export type ErrorCode =
+  | 'missing_token'
+  | 'invalid_token'
+  | 'invalid_request'
+  | 'invalid_identity'
+  | 'user_not_provisioned'
+  | 'user_not_found'
+  | 'policy_rejected'
+  | 'email_domain_not_allowed'
+  | 'email_not_verified'
+  | 'invitation_required'
+  | 'invitation_invalid'
+  | 'invitation_expired'
+  | 'invitation_consumed'
+  | 'invitation_revoked'
+  | 'invitation_email_mismatch'
+  | 'reservation_conflict'
+  | 'provisioning_unavailable'
+  | 'invalid_api_key'
+  | 'payload_too_large'
+  | 'configuration_error';
+
+/** Why a token was refused; never sent to the client (it would help an attacker), but logged and testable. */
+export type InvalidTokenReason =
+  | 'malformed'
+  | 'too_large'
+  | 'untrusted_issuer'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'algorithm_not_allowed'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_audience'
+  | 'missing_claim'
+  | 'invalid_claim'
+  | 'jwks_unavailable';
+
+export interface JitProvisionErrorOptions {
+  cause?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Base class of every error raised by jit-provision.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await provisioner.authenticate({ headers });
+ * } catch (err) {
+ *   if (err instanceof JitProvisionError && err.code === 'user_not_provisioned') {
+ *     // show the "ask an admin for access" page
+ *   }
+ * }
+ * ```
+ */
+export class JitProvisionError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, status: number, message: string, options: JitProvisionErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The `error` value sent in HTTP bodies. Subclasses may collapse codes so a caller cannot probe state. */
+  get publicCode(): string {
+    return this.code;
+  }
+}
+
+/**
+ * No credentials at all (RFC 6750 §3.1: no error attribute in the challenge).
+ *
+ * @example
+ * ```ts
+ * if (err instanceof MissingTokenError) res.status(err.status).set(err.headers).end();
+ * ```
+ */
+export class MissingTokenError extends JitProvisionError {
+  constructor(message = 'Authorization bearer token required') {
+    super('missing_token', 401, message, { headers: { 'WWW-Authenticate': 'Bearer' } });
+  }
+}
+
+/**
+ * The bearer token is malformed, expired, badly signed, for another audience, from an untrusted issuer,
+ * or uses a forbidden algorithm. `reason` tells which, for logs and tests; clients only see `invalid_token`.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof InvalidTokenError && err.reason === 'expired') metrics.expiredTokens++;
+ * ```
+ */
+export class InvalidTokenError extends JitProvisionError {
+  readonly reason: InvalidTokenReason;
+
+  constructor(
+    reason: InvalidTokenReason,
+    message = 'The access token is invalid',
+    options: { cause?: unknown } = {},
+  ) {
+    super('invalid_token', 401, message, {
+      ...options,
+      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+    });
+    this.reason = reason;
+  }
+}
+
+/**
+ * The token's `iss` is not in the trusted issuer list.
+ *
+ * @example
+ * ```ts
+ * if (err instanceof UntrustedIssuerError) log.warn({ issuer: err.issuer }, 'token from unknown issuer');
+ * ```
+ */
+export class UntrustedIssuerError extends InvalidTokenError {
+  readonly issuer: string | undefined;
+
+  constructor(issuer: string | undefined) {
+    super('untrusted_issuer', 'The token issuer is not trusted');
+    this.issuer = issuer;
+  }
+}
+
+/**
+ * A malformed request that is not about the token itself (e.g. a webhook body that is not JSON).
+ *
+ * @example
+ * ```ts
+ * throw new InvalidRequestError('body must be a JSON object');
+ * ```
+ */
+export class InvalidRequestError extends JitProvisionError {
+  constructor(message = 'The request is malformed') {
+    super('invalid_request', 400, message);
+  }
+}
+
+/**
+ * An identity that cannot be stored: empty or over-long issuer/subject/email, control characters.
+ * Raised before anything is written.
+ *
+ * @example
+ * ```ts
+ * await expect(provisioner.ensureUserExists({ issuer: '', subject: 'x' })).rejects.toMatchObject({ code: 'invalid_identity' });
+ * ```
+ */
+export class InvalidIdentityError extends JitProvisionError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('invalid_identity', 400, message);
+    this.field = field;
+  }
+}
+
+/**
+ * The token is valid but no local user exists and `autoCreate` is off.
+ *
+ * @example
+ * ```ts
+ * const provisioner = createProvisioner({ store, issuers, autoCreate: false });
+ * // unknown users → 403 { "error": "user_not_provisioned" }
+ * ```
+ */
+export class UserNotProvisionedError extends JitProvisionError {
+  constructor(message = 'No local user exists for this identity') {
+    super('user_not_provisioned', 403, message);
+  }
+}
+
+/**
+ * `setRole` or an admin call named a user id that does not exist.
+ *
+ * @example
+ * ```ts
+ * await provisioner.setRole('nope', 'admin'); // throws UserNotFoundError
+ * ```
+ */
+export class UserNotFoundError extends JitProvisionError {
+  constructor(message = 'User not found') {
+    super('user_not_found', 404, message);
+  }
+}
+
+/** Codes a policy may refuse with. */
+export type PolicyCode = Extract<
+  ErrorCode,
+  'policy_rejected' | 'email_domain_not_allowed' | 'email_not_verified' | 'invitation_required'
+>;
+
+/**
+ * A before-create policy refused the first login. HTTP 403 with the policy's own code.
+ *
+ * @example
+ * ```ts
+ * const onlyStaff: Policy = {
+ *   name: 'onlyStaff',
+ *   check: ({ identity }) => {
+ *     if (!identity.email?.endsWith('@corp.com')) throw new PolicyRejectedError('policy_rejected', 'staff only');
+ *   },
+ * };
+ * ```
+ */
+export class PolicyRejectedError extends JitProvisionError {
+  constructor(
+    code: PolicyCode = 'policy_rejected',
+    message = 'Provisioning refused by policy',
+    options: { cause?: unknown } = {},
+  ) {
+    super(code, 403, message, options);
+  }
+}
+
+/** Codes of invitation failures. */
+export type InvitationErrorCode = Extract<
+  ErrorCode,
+  | 'invitation_invalid'
+  | 'invitation_expired'
+  | 'invitation_consumed'
+  | 'invitation_revoked'
+  | 'invitation_email_mismatch'
+>;
+
+/**
+ * An invitation token that cannot be used. `code` says why (for the app and its tests); HTTP answers
+ * collapse every reason to `invalid_invitation` so callers cannot probe which emails were invited.
+ *
+ * @example
+ * ```ts
+ * try { await invitations.consume({ token, email }); }
+ * catch (err) { if (err instanceof InvalidInvitationError && err.code === 'invitation_expired') askForANewOne(); }
+ * ```
+ */
+export class InvalidInvitationError extends JitProvisionError {
+  constructor(code: InvitationErrorCode = 'invitation_invalid', message = 'The invitation is not valid') {
+    super(code, 403, message);
+  }
+
+  override get publicCode(): string {
+    return 'invalid_invitation';
+  }
+}
+
+/**
+ * Another caller holds a live reservation for this identity (createUser mode). The provisioner
+ * waits for the holder instead of surfacing this, unless the wait runs out.
+ *
+ * @example
+ * ```ts
+ * try { await store.reserve(key, { leaseMs: 10_000 }); }
+ * catch (err) { if (err instanceof ReservationConflictError) await sleep(50); }
+ * ```
+ */
+export class ReservationConflictError extends JitProvisionError {
+  /** When the current holder's lease runs out, if the store knows. */
+  readonly expiresAt: Date | undefined;
+
+  constructor(message = 'The identity is being provisioned by another caller', expiresAt?: Date) {
+    super('reservation_conflict', 409, message);
+    this.expiresAt = expiresAt;
+  }
+}
+
+/**
+ * The store could not be reached or failed. Adapters answer 503 with `Retry-After`
+ * (or continue without a user when `onProvisioningError: 'continue'`).
+ *
+ * @example
+ * ```ts
+ * pool.query(sql).catch((cause) => { throw new StoreUnavailableError('database unreachable', { cause }); });
+ * ```
+ */
+export class StoreUnavailableError extends JitProvisionError {
+  constructor(
+    message = 'User provisioning is temporarily unavailable',
+    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
+    super('provisioning_unavailable', 503, message, {
+      cause: options.cause,
+      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 5) },
+    });
+  }
+}
+
+/**
+ * A webhook call without the right shared secret.
+ *
+ * @example
+ * ```ts
+ * // POST /kratos/check-invitation without x-api-key → 401 { "error": "invalid_api_key" }
+ * ```
+ */
+export class InvalidApiKeyError extends JitProvisionError {
+  constructor(message = 'Missing or invalid API key') {
+    super('invalid_api_key', 401, message);
+  }
+}
+
+/**
+ * A request body over the accepted size.
+ *
+ * @example
+ * ```ts
+ * if (bytes > 1_048_576) throw new PayloadTooLargeError();
+ * ```
+ */
+export class PayloadTooLargeError extends JitProvisionError {
+  constructor(message = 'Request body too large') {
+    super('payload_too_large', 413, message);
+  }
+}
+
+/**
+ * Invalid options, found at start-up (duplicate prefixes, short secrets, bad env values).
+ *
+ * @example
+ * ```ts
+ * createProvisioner({ store, issuers: [{ issuer: 'https://a', prefix: 'x' }, { issuer: 'https://b', prefix: 'x' }] });
+ * // throws ConfigurationError
+ * ```
+ */
+export class ConfigurationError extends JitProvisionError {
+  constructor(message: string) {
+    super('configuration_error', 500, message);
+  }
+}
+
+/**
+ * True for any jit-provision error, across duplicated copies of the package (checks `code`, not identity).
+ *
+ * @example
+ * ```ts
+ * if (isJitProvisionError(err)) reply.code(err.status);
+ * ```
+ */
+export function isJitProvisionError(value: unknown): value is JitProvisionError {
+  return (
+    value instanceof JitProvisionError ||
+    (value instanceof Error &&
+      typeof (value as { code?: unknown }).code === 'string' &&
+      typeof (value as { status?: unknown }).status === 'number' &&
+      'publicCode' in value)
+  );
+}

@@ -1,0 +1,327 @@
+import { normaliseEmail, safeEqual } from './email';
+import {
+  ConfigurationError,
+  InvalidApiKeyError,
+  InvalidInvitationError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+} from './errors';
+import { toHttpResponse } from './http';
+import type { InvitationService } from './invitations';
+import type { Invitation } from './store';
+import type { Identity, Provisioner } from './types';
+
+/** Largest webhook body accepted: 1 MiB. */
+export const KRATOS_MAX_BODY_BYTES = 1_048_576;
+
+/** The neutral request a webhook handler reads: parsed JSON (or the raw text/bytes, parsed here). */
+export interface KratosWebhookRequest {
+  headers: Headers | Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** The neutral answer; `body` is JSON-serialisable. */
+export interface KratosWebhookResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type KratosWebhookHandler = (request: KratosWebhookRequest) => Promise<KratosWebhookResponse>;
+
+/** Options of {@link kratosWebhooks}. */
+export interface KratosWebhooksOptions {
+  /** Needed by `checkInvitation` and `consumeInvitation`. */
+  invitations?: InvitationService;
+  provisioner: Provisioner;
+  /** Shared secret Kratos sends (`auth.type: api_key`); a list while rotating. At least 16 characters. */
+  apiKey: string | readonly string[];
+  /** Header carrying it; default `x-api-key`. */
+  apiKeyHeader?: string;
+  /** The issuer users from Kratos are keyed under (e.g. Kratos' public URL); matches your JWT `iss`. */
+  issuer: string;
+}
+
+export interface KratosWebhooks {
+  /** Registration, before the identity is saved (`response.parse: true`): admit or refuse, set `traits.role`. */
+  checkInvitation: KratosWebhookHandler;
+  /** Registration, after save: consume the invitation and provision the user with its role. Idempotent. */
+  consumeInvitation: KratosWebhookHandler;
+  /** Registration, after save: provision the user now. Idempotent. */
+  provisionIdentity: KratosWebhookHandler;
+  /** Throws `InvalidApiKeyError` unless `headers` carry the key; adapters call it before reading the body. */
+  authorize(headers: KratosWebhookRequest['headers']): void;
+}
+
+type Json = Record<string, unknown>;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Kratos shows this under the email field; one message for every reason, so nothing can be probed. */
+const refusal = (): KratosWebhookResponse => ({
+  status: 400,
+  headers: JSON_HEADERS,
+  body: {
+    messages: [
+      {
+        instance_ptr: '#/traits/email',
+        messages: [
+          {
+            id: 4000001,
+            text: 'This invitation is not valid for this email address.',
+            type: 'error',
+          },
+        ],
+      },
+    ],
+  },
+});
+
+function header(headers: KratosWebhookRequest['headers'], name: string): string | undefined {
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) return headers.get(name) ?? undefined;
+  const record = headers as Record<string, string | string[] | undefined>;
+  for (const key of Object.keys(record)) {
+    if (key.toLowerCase() === name) {
+      const value = record[key];
+      return typeof value === 'string' ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
+function readBody(body: unknown): Json {
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+    if (size > KRATOS_MAX_BODY_BYTES) throw new PayloadTooLargeError();
+    try {
+      body = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+    } catch {
+      throw new InvalidRequestError('body must be JSON');
+    }
+  }
+  if (!isObject(body)) throw new InvalidRequestError('body must be a JSON object');
+  return body;
+}
+
+/** What the handlers need, from either the whole jsonnet `ctx` or the flat `{ traits, request_url }` shape. */
+interface KratosContext {
+  identityId: string | undefined;
+  traits: Json;
+  token: string | undefined;
+  verifiableAddresses: unknown[];
+}
+
+function tokenFrom(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  try {
+    return new URL(url, 'http://localhost').searchParams.get('token') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields read from a body; everything else Kratos sends is ignored. */
+interface RawContext {
+  identity?: unknown;
+  identity_id?: unknown;
+  flow?: unknown;
+  traits?: unknown;
+  request_url?: unknown;
+  verifiable_addresses?: unknown;
+}
+
+interface RawIdentity {
+  id?: unknown;
+  traits?: unknown;
+  verifiable_addresses?: unknown;
+}
+
+function parseContext(body: Json): KratosContext {
+  const raw = body as RawContext;
+  const identity: RawIdentity | undefined = isObject(raw.identity) ? raw.identity : undefined;
+  const flow: RawContext | undefined = isObject(raw.flow) ? raw.flow : undefined;
+  const traits = identity?.traits ?? raw.traits;
+  if (!isObject(traits)) throw new InvalidRequestError('identity.traits (or traits) must be an object');
+  const id = identity?.id ?? raw.identity_id;
+  // The flow's request_url is where the user arrived (with ?token=); the top-level one is the form POST.
+  const token = tokenFrom(flow?.request_url) ?? tokenFrom(raw.request_url);
+  const addresses = identity?.verifiable_addresses ?? raw.verifiable_addresses;
+  return {
+    identityId: typeof id === 'string' && id.length > 0 ? id : undefined,
+    traits,
+    token,
+    verifiableAddresses: Array.isArray(addresses) ? addresses : [],
+  };
+}
+
+function requireIdentityId(ctx: KratosContext): string {
+  if (ctx.identityId === undefined) throw new InvalidRequestError('identity.id is required');
+  return ctx.identityId;
+}
+
+interface RawAddress {
+  value?: unknown;
+  via?: unknown;
+  verified?: unknown;
+}
+
+interface Traits {
+  email?: unknown;
+  name?: unknown;
+}
+
+function emailVerified(ctx: KratosContext, email: string | undefined): boolean | undefined {
+  if (email === undefined) return undefined;
+  let found: boolean | undefined;
+  for (const entry of ctx.verifiableAddresses) {
+    if (!isObject(entry)) continue;
+    const address = entry as RawAddress;
+    if (typeof address.value !== 'string') continue;
+    if (address.value.trim().toLowerCase() !== email.trim().toLowerCase()) continue;
+    if (address.via !== undefined && address.via !== 'email') continue;
+    found = address.verified === true;
+  }
+  return found;
+}
+
+function nameFrom(traits: Traits): string | undefined {
+  const { name } = traits;
+  if (typeof name === 'string') return name;
+  if (isObject(name)) {
+    const { first, last } = name as { first?: unknown; last?: unknown };
+    const parts = [first, last].filter((p): p is string => typeof p === 'string' && p !== '');
+    return parts.length > 0 ? parts.join(' ') : undefined;
+  }
+  return undefined;
+}
+
+const emailOf = ({ email }: Traits) => (typeof email === 'string' ? email : undefined);
+
+/**
+ * Ory Kratos webhook handlers, framework-neutral; the adapters mount them as POST `/check-invitation`,
+ * `/consume-invitation` and `/provision-identity`. Every call needs the API key (compared in constant
+ * time; 401 otherwise, before anything is read or changed). Bodies may be Kratos' whole jsonnet context
+ * (`function(ctx) ctx`) or the flat `{ identity_id?, traits, request_url }`; the invitation token is the
+ * `token` query parameter of the flow's `request_url`.
+ *
+ * @example
+ * ```ts
+ * const hooks = kratosWebhooks({ invitations, provisioner, apiKey: process.env.KRATOS_WEBHOOK_KEY!, issuer: 'https://auth.example.com' });
+ * const { status, headers, body } = await hooks.checkInvitation({ headers: req.headers, body: req.body });
+ * ```
+ */
+export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
+  const { invitations, provisioner, issuer } = options;
+  const keys = typeof options.apiKey === 'string' ? [options.apiKey] : [...(options.apiKey ?? [])];
+  if (keys.length === 0 || keys.some((k) => typeof k !== 'string' || k.length < 16)) {
+    throw new ConfigurationError('kratosWebhooks needs an apiKey of at least 16 characters');
+  }
+  if (typeof provisioner?.ensureUserExists !== 'function') {
+    throw new ConfigurationError('kratosWebhooks needs a provisioner');
+  }
+  if (typeof issuer !== 'string' || issuer.length === 0) {
+    throw new ConfigurationError('kratosWebhooks needs the issuer users are keyed under');
+  }
+  const headerName = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
+
+  function authorize(headers: KratosWebhookRequest['headers']): void {
+    const given = typeof headers === 'object' && headers !== null ? header(headers, headerName) : undefined;
+    // Check every key so the time taken does not tell which one (or whether any) came close.
+    let ok = false;
+    for (const key of keys) if (safeEqual(given ?? '', key)) ok = true;
+    if (given === undefined || !ok) throw new InvalidApiKeyError();
+  }
+
+  const needInvitations = (): InvitationService => {
+    if (invitations === undefined)
+      throw new ConfigurationError('kratosWebhooks needs `invitations` for this hook');
+    return invitations;
+  };
+
+  const handle =
+    (run: (ctx: KratosContext) => Promise<KratosWebhookResponse>): KratosWebhookHandler =>
+    async (request) => {
+      try {
+        authorize(request?.headers ?? {});
+        return await run(parseContext(readBody(request.body)));
+      } catch (err) {
+        return toHttpResponse(err);
+      }
+    };
+
+  const refuseInvalid = (err: unknown): KratosWebhookResponse => {
+    if (err instanceof InvalidInvitationError || err instanceof InvalidRequestError) return refusal();
+    throw err;
+  };
+
+  const checkInvitation = handle(async (ctx) => {
+    try {
+      const invitation = await needInvitations().validate({
+        token: ctx.token ?? '',
+        email: emailOf(ctx.traits) ?? '',
+      });
+      return {
+        status: 200,
+        headers: JSON_HEADERS,
+        body: { identity: { traits: { ...ctx.traits, role: invitation.role } } },
+      };
+    } catch (err) {
+      return refuseInvalid(err);
+    }
+  });
+
+  const consumeInvitation = handle(async (ctx) => {
+    const service = needInvitations();
+    const subject = requireIdentityId(ctx);
+    const token = ctx.token ?? '';
+    const rawEmail = emailOf(ctx.traits) ?? '';
+    let invitation: Invitation;
+    try {
+      invitation = await service.consume({ token, email: rawEmail });
+    } catch (err) {
+      if (err instanceof InvalidInvitationError && err.code === 'invitation_consumed') {
+        // A retry of a call that went through: same invitation, same email, and the user that consume
+        // provisioned for this very identity exists. Anything else is a refusal.
+        const found = await service.find({ token });
+        const user = await provisioner.options.store.lookup({ issuer, subject });
+        const email = normaliseEmail(rawEmail);
+        if (found !== null && found.revokedAt === null && safeEqual(email, found.email) && user !== null) {
+          return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
+        }
+      }
+      return refuseInvalid(err);
+    }
+    try {
+      const email = emailOf(ctx.traits);
+      const name = nameFrom(ctx.traits);
+      const user = await provisioner.preProvision({
+        issuer,
+        subject,
+        role: invitation.role,
+        ...(email === undefined ? {} : { email }),
+        ...(name === undefined ? {} : { name }),
+      });
+      return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
+    } catch (err) {
+      // No user, so the invitation must stay usable: Kratos (or the person) can try again.
+      await service.unconsume(invitation.id);
+      throw err;
+    }
+  });
+
+  const provisionIdentity = handle(async (ctx) => {
+    const email = emailOf(ctx.traits);
+    const identity: Identity = { issuer, subject: requireIdentityId(ctx) };
+    if (email !== undefined) identity.email = email;
+    const verified = emailVerified(ctx, email);
+    if (verified !== undefined) identity.emailVerified = verified;
+    const name = nameFrom(ctx.traits);
+    if (name !== undefined) identity.name = name;
+    const { user, created } = await provisioner.ensureUserExists(identity);
+    return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id, created } };
+  });
+
+  return { checkInvitation, consumeInvitation, provisionIdentity, authorize };
+}

@@ -1,0 +1,141 @@
+import { emailDomain, normaliseEmail } from './email';
+import { ConfigurationError, PolicyRejectedError } from './errors';
+import { hasControlCharacters } from './identity';
+import type { InvitationService } from './invitations';
+import type { Identity, Policy } from './types';
+
+/** Options of {@link emailDomainAllowlist}. */
+export interface EmailDomainAllowlistOptions {
+  /** Refuse identities whose provider did not verify the email (default true): anyone can type any address. */
+  requireVerified?: boolean;
+}
+
+const LABEL = /^[^\s.@/\\*?#:]+$/;
+
+function parsePattern(raw: unknown): { base: string; subdomains: boolean } {
+  if (typeof raw !== 'string' || hasControlCharacters(raw)) {
+    throw new ConfigurationError('emailDomainAllowlist patterns must be strings');
+  }
+  let pattern = raw.trim().toLowerCase().replace(/\.$/, '');
+  const subdomains = pattern.startsWith('*.');
+  if (subdomains) pattern = pattern.slice(2);
+  const labels = pattern.split('.');
+  // '*.com' would admit a whole TLD: almost certainly a mistake, so it is refused like any malformed pattern.
+  if (pattern.length === 0 || !labels.every((l) => LABEL.test(l)) || (subdomains && labels.length < 2)) {
+    throw new ConfigurationError(`invalid email domain pattern: ${JSON.stringify(raw)}`);
+  }
+  return { base: pattern, subdomains };
+}
+
+/**
+ * Only provision first logins whose (verified) email is in one of `domains`: `'corp.com'` matches exactly,
+ * `'*.corp.com'` matches any subdomain (not `corp.com` itself; list both for both). The domain is the part
+ * after the last `@`, lower-cased, trailing dot removed; internationalised domains are compared as given
+ * (list the form your provider sends). Refuses with `email_not_verified` or `email_domain_not_allowed`.
+ *
+ * @example
+ * ```ts
+ * createProvisioner({ store, issuers, policies: [emailDomainAllowlist(['corp.com', '*.corp.com'])] });
+ * ```
+ */
+export function emailDomainAllowlist(
+  domains: readonly string[],
+  options: EmailDomainAllowlistOptions = {},
+): Policy {
+  if (!Array.isArray(domains) || domains.length === 0) {
+    throw new ConfigurationError('emailDomainAllowlist needs at least one domain');
+  }
+  const patterns = domains.map(parsePattern);
+  const requireVerified = options.requireVerified ?? true;
+  const allowed = (domain: string) =>
+    domain.split('.').every((l) => l.length > 0) &&
+    patterns.some(({ base, subdomains }) => (subdomains ? domain.endsWith(`.${base}`) : domain === base));
+
+  return {
+    name: 'emailDomainAllowlist',
+    beforeCreate({ identity }) {
+      if (requireVerified && identity.emailVerified !== true) {
+        throw new PolicyRejectedError('email_not_verified', 'A verified email address is required');
+      }
+      const email = typeof identity.email === 'string' ? identity.email : '';
+      if (!allowed(emailDomain(email))) {
+        throw new PolicyRejectedError('email_domain_not_allowed', 'This email domain may not sign up');
+      }
+    },
+  };
+}
+
+/** Options of {@link invitationRequired}. */
+export interface InvitationRequiredOptions {
+  /**
+   * When the invitation was just consumed by a concurrent first login of the same person (another
+   * process), how long to wait for that login's user row before refusing; default 500 ms.
+   */
+  waitMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Closed registration: a first login is provisioned only when a pending invitation exists for the
+ * identity's verified email. The invitation is consumed on the way, the new user's role comes from it
+ * (never from the request), and it is put back when creating the user fails or another concurrent
+ * login created the user first. Refuses with `email_not_verified` or `invitation_required`.
+ *
+ * @example
+ * ```ts
+ * const invitations = createInvitationService({ store, secret });
+ * createProvisioner({ store, issuers, policies: [invitationRequired(invitations)] });
+ * ```
+ */
+export function invitationRequired(
+  invitations: InvitationService,
+  options: InvitationRequiredOptions = {},
+): Policy {
+  if (typeof invitations?.consumePendingForEmail !== 'function') {
+    throw new ConfigurationError('invitationRequired needs an invitation service');
+  }
+  const waitMs = options.waitMs ?? 500;
+  if (!Number.isFinite(waitMs) || waitMs < 0) throw new ConfigurationError('waitMs must be a number ≥ 0');
+
+  /** Did a concurrent login of this identity create the user meanwhile? Polls with backoff until `waitMs`. */
+  async function createdByRacer(identity: Identity): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    let delay = 20;
+    for (;;) {
+      if ((await invitations.store.lookup(identity)) !== null) return true;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return false;
+      await sleep(Math.min(delay, remaining));
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+
+  return {
+    name: 'invitationRequired',
+    async beforeCreate({ identity }) {
+      if (identity.emailVerified !== true || typeof identity.email !== 'string') {
+        throw new PolicyRejectedError('email_not_verified', 'A verified email address is required');
+      }
+      let email: string;
+      try {
+        email = normaliseEmail(identity.email);
+      } catch {
+        throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+      }
+      const invitation = await invitations.consumePendingForEmail(email);
+      if (invitation === null) {
+        // The user row will come from the racer's creation: upsert then answers it with created false.
+        if (await createdByRacer(identity)) return {};
+        throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+      }
+      return {
+        role: invitation.role,
+        async settle(outcome) {
+          // Failed, or someone else created this user: the invitation was not what let them in.
+          if ('error' in outcome || !outcome.created) await invitations.unconsume(invitation.id);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,282 @@
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { JitProvisionOptions } from '../authenticate';
+import { createDevIssuer, type DevIssuer } from '../dev';
+import { StoreUnavailableError } from '../errors';
+import { createProvisioner } from '../provisioner';
+import type { Store } from '../store';
+import type { Provisioner, ProvisionerOptions } from '../types';
+
+/** What an adapter test app answers; header names lower-case. */
+export interface AdapterTestResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** An app built by {@link AdapterMatrixOptions.createApp}, driven through the real framework. */
+export interface AdapterTestApp {
+  /** GET `path` with `headers`. */
+  request(path: string, headers?: Record<string, string>): Promise<AdapterTestResponse>;
+  close?(): void | Promise<void>;
+}
+
+/** Options of {@link runAdapterMatrix}. */
+export interface AdapterMatrixOptions {
+  /** Shown in the suite title. */
+  name: string;
+  /** A fresh, real store (e.g. the memory store); the matrix wraps it to simulate outages. */
+  createStore: () => Store | Promise<Store>;
+  /**
+   * Build an app with the adapter's `jitProvision` mounted app-wide with `options`, and routes
+   * `GET /me` and `GET /public` that both answer 200 JSON `{ auth }` (the attached auth, or null).
+   */
+  createApp(provisioner: Provisioner, options: JitProvisionOptions): AdapterTestApp | Promise<AdapterTestApp>;
+}
+
+interface AuthBody {
+  auth: { user: { subject: string } | null; created: boolean; identity: { subject: string } } | null;
+}
+
+/** A real store whose every method fails with StoreUnavailableError while `down` is set. */
+function withOutage(store: Store): { store: Store; setDown(down: boolean): void } {
+  let down = false;
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (down) throw new StoreUnavailableError('store is down (simulated outage)');
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { store: proxy, setDown: (value) => (down = value) };
+}
+
+/**
+ * The HTTP behaviour every adapter must share, run against the real framework: valid token (created once),
+ * missing/malformed/expired/not-yet-valid/wrong-audience/untrusted/unknown-kid/`alg: none`/key-confusion/
+ * tampered/oversized tokens, `autoCreate: false`, store outages in both modes, key rotation, `optional`
+ * and `skip`. Every failure also asserts that no user was created.
+ *
+ * @example
+ * ```ts
+ * import { runAdapterMatrix } from '@jit-provision/core/testing';
+ * import { createMemoryStore } from '@jit-provision/store-memory';
+ *
+ * runAdapterMatrix({
+ *   name: 'hono',
+ *   createStore: createMemoryStore,
+ *   createApp: (provisioner, options) => {
+ *     const app = new Hono();
+ *     app.use('*', jitProvision(provisioner, options));
+ *     app.get('/me', (c) => c.json({ auth: c.get('auth') }));
+ *     app.get('/public', (c) => c.json({ auth: c.get('auth') }));
+ *     return { request: async (path, headers) => { const r = await app.request(path, { headers }); ... } };
+ *   },
+ * });
+ * ```
+ */
+export function runAdapterMatrix(options: AdapterMatrixOptions): void {
+  describe(`adapter matrix: ${options.name}`, () => {
+    let idp: DevIssuer;
+    let attacker: DevIssuer;
+    const apps: AdapterTestApp[] = [];
+    const AUD = 'matrix-api';
+    let counter = 0;
+    const fresh = (label: string) => `${label}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+
+    beforeAll(async () => {
+      [idp, attacker] = await Promise.all([createDevIssuer(), createDevIssuer()]);
+    });
+    afterAll(async () => {
+      await Promise.all(apps.map((app) => app.close?.()));
+      await Promise.all([idp?.close(), attacker?.close()]);
+    });
+
+    async function setup(
+      overrides: Partial<Omit<ProvisionerOptions, 'store'>> = {},
+      adapterOptions: JitProvisionOptions = {},
+      issuer: DevIssuer = idp,
+    ) {
+      const outage = withOutage(await options.createStore());
+      const provisioner = createProvisioner({
+        store: outage.store,
+        issuers: [{ issuer: issuer.issuer, audience: AUD }],
+        logger: { warn: () => {}, error: () => {} },
+        ...overrides,
+      });
+      const app = await options.createApp(provisioner, adapterOptions);
+      apps.push(app);
+      const lookup = (subject: string) => {
+        outage.setDown(false);
+        return outage.store.lookup({ issuer: issuer.issuer, subject });
+      };
+      const get = (token: string | undefined, path = '/me') =>
+        app.request(path, token === undefined ? {} : { authorization: `Bearer ${token}` });
+      return { app, get, lookup, setDown: outage.setDown };
+    }
+
+    const expectInvalidToken = (response: AdapterTestResponse) => {
+      expect(response.status).toBe(401);
+      expect((response.body as { error: string }).error).toBe('invalid_token');
+      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+    };
+
+    it('valid token → 200 with the user attached, created on the first call only', async () => {
+      const { get, lookup } = await setup();
+      const sub = fresh('alice');
+      const token = await idp.mint({ sub, email: `${sub}@example.com` }, { audience: AUD });
+      const first = await get(token);
+      expect(first.status).toBe(200);
+      expect((first.body as AuthBody).auth).toMatchObject({ created: true, user: { subject: sub } });
+      const second = await get(token);
+      expect(second.status).toBe(200);
+      expect((second.body as AuthBody).auth).toMatchObject({ created: false, user: { subject: sub } });
+      expect(await lookup(sub)).toMatchObject({ subject: sub });
+    });
+
+    it('no Authorization header → 401 missing_token with a bare Bearer challenge', async () => {
+      const { get } = await setup();
+      const response = await get(undefined);
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect((response.body as { error: string }).error).toBe('missing_token');
+    });
+
+    it('malformed Authorization header → 401 invalid_token', async () => {
+      const { app } = await setup();
+      for (const authorization of ['Bearer', 'Bearer a b', 'Basic dXNlcjpwYXNz', 'Bearer not-a-jwt']) {
+        expectInvalidToken(await app.request('/me', { authorization }));
+      }
+    });
+
+    const refusals: Array<[string, (sub: string) => Promise<string>, Partial<ProvisionerOptions>?]> = [
+      ['expired', (sub) => idp.mint({ sub }, { audience: AUD, expiresIn: -60 })],
+      ['nbf in the future', (sub) => idp.mint({ sub }, { audience: AUD, notBefore: 120 })],
+      ['wrong audience', (sub) => idp.mint({ sub }, { audience: 'another-api' })],
+      ['untrusted issuer', (sub) => attacker.mint({ sub }, { audience: AUD })],
+      ['unknown kid', (sub) => idp.mint({ sub }, { audience: AUD, header: { kid: 'no-such-kid' } })],
+      [
+        'alg none',
+        async (sub) =>
+          new UnsecuredJWT({ sub, aud: AUD }).setIssuer(idp.issuer).setExpirationTime('5m').encode(),
+      ],
+      [
+        'HS256 signed with the public key as secret',
+        async (sub) =>
+          new SignJWT({ sub, aud: AUD })
+            .setProtectedHeader({ alg: 'HS256', kid: idp.currentKid })
+            .setIssuer(idp.issuer)
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(await idp.publicKeyPem())),
+      ],
+      [
+        'tampered payload',
+        async (sub) => {
+          const [header, , signature] = (await idp.mint({ sub: 'someone-else' }, { audience: AUD })).split(
+            '.',
+          );
+          const payload = Buffer.from(JSON.stringify({ iss: idp.issuer, sub, aud: AUD, exp: 9e9 }));
+          return `${header}.${payload.toString('base64url')}.${signature}`;
+        },
+      ],
+      // Below Node's 16 KiB header limit, so every framework sees the request and the SDK refuses it.
+      [
+        'oversized token',
+        (sub) => idp.mint({ sub, padding: 'x'.repeat(6_000) }, { audience: AUD }),
+        { maxTokenBytes: 4_096 },
+      ],
+    ];
+
+    it.each(refusals)('%s → 401 invalid_token, nobody created', async (_name, makeToken, overrides) => {
+      const { get, lookup } = await setup(overrides);
+      const sub = fresh('victim');
+      expectInvalidToken(await get(await makeToken(sub)));
+      expect(await lookup(sub)).toBeNull();
+    });
+
+    it('autoCreate off → 403 user_not_provisioned, nobody created', async () => {
+      const { get, lookup } = await setup({ autoCreate: false });
+      const sub = fresh('stranger');
+      const response = await get(await idp.mint({ sub }, { audience: AUD }));
+      expect(response.status).toBe(403);
+      expect((response.body as { error: string }).error).toBe('user_not_provisioned');
+      expect(await lookup(sub)).toBeNull();
+    });
+
+    it("store down, 'reject' → 503 provisioning_unavailable with Retry-After", async () => {
+      const { get, lookup, setDown } = await setup({ onProvisioningError: 'reject' });
+      const sub = fresh('outage');
+      setDown(true);
+      const response = await get(await idp.mint({ sub }, { audience: AUD }));
+      expect(response.status).toBe(503);
+      expect((response.body as { error: string }).error).toBe('provisioning_unavailable');
+      expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await lookup(sub)).toBeNull();
+    });
+
+    it("store down, 'continue' → 200 with auth.user null", async () => {
+      const { get, lookup, setDown } = await setup({ onProvisioningError: 'continue' });
+      const sub = fresh('outage');
+      setDown(true);
+      const response = await get(await idp.mint({ sub }, { audience: AUD }));
+      expect(response.status).toBe(200);
+      expect((response.body as AuthBody).auth).toMatchObject({
+        user: null,
+        created: false,
+        identity: { subject: sub },
+      });
+      expect(await lookup(sub)).toBeNull();
+    });
+
+    it('key rotation: a new kid is verified once the JWKS cooldown has passed', async () => {
+      const rotating = await createDevIssuer();
+      try {
+        const { get, lookup } = await setup({}, {}, rotating);
+        const sub = fresh('rotator');
+        expect((await get(await rotating.mint({ sub }, { audience: AUD }))).status).toBe(200);
+        expect(rotating.jwksHits).toBe(1);
+        await rotating.rotateKeys();
+        const other = fresh('rotator');
+        // Within jose's 30 s cooldown an unknown kid is refused without a refetch (flood protection)...
+        expectInvalidToken(await get(await rotating.mint({ sub: other }, { audience: AUD })));
+        expect(rotating.jwksHits).toBe(1);
+        expect(await lookup(other)).toBeNull();
+        // ...and after it, the new key is fetched once and accepted.
+        vi.useFakeTimers({ toFake: ['Date'] });
+        vi.setSystemTime(Date.now() + 31_000);
+        const response = await get(await rotating.mint({ sub: other }, { audience: AUD }));
+        expect(response.status).toBe(200);
+        expect((response.body as AuthBody).auth).toMatchObject({ created: true, user: { subject: other } });
+        expect(rotating.jwksHits).toBe(2);
+      } finally {
+        vi.useRealTimers();
+        await rotating.close();
+      }
+    });
+
+    it('optional: no header → 200 with auth null; an invalid token is still 401', async () => {
+      const { get } = await setup({}, { optional: true });
+      const anonymous = await get(undefined);
+      expect(anonymous.status).toBe(200);
+      expect((anonymous.body as AuthBody).auth ?? null).toBeNull();
+      expectInvalidToken(
+        await get(await idp.mint({ sub: fresh('late') }, { audience: AUD, expiresIn: -60 })),
+      );
+      const ok = await get(await idp.mint({ sub: fresh('opt') }, { audience: AUD }));
+      expect((ok.body as AuthBody).auth).toMatchObject({ created: true });
+    });
+
+    it('skip: skipped paths pass without a token, others still require one', async () => {
+      const { get } = await setup({}, { skip: (path, method) => path === '/public' && method === 'GET' });
+      const open = await get(undefined, '/public');
+      expect(open.status).toBe(200);
+      expect((open.body as AuthBody).auth ?? null).toBeNull();
+      expect((await get(undefined, '/public?x=1')).status).toBe(200);
+      expect((await get(undefined, '/me')).status).toBe(401);
+    });
+  });
+}

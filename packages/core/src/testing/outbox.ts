@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createOutboxDispatcher } from '../outbox';
+import { createProvisioner } from '../provisioner';
+import type { NewUser, OutboxEvent, OutboxStore, Store } from '../store';
+import type { ProvisionedEvent } from '../types';
+import { freshKey, type StoreConformanceOptions, sleep } from './options';
+
+/**
+ * Outbox cases, run for stores with `outbox` (skipped otherwise). They assume nothing else consumes this
+ * store's outbox while they run: each case first completes whatever is due.
+ */
+export function outboxCases<S extends Store>(options: StoreConformanceOptions<S>): void {
+  describe('outbox', () => {
+    let store: S;
+    let outbox: OutboxStore;
+    beforeEach(async (context) => {
+      store = await options.createStore();
+      if (store.outbox === undefined) {
+        context.skip('this store has no outbox');
+        return;
+      }
+      outbox = store.outbox;
+      // Leftovers of earlier runs on a shared database must not crowd our events out of a claim.
+      for (;;) {
+        const stale = await outbox.claim({ limit: 500, leaseMs: 60_000 });
+        if (stale.length === 0) break;
+        await Promise.all(stale.map((e) => outbox.complete(e.id)));
+      }
+    });
+    afterEach(async () => {
+      await options.cleanup?.(store);
+    });
+
+    const newUser = (key = freshKey('outbox'), emit = true): NewUser => ({
+      ...key,
+      username: `oidc:conf:${key.subject}`,
+      role: 'user',
+      email: `${key.subject}@example.com`,
+      name: null,
+      tenantId: null,
+      ...(emit
+        ? { emitEvent: { identity: { ...key, email: `${key.subject}@example.com`, emailVerified: true } } }
+        : {}),
+    });
+    const mine = (events: OutboxEvent[], userIds: Iterable<string>) => {
+      const ids = new Set(userIds);
+      return events.filter((e) => ids.has(e.userId));
+    };
+    const claimAll = async (leaseMs = 60_000) => {
+      const all: OutboxEvent[] = [];
+      for (;;) {
+        const batch = await outbox.claim({ limit: 50, leaseMs });
+        if (batch.length === 0) return all;
+        all.push(...batch);
+      }
+    };
+
+    it('upsert writes one pending event only when it creates the row, with the identity', async () => {
+      const input = newUser();
+      const first = await store.upsert(input);
+      const again = await store.upsert(input);
+      const silent = await store.upsert(newUser(freshKey('silent'), false));
+      expect(first.created).toBe(true);
+      expect(again.created).toBe(false);
+      const pending = mine(await outbox.list({ status: 'pending', limit: 1_000 }), [
+        first.user.id,
+        silent.user.id,
+      ]);
+      expect(pending).toHaveLength(1);
+      expect(pending[0]).toMatchObject({
+        type: 'user.provisioned',
+        userId: first.user.id,
+        status: 'pending',
+        attempts: 0,
+        lastError: null,
+        completedAt: null,
+        identity: { issuer: input.issuer, subject: input.subject, email: input.email, emailVerified: true },
+      });
+      expect(pending[0]?.createdAt).toBeInstanceOf(Date);
+    });
+
+    it('100 racing upserts with emitEvent write exactly one event', async () => {
+      const input = newUser(freshKey('outbox-race'));
+      const results = await Promise.all(Array.from({ length: 100 }, () => store.upsert(input)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      const events = mine(await outbox.list({ limit: 1_000 }), [results[0]?.user.id ?? '']);
+      expect(events).toHaveLength(1);
+    });
+
+    it('confirm writes the event with the user; a stale confirm writes none', async () => {
+      const key = freshKey('outbox-confirm');
+      const crashed = await store.reserve(key, { leaseMs: 30 });
+      await sleep(80);
+      const taker = await store.reserve(key, { leaseMs: 10_000 });
+      const staleId = `stale-${key.subject}`;
+      await expect(store.confirm(newUser(key), crashed, staleId)).rejects.toMatchObject({
+        code: 'reservation_conflict',
+      });
+      const user = await store.confirm(newUser(key), taker, `app-${key.subject}`);
+      const events = mine(await outbox.list({ limit: 1_000 }), [user.id, staleId]);
+      expect(events.map((e) => e.userId)).toEqual([user.id]);
+    });
+
+    it('claim → complete: hidden while claimed, done afterwards, never claimed again', async () => {
+      const { user } = await store.upsert(newUser());
+      const claimed = mine(await claimAll(), [user.id]);
+      expect(claimed).toHaveLength(1);
+      const event = claimed[0] as OutboxEvent;
+      expect(event.attempts).toBe(1);
+      expect(event.availableAt.getTime()).toBeGreaterThan(Date.now() + 30_000);
+      expect(mine(await claimAll(), [user.id])).toHaveLength(0);
+      await outbox.complete(event.id);
+      const [done] = mine(await outbox.list({ status: 'done', limit: 1_000 }), [user.id]);
+      expect(done).toMatchObject({ id: event.id, status: 'done', attempts: 1 });
+      expect(done?.completedAt).toBeInstanceOf(Date);
+      // A late fail from a stale claimer must not resurrect a delivered event.
+      await outbox.fail(event.id, { error: 'late', retryAt: new Date() });
+      expect(mine(await outbox.list({ status: 'done', limit: 1_000 }), [user.id])).toHaveLength(1);
+    });
+
+    it('fail with retryAt → claimable again at that time with attempts+1; retryAt null → failed, still listed', async () => {
+      const { user } = await store.upsert(newUser());
+      const [first] = mine(await claimAll(), [user.id]);
+      await outbox.fail(first?.id ?? '', { error: 'smtp down', retryAt: new Date(Date.now() + 150) });
+      expect(mine(await claimAll(), [user.id])).toHaveLength(0);
+      await sleep(250);
+      const [second] = mine(await claimAll(), [user.id]);
+      expect(second).toMatchObject({ id: first?.id, attempts: 2, lastError: 'smtp down' });
+      await outbox.fail(second?.id ?? '', { error: 'gave up', retryAt: null });
+      expect(mine(await claimAll(), [user.id])).toHaveLength(0);
+      const [failed] = mine(await outbox.list({ status: 'failed', limit: 1_000 }), [user.id]);
+      expect(failed).toMatchObject({ id: first?.id, status: 'failed', attempts: 2, lastError: 'gave up' });
+    });
+
+    it('an expired claim (crashed dispatcher) is claimable again', async () => {
+      const { user } = await store.upsert(newUser());
+      const [first] = mine(await claimAll(50), [user.id]);
+      await sleep(120);
+      const [again] = mine(await claimAll(), [user.id]);
+      expect(again).toMatchObject({ id: first?.id, attempts: 2 });
+    });
+
+    it('8 concurrent claimers over 40 events: each event is claimed exactly once', async () => {
+      const results = await Promise.all(Array.from({ length: 40 }, () => store.upsert(newUser())));
+      const userIds = results.map((r) => r.user.id);
+      const seen: string[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          for (;;) {
+            const batch = await outbox.claim({ limit: 3, leaseMs: 60_000 });
+            if (batch.length === 0) return;
+            seen.push(...mine(batch, userIds).map((e) => e.id));
+          }
+        }),
+      );
+      expect(seen).toHaveLength(40);
+      expect(new Set(seen).size).toBe(40);
+    });
+
+    it("provisioner in outbox mode: two processes' dispatchers deliver each first login once, with a stable eventId", async () => {
+      const delivered: ProvisionedEvent[] = [];
+      const hook = async (event: ProvisionedEvent) => {
+        await sleep(5);
+        delivered.push(event);
+      };
+      const provisioners = [0, 1].map(() =>
+        createProvisioner({
+          store,
+          cache: false,
+          hookDelivery: 'outbox',
+          onProvisioned: [hook],
+          outbox: { pollMs: 20 },
+        }),
+      );
+      try {
+        const keys = Array.from({ length: 10 }, () => freshKey('dispatch'));
+        const results = await Promise.all(
+          keys.flatMap((key) =>
+            provisioners.map((p) => p.ensureUserExists({ ...key, email: 'd@example.com' })),
+          ),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(10);
+        const ids = new Set(results.map((r) => r.user.id));
+        for (let i = 0; i < 100 && delivered.filter((e) => ids.has(e.user.id)).length < 10; i++)
+          await sleep(20);
+        await Promise.all(provisioners.map((p) => p.outbox?.drain()));
+        const ours = delivered.filter((e) => ids.has(e.user.id));
+        expect(ours).toHaveLength(10);
+        expect(new Set(ours.map((e) => e.user.id)).size).toBe(10);
+        const done = mine(await outbox.list({ status: 'done', limit: 1_000 }), ids);
+        expect(new Set(done.map((e) => e.id))).toEqual(new Set(ours.map((e) => e.eventId)));
+      } finally {
+        await Promise.all(provisioners.map((p) => p.outbox?.stop()));
+      }
+    });
+
+    it('a failing hook is retried with the same eventId until it succeeds', async () => {
+      const seen: string[] = [];
+      let failuresLeft = 2;
+      const dispatcher = createOutboxDispatcher({
+        store,
+        hooks: [
+          (event) => {
+            seen.push(event.eventId);
+            if (failuresLeft-- > 0) throw new Error('receiver down');
+          },
+        ],
+        backoff: () => 10,
+        logger: { warn: () => {}, error: () => {} },
+      });
+      const { user } = await store.upsert(newUser());
+      for (let i = 0; i < 50 && (await dispatcher.drain()) === 0; i++) await sleep(20);
+      expect(seen).toHaveLength(3);
+      expect(new Set(seen).size).toBe(1);
+      const [done] = mine(await outbox.list({ status: 'done', limit: 1_000 }), [user.id]);
+      expect(done).toMatchObject({ id: seen[0], attempts: 3 });
+    });
+  });
+}

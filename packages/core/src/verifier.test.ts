@@ -1,0 +1,347 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevIssuer, type DevIssuer } from './dev';
+import { ConfigurationError, InvalidTokenError, UntrustedIssuerError } from './errors';
+import { createTokenVerifier } from './verifier';
+
+let idp: DevIssuer;
+let other: DevIssuer;
+let attacker: DevIssuer;
+
+beforeAll(async () => {
+  [idp, other, attacker] = await Promise.all([
+    createDevIssuer(),
+    createDevIssuer({ alg: 'ES256' }),
+    createDevIssuer(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([idp.close(), other.close(), attacker.close()]);
+});
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    expect((err as InvalidTokenError).status).toBe(401);
+    return (err as InvalidTokenError).reason;
+  }
+  throw new Error('expected verification to fail');
+}
+
+/** An HTTP server answering every request with `status`, counting hits. */
+async function brokenServer(
+  status: number,
+  body = '{}',
+): Promise<{ url: string; hits: () => number; server: Server }> {
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, hits: () => hits, server };
+}
+
+describe('createTokenVerifier', () => {
+  it('verifies via OIDC discovery, fetched once, and maps claims to an identity', async () => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: 'api', tenantClaim: 'org' }]);
+    const discoveryBefore = idp.discoveryHits;
+    const token = await idp.mint(
+      { sub: 'alice', email: 'alice@example.com', email_verified: 'true', name: 'Alice', org: 'acme' },
+      { audience: 'api' },
+    );
+    const results = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(token)));
+    expect(idp.discoveryHits - discoveryBefore).toBe(1);
+    const { identity, claims, issuer } = results[0] as (typeof results)[0];
+    expect(identity).toEqual({
+      issuer: idp.issuer,
+      subject: 'alice',
+      email: 'alice@example.com',
+      emailVerified: true,
+      name: 'Alice',
+      tenantId: 'acme',
+    });
+    expect(claims.sub).toBe('alice');
+    expect(issuer.issuer).toBe(idp.issuer);
+  });
+
+  it('drops profile claims of the wrong type instead of trusting them', async () => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
+    const token = await idp.mint({
+      sub: 'bob',
+      email: ['a@b.c'],
+      email_verified: 'yes',
+      name: 42,
+      tenant_id: 7,
+    });
+    const { identity } = await verifier.verify(token);
+    expect(identity).toEqual({ issuer: idp.issuer, subject: 'bob', tenantId: '7' });
+  });
+
+  it('uses an explicit jwksUri without discovery', async () => {
+    const before = idp.discoveryHits;
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: idp.jwksUri }]);
+    await verifier.verify(await idp.mint({ sub: 'carol' }));
+    expect(idp.discoveryHits).toBe(before);
+  });
+
+  it('verifies two issuers at once, each with its own keys', async () => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer }, { issuer: other.issuer }]);
+    const [a, b] = await Promise.all([
+      verifier.verify(await idp.mint({ sub: 'same' })),
+      verifier.verify(await other.mint({ sub: 'same' })),
+    ]);
+    expect(a.identity.issuer).toBe(idp.issuer);
+    expect(b.identity.issuer).toBe(other.issuer);
+    // A token claiming issuer B but signed with A's key is not B's.
+    const forged = await idp.mint({ sub: 'x', iss: other.issuer }, { header: { kid: other.currentKid } });
+    expect(await reasonOf(verifier.verify(forged))).toMatch(/unknown_key|bad_signature/);
+  });
+
+  it('picks up a rotated key (new kid) after a JWKS refetch, and still accepts the old key', async () => {
+    const issuer = await createDevIssuer();
+    try {
+      const verifier = createTokenVerifier([{ issuer: issuer.issuer }], { cooldownMs: 0 });
+      const oldKid = issuer.currentKid;
+      await verifier.verify(await issuer.mint({ sub: 'u1' }));
+      expect(issuer.jwksHits).toBe(1);
+      await issuer.rotateKeys();
+      await verifier.verify(await issuer.mint({ sub: 'u1' }));
+      expect(issuer.jwksHits).toBe(2);
+      await verifier.verify(await issuer.mint({ sub: 'u1' }, { kid: oldKid }));
+      expect(issuer.jwksHits).toBe(2);
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it('caps refetches: a flood of unknown kids costs at most one fetch per cooldown', async () => {
+    const issuer = await createDevIssuer();
+    try {
+      const verifier = createTokenVerifier([{ issuer: issuer.issuer }]);
+      await verifier.verify(await issuer.mint({ sub: 'u1' }));
+      const tokens = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => issuer.mint({ sub: 'u1' }, { header: { kid: `random-${i}` } })),
+      );
+      const reasons = await Promise.all(tokens.map((t) => reasonOf(verifier.verify(t))));
+      expect(new Set(reasons)).toEqual(new Set(['unknown_key']));
+      expect(issuer.jwksHits).toBe(1);
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it('accepts exp within the clock tolerance and refuses beyond it', async () => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
+    await verifier.verify(await idp.mint({ sub: 'u' }, { expiresIn: -3 }));
+    expect(await reasonOf(verifier.verify(await idp.mint({ sub: 'u' }, { expiresIn: -10 })))).toBe('expired');
+    const strict = createTokenVerifier([{ issuer: idp.issuer }], { clockToleranceSec: 0 });
+    expect(await reasonOf(strict.verify(await idp.mint({ sub: 'u' }, { expiresIn: -2 })))).toBe('expired');
+  });
+
+  describe('refuses, with a precise reason', () => {
+    const config = () => [{ issuer: idp.issuer, audience: 'api' }];
+    const mint = (claims: Record<string, unknown> = {}, options: Parameters<DevIssuer['mint']>[1] = {}) =>
+      idp.mint({ sub: 'victim', ...claims }, { audience: 'api', ...options });
+
+    it.each<[string, () => Promise<string>, string]>([
+      ['expired', () => mint({}, { expiresIn: -60 }), 'expired'],
+      ['nbf in the future', () => mint({}, { notBefore: 120 }), 'not_yet_valid'],
+      ['wrong audience', () => mint({}, { audience: 'other-api' }), 'wrong_audience'],
+      ['no audience', () => idp.mint({ sub: 'victim' }), 'missing_claim'],
+      ['no exp', () => mint({}, { expiresIn: false }), 'missing_claim'],
+      ['no sub', () => idp.mint({ sub: undefined } as never, { audience: 'api' }), 'missing_claim'],
+      ['empty sub', () => mint({ sub: '' }), 'invalid_claim'],
+      ['numeric sub', () => mint({ sub: 42 }), 'invalid_claim'],
+      ['over-long sub', () => mint({ sub: 'x'.repeat(256) }), 'invalid_claim'],
+      ['sub with control characters', () => mint({ sub: 'a\nb' }), 'invalid_claim'],
+      ['exp not a number', () => mint({ exp: 'tomorrow' }), 'invalid_claim'],
+      ['unknown kid', () => mint({}, { header: { kid: 'nope' } }), 'unknown_key'],
+      [
+        'tampered payload',
+        async () => {
+          const [h, , s] = (await mint()).split('.');
+          const payload = Buffer.from(
+            JSON.stringify({ iss: idp.issuer, sub: 'admin', aud: 'api', exp: 9e9 }),
+          );
+          return `${h}.${payload.toString('base64url')}.${s}`;
+        },
+        'bad_signature',
+      ],
+      [
+        'alg none',
+        async () =>
+          new UnsecuredJWT({ sub: 'victim', aud: 'api' })
+            .setIssuer(idp.issuer)
+            .setExpirationTime('5m')
+            .encode(),
+        'algorithm_not_allowed',
+      ],
+      [
+        'HS256 signed with the public key as secret (key confusion)',
+        async () =>
+          new SignJWT({ sub: 'victim', aud: 'api' })
+            .setProtectedHeader({ alg: 'HS256', kid: idp.currentKid })
+            .setIssuer(idp.issuer)
+            .setExpirationTime('5m')
+            .sign(new TextEncoder().encode(await idp.publicKeyPem())),
+        'algorithm_not_allowed',
+      ],
+      [
+        'unknown crit header (refused before any key lookup)',
+        async () => {
+          const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+          const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+          const input = `${part({ alg: 'RS256', kid: idp.currentKid, crit: ['x-ext'], 'x-ext': 1 })}.${part({ iss: idp.issuer, sub: 'victim', aud: 'api', exp: 9e9 })}`;
+          return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
+        },
+        'malformed',
+      ],
+      ['garbage', async () => 'not-a-jwt', 'malformed'],
+      ['three dots of nothing', async () => 'a.b.c', 'malformed'],
+      ['too large', async () => `${'a'.repeat(20_000)}.b.c`, 'too_large'],
+    ])('%s', async (_name, token, reason) => {
+      const verifier = createTokenVerifier(config());
+      expect(await reasonOf(verifier.verify(await token()))).toBe(reason);
+    });
+
+    it('an algorithm outside the issuer allow-list', async () => {
+      const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: 'api', algorithms: ['ES256'] }]);
+      expect(await reasonOf(verifier.verify(await mint()))).toBe('algorithm_not_allowed');
+    });
+
+    it('an untrusted issuer, even one that serves valid keys', async () => {
+      const verifier = createTokenVerifier(config());
+      const err = await verifier
+        .verify(await attacker.mint({ sub: 'x' }, { audience: 'api' }))
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(UntrustedIssuerError);
+      expect(err).toMatchObject({ code: 'invalid_token', reason: 'untrusted_issuer', status: 401 });
+      expect(attacker.jwksHits + attacker.discoveryHits).toBe(0);
+      const noIss = await new SignJWT({ sub: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new Uint8Array(32));
+      expect(await reasonOf(verifier.verify(noIss))).toBe('untrusted_issuer');
+    });
+
+    it('never fetches jku / x5u / embedded jwk headers', async () => {
+      const verifier = createTokenVerifier(config());
+      const [attackerJwk] = attacker.jwks().keys;
+      if (attackerJwk === undefined) throw new Error('dev issuer publishes no key');
+      const token = await attacker.mint(
+        { sub: 'victim', iss: idp.issuer },
+        { audience: 'api', header: { jku: attacker.jwksUri, x5u: attacker.jwksUri, jwk: attackerJwk } },
+      );
+      expect(await reasonOf(verifier.verify(token))).toBe('unknown_key');
+      expect(attacker.jwksHits).toBe(0);
+    });
+
+    it('keeps the token out of every error message', async () => {
+      const verifier = createTokenVerifier(config());
+      const token = await mint({}, { expiresIn: -60 });
+      const err = (await verifier.verify(token).catch((e) => e)) as Error;
+      expect(err.message).not.toContain(token);
+      expect(err.message).not.toContain(token.split('.')[1]);
+    });
+  });
+
+  describe('jwks_unavailable', () => {
+    it('when the JWKS endpoint is down', async () => {
+      const gone = await createDevIssuer();
+      const jwksUri = gone.jwksUri;
+      const token = await gone.mint({ sub: 'u' });
+      await gone.close();
+      const verifier = createTokenVerifier([{ issuer: gone.issuer, jwksUri }]);
+      expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
+    });
+
+    it('when the JWKS endpoint answers 500 or junk', async () => {
+      for (const [status, body] of [
+        [500, '{}'],
+        [200, 'not json'],
+        [200, '{"keys": "nope"}'],
+      ] as const) {
+        const broken = await brokenServer(status, body);
+        try {
+          const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: `${broken.url}/jwks` }]);
+          expect(await reasonOf(verifier.verify(await idp.mint({ sub: 'u' })))).toBe('jwks_unavailable');
+        } finally {
+          broken.server.close();
+        }
+      }
+    });
+
+    it('when discovery fails, and does not refetch it for every request', async () => {
+      const broken = await brokenServer(503);
+      try {
+        const verifier = createTokenVerifier([{ issuer: broken.url }]);
+        const { privateKey } = await generateKeyPair('RS256');
+        const token = await new SignJWT({ sub: 'u' })
+          .setProtectedHeader({ alg: 'RS256' })
+          .setIssuer(broken.url)
+          .setExpirationTime('5m')
+          .sign(privateKey);
+        const reasons = await Promise.all(Array.from({ length: 20 }, () => reasonOf(verifier.verify(token))));
+        expect(new Set(reasons)).toEqual(new Set(['jwks_unavailable']));
+        expect(broken.hits()).toBe(1);
+      } finally {
+        broken.server.close();
+      }
+    });
+
+    it('when the discovery document names another issuer (mix-up)', async () => {
+      const liar = await brokenServer(
+        200,
+        JSON.stringify({ issuer: 'https://elsewhere.example', jwks_uri: idp.jwksUri }),
+      );
+      try {
+        const verifier = createTokenVerifier([{ issuer: liar.url }]);
+        const token = await idp.mint({ sub: 'u', iss: liar.url });
+        expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
+      } finally {
+        liar.server.close();
+      }
+    });
+  });
+
+  describe('HMAC issuers', () => {
+    const secret = 'a-shared-secret-of-at-least-32-bytes!!';
+
+    it('verifies HS256 only when the issuer has a secret and names HS256', async () => {
+      const verifier = createTokenVerifier([{ issuer: 'https://hs.example', secret, algorithms: ['HS256'] }]);
+      const token = await new SignJWT({ sub: 'u' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('https://hs.example')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(secret));
+      expect((await verifier.verify(token)).identity.subject).toBe('u');
+      const wrong = await new SignJWT({ sub: 'u' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('https://hs.example')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(`${secret}-other`));
+      expect(await reasonOf(verifier.verify(wrong))).toBe('bad_signature');
+    });
+
+    it('refuses HS* configuration without a (long enough) secret, and unknown algorithms', () => {
+      expect(() => createTokenVerifier([{ issuer: 'https://hs.example', algorithms: ['HS256'] }])).toThrow(
+        ConfigurationError,
+      );
+      expect(() =>
+        createTokenVerifier([{ issuer: 'https://hs.example', algorithms: ['HS256'], secret: 'short' }]),
+      ).toThrow(ConfigurationError);
+      expect(() => createTokenVerifier([{ issuer: 'https://x.example', algorithms: ['none'] }])).toThrow(
+        ConfigurationError,
+      );
+      expect(() =>
+        createTokenVerifier([{ issuer: 'https://x.example', jwksUri: 'http://evil.example/jwks' }]),
+      ).toThrow(ConfigurationError);
+    });
+  });
+});

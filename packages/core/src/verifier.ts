@@ -1,0 +1,184 @@
+import { decodeJwt, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { DEFAULT_MAX_TOKEN_BYTES } from './bearer';
+import {
+  ConfigurationError,
+  InvalidTokenError,
+  type InvalidTokenReason,
+  UntrustedIssuerError,
+} from './errors';
+import { hasControlCharacters } from './identity';
+import { createIssuerKeyResolver, type JwksOptions } from './jwks';
+import type { Claims, Identity, IssuerConfig } from './types';
+
+/** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
+export const DEFAULT_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+
+/** Options of {@link createTokenVerifier}. */
+export interface TokenVerifierOptions extends JwksOptions {
+  /** Leeway for `exp`/`nbf`, seconds (default 5). */
+  clockToleranceSec?: number;
+  /** Largest accepted token, bytes (default 16 KiB). */
+  maxTokenBytes?: number;
+}
+
+/** A verified token: its claims, the identity they assert, and the issuer that signed them. */
+export interface VerifiedToken {
+  claims: Claims;
+  identity: Identity;
+  issuer: IssuerConfig;
+}
+
+/** Verifies bearer JWTs against a fixed list of trusted issuers. */
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+interface TrustedIssuer {
+  config: IssuerConfig;
+  algorithms: string[];
+  getKey: JWTVerifyGetKey;
+}
+
+function allowedAlgorithms(config: IssuerConfig): string[] {
+  const algorithms = config.algorithms ?? [...DEFAULT_ALGORITHMS];
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new ConfigurationError(`algorithms of ${config.issuer} must be a non-empty list`);
+  }
+  for (const alg of algorithms) {
+    if (HMAC_ALGORITHMS.includes(alg)) {
+      // A shared secret is the only sound HMAC key; without one, HS* would invite key confusion.
+      if (config.secret === undefined || config.secret.length < 32) {
+        throw new ConfigurationError(`${alg} for ${config.issuer} needs a \`secret\` of at least 32 bytes`);
+      }
+    } else if (!DEFAULT_ALGORITHMS.includes(alg)) {
+      throw new ConfigurationError(`algorithm ${JSON.stringify(alg)} of ${config.issuer} is not supported`);
+    }
+  }
+  return [...algorithms];
+}
+
+function reasonOf(err: unknown): InvalidTokenReason {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return 'not_yet_valid';
+    if (err.claim === 'aud' && err.reason === 'check_failed') return 'wrong_audience';
+    if (err.reason === 'missing') return 'missing_claim';
+    return 'invalid_claim';
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm_not_allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return 'unknown_key';
+  }
+  return 'malformed';
+}
+
+/** Map verified claims to an {@link Identity}; profile claims of the wrong type are dropped, not trusted. */
+export function identityFromClaims(claims: Claims, config: IssuerConfig): Identity {
+  const identity: Identity = { issuer: config.issuer, subject: claims.sub as string };
+  const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const email = str(claims['email']);
+  if (email !== undefined) identity.email = email;
+  const verified = claims['email_verified'];
+  if (typeof verified === 'boolean') identity.emailVerified = verified;
+  else if (verified === 'true' || verified === 'false') identity.emailVerified = verified === 'true';
+  const name = str(claims['name']);
+  if (name !== undefined) identity.name = name;
+  const tenant = claims[config.tenantClaim ?? 'tenant_id'];
+  if (typeof tenant === 'string') identity.tenantId = tenant;
+  else if (typeof tenant === 'number' && Number.isSafeInteger(tenant)) identity.tenantId = String(tenant);
+  return identity;
+}
+
+/**
+ * Create a verifier for bearer JWTs from the given trusted issuers. The unverified `iss` only picks
+ * the issuer's configuration (exact match); everything else is checked against that configuration:
+ * signature from its JWKS, `aud` when configured, an algorithm allow-list (asymmetric only unless the
+ * issuer has a `secret` and names HS*), `exp` required, `nbf`, and a `sub` of 1–255 characters.
+ * Every failure is an {@link InvalidTokenError} with a precise `reason`; the token is never echoed.
+ *
+ * @example
+ * ```ts
+ * const verifier = createTokenVerifier([{ issuer: 'https://sso.example.com/realms/main', audience: 'api' }]);
+ * const { identity, claims } = await verifier.verify(token);
+ * ```
+ */
+export function createTokenVerifier(
+  issuers: IssuerConfig[],
+  options: TokenVerifierOptions = {},
+): TokenVerifier {
+  const clockTolerance = options.clockToleranceSec ?? 5;
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0 || clockTolerance > 300) {
+    throw new ConfigurationError('clockToleranceSec must be between 0 and 300');
+  }
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const trusted = new Map<string, TrustedIssuer>();
+  for (const config of issuers) {
+    if (typeof config.issuer !== 'string' || config.issuer.length === 0) {
+      throw new ConfigurationError('every issuer needs a non-empty `issuer`');
+    }
+    const algorithms = allowedAlgorithms(config);
+    const needsKeys = algorithms.some((alg) => !HMAC_ALGORITHMS.includes(alg));
+    if (needsKeys && config.jwksUri === undefined) {
+      try {
+        new URL(config.issuer);
+      } catch {
+        throw new ConfigurationError(`issuer ${config.issuer} is not a URL; set \`jwksUri\``);
+      }
+    }
+    trusted.set(config.issuer, { config, algorithms, getKey: createIssuerKeyResolver(config, options) });
+  }
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('malformed');
+    if (token.length > maxTokenBytes)
+      throw new InvalidTokenError('too_large', 'The access token is too large');
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch (cause) {
+      throw new InvalidTokenError('malformed', 'The access token is not a JWT', { cause });
+    }
+    const issuer = typeof iss === 'string' ? trusted.get(iss) : undefined;
+    if (issuer === undefined) {
+      // Attacker-controlled: kept short and printable for whoever logs it.
+      throw new UntrustedIssuerError(
+        typeof iss === 'string' ? iss.slice(0, 256).replace(/[^\x20-\x7e]/g, '?') : undefined,
+      );
+    }
+    const { config } = issuer;
+    let claims: Claims;
+    try {
+      const verified = await jwtVerify(token, issuer.getKey, {
+        issuer: config.issuer,
+        algorithms: issuer.algorithms,
+        clockTolerance,
+        requiredClaims: ['exp', 'sub'],
+        ...(config.audience === undefined ? {} : { audience: config.audience }),
+      });
+      claims = verified.payload as Claims;
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw err;
+      throw new InvalidTokenError(reasonOf(err), undefined, { cause: err });
+    }
+    const { sub } = claims;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {
+      throw new InvalidTokenError('invalid_claim', 'The token subject is invalid');
+    }
+    return { claims, identity: identityFromClaims(claims, config), issuer: config };
+  }
+
+  return { verify };
+}
