@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type NewUser,
+  type OutboxStore,
+  type Reservation,
+  ReservationConflictError,
+  type Store,
+  type StoreKey,
+  UserNotFoundError,
+  type UserPatch,
+  type UserRecord,
+} from '@jit-provision/core';
+import { createMemoryInvitationStore } from './invitations';
+import { createMemoryOutbox } from './outbox';
+
+export { createMemoryInvitationStore } from './invitations';
+export { createMemoryOutbox, type MemoryOutbox } from './outbox';
+
+/** A Store that keeps everything in this process. Also exposes `clear()` for tests. */
+export interface MemoryStore extends Store {
+  /** In-process outbox: retries and backoff, but events do not survive the process. */
+  readonly outbox: OutboxStore;
+  /** Drop every user, reservation, invitation and outbox event. */
+  clear(): void;
+}
+
+const keyOf = (key: StoreKey) => `${key.issuer}\u0000${key.subject}`;
+// Callers get copies, so mutating a returned record never changes what is stored.
+const copy = (user: UserRecord): UserRecord => ({
+  ...user,
+  createdAt: new Date(user.createdAt),
+  updatedAt: new Date(user.updatedAt),
+});
+
+/**
+ * An in-process Store: for development, tests and single-process apps. Every method completes without
+ * yielding between its read and its write, which is what makes create-if-absent and reservations atomic here.
+ * Data lives as long as the process; use `@jit-provision/store-postgres` when several processes serve the app.
+ *
+ * @example
+ * ```ts
+ * import { createProvisioner } from '@jit-provision/core';
+ * import { createMemoryStore } from '@jit-provision/store-memory';
+ *
+ * const provisioner = createProvisioner({ store: createMemoryStore(), issuers: [{ issuer: 'https://idp.example.com' }] });
+ * ```
+ */
+export function createMemoryStore(): MemoryStore {
+  const byKey = new Map<string, UserRecord>();
+  const byId = new Map<string, UserRecord>();
+  const usernames = new Set<string>();
+  const reservations = new Map<string, Reservation>();
+  const invitations = createMemoryInvitationStore();
+  const outbox = createMemoryOutbox();
+
+  function insert(input: NewUser, id: string): UserRecord {
+    if (byId.has(id)) throw new ReservationConflictError(`user id ${id} is already taken`);
+    if (usernames.has(input.username))
+      throw new ReservationConflictError(`username ${input.username} is already taken`);
+    const now = new Date();
+    const user: UserRecord = {
+      id,
+      issuer: input.issuer,
+      subject: input.subject,
+      username: input.username,
+      email: input.email ?? null,
+      name: input.name ?? null,
+      role: input.role,
+      tenantId: input.tenantId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    byKey.set(keyOf(input), user);
+    byId.set(id, user);
+    usernames.add(input.username);
+    // Same synchronous step as the insert: the event exists iff the user was created.
+    if (input.emitEvent !== undefined) outbox.add(id, input.emitEvent.identity);
+    return user;
+  }
+
+  function applyPatch(user: UserRecord, patch: UserPatch): UserRecord {
+    let changed = false;
+    if (patch.email !== undefined && patch.email !== user.email) {
+      user.email = patch.email;
+      changed = true;
+    }
+    if (patch.name !== undefined && patch.name !== user.name) {
+      user.name = patch.name;
+      changed = true;
+    }
+    if (changed) user.updatedAt = new Date();
+    return user;
+  }
+
+  const live = (key: string, now: number) => {
+    const held = reservations.get(key);
+    return held !== undefined && held.expiresAt.getTime() > now ? held : undefined;
+  };
+
+  return {
+    invitations,
+    outbox,
+
+    async lookup(key) {
+      const user = byKey.get(keyOf(key));
+      return user === undefined ? null : copy(user);
+    },
+
+    async upsert(input) {
+      const existing = byKey.get(keyOf(input));
+      if (existing !== undefined) {
+        const patch: UserPatch = {};
+        if (input.email != null) patch.email = input.email;
+        if (input.name != null) patch.name = input.name;
+        return { user: copy(applyPatch(existing, patch)), created: false };
+      }
+      return { user: copy(insert(input, randomUUID())), created: true };
+    },
+
+    async sync(userId, patch) {
+      const user = byId.get(userId);
+      if (user === undefined) throw new UserNotFoundError();
+      return copy(applyPatch(user, patch));
+    },
+
+    async getUser(userId) {
+      const user = byId.get(userId);
+      return user === undefined ? null : copy(user);
+    },
+
+    async setRole(userId, role) {
+      const user = byId.get(userId);
+      if (user === undefined) throw new UserNotFoundError();
+      if (user.role !== role) {
+        user.role = role;
+        user.updatedAt = new Date();
+      }
+      return copy(user);
+    },
+
+    async reserve(key, { leaseMs }) {
+      const k = keyOf(key);
+      const now = Date.now();
+      const held = live(k, now);
+      if (held !== undefined) throw new ReservationConflictError(undefined, new Date(held.expiresAt));
+      const reservation: Reservation = { token: randomUUID(), expiresAt: new Date(now + leaseMs) };
+      reservations.set(k, reservation);
+      return { ...reservation };
+    },
+
+    async confirm(input, reservation, userId) {
+      const k = keyOf(input);
+      if (reservations.get(k)?.token !== reservation.token) {
+        throw new ReservationConflictError('the reservation is stale: another caller took it over');
+      }
+      if (byKey.has(k)) throw new ReservationConflictError('a user already exists for this identity');
+      const user = insert(input, userId);
+      reservations.delete(k);
+      return copy(user);
+    },
+
+    async release(key, reservation) {
+      const k = keyOf(key);
+      if (reservations.get(k)?.token === reservation.token) reservations.delete(k);
+    },
+
+    clear() {
+      byKey.clear();
+      byId.clear();
+      usernames.clear();
+      reservations.clear();
+      invitations.clear();
+      outbox.clear();
+    },
+  };
+}
