@@ -1,0 +1,93 @@
+import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import { isConnectionError } from './pg-errors';
+
+/** How the store talks to the pool: one place for checkout, release of broken clients, retry, transactions. */
+export interface Executor {
+  /**
+   * Run one statement and return its rows. `retry: true` (idempotent reads only) repeats it when the
+   * connection failed: on another pooled client while the failures come from stale pooled clients (say,
+   * every backend was just terminated), plus once more on a new connection.
+   */
+  rows<R extends QueryResultRow>(config: QueryConfig, options?: { retry?: boolean }): Promise<R[]>;
+  /** Run `fn` inside BEGIN/COMMIT on one client; ROLLBACK on any error. */
+  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+}
+
+const noop = () => {};
+
+export function createExecutor(pool: Pool): Executor {
+  // Clients that already served a query: a connection error on one of them means it went stale in the pool.
+  const used = new WeakSet<PoolClient>();
+
+  async function checkout(): Promise<PoolClient> {
+    const client = await pool.connect();
+    if (!used.has(client)) {
+      // A backend that dies while the client is checked out but between queries makes the client emit
+      // 'error' with no pool listener attached; unhandled, that would crash the process.
+      client.on('error', noop);
+    }
+    return client;
+  }
+
+  async function once<R extends QueryResultRow>(
+    config: QueryConfig,
+  ): Promise<{ rows: R[] } | { error: unknown; stale: boolean }> {
+    const client = await checkout();
+    const stale = used.has(client);
+    try {
+      const result = await client.query<R>(config);
+      used.add(client);
+      client.release();
+      return { rows: result.rows };
+    } catch (error) {
+      // A broken client is destroyed instead of going back to the pool for the next caller to trip on.
+      const broken = isConnectionError(error);
+      if (!broken) used.add(client);
+      client.release(broken);
+      return { error, stale };
+    }
+  }
+
+  return {
+    async rows<R extends QueryResultRow>(config: QueryConfig, options: { retry?: boolean } = {}) {
+      const staleBudget = (pool.options.max ?? 10) + 1;
+      let freshRetried = false;
+      for (let attempt = 0; ; attempt++) {
+        let outcome: Awaited<ReturnType<typeof once<R>>>;
+        try {
+          outcome = await once<R>(config);
+        } catch (connectError) {
+          outcome = { error: connectError, stale: false };
+        }
+        if ('rows' in outcome) return outcome.rows;
+        const { error, stale } = outcome;
+        if (options.retry !== true || !isConnectionError(error)) throw error;
+        if (stale && attempt < staleBudget) continue;
+        if (freshRetried) throw error;
+        freshRetried = true;
+      }
+    },
+
+    async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+      const client = await checkout();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        broken = isConnectionError(error);
+        if (!broken) {
+          await client.query('ROLLBACK').catch(() => {
+            broken = true;
+          });
+        }
+        throw error;
+      } finally {
+        if (!broken) used.add(client);
+        client.release(broken);
+      }
+    },
+  };
+}

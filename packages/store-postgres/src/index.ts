@@ -1,0 +1,3 @@
+export { type MigrateOptions, migrate } from './migrations';
+export { DEFAULT_SCHEMA } from './schema-name';
+export { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store';

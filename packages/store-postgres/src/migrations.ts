@@ -1,0 +1,171 @@
+import { StoreUnavailableError } from '@jit-provision/core';
+import pg from 'pg';
+import { isConnectionError } from './pg-errors';
+import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
+
+/** One versioned schema change. `sql` gets the quoted schema name; it runs in a transaction. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: (schema: string) => string;
+}
+
+/**
+ * Every migration, in order. Append only: never edit or renumber a released one, since `migrations`
+ * records versions, not contents.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, reservations, invitations',
+    sql: (s) => `
+      CREATE TABLE IF NOT EXISTS ${s}.users (
+        id text PRIMARY KEY,
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        username text NOT NULL,
+        email text,
+        name text,
+        role text NOT NULL,
+        tenant_id text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT users_issuer_subject_key UNIQUE (issuer, subject),
+        CONSTRAINT users_username_key UNIQUE (username)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.reservations (
+        issuer text NOT NULL,
+        subject text NOT NULL,
+        token text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      );
+      CREATE TABLE IF NOT EXISTS ${s}.invitations (
+        id text PRIMARY KEY,
+        token_hash text NOT NULL,
+        email text NOT NULL,
+        role text NOT NULL,
+        invited_by text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        consumed_at timestamptz,
+        revoked_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT invitations_token_hash_key UNIQUE (token_hash)
+      );
+      CREATE INDEX IF NOT EXISTS invitations_email_idx ON ${s}.invitations (lower(btrim(email)));
+    `,
+  },
+  {
+    version: 2,
+    name: 'outbox',
+    // Events are written by the same statement as their user row (hookDelivery: 'outbox').
+    sql: (s) => `
+      CREATE TABLE IF NOT EXISTS ${s}.outbox (
+        id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+        type text NOT NULL DEFAULT 'user.provisioned',
+        user_id text NOT NULL,
+        identity jsonb NOT NULL,
+        status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        available_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        completed_at timestamptz
+      );
+      CREATE INDEX IF NOT EXISTS outbox_due_idx ON ${s}.outbox (available_at) WHERE status = 'pending';
+    `,
+  },
+];
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /** Schema to create the tables in (created if missing). Default `jit_provision`. */
+  schema?: string;
+}
+
+/**
+ * Apply pending migrations and return the versions applied by this call (empty when up to date).
+ * Serialised by a session advisory lock per schema, so several processes may run it at start-up at once.
+ */
+export async function runMigrations(
+  poolOrConnectionString: pg.Pool | string,
+  options: MigrateOptions = {},
+): Promise<number[]> {
+  const schemaName = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schemaName);
+  const ownPool =
+    typeof poolOrConnectionString === 'string'
+      ? new pg.Pool({ connectionString: poolOrConnectionString, max: 1 })
+      : undefined;
+  ownPool?.on('error', () => {});
+  const pool = ownPool ?? (poolOrConnectionString as pg.Pool);
+  let client: pg.PoolClient | undefined;
+  let broken = false;
+  try {
+    client = await pool.connect();
+    const lockKey = `jit-provision:migrate:${schemaName}`;
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey]);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${s}.migrations (
+           version integer PRIMARY KEY,
+           name text NOT NULL,
+           applied_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+      const done = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+      const applied = new Set(done.rows.map((row) => row.version));
+      const ran: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql(s));
+          await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [
+            migration.version,
+            migration.name,
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw error;
+        }
+        ran.push(migration.version);
+      }
+      return ran;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]).catch(() => {
+        broken = true;
+      });
+    }
+  } catch (error) {
+    broken = broken || isConnectionError(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StoreUnavailableError(`jit-provision migrations failed: ${reason}`, { cause: error });
+  } finally {
+    // A client that may still hold the session lock is destroyed rather than pooled.
+    client?.release(broken);
+    await ownPool?.end();
+  }
+}
+
+/**
+ * Create or update the store's tables. Idempotent, and safe to run from several processes at once (an
+ * advisory lock serialises them); applied versions are recorded in `<schema>.migrations`.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { migrate } from '@jit-provision/store-postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool); // tables in schema `jit_provision`
+ * ```
+ */
+export async function migrate(
+  poolOrConnectionString: pg.Pool | string,
+  options: MigrateOptions = {},
+): Promise<void> {
+  await runMigrations(poolOrConnectionString, options);
+}

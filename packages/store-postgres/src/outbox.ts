@@ -1,0 +1,125 @@
+import type { Identity, NewUser, OutboxEvent, OutboxStatus, OutboxStore } from '@jit-provision/core';
+import type { Executor } from './executor';
+import { toStoreError } from './pg-errors';
+import { quoteSchema } from './schema-name';
+
+interface OutboxRow {
+  id: string;
+  type: 'user.provisioned';
+  user_id: string;
+  identity: Identity;
+  status: OutboxStatus;
+  attempts: number;
+  last_error: string | null;
+  available_at: Date;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+const COLUMNS =
+  'id, type, user_id, identity, status, attempts, last_error, available_at, created_at, completed_at';
+
+const toEvent = (row: OutboxRow): OutboxEvent => ({
+  id: row.id,
+  type: row.type,
+  userId: row.user_id,
+  identity: row.identity,
+  status: row.status,
+  attempts: row.attempts,
+  lastError: row.last_error,
+  availableAt: row.available_at,
+  createdAt: row.created_at,
+  completedAt: row.completed_at,
+});
+
+/**
+ * The `WITH` clause that writes the outbox event of a user row created by the same statement: `source` is
+ * a CTE returning the inserted row's `id` (empty when nothing was inserted, so no event either). Takes
+ * its identity JSON as parameter `$n`.
+ */
+export function outboxInsertCte(schema: string, source: string, identityParam: number): string {
+  return `event AS (
+    INSERT INTO ${quoteSchema(schema)}.outbox (user_id, identity)
+    SELECT id, $${identityParam}::jsonb FROM ${source}
+  )`;
+}
+
+/** The identity to store with the event, as JSON; null when the caller did not ask for one. */
+export const eventIdentity = (input: NewUser): string | null =>
+  input.emitEvent === undefined ? null : JSON.stringify(input.emitEvent.identity);
+
+/**
+ * The Postgres outbox: rows written in the same statement as their user (see `outboxInsertCte`), claimed
+ * with `FOR UPDATE SKIP LOCKED` so any number of dispatchers, in any number of processes, never hold the
+ * same event at once. Times come from the database clock.
+ */
+export function createPostgresOutboxStore(db: Executor, schema: string): OutboxStore {
+  const s = quoteSchema(schema);
+  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  };
+  const outbox: OutboxStore = {
+    async claim({ limit, leaseMs }) {
+      const rows = await db.rows<OutboxRow>({
+        text: `UPDATE ${s}.outbox o
+               SET attempts = o.attempts + 1,
+                   available_at = now() + $2::double precision * interval '1 millisecond'
+               WHERE o.id IN (
+                 SELECT id FROM ${s}.outbox
+                 WHERE status = 'pending' AND available_at <= now()
+                 ORDER BY available_at, created_at
+                 LIMIT $1
+                 FOR UPDATE SKIP LOCKED
+               )
+               RETURNING ${COLUMNS.split(', ')
+                 .map((c) => `o.${c}`)
+                 .join(', ')}`,
+        values: [limit, leaseMs],
+      });
+      return rows.map(toEvent).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    },
+
+    async complete(id) {
+      await db.rows({
+        text: `UPDATE ${s}.outbox SET status = 'done', completed_at = now() WHERE id = $1 AND status = 'pending'`,
+        values: [id],
+      });
+    },
+
+    async fail(id, { error, retryAt }) {
+      await db.rows({
+        text: `UPDATE ${s}.outbox SET
+                 last_error = $2,
+                 status = CASE WHEN $3::timestamptz IS NULL THEN 'failed' ELSE 'pending' END,
+                 available_at = COALESCE($3::timestamptz, available_at),
+                 completed_at = CASE WHEN $3::timestamptz IS NULL THEN now() ELSE NULL END
+               WHERE id = $1 AND status = 'pending'`,
+        values: [id, error, retryAt],
+      });
+    },
+
+    async list(filter = {}) {
+      const rows = await db.rows<OutboxRow>(
+        {
+          text: `SELECT ${COLUMNS} FROM ${s}.outbox
+                 WHERE ($1::text IS NULL OR status = $1)
+                 ORDER BY created_at, id
+                 LIMIT $2`,
+          values: [filter.status ?? null, filter.limit ?? 100],
+        },
+        { retry: true },
+      );
+      return rows.map(toEvent);
+    },
+  };
+  return {
+    claim: (options) => guard(() => outbox.claim(options)),
+    complete: (id) => guard(() => outbox.complete(id)),
+    fail: (id, outcome) => guard(() => outbox.fail(id, outcome)),
+    list: (filter) => guard(() => outbox.list(filter)),
+  };
+}

@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type InvitationStore,
+  type NewUser,
+  type OutboxStore,
+  type Reservation,
+  ReservationConflictError,
+  type Store,
+  type StoreKey,
+  StoreUnavailableError,
+  UserNotFoundError,
+  type UserPatch,
+  type UserRecord,
+} from '@jit-provision/core';
+import pg from 'pg';
+import { createExecutor } from './executor';
+import { createPostgresInvitationStore } from './invitations';
+import { createPostgresOutboxStore, eventIdentity, outboxInsertCte } from './outbox';
+import { sqlState, toStoreError } from './pg-errors';
+import { toUser, USER_COLUMNS, type UserRow } from './rows';
+import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
+import { statementName } from './statement-name';
+
+/** Options of {@link createPostgresStore}: a pool you own, or a connection string for a pool the store owns. */
+export type PostgresStoreOptions = (
+  | {
+      /** Your `pg.Pool`; the store never ends it. */
+      pool: pg.Pool;
+      connectionString?: undefined;
+      poolConfig?: undefined;
+    }
+  | {
+      /** The store creates (and `close()` ends) its own pool. */
+      connectionString: string;
+      /** Extra `pg.PoolConfig` for that pool (size, timeouts, ssl). */
+      poolConfig?: Omit<pg.PoolConfig, 'connectionString'>;
+      pool?: undefined;
+    }
+) & {
+  /** Schema holding the tables (run {@link migrate} with the same one). Default `jit_provision`. */
+  schema?: string;
+};
+
+/** The Postgres {@link Store}, with its invitation storage and a `close()` for a pool it created. */
+export interface PostgresStore extends Store {
+  readonly invitations: InvitationStore;
+  /** Durable outbox: `user.provisioned` events written by the same statement as their user row. */
+  readonly outbox: OutboxStore;
+  /** The pool queries run on. */
+  readonly pool: pg.Pool;
+  /** The (unquoted) schema the tables live in. */
+  readonly schema: string;
+  /** End the pool if the store created it from `connectionString`; a no-op for a pool you passed in. */
+  close(): Promise<void>;
+}
+
+// Pools we already listen on: idle clients whose backend dies emit 'error' on the pool, which would
+// crash the process without a listener. pg drops such clients itself; the next checkout connects anew.
+const listened = new WeakSet<pg.Pool>();
+function keepAlive(pool: pg.Pool): void {
+  if (listened.has(pool)) return;
+  listened.add(pool);
+  pool.on('error', () => {});
+}
+
+/**
+ * A {@link Store} on PostgreSQL via node-postgres: correct when many processes race on first logins.
+ * Run {@link migrate} once (at deploy or start-up) before using it.
+ *
+ * - `lookup`: one indexed SELECT on `(issuer, subject)`, a prepared statement.
+ * - `upsert`: `INSERT … ON CONFLICT DO NOTHING RETURNING`, one round trip for a new user; only on conflict a
+ *   SELECT follows (and an UPDATE when email/name changed). Exactly one racing caller gets `created: true`.
+ * - `reserve`/`confirm`/`release`: leases on the database clock, so every process agrees on expiry.
+ * - `outbox`: with `NewUser.emitEvent` (`hookDelivery: 'outbox'`), `upsert` and `confirm` write the user's
+ *   `user.provisioned` event in the same statement; dispatchers claim events with `FOR UPDATE SKIP LOCKED`.
+ *
+ * Connection failures surface as `StoreUnavailableError` (HTTP 503); reads retry once on a fresh connection.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { createProvisioner } from '@jit-provision/core';
+ * import { createPostgresStore, migrate } from '@jit-provision/store-postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool);
+ * const provisioner = createProvisioner({ store: createPostgresStore({ pool }), issuers });
+ * ```
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schema);
+  const ownsPool = options.pool === undefined;
+  const pool =
+    options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
+  keepAlive(pool);
+  const db = createExecutor(pool);
+  const named = (operation: string) => statementName(operation, schema);
+
+  const sql = {
+    lookup: {
+      name: named('lookup'),
+      text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE issuer = $1 AND subject = $2`,
+    },
+    getUser: { name: named('get_user'), text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1` },
+    // No conflict target: every unique index (identity, username, id) arbitrates. With a target, a racer
+    // that loses on (issuer, subject) can still fail on the username index it reached first.
+    insert: {
+      name: named('insert'),
+      text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT DO NOTHING
+             RETURNING ${USER_COLUMNS}`,
+    },
+    // The same insert, plus its outbox event in the same statement: the event exists iff the row was created.
+    insertWithEvent: {
+      name: named('insert_event'),
+      text: `WITH inserted AS (
+               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               ON CONFLICT DO NOTHING
+               RETURNING ${USER_COLUMNS}
+             ), ${outboxInsertCte(schema, 'inserted', 9)}
+             SELECT ${USER_COLUMNS} FROM inserted`,
+    },
+    confirm: {
+      name: named('confirm'),
+      text: `WITH released AS (
+               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $9 RETURNING 1
+             )
+             INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM released
+             RETURNING ${USER_COLUMNS}`,
+    },
+    confirmWithEvent: {
+      name: named('confirm_event'),
+      text: `WITH released AS (
+               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $9 RETURNING 1
+             ), inserted AS (
+               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
+               SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM released
+               RETURNING ${USER_COLUMNS}
+             ), ${outboxInsertCte(schema, 'inserted', 10)}
+             SELECT ${USER_COLUMNS} FROM inserted`,
+    },
+    sync: {
+      name: named('sync'),
+      text: `UPDATE ${s}.users SET
+               email = CASE WHEN $2::boolean THEN $3::text ELSE email END,
+               name = CASE WHEN $4::boolean THEN $5::text ELSE name END,
+               updated_at = CASE
+                 WHEN ($2::boolean AND $3::text IS DISTINCT FROM email) OR ($4::boolean AND $5::text IS DISTINCT FROM name)
+                 THEN now() ELSE updated_at END
+             WHERE id = $1
+             RETURNING ${USER_COLUMNS}`,
+    },
+  } as const;
+
+  const lookupRow = async (key: StoreKey) =>
+    (await db.rows<UserRow>({ ...sql.lookup, values: [key.issuer, key.subject] }, { retry: true }))[0];
+
+  async function syncRow(userId: string, patch: UserPatch): Promise<UserRecord> {
+    const row = (
+      await db.rows<UserRow>({
+        ...sql.sync,
+        values: [
+          userId,
+          patch.email !== undefined,
+          patch.email ?? null,
+          patch.name !== undefined,
+          patch.name ?? null,
+        ],
+      })
+    )[0];
+    if (row === undefined) throw new UserNotFoundError();
+    return toUser(row);
+  }
+
+  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  };
+
+  return {
+    pool,
+    schema,
+    invitations: createPostgresInvitationStore(db, schema),
+    outbox: createPostgresOutboxStore(db, schema),
+
+    lookup: (key) =>
+      guard(async () => {
+        const row = await lookupRow(key);
+        return row === undefined ? null : toUser(row);
+      }),
+
+    upsert: (input: NewUser) =>
+      guard(async () => {
+        // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const identity = eventIdentity(input);
+          const inserted = await db.rows<UserRow>({
+            ...(identity === null ? sql.insert : sql.insertWithEvent),
+            values: [
+              randomUUID(),
+              input.issuer,
+              input.subject,
+              input.username,
+              input.email ?? null,
+              input.name ?? null,
+              input.role,
+              input.tenantId ?? null,
+              ...(identity === null ? [] : [identity]),
+            ],
+          });
+          if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
+
+          // A new statement, so a new snapshot: it sees the row of whichever racer won.
+          const existing = await lookupRow(input);
+          if (existing !== undefined) {
+            const patch: UserPatch = {};
+            if (input.email != null && input.email !== existing.email) patch.email = input.email;
+            if (input.name != null && input.name !== existing.name) patch.name = input.name;
+            const user =
+              Object.keys(patch).length === 0 ? toUser(existing) : await syncRow(existing.id, patch);
+            return { user, created: false };
+          }
+
+          const owner = await db.rows({
+            text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
+            values: [input.username],
+          });
+          if (owner.length > 0) {
+            throw new ReservationConflictError(`username ${input.username} belongs to another identity`);
+          }
+        }
+        throw new StoreUnavailableError('upsert did not settle after 3 attempts');
+      }),
+
+    sync: (userId, patch) => guard(() => syncRow(userId, patch)),
+
+    getUser: (userId) =>
+      guard(async () => {
+        const row = (await db.rows<UserRow>({ ...sql.getUser, values: [userId] }, { retry: true }))[0];
+        return row === undefined ? null : toUser(row);
+      }),
+
+    setRole: (userId, role) =>
+      guard(async () => {
+        const row = (
+          await db.rows<UserRow>({
+            text: `UPDATE ${s}.users SET role = $2,
+                     updated_at = CASE WHEN role IS DISTINCT FROM $2 THEN now() ELSE updated_at END
+                   WHERE id = $1
+                   RETURNING ${USER_COLUMNS}`,
+            values: [userId, role],
+          })
+        )[0];
+        if (row === undefined) throw new UserNotFoundError();
+        return toUser(row);
+      }),
+
+    reserve: (key, { leaseMs }) =>
+      guard(async () => {
+        // Insert, or take over a lease that ran out (its holder crashed); a live one is left alone.
+        // The database clock decides expiry, so processes with skewed clocks still agree.
+        const taken = await db.rows<{ token: string; expires_at: Date }>({
+          name: named('reserve'),
+          text: `INSERT INTO ${s}.reservations AS r (issuer, subject, token, expires_at)
+                 VALUES ($1, $2, $3, now() + $4::double precision * interval '1 millisecond')
+                 ON CONFLICT (issuer, subject) DO UPDATE
+                   SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
+                   WHERE r.expires_at <= now()
+                 RETURNING token, expires_at`,
+          values: [key.issuer, key.subject, randomUUID(), leaseMs],
+        });
+        const row = taken[0];
+        if (row !== undefined) return { token: row.token, expiresAt: row.expires_at } satisfies Reservation;
+        const held = await db.rows<{ expires_at: Date }>({
+          text: `SELECT expires_at FROM ${s}.reservations WHERE issuer = $1 AND subject = $2`,
+          values: [key.issuer, key.subject],
+        });
+        throw new ReservationConflictError(undefined, held[0]?.expires_at);
+      }),
+
+    confirm: (input, reservation, userId) =>
+      guard(async () => {
+        // One statement, so one transaction: the user row exists iff our reservation was deleted.
+        const identity = eventIdentity(input);
+        let rows: UserRow[];
+        try {
+          rows = await db.rows<UserRow>({
+            ...(identity === null ? sql.confirm : sql.confirmWithEvent),
+            values: [
+              userId,
+              input.issuer,
+              input.subject,
+              input.username,
+              input.email ?? null,
+              input.name ?? null,
+              input.role,
+              input.tenantId ?? null,
+              reservation.token,
+              ...(identity === null ? [] : [identity]),
+            ],
+          });
+        } catch (error) {
+          if (sqlState(error) === '23505') {
+            throw new ReservationConflictError('a user with this identity, id or username already exists');
+          }
+          throw error;
+        }
+        const row = rows[0];
+        if (row === undefined) {
+          throw new ReservationConflictError('the reservation is stale: another caller took it over');
+        }
+        return toUser(row);
+      }),
+
+    release: (key, reservation) =>
+      guard(async () => {
+        await db.rows({
+          name: named('release'),
+          text: `DELETE FROM ${s}.reservations WHERE issuer = $1 AND subject = $2 AND token = $3`,
+          values: [key.issuer, key.subject, reservation.token],
+        });
+      }),
+
+    async close() {
+      if (ownsPool && !pool.ended) await pool.end();
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { authenticateRequest, createProvisioner, type Provisioner } from '@jit-provision/core';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresStore, migrate } from '../src/index';
+
+const DATABASE_URL = process.env['DATABASE_URL'];
+const AUD = 'outage-api';
+/** The bound every request must answer within, whatever the database does. */
+const REQUEST_BOUND_MS = 3_000;
+
+type Mode = 'up' | 'refuse' | 'blackhole';
+
+/** A TCP proxy in front of Postgres: `refuse` resets every connection, `blackhole` accepts and never answers. */
+async function createOutageProxy(target: URL) {
+  const sockets = new Set<Socket>();
+  let mode: Mode = 'up';
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  };
+  const server = createTcpServer((client) => {
+    track(client);
+    if (mode === 'refuse') {
+      client.destroy();
+      return;
+    }
+    if (mode === 'blackhole') return;
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    track(upstream);
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    set(next: Mode) {
+      mode = next;
+      // Going down also kills live connections, as a crashed or restarted server would.
+      if (next !== 'up') for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A real HTTP server doing what every adapter does: authenticateRequest, then answer. */
+async function serve(provisioner: Provisioner): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    void authenticateRequest(provisioner, {
+      headers: req.headers,
+      path: req.url ?? '/',
+      method: req.method ?? 'GET',
+    }).then((outcome) => {
+      if (outcome.ok) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ user: outcome.auth?.user ?? null }));
+      } else {
+        res.writeHead(outcome.response.status, outcome.response.headers);
+        res.end(JSON.stringify(outcome.response.body));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/me`, server };
+}
+
+describe.skipIf(DATABASE_URL === undefined)(
+  'Postgres outage during a burst of logins (real Postgres, TCP proxy)',
+  () => {
+    const schema = `outage_${randomBytes(4).toString('hex')}`;
+    let idp: DevIssuer;
+    let proxy: Awaited<ReturnType<typeof createOutageProxy>>;
+    let direct: pg.Pool;
+    let viaProxy: pg.Pool;
+    const servers: Server[] = [];
+
+    beforeAll(async () => {
+      idp = await createDevIssuer();
+      direct = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+      await migrate(direct, { schema });
+      proxy = await createOutageProxy(new URL(DATABASE_URL as string));
+      viaProxy = new pg.Pool({
+        connectionString: proxy.url,
+        max: 10,
+        connectionTimeoutMillis: 500,
+        query_timeout: 1_000,
+      });
+      viaProxy.on('error', () => {});
+    });
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      await viaProxy?.end().catch(() => {});
+      await proxy?.close();
+      await direct?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await direct?.end();
+      await idp?.close();
+    });
+
+    async function app(onProvisioningError: 'reject' | 'continue') {
+      const provisioner = createProvisioner({
+        store: createPostgresStore({ pool: viaProxy, schema }),
+        issuers: [{ issuer: idp.issuer, audience: AUD }],
+        onProvisioningError,
+        cache: false,
+        logger: { warn: () => {}, error: () => {} },
+        reservation: { leaseMs: 1_000, waitMs: 1_500 },
+        // App-owned creation, so reservations are in play and must not stay stuck.
+        createUser: async () => `app-${randomBytes(8).toString('hex')}`,
+      });
+      const { url, server } = await serve(provisioner);
+      servers.push(server);
+      return url;
+    }
+
+    async function login(url: string, token: string) {
+      const started = Date.now();
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(REQUEST_BOUND_MS + 2_000),
+      });
+      const body = (await response.json()) as { user?: { subject: string } | null; error?: string };
+      return {
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body,
+        ms: Date.now() - started,
+      };
+    }
+
+    const usersOf = async (subjects: string[]) =>
+      (
+        await direct.query<{ subject: string; n: string }>(
+          `SELECT subject, count(*) AS n FROM "${schema}".users WHERE issuer = $1 AND subject = ANY($2) GROUP BY subject`,
+          [idp.issuer, subjects],
+        )
+      ).rows;
+
+    for (const [mode, down] of [
+      ['reject', 'refuse'],
+      ['continue', 'blackhole'],
+    ] as const) {
+      it(`${mode} mode, database ${down === 'refuse' ? 'refusing connections' : 'not answering'}: bounded answers, then one user per identity and no stuck reservation`, async () => {
+        proxy.set('up');
+        const url = await app(mode);
+        const subjects = Array.from(
+          { length: 20 },
+          (_, i) => `${mode}-${i}-${randomBytes(3).toString('hex')}`,
+        );
+        const tokens = await Promise.all(subjects.map((sub) => idp.mint({ sub }, { audience: AUD })));
+
+        // The burst: three logins per identity; the database goes away while they are in flight.
+        const burst = Promise.all(
+          tokens.flatMap((token) => [login(url, token), login(url, token), login(url, token)]),
+        );
+        setTimeout(() => proxy.set(down), 15);
+        const during = await burst;
+        // And a burst entirely inside the outage.
+        const outage = await Promise.all(tokens.map((token) => login(url, token)));
+
+        for (const r of [...during, ...outage]) {
+          expect(r.ms).toBeLessThan(REQUEST_BOUND_MS);
+          if (mode === 'reject') {
+            expect([200, 503]).toContain(r.status);
+            if (r.status === 503) {
+              expect(r.body.error).toBe('provisioning_unavailable');
+              expect(Number(r.retryAfter)).toBeGreaterThan(0);
+            }
+          } else {
+            expect(r.status).toBe(200);
+          }
+        }
+        if (mode === 'reject') expect(outage.every((r) => r.status === 503)).toBe(true);
+        else expect(outage.every((r) => r.body.user === null)).toBe(true);
+
+        // Recovery: every identity logs in again (reservations orphaned by the outage expire within the lease).
+        proxy.set('up');
+        // A client honours Retry-After; on a loaded machine the first retry may still queue behind the pool.
+        const loginUntilServed = async (token: string) => {
+          for (let attempt = 1; ; attempt++) {
+            const r = await login(url, token);
+            if ((r.status === 200 && r.body.user) || attempt === 5) return r;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+          }
+        };
+        const after = await Promise.all(tokens.map(loginUntilServed));
+        for (const [i, r] of after.entries()) {
+          expect(r.status).toBe(200);
+          expect(r.body.user?.subject).toBe(subjects[i]);
+        }
+        const rows = await usersOf(subjects);
+        expect(rows).toHaveLength(subjects.length);
+        expect(rows.every((row) => row.n === '1')).toBe(true);
+        const stuck = await direct.query(
+          `SELECT 1 FROM "${schema}".reservations WHERE issuer = $1 AND subject = ANY($2)`,
+          [idp.issuer, subjects],
+        );
+        expect(stuck.rowCount).toBe(0);
+      });
+    }
+  },
+);
