@@ -1,0 +1,84 @@
+import { createProvisioner } from '@jit-provision/core';
+import { createDevIssuer } from '@jit-provision/core/dev';
+import { type AdapterTestApp, runAdapterMatrix } from '@jit-provision/core/testing';
+import { createMemoryStore } from '@jit-provision/store-memory';
+import express, { type ErrorRequestHandler } from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { jitProvision } from './index';
+
+function harness(app: express.Express): AdapterTestApp {
+  return {
+    async request(path, headers = {}) {
+      const response = await request(app).get(path).set(headers);
+      return {
+        status: response.status,
+        headers: response.headers as Record<string, string>,
+        body: response.body,
+      };
+    },
+  };
+}
+
+runAdapterMatrix({
+  name: 'express',
+  createStore: createMemoryStore,
+  createApp(provisioner, options) {
+    const app = express();
+    app.use(jitProvision(provisioner, options));
+    app.get('/me', (req, res) => res.json({ auth: req.auth ?? null }));
+    app.get('/public', (req, res) => res.json({ auth: req.auth ?? null }));
+    return harness(app);
+  },
+});
+
+describe('express specifics', () => {
+  it('passErrors hands the SDK error to the app error handler', async () => {
+    const idp = await createDevIssuer();
+    try {
+      const provisioner = createProvisioner({
+        store: createMemoryStore(),
+        issuers: [{ issuer: idp.issuer }],
+      });
+      const app = express();
+      app.use(jitProvision(provisioner, { passErrors: true }));
+      app.get('/me', (_req, res) => res.json({ ok: true }));
+      const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+        res.status(418).json({ seen: (err as { code?: string }).code });
+      };
+      app.use(onError);
+      const response = await request(app).get('/me');
+      expect(response.status).toBe(418);
+      expect(response.body).toEqual({ seen: 'missing_token' });
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it('skip sees the full path when mounted under a prefix', async () => {
+    const idp = await createDevIssuer();
+    try {
+      const provisioner = createProvisioner({
+        store: createMemoryStore(),
+        issuers: [{ issuer: idp.issuer }],
+      });
+      const seen: string[] = [];
+      const router = express.Router();
+      router.use(
+        jitProvision(provisioner, {
+          skip: (path) => {
+            seen.push(path);
+            return path === '/api/public';
+          },
+        }),
+      );
+      router.get('/public', (_req, res) => res.json({ ok: true }));
+      const app = express();
+      app.use('/api', router);
+      expect((await request(app).get('/api/public?x=1')).status).toBe(200);
+      expect(seen).toEqual(['/api/public']);
+    } finally {
+      await idp.close();
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import {
+  type AuthResult,
+  authenticateRequest,
+  type JitProvisionOptions,
+  nodeRequestHeaders,
+  type Provisioner,
+} from '@jit-provision/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+export type { AuthResult, JitProvisionOptions } from '@jit-provision/core';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `jitProvision`: the verified caller and their local user. Absent when skipped or anonymous. */
+      auth?: AuthResult;
+    }
+  }
+}
+
+/** Options of the Express {@link jitProvision} middleware. */
+export interface ExpressJitProvisionOptions extends JitProvisionOptions {
+  /** Hand failures to Express error handlers with `next(err)` instead of answering them here. */
+  passErrors?: boolean;
+}
+
+/**
+ * Express 4/5 middleware: verifies the bearer token, makes sure the local user exists, and sets
+ * `req.auth = { user, identity, claims, created }`. Failures are answered as JSON with the right status
+ * and `WWW-Authenticate`/`Retry-After` headers (or passed on with `passErrors`).
+ *
+ * @example
+ * ```ts
+ * import { jitProvision } from '@jit-provision/adapter-express';
+ *
+ * app.use(jitProvision(provisioner, { skip: (path) => path === '/health' }));
+ * app.get('/me', (req, res) => res.json(req.auth?.user));
+ * ```
+ */
+export function jitProvision(
+  provisioner: Provisioner,
+  options: ExpressJitProvisionOptions = {},
+): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const path = (req.originalUrl ?? req.url).split('?')[0] ?? '/';
+    authenticateRequest(
+      provisioner,
+      { headers: nodeRequestHeaders(req), path, method: req.method },
+      options,
+    ).then((outcome) => {
+      if (outcome.ok) {
+        if (outcome.auth !== null) req.auth = outcome.auth;
+        return next();
+      }
+      if (options.passErrors) return next(outcome.error);
+      res.status(outcome.response.status).set(outcome.response.headers).json(outcome.response.body);
+    }, next);
+  };
+}
+export { kratosWebhooks } from './kratos';

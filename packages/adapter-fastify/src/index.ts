@@ -1,0 +1,85 @@
+import {
+  type AuthResult,
+  authenticateRequest,
+  ConfigurationError,
+  type JitProvisionOptions,
+  nodeRequestHeaders,
+  type Provisioner,
+} from '@jit-provision/core';
+import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+
+export type { AuthResult, JitProvisionOptions } from '@jit-provision/core';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by jit-provision: the verified caller and their local user; null when skipped or anonymous. */
+    auth: AuthResult | null;
+  }
+  interface FastifyInstance {
+    /** The authentication hook, for `onRequest` on single routes or scopes (with `global: false`). */
+    jitProvision: onRequestHookHandler;
+  }
+}
+
+/** Options of the Fastify {@link jitProvision} plugin. */
+export interface FastifyJitProvisionOptions extends JitProvisionOptions {
+  provisioner: Provisioner;
+  /** Default true: authenticate every request. false: only routes that use `fastify.jitProvision` as `onRequest`. */
+  global?: boolean;
+}
+
+/**
+ * The `onRequest` hook behind the plugin, for apps that wire hooks themselves.
+ *
+ * @example
+ * ```ts
+ * app.get('/me', { onRequest: createJitProvisionHook(provisioner) }, async (request) => request.auth?.user);
+ * ```
+ */
+export function createJitProvisionHook(
+  provisioner: Provisioner,
+  options: JitProvisionOptions = {},
+): onRequestHookHandler {
+  return async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const outcome = await authenticateRequest(
+      provisioner,
+      { headers: nodeRequestHeaders(request.raw), path, method: request.method },
+      options,
+    );
+    if (outcome.ok) {
+      request.auth = outcome.auth;
+      return;
+    }
+    const { status, headers, body } = outcome.response;
+    return reply.code(status).headers(headers).send(body);
+  };
+}
+
+const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, opts) => {
+  const { provisioner, global = true, ...options } = opts;
+  if (typeof provisioner?.authenticate !== 'function') {
+    throw new ConfigurationError('register(jitProvision, { provisioner }) needs a provisioner');
+  }
+  const hook = createJitProvisionHook(provisioner, options);
+  fastify.decorateRequest('auth', null);
+  fastify.decorate('jitProvision', hook);
+  if (global) fastify.addHook('onRequest', hook);
+};
+
+/**
+ * Fastify 5 plugin: verifies the bearer token, makes sure the local user exists, and sets
+ * `request.auth = { user, identity, claims, created }`. Failures are answered as JSON with the right
+ * status and `WWW-Authenticate`/`Retry-After` headers.
+ *
+ * @example
+ * ```ts
+ * import { jitProvision } from '@jit-provision/adapter-fastify';
+ *
+ * await app.register(jitProvision, { provisioner, skip: (path) => path === '/health' });
+ * app.get('/me', async (request) => request.auth?.user);
+ * ```
+ */
+export const jitProvision = fp(plugin, { fastify: '5.x', name: '@jit-provision/adapter-fastify' });
+export { kratosWebhooks } from './kratos';
