@@ -1,0 +1,86 @@
+import { jitProvision } from '@jit-provision/adapter-express';
+import {
+  type InvitationService,
+  isJitProvisionError,
+  type Provisioner,
+  toHttpResponse,
+  type UserRecord,
+} from '@jit-provision/core';
+import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import type { Todos } from './demo';
+
+export interface AppOptions {
+  provisioner: Provisioner;
+  invitations: InvitationService;
+  todos: Todos;
+}
+
+/** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
+function userOf(req: Request, res: Response): UserRecord | undefined {
+  const user = req.auth?.user;
+  if (!user)
+    res.status(503).json({ error: 'provisioning_unavailable', error_description: 'Try again later' });
+  return user ?? undefined;
+}
+
+/** The demo API. Everything after `jitProvision` sees `req.auth`, with the local user already created. */
+export function createApp({ provisioner, invitations, todos }: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '16kb' }));
+
+  app.get('/health', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  app.use(jitProvision(provisioner));
+
+  app.get('/me', (req, res) => {
+    const user = userOf(req, res);
+    if (user) res.json({ user, created: req.auth?.created ?? false });
+  });
+
+  app.get('/todos', (req, res) => {
+    const user = userOf(req, res);
+    if (user) res.json({ todos: todos.list(user.id) });
+  });
+
+  app.post('/todos', (req, res) => {
+    const user = userOf(req, res);
+    if (!user) return;
+    const title: unknown = req.body?.title;
+    if (typeof title !== 'string' || title.length === 0 || title.length > 200) {
+      res.status(400).json({ error: 'invalid_request', error_description: 'title: 1-200 characters' });
+      return;
+    }
+    res.status(201).json({ todo: todos.add(user.id, title) });
+  });
+
+  app.post('/admin/invitations', async (req, res) => {
+    const user = userOf(req, res);
+    if (!user) return;
+    if (user.role !== 'admin') {
+      res.status(403).json({ error: 'forbidden', error_description: 'Admins only' });
+      return;
+    }
+    const { invitation, url } = await invitations.create({
+      email: req.body?.email,
+      role: req.body?.role ?? 'user',
+      invitedBy: user.id,
+    });
+    const { id, email, role, expiresAt } = invitation;
+    res.status(201).json({ invitation: { id, email, role, expiresAt }, url });
+  });
+
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    if (!isJitProvisionError(err) && typeof err?.status === 'number' && err.status < 500) {
+      // body-parser's errors (malformed JSON, too large) carry a 4xx status.
+      res.status(err.status).json({ error: 'invalid_request', error_description: 'Malformed request body' });
+      return;
+    }
+    const { status, headers, body } = toHttpResponse(err);
+    res.status(status).set(headers).json(body);
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,89 @@
+import { jitProvision } from '@jit-provision/adapter-fastify';
+import {
+  type InvitationService,
+  isJitProvisionError,
+  type Provisioner,
+  toHttpResponse,
+  type UserRecord,
+} from '@jit-provision/core';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Todos } from './demo';
+
+export interface AppOptions {
+  provisioner: Provisioner;
+  invitations: InvitationService;
+  todos: Todos;
+}
+
+/** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
+function userOf(request: FastifyRequest, reply: FastifyReply): UserRecord | undefined {
+  const user = request.auth?.user;
+  if (!user)
+    reply.code(503).send({ error: 'provisioning_unavailable', error_description: 'Try again later' });
+  return user ?? undefined;
+}
+
+/** The demo API. Routes in the authenticated scope see `request.auth`, with the local user already created. */
+export async function createApp({ provisioner, invitations, todos }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: 16 * 1024 });
+
+  app.setErrorHandler((err, _request, reply) => {
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (!isJitProvisionError(err) && typeof status === 'number' && status < 500) {
+      // Fastify's own request errors (malformed JSON, too large) carry a 4xx statusCode.
+      return reply.code(status).send({ error: 'invalid_request', error_description: 'Malformed request' });
+    }
+    const { status: code, headers, body } = toHttpResponse(err);
+    return reply.code(code).headers(headers).send(body);
+  });
+
+  app.get('/health', async () => ({ ok: true }));
+
+  // The plugin authenticates every route of the scope it is registered in, and only those.
+  await app.register(async (api) => {
+    await api.register(jitProvision, { provisioner });
+
+    api.get('/me', async (request, reply) => {
+      const user = userOf(request, reply);
+      if (user) return { user, created: request.auth?.created ?? false };
+      return reply;
+    });
+
+    api.get('/todos', async (request, reply) => {
+      const user = userOf(request, reply);
+      if (user) return { todos: todos.list(user.id) };
+      return reply;
+    });
+
+    api.post<{ Body: { title?: unknown } | null }>('/todos', async (request, reply) => {
+      const user = userOf(request, reply);
+      if (!user) return reply;
+      const title = request.body?.title;
+      if (typeof title !== 'string' || title.length === 0 || title.length > 200) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid_request', error_description: 'title: 1-200 characters' });
+      }
+      return reply.code(201).send({ todo: todos.add(user.id, title) });
+    });
+
+    api.post<{ Body: { email?: string; role?: string } | null }>(
+      '/admin/invitations',
+      async (request, reply) => {
+        const user = userOf(request, reply);
+        if (!user) return reply;
+        if (user.role !== 'admin') {
+          return reply.code(403).send({ error: 'forbidden', error_description: 'Admins only' });
+        }
+        const { invitation, url } = await invitations.create({
+          email: request.body?.email as string,
+          role: request.body?.role ?? 'user',
+          invitedBy: user.id,
+        });
+        const { id, email, role, expiresAt } = invitation;
+        return reply.code(201).send({ invitation: { id, email, role, expiresAt }, url });
+      },
+    );
+  });
+  return app;
+}

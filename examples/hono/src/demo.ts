@@ -1,0 +1,207 @@
+// Framework-neutral demo wiring (the same file in every example): store, dev issuer, provisioner,
+// invitations, the app's own data (todos) and the demo users.
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  createInvitationService,
+  createProvisioner,
+  type InvitationService,
+  invitationRequired,
+  type Provisioner,
+  type Store,
+} from '@jit-provision/core';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
+import { createMemoryStore } from '@jit-provision/store-memory';
+
+export const AUDIENCE = 'jit-provision-demo';
+
+export interface Todo {
+  id: string;
+  title: string;
+  done: boolean;
+}
+
+/** The app's own per-user data. First-login defaults come from an `onProvisioned` hook. */
+export function createTodos() {
+  const byUser = new Map<string, Todo[]>();
+  return {
+    list: (userId: string): Todo[] => byUser.get(userId) ?? [],
+    add(userId: string, title: string): Todo {
+      const todo = { id: randomUUID(), title, done: false };
+      byUser.set(userId, [...(byUser.get(userId) ?? []), todo]);
+      return todo;
+    },
+  };
+}
+export type Todos = ReturnType<typeof createTodos>;
+
+/** Where users live: memory (default), PGlite in this process, or the Postgres at a URL. */
+export type StoreChoice =
+  | { kind: 'memory' }
+  | { kind: 'pglite' }
+  | { kind: 'postgres'; connectionString: string; schema?: string };
+
+/** `--pglite` / `JIT_STORE=pglite`, else `DATABASE_URL`, else memory. */
+export function storeChoiceFrom(argv: readonly string[], env: NodeJS.ProcessEnv): StoreChoice {
+  if (argv.includes('--pglite') || env['JIT_STORE'] === 'pglite') return { kind: 'pglite' };
+  const url = env['DATABASE_URL'];
+  if (url) return { kind: 'postgres', connectionString: url };
+  return { kind: 'memory' };
+}
+
+async function openStore(choice: StoreChoice): Promise<{ store: Store; close(): Promise<void> }> {
+  if (choice.kind === 'memory') return { store: createMemoryStore(), close: async () => {} };
+  // Loaded only when asked for, so the default demo needs neither pg nor PGlite.
+  const { createPostgresStore, migrate } = await import('@jit-provision/store-postgres');
+  let connectionString: string;
+  let stopEmbedded = async () => {};
+  if (choice.kind === 'pglite') {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+    const db = await PGlite.create();
+    const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
+    await server.start();
+    connectionString = `postgres://postgres@${server.getServerConn()}/postgres`;
+    stopEmbedded = async () => {
+      await server.stop();
+      await db.close();
+    };
+  } else {
+    connectionString = choice.connectionString;
+  }
+  const store = createPostgresStore({
+    connectionString,
+    // PGlite serves one connection at a time.
+    poolConfig: { max: choice.kind === 'pglite' ? 1 : 10 },
+    ...(choice.kind === 'postgres' && choice.schema !== undefined ? { schema: choice.schema } : {}),
+  });
+  const close = async () => {
+    await store.close();
+    await stopEmbedded();
+  };
+  try {
+    await migrate(store.pool, { schema: store.schema });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { store, close };
+}
+
+export interface DemoOptions {
+  store?: StoreChoice;
+  /** Closed registration: first logins need a pending invitation for their verified email. */
+  inviteOnly?: boolean;
+  /** Port of the dev issuer; fixed, it keeps the issuer (part of every user's key) stable across restarts. */
+  issuerPort?: number;
+  /** Base URL of the app, for invitation links. */
+  baseUrl?: string;
+}
+
+export interface Demo {
+  provisioner: Provisioner;
+  invitations: InvitationService;
+  todos: Todos;
+  idp: DevIssuer;
+  store: StoreChoice['kind'];
+  /** A token for `sub` from the dev issuer, as a real login would give the browser. */
+  token(sub: string, profile?: { email?: string; name?: string }, expiresIn?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The pre-provisioned admin: created before their first login, with a role no token could grant. */
+export const ADMIN = { subject: 'admin', email: 'admin@example.com', name: 'Ada Admin' };
+
+export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
+  const idp = await createDevIssuer(options.issuerPort === undefined ? {} : { port: options.issuerPort });
+  const choice = options.store ?? { kind: 'memory' };
+  let opened: Awaited<ReturnType<typeof openStore>>;
+  try {
+    opened = await openStore(choice);
+  } catch (err) {
+    await idp.close();
+    throw err;
+  }
+  const { store } = opened;
+  const todos = createTodos();
+  const baseUrl = options.baseUrl ?? 'http://localhost:3000';
+  const invitations = createInvitationService({
+    store,
+    secret: randomBytes(32),
+    urlFor: (token) => `${baseUrl}/signup?token=${token}`,
+  });
+  const provisioner = createProvisioner({
+    store,
+    // Each dev issuer is another issuer (its URL has the port), so it gets its own username prefix.
+    issuers: [{ issuer: idp.issuer, audience: AUDIENCE, prefix: `dev-${new URL(idp.issuer).port}` }],
+    policies: options.inviteOnly ? [invitationRequired(invitations)] : [],
+    onProvisioned: [
+      ({ user }) => {
+        todos.add(user.id, 'Welcome! This todo was created on your first login');
+        todos.add(user.id, 'Try GET /todos again: no second set of defaults');
+      },
+    ],
+  });
+  await provisioner.preProvision({ issuer: idp.issuer, ...ADMIN, role: 'admin' });
+
+  return {
+    provisioner,
+    invitations,
+    todos,
+    idp,
+    store: choice.kind,
+    token: (sub, profile = {}, expiresIn = '15m') =>
+      idp.mint(
+        {
+          sub,
+          email: profile.email ?? `${sub}@example.com`,
+          email_verified: true,
+          name: profile.name ?? sub,
+        },
+        { audience: AUDIENCE, expiresIn },
+      ),
+    async close() {
+      await opened.close();
+      await idp.close();
+    },
+  };
+}
+
+/** Ready-to-paste shell lines: tokens for a new user, a returning user and the admin, and what to try. */
+export async function instructions(demo: Demo, baseUrl: string, inviteOnly: boolean): Promise<string> {
+  const newcomer = `user-${randomBytes(3).toString('hex')}`;
+  // A returning user: provisioned now (past any signup policy), so their requests take the fast path.
+  await demo.provisioner.preProvision({ issuer: demo.idp.issuer, subject: 'bob', email: 'bob@example.com' });
+  const [fresh, bob, admin, invited] = await Promise.all([
+    demo.token(newcomer, {}, '1h'),
+    demo.token('bob', {}, '1h'),
+    demo.token(ADMIN.subject, ADMIN, '1h'),
+    demo.token('dave', { email: 'dave@example.com', name: 'Dave' }, '1h'),
+  ]);
+  const auth = (variable: string) => `-H "Authorization: Bearer $${variable}"`;
+  return [
+    `jit-provision demo listening on ${baseUrl}`,
+    `store: ${demo.store}${inviteOnly ? ', invite-only signup' : ''}; dev issuer: ${demo.idp.issuer}; tokens valid 1h`,
+    '',
+    `export NEW_USER_TOKEN='${fresh}'`,
+    `export RETURNING_TOKEN='${bob}'`,
+    `export ADMIN_TOKEN='${admin}'`,
+    `export INVITED_TOKEN='${invited}'`,
+    '',
+    inviteOnly
+      ? `# a new user without an invitation: 403 invitation_required`
+      : '# a new user: the first call creates them ("created": true) and two welcome todos',
+    `curl -s ${auth('NEW_USER_TOKEN')} ${baseUrl}/me`,
+    `curl -s ${auth('NEW_USER_TOKEN')} ${baseUrl}/todos`,
+    '# a returning user: no creation, one lookup (then the cache)',
+    `curl -s ${auth('RETURNING_TOKEN')} ${baseUrl}/me`,
+    '# the pre-provisioned admin invites dave@example.com ...',
+    `curl -s -X POST ${auth('ADMIN_TOKEN')} -H 'content-type: application/json' -d '{"email":"dave@example.com"}' ${baseUrl}/admin/invitations`,
+    inviteOnly
+      ? "# ... and dave's first login consumes the invitation (role from the invitation)"
+      : '# ... and dave logs in (start with --invite-only to make invitations required)',
+    `curl -s ${auth('INVITED_TOKEN')} ${baseUrl}/me`,
+    '# no token: 401 with WWW-Authenticate',
+    `curl -si ${baseUrl}/me`,
+    '',
+  ].join('\n');
+}
