@@ -14,6 +14,8 @@ export interface Executor {
 }
 
 const noop = () => {};
+// Module-wide, not per store: several stores may share one pool, and each must not stack its own listener.
+const guarded = new WeakSet<PoolClient>();
 
 export function createExecutor(pool: Pool): Executor {
   // Clients that already served a query: a connection error on one of them means it went stale in the pool.
@@ -21,7 +23,8 @@ export function createExecutor(pool: Pool): Executor {
 
   async function checkout(): Promise<PoolClient> {
     const client = await pool.connect();
-    if (!used.has(client)) {
+    if (!guarded.has(client)) {
+      guarded.add(client);
       // A backend that dies while the client is checked out but between queries makes the client emit
       // 'error' with no pool listener attached; unhandled, that would crash the process.
       client.on('error', noop);

@@ -2,9 +2,25 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TSX = `${ROOT}node_modules/.bin/tsx`;
 // tsx resolves `@jit-provision/*` to sources through this tsconfig's paths, as vitest's aliases do.
 const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+
+/**
+ * Spawn `file` in one Node process with tsx as a loader. Not the tsx CLI: it runs the script in a second
+ * process, so a SIGKILL aimed at the CLI would orphan the real app instead of killing it.
+ */
+export function spawnTs(
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin: 'pipe' | 'ignore',
+) {
+  return spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, TSX_TSCONFIG_PATH: TSCONFIG },
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
+}
 
 export interface RunningChild {
   process: ChildProcess;
@@ -17,11 +33,7 @@ export interface RunningChild {
 
 /** Run a TypeScript file (or a package source like src/cli.ts) in a real Node process via tsx. */
 export function runTs(file: string, args: string[], env: Record<string, string | undefined>): RunningChild {
-  const child = spawn(TSX, ['--tsconfig', TSCONFIG, fileURLToPath(new URL(file, import.meta.url)), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawnTs(fileURLToPath(new URL(file, import.meta.url)), args, env, 'pipe');
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let buffer = '';

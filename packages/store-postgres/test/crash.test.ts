@@ -1,17 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createProvisioner } from '@jit-provision/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, migrate } from '../src/index';
+import { spawnTs } from './child-process';
 
 // Real processes need a real server: PGlite lives inside one process and cannot be shared or survive a kill.
 const DATABASE_URL = process.env['DATABASE_URL'];
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TSX = `${ROOT}node_modules/.bin/tsx`;
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 const ISSUER = 'https://crash.jit-provision.test';
 const LEASE_MS = 1_500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,18 +29,18 @@ describe.skipIf(DATABASE_URL === undefined)(
     const children: Child[] = [];
 
     function start(scenario: string, subject = 'none'): Child {
-      const child = spawn(TSX, ['--tsconfig', TSCONFIG, CHILD, scenario], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
+      const child = spawnTs(
+        CHILD,
+        [scenario],
+        {
           DATABASE_URL,
           CRASH_SCHEMA: schema,
           CRASH_ISSUER: ISSUER,
           CRASH_SUBJECT: subject,
           CRASH_LEASE_MS: String(LEASE_MS),
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+        'ignore',
+      );
       const lines: string[] = [];
       const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
       let buffer = '';
