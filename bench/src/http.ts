@@ -7,7 +7,12 @@ import { AUDIENCE, DATABASE_URL, mintTokens, openDatabase, openIssuer } from './
 import type { Framework, ServerConfig, Variant } from './http-server';
 import { fmt, ratio, type Section } from './report';
 
-const FRAMEWORKS: Framework[] = ['express', 'fastify', 'hono'];
+// BENCH_FRAMEWORKS=fastify,hono narrows the run while investigating one framework.
+const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS']?.split(',') ?? [
+  'express',
+  'fastify',
+  'hono',
+]) as Framework[];
 const VARIANTS: { variant: Variant; label: string }[] = [
   { variant: 'bare', label: 'B0 bare handler' },
   { variant: 'jwt', label: 'B1 bare + raw jwtVerify' },

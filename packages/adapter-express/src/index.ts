@@ -42,7 +42,8 @@ export function jitProvision(
   options: ExpressJitProvisionOptions = {},
 ): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const path = (req.originalUrl ?? req.url).split('?')[0] ?? '/';
+    // Only `skip` reads the path.
+    const path = options.skip === undefined ? '' : ((req.originalUrl ?? req.url).split('?')[0] ?? '/');
     authenticateRequest(
       provisioner,
       { headers: nodeRequestHeaders(req), path, method: req.method },

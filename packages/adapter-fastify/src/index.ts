@@ -42,7 +42,8 @@ export function createJitProvisionHook(
   options: JitProvisionOptions = {},
 ): onRequestHookHandler {
   return async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
+    // Only `skip` reads the path.
+    const path = options.skip === undefined ? '' : (request.url.split('?')[0] ?? '/');
     const outcome = await authenticateRequest(
       provisioner,
       { headers: nodeRequestHeaders(request.raw), path, method: request.method },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import type { Provisioner } from '@jit-provision/core';
 import { runHostileInputSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
@@ -43,6 +44,31 @@ async function listen(provisioner: Provisioner, { maxHeaderSize }: { maxHeaderSi
 }
 
 runHostileInputSuite({ name: 'hono', createStore: createMemoryStore, listen });
+
+// The real @hono/node-server: the adapter reads `c.env.incoming` there instead of web Headers.
+async function listenNodeServer(provisioner: Provisioner, { maxHeaderSize }: { maxHeaderSize: number }) {
+  const app = new Hono();
+  app.use('*', jitProvision(provisioner));
+  app.get('/me', (c) => c.json({ auth: c.get('auth') }));
+  const server = serve({
+    fetch: app.fetch,
+    port: 0,
+    hostname: '127.0.0.1',
+    createServer,
+    serverOptions: { maxHeaderSize },
+  });
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+runHostileInputSuite({
+  name: 'hono on @hono/node-server',
+  createStore: createMemoryStore,
+  listen: listenNodeServer,
+});
 
 // The same table on store-postgres, counting every statement the pool runs: refusals cost zero queries,
 // and SQL-looking identities go through parameterised statements verbatim.

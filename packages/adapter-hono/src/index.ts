@@ -1,7 +1,9 @@
 import {
+  type AuthInput,
   type AuthResult,
   authenticateRequest,
   type JitProvisionOptions,
+  nodeRequestHeaders,
   type Provisioner,
 } from '@jit-provision/core';
 import type { MiddlewareHandler } from 'hono';
@@ -35,10 +37,11 @@ export function jitProvision(
   options: JitProvisionOptions = {},
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    const path = new URL(c.req.url).pathname;
+    // Only `skip` reads the path; parsing the URL on every request would be wasted work.
+    const path = options.skip === undefined ? '' : new URL(c.req.url).pathname;
     const outcome = await authenticateRequest(
       provisioner,
-      { headers: c.req.raw.headers, path, method: c.req.method },
+      { headers: requestHeaders(c.env, c.req.raw), path, method: c.req.method },
       options,
     );
     if (!outcome.ok) {
@@ -50,4 +53,21 @@ export function jitProvision(
     await next();
   };
 }
+
+/**
+ * On @hono/node-server the Node request is `c.env.incoming`: reading its raw headers skips building a web
+ * `Headers` per request (the server builds one lazily, on first access) and still sees repeated headers.
+ */
+function requestHeaders(env: unknown, request: Request): AuthInput['headers'] {
+  const incoming = (env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | undefined)?.incoming;
+  if (
+    typeof incoming?.headers === 'object' &&
+    incoming.headers !== null &&
+    Array.isArray(incoming.rawHeaders)
+  ) {
+    return nodeRequestHeaders(incoming as Parameters<typeof nodeRequestHeaders>[0]);
+  }
+  return request.headers;
+}
+
 export { kratosWebhooks } from './kratos';

@@ -81,6 +81,7 @@ export interface JitProvisionOptions {
 
 /** The adapter-facing request: what every framework can hand over cheaply. */
 export interface AdapterRequest extends AuthInput {
+  /** Raw path without the query string. Only `skip` reads it: an adapter may pass '' when `skip` is unset. */
   path: string;
   method: string;
 }

@@ -256,21 +256,36 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     return { user, created: false, path: 'fast' };
   }
 
-  async function ensureUserExists(input: Identity): Promise<ProvisionResult> {
-    const identity = validateIdentity(input);
+  // Not `async`: on every request, each extra async layer costs a promise and microtask turns.
+  function ensureUserExists(input: Identity): Promise<ProvisionResult> {
+    let identity: Identity;
+    try {
+      identity = validateIdentity(input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const key = keyString(identity);
     const cached = users?.get(key);
     if (cached !== undefined && profileChanges(cached, identity) === undefined) {
-      return { user: cached, created: false, path: 'cache' };
+      return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
     const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}`;
     const running = inflight.get(flightKey);
     if (running !== undefined) {
       // Exactly one caller sees `created: true`: the one that ran the slow path.
-      const shared = await running;
-      return { ...shared, created: false };
+      return running.then((shared) => ({ ...shared, created: false }));
     }
-    const flight = resolve(identity).finally(() => inflight.delete(flightKey));
+    const done = () => inflight.delete(flightKey);
+    const flight = resolve(identity).then(
+      (result) => {
+        done();
+        return result;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
     inflight.set(flightKey, flight);
     return flight;
   }

@@ -17,9 +17,25 @@ const noop = () => {};
 // Module-wide, not per store: several stores may share one pool, and each must not stack its own listener.
 const guarded = new WeakSet<PoolClient>();
 
+// Clients that went back to their pool at least once, whichever store or path used them: a connection error
+// on one of them means it went stale while idle. One set and one listener per pool, however many stores share it.
+const releasedByPool = new WeakMap<Pool, WeakSet<PoolClient>>();
+
+function releasedClients(pool: Pool): WeakSet<PoolClient> {
+  let released = releasedByPool.get(pool);
+  if (released === undefined) {
+    const set = new WeakSet<PoolClient>();
+    pool.on('release', (err, client) => {
+      if (!err) set.add(client);
+    });
+    releasedByPool.set(pool, set);
+    released = set;
+  }
+  return released;
+}
+
 export function createExecutor(pool: Pool): Executor {
-  // Clients that already served a query: a connection error on one of them means it went stale in the pool.
-  const used = new WeakSet<PoolClient>();
+  const used = releasedClients(pool);
 
   async function checkout(): Promise<PoolClient> {
     const client = await pool.connect();
@@ -39,13 +55,11 @@ export function createExecutor(pool: Pool): Executor {
     const stale = used.has(client);
     try {
       const result = await client.query<R>(config);
-      used.add(client);
       client.release();
       return { rows: result.rows };
     } catch (error) {
       // A broken client is destroyed instead of going back to the pool for the next caller to trip on.
       const broken = isConnectionError(error);
-      if (!broken) used.add(client);
       client.release(broken);
       return { error, stale };
     }
@@ -53,6 +67,15 @@ export function createExecutor(pool: Pool): Executor {
 
   return {
     async rows<R extends QueryResultRow>(config: QueryConfig, options: { retry?: boolean } = {}) {
+      if (options.retry === true) {
+        // The common case goes through pool.query, the pool's cheapest path (no explicit checkout); only a
+        // connection failure falls through to the checkout loop below, which tells stale clients from an outage.
+        try {
+          return (await pool.query<R>(config)).rows;
+        } catch (error) {
+          if (!isConnectionError(error)) throw error;
+        }
+      }
       const staleBudget = (pool.options.max ?? 10) + 1;
       let freshRetried = false;
       for (let attempt = 0; ; attempt++) {
@@ -88,7 +111,6 @@ export function createExecutor(pool: Pool): Executor {
         }
         throw error;
       } finally {
-        if (!broken) used.add(client);
         client.release(broken);
       }
     },

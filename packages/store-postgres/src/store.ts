@@ -190,11 +190,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     invitations: createPostgresInvitationStore(db, schema),
     outbox: createPostgresOutboxStore(db, schema),
 
+    // The per-request path: one promise chain, no extra async layers.
     lookup: (key) =>
-      guard(async () => {
-        const row = await lookupRow(key);
-        return row === undefined ? null : toUser(row);
-      }),
+      db.rows<UserRow>({ ...sql.lookup, values: [key.issuer, key.subject] }, { retry: true }).then(
+        (rows) => (rows[0] === undefined ? null : toUser(rows[0])),
+        (error: unknown) => {
+          throw toStoreError(error);
+        },
+      ),
 
     upsert: (input: NewUser) =>
       guard(async () => {
