@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { createProvisioner } from '@jit-provision/core';
 import { createDevIssuer } from '@jit-provision/core/dev';
 import { type AdapterTestApp, runAdapterMatrix } from '@jit-provision/core/testing';
@@ -20,17 +21,25 @@ function harness(app: express.Express): AdapterTestApp {
   };
 }
 
-runAdapterMatrix({
-  name: 'express',
-  createStore: createMemoryStore,
-  createApp(provisioner, options) {
-    const app = express();
-    app.use(jitProvision(provisioner, options));
-    app.get('/me', (req, res) => res.json({ auth: req.auth ?? null }));
-    app.get('/public', (req, res) => res.json({ auth: req.auth ?? null }));
-    return harness(app);
-  },
-});
+// The peer range is ^4.18 || ^5: the same matrix runs on both majors (Express 4 through an npm alias).
+const express4 = createRequire(import.meta.url)('express4') as typeof express;
+
+for (const [name, createExpress] of [
+  ['express', express],
+  ['express 4', express4],
+] as const) {
+  runAdapterMatrix({
+    name,
+    createStore: createMemoryStore,
+    createApp(provisioner, options) {
+      const app = createExpress();
+      app.use(jitProvision(provisioner, options));
+      app.get('/me', (req, res) => res.json({ auth: req.auth ?? null }));
+      app.get('/public', (req, res) => res.json({ auth: req.auth ?? null }));
+      return harness(app);
+    },
+  });
+}
 
 describe('express specifics', () => {
   it('passErrors hands the SDK error to the app error handler', async () => {
