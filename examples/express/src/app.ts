@@ -6,8 +6,8 @@ import {
   toHttpResponse,
   type UserRecord,
 } from '@jit-provision/core';
+import type { Todos } from '@jit-provision/example-shared';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import type { Todos } from './demo';
 
 export interface AppOptions {
   provisioner: Provisioner;

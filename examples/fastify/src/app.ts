@@ -6,8 +6,8 @@ import {
   toHttpResponse,
   type UserRecord,
 } from '@jit-provision/core';
+import type { Todos } from '@jit-provision/example-shared';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Todos } from './demo';
 
 export interface AppOptions {
   provisioner: Provisioner;

@@ -5,10 +5,10 @@ import {
   toHttpResponse,
   type UserRecord,
 } from '@jit-provision/core';
+import type { Todos } from '@jit-provision/example-shared';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Todos } from './demo';
 
 export interface AppOptions {
   provisioner: Provisioner;

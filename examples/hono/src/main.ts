@@ -1,26 +1,10 @@
 import { serve } from '@hono/node-server';
+import { demoFromProcess } from '@jit-provision/example-shared';
 import { createApp } from './app';
-import { createDemo, instructions, storeChoiceFrom } from './demo';
 
-const port = Number(process.env['PORT'] ?? 3000);
-const inviteOnly = process.argv.includes('--invite-only') || process.env['JIT_INVITE_ONLY'] === '1';
-const store = storeChoiceFrom(process.argv, process.env);
-// Users are keyed by issuer, and the dev issuer's URL has its port: a fixed one keeps Postgres users across restarts.
-const issuerPort = process.env['ISSUER_PORT']
-  ? Number(process.env['ISSUER_PORT'])
-  : store.kind === 'postgres'
-    ? port + 1
-    : undefined;
-const baseUrl = `http://localhost:${port}`;
-
-const demo = await createDemo({
-  store,
-  inviteOnly,
-  baseUrl,
-  ...(issuerPort === undefined ? {} : { issuerPort }),
-});
+const { demo, port, ready } = await demoFromProcess();
 const server = serve({ fetch: createApp(demo).fetch, port }, async (info) => {
-  console.log(await instructions(demo, `http://localhost:${info.port}`, inviteOnly));
+  console.log(await ready(`http://localhost:${info.port}`));
 });
 server.once('error', (err) => {
   console.error(`cannot listen on port ${port}:`, err.message);

@@ -39,6 +39,12 @@ export type PostgresStoreOptions = (
 ) & {
   /** Schema holding the tables (run {@link migrate} with the same one). Default `jit_provision`. */
   schema?: string;
+  /**
+   * Default true: hot statements are named (prepared once per connection). Set false where a server
+   * session is not tied to one client connection, so a statement prepared "on another connection" may
+   * already exist or be missing: PgBouncer in transaction mode before 1.21, or PGlite's socket server.
+   */
+  preparedStatements?: boolean;
 };
 
 /** The Postgres {@link Store}, with its invitation storage and a `close()` for a pool it created. */
@@ -95,18 +101,20 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
   keepAlive(pool);
   const db = createExecutor(pool);
-  const named = (operation: string) => statementName(operation, schema);
+  const prepared = options.preparedStatements ?? true;
+  const named = (operation: string): { name?: string } =>
+    prepared ? { name: statementName(operation, schema) } : {};
 
   const sql = {
     lookup: {
-      name: named('lookup'),
+      ...named('lookup'),
       text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE issuer = $1 AND subject = $2`,
     },
-    getUser: { name: named('get_user'), text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1` },
+    getUser: { ...named('get_user'), text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1` },
     // No conflict target: every unique index (identity, username, id) arbitrates. With a target, a racer
     // that loses on (issuer, subject) can still fail on the username index it reached first.
     insert: {
-      name: named('insert'),
+      ...named('insert'),
       text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT DO NOTHING
@@ -114,7 +122,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     // The same insert, plus its outbox event in the same statement: the event exists iff the row was created.
     insertWithEvent: {
-      name: named('insert_event'),
+      ...named('insert_event'),
       text: `WITH inserted AS (
                INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -124,7 +132,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
              SELECT ${USER_COLUMNS} FROM inserted`,
     },
     confirm: {
-      name: named('confirm'),
+      ...named('confirm'),
       text: `WITH released AS (
                DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $9 RETURNING 1
              )
@@ -133,7 +141,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
              RETURNING ${USER_COLUMNS}`,
     },
     confirmWithEvent: {
-      name: named('confirm_event'),
+      ...named('confirm_event'),
       text: `WITH released AS (
                DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $9 RETURNING 1
              ), inserted AS (
@@ -144,7 +152,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
              SELECT ${USER_COLUMNS} FROM inserted`,
     },
     sync: {
-      name: named('sync'),
+      ...named('sync'),
       text: `UPDATE ${s}.users SET
                email = CASE WHEN $2::boolean THEN $3::text ELSE email END,
                name = CASE WHEN $4::boolean THEN $5::text ELSE name END,
@@ -270,7 +278,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         // Insert, or take over a lease that ran out (its holder crashed); a live one is left alone.
         // The database clock decides expiry, so processes with skewed clocks still agree.
         const taken = await db.rows<{ token: string; expires_at: Date }>({
-          name: named('reserve'),
+          ...named('reserve'),
           text: `INSERT INTO ${s}.reservations AS r (issuer, subject, token, expires_at)
                  VALUES ($1, $2, $3, now() + $4::double precision * interval '1 millisecond')
                  ON CONFLICT (issuer, subject) DO UPDATE
@@ -325,7 +333,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     release: (key, reservation) =>
       guard(async () => {
         await db.rows({
-          name: named('release'),
+          ...named('release'),
           text: `DELETE FROM ${s}.reservations WHERE issuer = $1 AND subject = $2 AND token = $3`,
           values: [key.issuer, key.subject, reservation.token],
         });

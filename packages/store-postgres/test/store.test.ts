@@ -63,6 +63,28 @@ describe('configuration', () => {
     expect(lookup?.statement).toMatch(/WHERE issuer = \$1 AND subject = \$2/);
   });
 
+  it('preparedStatements: false prepares nothing, for poolers whose sessions outlive a client connection', async () => {
+    const otherSchema = freshSchema('unprepared');
+    await migrate(db.pool, { schema: otherSchema });
+    try {
+      const pool = db.newPool({ max: 1 });
+      const unprepared = createPostgresStore({ pool, schema: otherSchema, preparedStatements: false });
+      const k = key('unprepared');
+      const { user, created } = await unprepared.upsert(newUser(k, { email: 'a@example.com' }));
+      expect(created).toBe(true);
+      expect((await unprepared.lookup(k))?.id).toBe(user.id);
+      expect((await unprepared.upsert(newUser(k, { email: 'b@example.com' }))).user.email).toBe(
+        'b@example.com',
+      );
+      const reservation = await unprepared.reserve(key('unprepared'), { leaseMs: 1_000 });
+      expect(reservation.token).toEqual(expect.any(String));
+      const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+      expect(rows.filter((r) => r.name.includes(otherSchema))).toEqual([]);
+    } finally {
+      await db.pool.query(`DROP SCHEMA IF EXISTS "${otherSchema}" CASCADE`);
+    }
+  });
+
   it('close() ends a pool made from a connection string, and leaves a given pool alone', async () => {
     const own = createPostgresStore({ connectionString: db.url, schema: db.schema, poolConfig: { max: 1 } });
     if (db.kind === 'pglite')

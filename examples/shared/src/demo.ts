@@ -1,5 +1,5 @@
-// Framework-neutral demo wiring (the same file in every example): store, dev issuer, provisioner,
-// invitations, the app's own data (todos) and the demo users.
+// Framework-neutral demo wiring shared by every example: store, dev issuer, provisioner, invitations,
+// the app's own data (todos) and the demo users. Each example adds only its framework's app and server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createInvitationService,
@@ -72,6 +72,9 @@ async function openStore(choice: StoreChoice): Promise<{ store: Store; close(): 
     connectionString,
     // PGlite serves one connection at a time.
     poolConfig: { max: choice.kind === 'pglite' ? 1 : 10 },
+    // PGlite is one server session behind every socket: statements prepared on a connection the pool
+    // closed when idle would still exist and clash with the next connection's.
+    ...(choice.kind === 'pglite' ? { preparedStatements: false } : {}),
     ...(choice.kind === 'postgres' && choice.schema !== undefined ? { schema: choice.schema } : {}),
   });
   const close = async () => {
@@ -204,4 +207,27 @@ export async function instructions(demo: Demo, baseUrl: string, inviteOnly: bool
     `curl -si ${baseUrl}/me`,
     '',
   ].join('\n');
+}
+
+/** What `main.ts` of every example starts from: the demo configured by argv/env, and its port. */
+export async function demoFromProcess(
+  argv: readonly string[] = process.argv,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ demo: Demo; port: number; ready(url: string): Promise<string> }> {
+  const port = Number(env['PORT'] ?? 3000);
+  const inviteOnly = argv.includes('--invite-only') || env['JIT_INVITE_ONLY'] === '1';
+  const store = storeChoiceFrom(argv, env);
+  // Users are keyed by issuer, and the dev issuer's URL has its port: a fixed one keeps Postgres users across restarts.
+  const issuerPort = env['ISSUER_PORT']
+    ? Number(env['ISSUER_PORT'])
+    : store.kind === 'postgres'
+      ? port + 1
+      : undefined;
+  const demo = await createDemo({
+    store,
+    inviteOnly,
+    baseUrl: `http://localhost:${port}`,
+    ...(issuerPort === undefined ? {} : { issuerPort }),
+  });
+  return { demo, port, ready: (url) => instructions(demo, url, inviteOnly) };
 }
