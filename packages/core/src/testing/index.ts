@@ -9,6 +9,7 @@ import { userCases } from './users';
 export * from './adapter-matrix';
 export * from './hostile';
 export { runInvitationConformance } from './invitations';
+export * from './kratos';
 export type { StoreConformanceOptions } from './options';
 
 /**
