@@ -38,8 +38,48 @@ echo "smoke: npm install (tarballs + express@5)"
 timeout "$STEP_TIMEOUT" npm install --no-audit --no-fund --loglevel=error \
   "$WORK"/tarballs/*.tgz express@5
 
+# One harness, two module systems: each script loads every package through its own loader (ESM import or
+# CJS require) and hands what it loaded to the same check.
+cat >check.cjs <<'JS'
+const { once } = require('node:events');
+
+/** Build an Express app with store-memory and answer one authenticated request; exit code 1 if wrong. */
+exports.check = async function check(label, m) {
+  for (const name of ['fastifyPlugin', 'honoMiddleware', 'createPostgresStore', 'migrate']) {
+    if (typeof m[name] !== 'function') throw new Error(`${label}: ${name} is not exported`);
+  }
+  const idp = await m.createDevIssuer();
+  const provisioner = m.createProvisioner({
+    store: m.createMemoryStore(),
+    issuers: [{ issuer: idp.issuer, audience: 'smoke' }],
+  });
+  const app = m.express();
+  app.use(m.jitProvision(provisioner));
+  app.get('/me', (req, res) => res.json(req.auth.user));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const subject = `smoke-${label.toLowerCase()}`;
+  try {
+    const token = await idp.mint({ sub: subject, email: `${subject}@example.com` }, { audience: 'smoke' });
+    const res = await fetch(`http://127.0.0.1:${server.address().port}/me`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await res.json();
+    if (res.status !== 200 || body.subject !== subject) {
+      console.error(`${label}: unexpected answer`, res.status, body);
+      process.exitCode = 1;
+    } else {
+      console.log(`${label} ok: ${body.username}`);
+    }
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await idp.close();
+  }
+};
+JS
+
 cat >smoke.mjs <<'JS'
-import { once } from 'node:events';
 import { jitProvision } from '@jit-provision/adapter-express';
 import { jitProvision as fastifyPlugin } from '@jit-provision/adapter-fastify';
 import { jitProvision as honoMiddleware } from '@jit-provision/adapter-hono';
@@ -48,43 +88,16 @@ import { createDevIssuer } from '@jit-provision/core/dev';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { createPostgresStore, migrate } from '@jit-provision/store-postgres';
 import express from 'express';
+import harness from './check.cjs';
 
-for (const [name, value] of Object.entries({ fastifyPlugin, honoMiddleware, createPostgresStore, migrate })) {
-  if (typeof value !== 'function') throw new Error(`ESM: ${name} is not exported`);
-}
 import.meta.resolve('@jit-provision/core/testing');
-
-const idp = await createDevIssuer();
-const provisioner = createProvisioner({
-  store: createMemoryStore(),
-  issuers: [{ issuer: idp.issuer, audience: 'smoke' }],
+await harness.check('ESM', {
+  jitProvision, fastifyPlugin, honoMiddleware, createProvisioner, createDevIssuer, createMemoryStore,
+  createPostgresStore, migrate, express,
 });
-const app = express();
-app.use(jitProvision(provisioner));
-app.get('/me', (req, res) => res.json(req.auth.user));
-const server = app.listen(0, '127.0.0.1');
-await once(server, 'listening');
-try {
-  const token = await idp.mint({ sub: 'smoke-esm', email: 'esm@example.com' }, { audience: 'smoke' });
-  const res = await fetch(`http://127.0.0.1:${server.address().port}/me`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const body = await res.json();
-  if (res.status !== 200 || body.subject !== 'smoke-esm') {
-    console.error('ESM: unexpected answer', res.status, body);
-    process.exitCode = 1;
-  } else {
-    console.log(`ESM ok: ${body.username}`);
-  }
-} finally {
-  server.closeAllConnections();
-  server.close();
-  await idp.close();
-}
 JS
 
 cat >smoke.cjs <<'JS'
-const { once } = require('node:events');
 const { jitProvision } = require('@jit-provision/adapter-express');
 const { jitProvision: fastifyPlugin } = require('@jit-provision/adapter-fastify');
 const { jitProvision: honoMiddleware } = require('@jit-provision/adapter-hono');
@@ -93,42 +106,13 @@ const { createDevIssuer } = require('@jit-provision/core/dev');
 const { createMemoryStore } = require('@jit-provision/store-memory');
 const { createPostgresStore, migrate } = require('@jit-provision/store-postgres');
 const express = require('express');
+const { check } = require('./check.cjs');
 
-async function main() {
-  for (const [name, value] of Object.entries({ fastifyPlugin, honoMiddleware, createPostgresStore, migrate })) {
-    if (typeof value !== 'function') throw new Error(`CJS: ${name} is not exported`);
-  }
-  require.resolve('@jit-provision/core/testing');
-
-  const idp = await createDevIssuer();
-  const provisioner = createProvisioner({
-    store: createMemoryStore(),
-    issuers: [{ issuer: idp.issuer, audience: 'smoke' }],
-  });
-  const app = express();
-  app.use(jitProvision(provisioner));
-  app.get('/me', (req, res) => res.json(req.auth.user));
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  try {
-    const token = await idp.mint({ sub: 'smoke-cjs', email: 'cjs@example.com' }, { audience: 'smoke' });
-    const res = await fetch(`http://127.0.0.1:${server.address().port}/me`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const body = await res.json();
-    if (res.status !== 200 || body.subject !== 'smoke-cjs') {
-      console.error('CJS: unexpected answer', res.status, body);
-      process.exitCode = 1;
-    } else {
-      console.log(`CJS ok: ${body.username}`);
-    }
-  } finally {
-    server.closeAllConnections();
-    server.close();
-    await idp.close();
-  }
-}
-main().catch((err) => {
+require.resolve('@jit-provision/core/testing');
+check('CJS', {
+  jitProvision, fastifyPlugin, honoMiddleware, createProvisioner, createDevIssuer, createMemoryStore,
+  createPostgresStore, migrate, express,
+}).catch((err) => {
   console.error(err);
   process.exit(1);
 });
