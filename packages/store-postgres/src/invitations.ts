@@ -5,7 +5,7 @@ import {
   type NewInvitation,
 } from '@jit-provision/core';
 import type { Executor } from './executor';
-import { sqlState, toStoreError } from './pg-errors';
+import { guard, sqlState } from './pg-errors';
 import { INVITATION_COLUMNS, type InvitationRow, toInvitation } from './rows';
 import { quoteSchema } from './schema-name';
 import { statementName } from './statement-name';
@@ -35,13 +35,6 @@ const NORMALISED_EMAIL = 'lower(btrim(email))';
  */
 export function createPostgresInvitationStore(db: Executor, schema: string): InvitationStore {
   const s = quoteSchema(schema);
-  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toStoreError(error);
-    }
-  };
   const one = (rows: InvitationRow[]) => (rows[0] === undefined ? null : toInvitation(rows[0]));
 
   return {

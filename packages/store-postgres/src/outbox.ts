@@ -1,6 +1,6 @@
 import type { Identity, NewUser, OutboxEvent, OutboxStatus, OutboxStore } from '@jit-provision/core';
 import type { Executor } from './executor';
-import { toStoreError } from './pg-errors';
+import { guard } from './pg-errors';
 import { quoteSchema } from './schema-name';
 
 interface OutboxRow {
@@ -55,13 +55,6 @@ export const eventIdentity = (input: NewUser): string | null =>
  */
 export function createPostgresOutboxStore(db: Executor, schema: string): OutboxStore {
   const s = quoteSchema(schema);
-  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toStoreError(error);
-    }
-  };
   const outbox: OutboxStore = {
     async claim({ limit, leaseMs }) {
       const rows = await db.rows<OutboxRow>({

@@ -57,3 +57,12 @@ export function toStoreError(error: unknown): Error {
     { cause: error },
   );
 }
+
+/** Run one store operation and let only core errors out of it (see {@link toStoreError}). */
+export async function guard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
 import { createPostgresOutboxStore, eventIdentity, outboxInsertCte } from './outbox';
-import { sqlState, toStoreError } from './pg-errors';
+import { guard, sqlState, toStoreError } from './pg-errors';
 import { toUser, USER_COLUMNS, type UserRow } from './rows';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
 import { statementName } from './statement-name';
@@ -183,14 +183,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     if (row === undefined) throw new UserNotFoundError();
     return toUser(row);
   }
-
-  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toStoreError(error);
-    }
-  };
 
   return {
     pool,
