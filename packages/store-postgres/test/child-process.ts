@@ -5,23 +5,6 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 // tsx resolves `@jit-provision/*` to sources through this tsconfig's paths, as vitest's aliases do.
 const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 
-/**
- * Spawn `file` in one Node process with tsx as a loader. Not the tsx CLI: it runs the script in a second
- * process, so a SIGKILL aimed at the CLI would orphan the real app instead of killing it.
- */
-export function spawnTs(
-  file: string,
-  args: string[],
-  env: Record<string, string | undefined>,
-  stdin: 'pipe' | 'ignore',
-) {
-  return spawn(process.execPath, ['--import', 'tsx', file, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, TSX_TSCONFIG_PATH: TSCONFIG },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
-}
-
 export interface RunningChild {
   process: ChildProcess;
   /** The first stdout line satisfying `match`. */
@@ -29,11 +12,23 @@ export interface RunningChild {
   send(line: string): void;
   /** Exit code (signal → null) and stderr once the process ended. */
   exited: Promise<{ code: number | null; stderr: string }>;
+  /** Send `signal` unless the process already ended, then wait until it has. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Run a TypeScript file (or a package source like src/cli.ts) in a real Node process via tsx. */
 export function runTs(file: string, args: string[], env: Record<string, string | undefined>): RunningChild {
-  const child = spawnTs(fileURLToPath(new URL(file, import.meta.url)), args, env, 'pipe');
+  // One Node process with tsx as a loader, not the tsx CLI: the CLI runs the script in a second process,
+  // so a SIGKILL aimed at it would orphan the real app instead of killing it.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env, TSX_TSCONFIG_PATH: TSCONFIG },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   const waiters = new Set<() => void>();
   let buffer = '';
@@ -59,6 +54,10 @@ export function runTs(file: string, args: string[], env: Record<string, string |
     process: child,
     exited,
     send: (line) => child.stdin?.write(`${line}\n`),
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
     line: (match, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

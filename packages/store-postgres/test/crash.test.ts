@@ -1,21 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { createProvisioner } from '@jit-provision/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, migrate } from '../src/index';
-import { spawnTs } from './child-process';
+import { runTs } from './child-process';
 
 // Real processes need a real server: PGlite lives inside one process and cannot be shared or survive a kill.
 const DATABASE_URL = process.env['DATABASE_URL'];
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const ISSUER = 'https://crash.jit-provision.test';
 const LEASE_MS = 1_500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Child {
-  process: ChildProcess;
   /** Resolves with the first stdout line starting with `prefix`. */
   waitFor(prefix: string, timeoutMs?: number): Promise<string>;
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -29,63 +25,16 @@ describe.skipIf(DATABASE_URL === undefined)(
     const children: Child[] = [];
 
     function start(scenario: string, subject = 'none'): Child {
-      const child = spawnTs(
-        CHILD,
-        [scenario],
-        {
-          DATABASE_URL,
-          CRASH_SCHEMA: schema,
-          CRASH_ISSUER: ISSUER,
-          CRASH_SUBJECT: subject,
-          CRASH_LEASE_MS: String(LEASE_MS),
-        },
-        'ignore',
-      );
-      const lines: string[] = [];
-      const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
-      let buffer = '';
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
+      const child = runTs('./crash-child.ts', [scenario], {
+        DATABASE_URL,
+        CRASH_SCHEMA: schema,
+        CRASH_ISSUER: ISSUER,
+        CRASH_SUBJECT: subject,
+        CRASH_LEASE_MS: String(LEASE_MS),
       });
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-          const line = buffer.slice(0, i);
-          buffer = buffer.slice(i + 1);
-          lines.push(line);
-          for (const waiter of waiters.filter((w) => line.startsWith(w.prefix))) waiter.resolve(line);
-        }
-      });
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       const handle: Child = {
-        process: child,
-        waitFor: (prefix, timeoutMs = 15_000) =>
-          new Promise((resolve, reject) => {
-            const seen = lines.find((line) => line.startsWith(prefix));
-            if (seen !== undefined) return resolve(seen);
-            const timer = setTimeout(
-              () => reject(new Error(`child ${scenario} never printed ${prefix}; stderr: ${stderr}`)),
-              timeoutMs,
-            );
-            waiters.push({
-              prefix,
-              resolve: (line) => {
-                clearTimeout(timer);
-                resolve(line);
-              },
-            });
-            void exited.then(() => {
-              if (!lines.some((line) => line.startsWith(prefix))) {
-                clearTimeout(timer);
-                reject(new Error(`child ${scenario} exited before ${prefix}; stderr: ${stderr}`));
-              }
-            });
-          }),
-        async kill(signal) {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-          await exited;
-        },
+        waitFor: (prefix, timeoutMs = 15_000) => child.line((line) => line.startsWith(prefix), timeoutMs),
+        kill: (signal) => child.kill(signal),
       };
       children.push(handle);
       return handle;
