@@ -67,9 +67,17 @@ export interface IssuerConfig {
   algorithms?: string[];
   /** Shared secret for HS* algorithms; HS* is refused unless this is set and `algorithms` names them. */
   secret?: string | Uint8Array;
-  /** Claim holding the tenant id (default `tenant_id`). */
-  tenantClaim?: string;
+  /** Claim holding the tenant id (default `tenant_id`); a path such as `['firebase', 'tenant']` reads a nested one. */
+  tenantClaim?: ClaimName;
+  /**
+   * Where the profile claims are, when not at `email`, `email_verified` and `name`: e.g. Auth0's namespaced
+   * custom claims, `{ email: 'https://example.com/email' }`. Only profile claims are mapped; roles never are.
+   */
+  claims?: { email?: ClaimName; emailVerified?: ClaimName; name?: ClaimName };
 }
+
+/** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */
+export type ClaimName = string | readonly string[];
 
 /** Context a side-effect hook receives. `eventId` is a stable idempotency key for receivers that dedupe. */
 export interface ProvisionedEvent {

@@ -71,6 +71,58 @@ describe('createTokenVerifier', () => {
     expect(issuer.issuer).toBe(idp.issuer);
   });
 
+  it('reads profile claims where `claims` says (Auth0 namespaced) and a nested tenant path (Firebase)', async () => {
+    const ns = 'https://example.com/';
+    const verifier = createTokenVerifier([
+      {
+        issuer: idp.issuer,
+        audience: 'api',
+        claims: { email: `${ns}email`, emailVerified: `${ns}email_verified`, name: `${ns}name` },
+        tenantClaim: ['firebase', 'tenant'],
+      },
+    ]);
+    const token = await idp.mint(
+      {
+        sub: 'auth0|64f0',
+        email: 'ignored@example.com',
+        [`${ns}email`]: 'ada@example.com',
+        [`${ns}email_verified`]: true,
+        [`${ns}name`]: 'Ada',
+        firebase: { tenant: 'tenant-1', sign_in_provider: 'password' },
+      },
+      { audience: 'api' },
+    );
+    expect((await verifier.verify(token)).identity).toEqual({
+      issuer: idp.issuer,
+      subject: 'auth0|64f0',
+      email: 'ada@example.com',
+      emailVerified: true,
+      name: 'Ada',
+      tenantId: 'tenant-1',
+    });
+    // A path never walks into inherited properties: `__proto__` from JSON is an own key or nothing.
+    const proto = createTokenVerifier([
+      {
+        issuer: idp.issuer,
+        audience: 'api',
+        claims: { email: ['__proto__', 'email'] },
+        tenantClaim: ['constructor', 'name'],
+      },
+    ]);
+    const plain = await idp.mint({ sub: 'bob' }, { audience: 'api' });
+    expect((await proto.verify(plain)).identity).toEqual({ issuer: idp.issuer, subject: 'bob' });
+  });
+
+  it('refuses empty claim names or paths at start-up', () => {
+    for (const bad of [
+      { claims: { email: '' } },
+      { claims: { name: [] } },
+      { tenantClaim: ['firebase', ''] },
+    ]) {
+      expect(() => createTokenVerifier([{ issuer: idp.issuer, ...bad }])).toThrow(ConfigurationError);
+    }
+  });
+
   it('drops profile claims of the wrong type instead of trusting them', async () => {
     const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
     const token = await idp.mint({

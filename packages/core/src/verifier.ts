@@ -8,7 +8,7 @@ import {
 } from './errors';
 import { hasControlCharacters } from './identity';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
-import type { Claims, Identity, IssuerConfig } from './types';
+import type { ClaimName, Claims, Identity, IssuerConfig } from './types';
 
 /** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
 export const DEFAULT_ALGORITHMS: readonly string[] = [
@@ -85,18 +85,50 @@ function reasonOf(err: unknown): InvalidTokenReason {
   return 'malformed';
 }
 
-/** Map verified claims to an {@link Identity}; profile claims of the wrong type are dropped, not trusted. */
+/** The claim at `name` (own properties only, so `__proto__` and friends read as absent). */
+function claimAt(claims: Claims, name: ClaimName): unknown {
+  let value: unknown = claims;
+  for (const key of typeof name === 'string' ? [name] : name) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function checkClaimName(name: ClaimName | undefined, what: string): void {
+  if (name === undefined) return;
+  const path = typeof name === 'string' ? [name] : name;
+  if (
+    !Array.isArray(path) ||
+    path.length === 0 ||
+    path.some((k) => typeof k !== 'string' || k.length === 0)
+  ) {
+    throw new ConfigurationError(`${what} must be a claim name or a non-empty path of claim names`);
+  }
+}
+
+/**
+ * Map verified claims to an {@link Identity}, reading profile claims where the issuer's `claims` option
+ * says; profile claims of the wrong type are dropped, not trusted.
+ *
+ * @example
+ * ```ts
+ * identityFromClaims({ iss, sub: 'u1', 'https://example.com/email': 'a@example.com' },
+ *   { issuer: iss, claims: { email: 'https://example.com/email' } }); // → { issuer, subject: 'u1', email: 'a@example.com' }
+ * ```
+ */
 export function identityFromClaims(claims: Claims, config: IssuerConfig): Identity {
   const identity: Identity = { issuer: config.issuer, subject: claims.sub as string };
+  const names = config.claims ?? {};
   const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const email = str(claims['email']);
+  const email = str(claimAt(claims, names.email ?? 'email'));
   if (email !== undefined) identity.email = email;
-  const verified = claims['email_verified'];
+  const verified = claimAt(claims, names.emailVerified ?? 'email_verified');
   if (typeof verified === 'boolean') identity.emailVerified = verified;
   else if (verified === 'true' || verified === 'false') identity.emailVerified = verified === 'true';
-  const name = str(claims['name']);
+  const name = str(claimAt(claims, names.name ?? 'name'));
   if (name !== undefined) identity.name = name;
-  const tenant = claims[config.tenantClaim ?? 'tenant_id'];
+  const tenant = claimAt(claims, config.tenantClaim ?? 'tenant_id');
   if (typeof tenant === 'string') identity.tenantId = tenant;
   else if (typeof tenant === 'number' && Number.isSafeInteger(tenant)) identity.tenantId = String(tenant);
   return identity;
@@ -130,6 +162,10 @@ export function createTokenVerifier(
       throw new ConfigurationError('every issuer needs a non-empty `issuer`');
     }
     const algorithms = allowedAlgorithms(config);
+    checkClaimName(config.tenantClaim, `tenantClaim of ${config.issuer}`);
+    for (const field of ['email', 'emailVerified', 'name'] as const) {
+      checkClaimName(config.claims?.[field], `claims.${field} of ${config.issuer}`);
+    }
     const needsKeys = algorithms.some((alg) => !HMAC_ALGORITHMS.includes(alg));
     if (needsKeys && config.jwksUri === undefined) {
       try {
