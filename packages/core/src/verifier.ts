@@ -87,8 +87,9 @@ function reasonOf(err: unknown): InvalidTokenReason {
 
 /** The claim at `name` (own properties only, so `__proto__` and friends read as absent). */
 function claimAt(claims: Claims, name: ClaimName): unknown {
+  if (typeof name === 'string') return Object.hasOwn(claims, name) ? claims[name] : undefined;
   let value: unknown = claims;
-  for (const key of typeof name === 'string' ? [name] : name) {
+  for (const key of name) {
     if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
