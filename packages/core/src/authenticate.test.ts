@@ -90,3 +90,34 @@ describe('authenticateRequest', () => {
     expect(ok).toMatchObject({ ok: true, auth: { created: true, user: { subject: 'carol' } } });
   });
 });
+
+describe('provisioner jwks options', () => {
+  it('jwks.cooldownMs bounds how soon a rotated key is picked up; bad values fail at start-up', async () => {
+    const rotating = await createDevIssuer();
+    try {
+      const issuers = [{ issuer: rotating.issuer }];
+      const byDefault = createProvisioner({ store: createMemoryStore(), issuers });
+      const eager = createProvisioner({ store: createMemoryStore(), issuers, jwks: { cooldownMs: 0 } });
+      const first = { authorization: `Bearer ${await rotating.mint({ sub: 'before' })}` };
+      await byDefault.authenticate({ headers: first });
+      await eager.authenticate({ headers: first });
+
+      await rotating.rotateKeys();
+      const rotated = { authorization: `Bearer ${await rotating.mint({ sub: 'after' })}` };
+      // jose's default 30 s cooldown: a kid unseen a moment after the last fetch is not fetched again yet.
+      await expect(byDefault.authenticate({ headers: rotated })).rejects.toMatchObject({
+        code: 'invalid_token',
+        reason: 'unknown_key',
+      });
+      await expect(eager.authenticate({ headers: rotated })).resolves.toMatchObject({ created: true });
+
+      for (const jwks of [{ cooldownMs: -1 }, { timeoutMs: Number.NaN }]) {
+        expect(() => createProvisioner({ store: createMemoryStore(), issuers, jwks })).toThrow(
+          expect.objectContaining({ code: 'configuration_error' }),
+        );
+      }
+    } finally {
+      await rotating.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { createAuthenticator } from './authenticate';
 import { ConfigurationError, ReservationConflictError, UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
 import { validateIdentity, validateRole } from './identity';
+import type { JwksOptions } from './jwks';
 import { Lru } from './lru';
 import { createOutboxDispatcher } from './outbox';
 import type { NewUser, Reservation, StoreKey } from './store';
@@ -53,6 +54,18 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   if (!Number.isFinite(value) || value <= 0)
     throw new ConfigurationError(`${name} must be a positive number`);
   return value;
+}
+
+function jwksOptions(jwks: ProvisionerOptions['jwks']): JwksOptions {
+  const out: JwksOptions = {};
+  for (const key of ['cooldownMs', 'cacheMaxAgeMs', 'timeoutMs'] as const) {
+    const value = jwks?.[key];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0)
+      throw new ConfigurationError(`jwks.${key} must be a number ≥ 0`);
+    out[key] = value;
+  }
+  return out;
 }
 
 /**
@@ -317,6 +330,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       : { onProvisioningError: options.onProvisioningError }),
     ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
     ...(options.maxTokenBytes === undefined ? {} : { maxTokenBytes: options.maxTokenBytes }),
+    ...jwksOptions(options.jwks),
     ...(options.cache === undefined ? {} : { cache: options.cache }),
   });
 

@@ -151,6 +151,12 @@ export interface ProvisionerOptions {
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;
+  /**
+   * Remote key set tuning (defaults are jose's): `cooldownMs` (30 s) is the least time between two JWKS
+   * fetches caused by an unknown `kid`, so it bounds both a rotation's delay and a random-`kid` flood;
+   * `cacheMaxAgeMs` (10 min) refetches an older set; `timeoutMs` (5 s) bounds discovery and JWKS fetches.
+   */
+  jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
   logger?: Logger;
 }
 
