@@ -120,4 +120,13 @@ JS
 
 timeout 60 node smoke.mjs
 timeout 60 node smoke.cjs
+# The migrate bin as npm linked it: without DATABASE_URL it must refuse with exit code 2.
+set +e
+DATABASE_URL= ./node_modules/.bin/jit-provision-migrate >/dev/null 2>&1
+bin_status=$?
+set -e
+if [ "$bin_status" != 2 ]; then
+  echo "smoke: jit-provision-migrate exited $bin_status without DATABASE_URL (expected 2)" >&2
+  exit 1
+fi
 echo "smoke: ok"
