@@ -42,6 +42,29 @@ describe('configFromEnv', () => {
     });
   });
 
+  it('reads per-issuer claim names and the JWKS cooldown', () => {
+    const ns = 'https://example.com/';
+    expect(
+      configFromEnv({
+        JIT_TRUSTED_ISSUERS: `${A},${B}`,
+        JIT_EMAIL_CLAIMS: `${A}=${ns}email`,
+        JIT_EMAIL_VERIFIED_CLAIMS: `${A}=${ns}email_verified`,
+        JIT_NAME_CLAIMS: `${A}=${ns}name`,
+        JIT_TENANT_CLAIMS: `${B}=hd`,
+        JIT_JWKS_COOLDOWN_MS: '5000',
+      }),
+    ).toEqual({
+      issuers: [
+        {
+          issuer: A,
+          claims: { email: `${ns}email`, emailVerified: `${ns}email_verified`, name: `${ns}name` },
+        },
+        { issuer: B, tenantClaim: 'hd' },
+      ],
+      jwks: { cooldownMs: 5000 },
+    });
+  });
+
   it('accepts several audiences and plain http on loopback', () => {
     const config = configFromEnv({
       JIT_TRUSTED_ISSUERS: 'http://localhost:8080/realms/dev',
@@ -69,6 +92,11 @@ describe('configFromEnv', () => {
     ['JIT_CLOCK_TOLERANCE_SEC', { JIT_CLOCK_TOLERANCE_SEC: '-1' }],
     ['JIT_CLOCK_TOLERANCE_SEC', { JIT_CLOCK_TOLERANCE_SEC: '1.5' }],
     ['JIT_CLOCK_TOLERANCE_SEC', { JIT_CLOCK_TOLERANCE_SEC: '3600' }],
+    ['JIT_EMAIL_CLAIMS', { JIT_TRUSTED_ISSUERS: A, JIT_EMAIL_CLAIMS: `${B}=mail` }],
+    ['JIT_NAME_CLAIMS', { JIT_NAME_CLAIMS: `${A}=name` }],
+    ['JIT_TENANT_CLAIMS', { JIT_TRUSTED_ISSUERS: A, JIT_TENANT_CLAIMS: `${A}=` }],
+    ['JIT_JWKS_COOLDOWN_MS', { JIT_JWKS_COOLDOWN_MS: '-5' }],
+    ['JIT_JWKS_COOLDOWN_MS', { JIT_JWKS_COOLDOWN_MS: '30s' }],
   ])('refuses a bad %s, naming it', (variable, env) => {
     let error: unknown;
     try {

@@ -8,6 +8,13 @@ export type EnvConfig = Partial<Omit<ProvisionerOptions, 'store'>>;
 
 type Env = Record<string, string | undefined>;
 
+/** Per-issuer profile claim names: variable → field of `IssuerConfig.claims`. */
+const CLAIM_VARIABLES = {
+  JIT_EMAIL_CLAIMS: 'email',
+  JIT_EMAIL_VERIFIED_CLAIMS: 'emailVerified',
+  JIT_NAME_CLAIMS: 'name',
+} as const;
+
 const list = (value: string) =>
   value
     .split(',')
@@ -75,6 +82,8 @@ function boolean(env: Env, variable: string): boolean | undefined {
  * | `JIT_ON_PROVISIONING_ERROR` | `reject` or `continue` |
  * | `JIT_CACHE` | `off` disables the in-process caches |
  * | `JIT_CLOCK_TOLERANCE_SEC` | integer 0–300 |
+ * | `JIT_EMAIL_CLAIMS`, `JIT_EMAIL_VERIFIED_CLAIMS`, `JIT_NAME_CLAIMS`, `JIT_TENANT_CLAIMS` | `issuer=claim,...`: where an issuer puts the profile (e.g. Auth0's `https://example.com/email`); top-level claim names, taken literally |
+ * | `JIT_JWKS_COOLDOWN_MS` | least time between JWKS fetches for an unknown `kid` (jose's default 30000) |
  *
  * @example
  * ```ts
@@ -84,7 +93,14 @@ function boolean(env: Env, variable: string): boolean | undefined {
 export function configFromEnv(env: Env = process.env): EnvConfig {
   const config: EnvConfig = {};
   const issuers = list(env['JIT_TRUSTED_ISSUERS'] ?? '').map((raw) => issuerUrl(raw, 'JIT_TRUSTED_ISSUERS'));
-  const perIssuerVariables = ['JIT_AUDIENCE', 'JIT_ISSUER_PREFIXES', 'JIT_JWKS_URIS', 'JIT_ALGORITHMS'];
+  const perIssuerVariables = [
+    'JIT_AUDIENCE',
+    'JIT_ISSUER_PREFIXES',
+    'JIT_JWKS_URIS',
+    'JIT_ALGORITHMS',
+    ...Object.keys(CLAIM_VARIABLES),
+    'JIT_TENANT_CLAIMS',
+  ];
   if (issuers.length === 0) {
     const orphan = perIssuerVariables.find((name) => env[name]?.trim());
     if (orphan) throw new ConfigurationError(`${orphan} is set but JIT_TRUSTED_ISSUERS is empty`);
@@ -96,6 +112,10 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
     const prefixes = perIssuer(env, 'JIT_ISSUER_PREFIXES', issuers);
     const jwksUris = perIssuer(env, 'JIT_JWKS_URIS', issuers);
     for (const uri of jwksUris.values()) issuerUrl(uri, 'JIT_JWKS_URIS', true);
+    const claimNames = Object.entries(CLAIM_VARIABLES).map(
+      ([variable, field]) => [field, perIssuer(env, variable, issuers)] as const,
+    );
+    const tenantClaims = perIssuer(env, 'JIT_TENANT_CLAIMS', issuers);
     const algorithms = list(env['JIT_ALGORITHMS'] ?? '');
     for (const alg of algorithms) {
       // HS* needs a secret, which has no place in a shared list of variables.
@@ -112,6 +132,14 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
       const jwksUri = jwksUris.get(issuer);
       if (jwksUri !== undefined) entry.jwksUri = jwksUri;
       if (algorithms.length > 0) entry.algorithms = algorithms;
+      const claims: NonNullable<IssuerConfig['claims']> = {};
+      for (const [field, names] of claimNames) {
+        const name = names.get(issuer);
+        if (name !== undefined) claims[field] = name;
+      }
+      if (Object.keys(claims).length > 0) entry.claims = claims;
+      const tenantClaim = tenantClaims.get(issuer);
+      if (tenantClaim !== undefined) entry.tenantClaim = tenantClaim;
       return entry;
     });
   }
@@ -151,6 +179,14 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
       throw new ConfigurationError('JIT_CLOCK_TOLERANCE_SEC must be an integer from 0 to 300');
     }
     config.clockToleranceSec = seconds;
+  }
+
+  const cooldown = env['JIT_JWKS_COOLDOWN_MS']?.trim();
+  if (cooldown) {
+    if (!/^\d+$/.test(cooldown)) {
+      throw new ConfigurationError('JIT_JWKS_COOLDOWN_MS must be a whole number of milliseconds');
+    }
+    config.jwks = { cooldownMs: Number(cooldown) };
   }
   return config;
 }
