@@ -1,19 +1,7 @@
 import { jitProvision } from '@jit-provision/adapter-fastify';
-import {
-  type InvitationService,
-  isJitProvisionError,
-  type Provisioner,
-  toHttpResponse,
-  type UserRecord,
-} from '@jit-provision/core';
-import type { Todos } from '@jit-provision/example-shared';
+import { isJitProvisionError, toHttpResponse, type UserRecord } from '@jit-provision/core';
+import type { AppOptions } from '@jit-provision/example-shared';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-
-export interface AppOptions {
-  provisioner: Provisioner;
-  invitations: InvitationService;
-  todos: Todos;
-}
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
 function userOf(request: FastifyRequest, reply: FastifyReply): UserRecord | undefined {

@@ -1,20 +1,9 @@
 import { jitProvision } from '@jit-provision/adapter-hono';
-import {
-  type InvitationService,
-  type Provisioner,
-  toHttpResponse,
-  type UserRecord,
-} from '@jit-provision/core';
-import type { Todos } from '@jit-provision/example-shared';
+import { toHttpResponse, type UserRecord } from '@jit-provision/core';
+import type { AppOptions } from '@jit-provision/example-shared';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-
-export interface AppOptions {
-  provisioner: Provisioner;
-  invitations: InvitationService;
-  todos: Todos;
-}
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
 function userOf(c: Context): UserRecord {

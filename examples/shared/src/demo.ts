@@ -111,6 +111,9 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+/** What each example's `createApp` needs from the demo: the SDK's two services and the app's own data. */
+export type AppOptions = Pick<Demo, 'provisioner' | 'invitations' | 'todos'>;
+
 /** The pre-provisioned admin: created before their first login, with a role no token could grant. */
 export const ADMIN = { subject: 'admin', email: 'admin@example.com', name: 'Ada Admin' };
 
