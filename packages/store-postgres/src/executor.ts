@@ -17,8 +17,10 @@ const noop = () => {};
 // Module-wide, not per store: several stores may share one pool, and each must not stack its own listener.
 const guarded = new WeakSet<PoolClient>();
 
-// Clients that went back to their pool at least once, whichever store or path used them: a connection error
-// on one of them means it went stale while idle. One set and one listener per pool, however many stores share it.
+// Per pool, set up once however many stores share it: clients that went back to the pool at least once
+// (a connection error on one of them means it went stale while idle), and a pool 'error' listener (an idle
+// client whose backend dies emits 'error' on the pool, which would crash the process unheard; pg drops
+// that client itself and the next checkout connects anew).
 const releasedByPool = new WeakMap<Pool, WeakSet<PoolClient>>();
 
 function releasedClients(pool: Pool): WeakSet<PoolClient> {
@@ -28,6 +30,7 @@ function releasedClients(pool: Pool): WeakSet<PoolClient> {
     pool.on('release', (err, client) => {
       if (!err) set.add(client);
     });
+    pool.on('error', noop);
     releasedByPool.set(pool, set);
     released = set;
   }

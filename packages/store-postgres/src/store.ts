@@ -60,14 +60,17 @@ export interface PostgresStore extends Store {
   close(): Promise<void>;
 }
 
-// Pools we already listen on: idle clients whose backend dies emit 'error' on the pool, which would
-// crash the process without a listener. pg drops such clients itself; the next checkout connects anew.
-const listened = new WeakSet<pg.Pool>();
-function keepAlive(pool: pg.Pool): void {
-  if (listened.has(pool)) return;
-  listened.add(pool);
-  pool.on('error', () => {});
-}
+/** Parameters $1–$8 of the insert and confirm statements, in `users` column order. */
+const userValues = (id: string, input: NewUser) => [
+  id,
+  input.issuer,
+  input.subject,
+  input.username,
+  input.email ?? null,
+  input.name ?? null,
+  input.role,
+  input.tenantId ?? null,
+];
 
 /**
  * A {@link Store} on PostgreSQL via node-postgres: correct when many processes race on first logins.
@@ -99,7 +102,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const ownsPool = options.pool === undefined;
   const pool =
     options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
-  keepAlive(pool);
   const db = createExecutor(pool);
   const prepared = options.preparedStatements ?? true;
   const named = (operation: string): { name?: string } =>
@@ -201,22 +203,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     upsert: (input: NewUser) =>
       guard(async () => {
+        const identity = eventIdentity(input);
         // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
         for (let attempt = 0; attempt < 3; attempt++) {
-          const identity = eventIdentity(input);
           const inserted = await db.rows<UserRow>({
             ...(identity === null ? sql.insert : sql.insertWithEvent),
-            values: [
-              randomUUID(),
-              input.issuer,
-              input.subject,
-              input.username,
-              input.email ?? null,
-              input.name ?? null,
-              input.role,
-              input.tenantId ?? null,
-              ...(identity === null ? [] : [identity]),
-            ],
+            values: [...userValues(randomUUID(), input), ...(identity === null ? [] : [identity])],
           });
           if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
 
@@ -297,14 +289,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           rows = await db.rows<UserRow>({
             ...(identity === null ? sql.confirm : sql.confirmWithEvent),
             values: [
-              userId,
-              input.issuer,
-              input.subject,
-              input.username,
-              input.email ?? null,
-              input.name ?? null,
-              input.role,
-              input.tenantId ?? null,
+              ...userValues(userId, input),
               reservation.token,
               ...(identity === null ? [] : [identity]),
             ],
