@@ -1,5 +1,6 @@
 import { ConfigurationError } from './errors';
 import { validateRole } from './identity';
+import { isLoopback } from './jwks';
 import type { IssuerConfig, ProvisionerOptions } from './types';
 import { DEFAULT_ALGORITHMS } from './verifier';
 
@@ -28,8 +29,7 @@ function issuerUrl(raw: string, variable: string, allowQuery = false): string {
   } catch {
     throw new ConfigurationError(`${variable}: "${raw}" is not a URL`);
   }
-  const loopback = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
     throw new ConfigurationError(`${variable}: "${raw}" must be https (http only for localhost)`);
   }
   if ((url.search !== '' && !allowQuery) || url.hash !== '' || url.username !== '' || url.password !== '') {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { normaliseEmail, safeEqual } from './email';
 import { ConfigurationError, InvalidInvitationError, InvalidRequestError } from './errors';
 import { hasControlCharacters } from './identity';
+import { positive } from './positive';
 import type { Invitation, InvitationStatus, InvitationStore, Store } from './store';
 import { createTokenBucket } from './token-bucket';
 
@@ -119,13 +120,6 @@ function invitationStoreOf(store: unknown): InvitationStore {
   return invitations;
 }
 
-function positiveInt(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigurationError(`${name} must be a positive number`);
-  return value;
-}
-
 /**
  * Invitation-only signup. Tokens are 32 random bytes (base64url) shown once; only their
  * HMAC-SHA256 under `secret` is stored, so a leaked database yields no usable link.
@@ -153,7 +147,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
   if (secrets.some((s) => s.length < 32)) {
     throw new ConfigurationError('invitation secrets must be at least 32 bytes');
   }
-  const ttlMs = positiveInt(options.ttlMs, 7 * DAY, 'ttlMs');
+  const ttlMs = positive(options.ttlMs, 7 * DAY, 'ttlMs');
   const now = options.now ?? (() => new Date());
   const { urlFor, send } = options;
 
@@ -212,8 +206,8 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
     opts: { concurrency?: number; perSecond?: number } = {},
   ): Promise<CreateManyResult[]> {
     if (!Array.isArray(list)) throw new InvalidRequestError('createMany needs an array');
-    const concurrency = Math.floor(positiveInt(opts.concurrency, 4, 'concurrency')) || 1;
-    const bucket = createTokenBucket({ perSecond: positiveInt(opts.perSecond, 10, 'perSecond') });
+    const concurrency = Math.floor(positive(opts.concurrency, 4, 'concurrency')) || 1;
+    const bucket = createTokenBucket({ perSecond: positive(opts.perSecond, 10, 'perSecond') });
     const results: CreateManyResult[] = new Array(list.length);
     const firstByEmail = new Map<string, number>();
     const work: number[] = [];

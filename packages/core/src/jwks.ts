@@ -32,7 +32,8 @@ export interface JwksOptions {
 const unavailable = (cause: unknown) =>
   new InvalidTokenError('jwks_unavailable', "The issuer's signing keys could not be fetched", { cause });
 
-function isLoopback(url: URL): boolean {
+/** localhost, 127.0.0.1 or [::1]: the only hosts where plain http is accepted for keys and issuers. */
+export function isLoopback(url: URL): boolean {
   return url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
 }
 

@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors';
+import { positive } from './positive';
 import type { OutboxEvent, Store } from './store';
 import type { Hook, Logger, ProvisionedEvent } from './types';
 
@@ -44,13 +45,6 @@ const consoleLogger: Logger = {
   warn: (obj, msg) => console.warn(`[jit-provision] ${msg ?? ''}`, obj),
   error: (obj, msg) => console.error(`[jit-provision] ${msg ?? ''}`, obj),
 };
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigurationError(`${name} must be a positive number`);
-  return value;
-}
 
 /** Run one hook with a deadline; rejects on throw or timeout. */
 async function runWithTimeout(hook: Hook, event: ProvisionedEvent, timeoutMs: number): Promise<void> {

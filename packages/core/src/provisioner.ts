@@ -6,6 +6,7 @@ import { validateIdentity, validateRole } from './identity';
 import type { JwksOptions } from './jwks';
 import { Lru } from './lru';
 import { createOutboxDispatcher } from './outbox';
+import { positive } from './positive';
 import type { NewUser, Reservation, StoreKey } from './store';
 import type {
   AuthInput,
@@ -47,13 +48,6 @@ function profileChanges(user: UserRecord, identity: Identity): { email?: string;
   if (typeof identity.email === 'string' && identity.email !== user.email) patch.email = identity.email;
   if (typeof identity.name === 'string' && identity.name !== user.name) patch.name = identity.name;
   return patch.email === undefined && patch.name === undefined ? undefined : patch;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigurationError(`${name} must be a positive number`);
-  return value;
 }
 
 function jwksOptions(jwks: ProvisionerOptions['jwks']): JwksOptions {

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
-import { ConfigurationError } from './errors';
 import { Lru } from './lru';
+import { positive } from './positive';
 import type { TokenVerifier, VerifiedToken } from './verifier';
 
 /** Default bounds of the verified-token cache: 10,000 tokens, each kept at most 5 minutes (and never past `exp`). */
@@ -47,13 +47,6 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
   }
-  return value;
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new ConfigurationError(`${name} must be a positive number`);
   return value;
 }
 
