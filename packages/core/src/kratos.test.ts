@@ -3,46 +3,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { createInvitationService } from './invitations';
 import { KRATOS_MAX_BODY_BYTES, kratosWebhooks } from './kratos';
 import { createProvisioner } from './provisioner';
+import { KRATOS_TEST_API_KEY as KEY, kratosContext } from './testing/kratos';
 import type { Logger } from './types';
 
-const KEY = 'kratos-webhook-shared-key-0123456789';
 const ISSUER = 'https://auth.example.com';
 const quiet: Logger = { warn: () => {}, error: () => {} };
 const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
-
-/** What Kratos posts with the jsonnet `function(ctx) ctx`. */
-const kratosContext = (
-  token: string | null,
-  email: string,
-  identityId = '9f425a8d-7efc-4768-8f23-7647a74fdf13',
-) => ({
-  flow: {
-    id: 'a3a6b1a4-5e1f-4b8c-9d0e-1f2a3b4c5d6e',
-    type: 'browser',
-    expires_at: '2030-01-01T00:10:00Z',
-    issued_at: '2030-01-01T00:00:00Z',
-    request_url: `https://auth.example.com/self-service/registration/browser?return_to=https%3A%2F%2Fapp.example.com${token === null ? '' : `&token=${token}`}`,
-    active: 'password',
-    ui: { action: 'https://auth.example.com/self-service/registration?flow=a3a6', method: 'POST', nodes: [] },
-    state: 'choose_method',
-    transient_payload: {},
-  },
-  identity: {
-    id: identityId,
-    schema_id: 'default',
-    schema_url: 'https://auth.example.com/schemas/ZGVmYXVsdA',
-    state: 'active',
-    traits: { email, name: { first: 'Ada', last: 'Lovelace' }, role: 'admin' },
-    verifiable_addresses: [{ id: 'b1', value: email, verified: true, via: 'email', status: 'completed' }],
-    recovery_addresses: [{ id: 'c1', value: email, via: 'email' }],
-    metadata_public: null,
-    created_at: '2030-01-01T00:05:00Z',
-    updated_at: '2030-01-01T00:05:00Z',
-  },
-  request_headers: { Accept: ['application/json'], 'User-Agent': ['Mozilla/5.0'] },
-  request_method: 'POST',
-  request_url: 'https://auth.example.com/self-service/registration?flow=a3a6b1a4-5e1f-4b8c-9d0e-1f2a3b4c5d6e',
-});
 
 const setup = () => {
   const store = createMemoryStore();
