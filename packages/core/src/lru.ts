@@ -23,6 +23,11 @@ export class Lru<K, V> {
     return entry.value;
   }
 
+  /** Whether `key` is held (expired or not), without touching its recency. */
+  has(key: K): boolean {
+    return this.#entries.has(key);
+  }
+
   set(key: K, value: V, expiresAt: number): void {
     this.#entries.delete(key);
     this.#entries.set(key, { value, expiresAt });

@@ -138,7 +138,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     keyById.set(user.id, key);
     // keyById outlives evicted entries; trim it alongside so it stays bounded too.
     if (keyById.size > users.size * 2 + 1024) {
-      for (const [id, k] of keyById) if (users.get(k) === undefined) keyById.delete(id);
+      // `has`, not `get`: a scan must not refresh every entry's recency (or evict expired ones as a side effect).
+      for (const [id, k] of keyById) if (!users.has(k)) keyById.delete(id);
     }
   };
 
