@@ -42,6 +42,12 @@ export type InvalidTokenReason =
   | 'invalid_claim'
   | 'jwks_unavailable';
 
+/**
+ * Brand on every {@link JitProvisionError}. `Symbol.for` makes it the same symbol in every copy of this package
+ * (an ESM app next to a CommonJS store loads core twice), so the brand survives where `instanceof` does not.
+ */
+const ERROR_BRAND = Symbol.for('jit-provision.error');
+
 export interface JitProvisionErrorOptions {
   cause?: unknown;
   headers?: Record<string, string>;
@@ -72,6 +78,7 @@ export class JitProvisionError extends Error {
     this.code = code;
     this.status = status;
     this.headers = options.headers ?? {};
+    Object.defineProperty(this, ERROR_BRAND, { value: true });
   }
 
   /** The `error` value sent in HTTP bodies. Subclasses may collapse codes so a caller cannot probe state. */
@@ -236,6 +243,15 @@ export type InvitationErrorCode = Extract<
   | 'invitation_email_mismatch'
 >;
 
+/** Every {@link InvitationErrorCode}, for code-based checks such as {@link isJitProvisionError}. */
+export const INVITATION_ERROR_CODES: readonly InvitationErrorCode[] = [
+  'invitation_invalid',
+  'invitation_expired',
+  'invitation_consumed',
+  'invitation_revoked',
+  'invitation_email_mismatch',
+];
+
 /**
  * An invitation token that cannot be used. `code` says why (for the app and its tests); HTTP answers
  * collapse every reason to `invalid_invitation` so callers cannot probe which emails were invited.
@@ -341,19 +357,26 @@ export class ConfigurationError extends JitProvisionError {
 }
 
 /**
- * True for any jit-provision error, across duplicated copies of the package (checks `code`, not identity).
+ * True for any jit-provision error — optionally only for the given `code`s — across duplicated copies of the
+ * package: it checks the brand every copy sets, never class identity. Use it instead of `instanceof` wherever
+ * an error may come from another copy of core (a store loaded through `require()` by an ESM app, a bundled kit).
  *
  * @example
  * ```ts
  * if (isJitProvisionError(err)) reply.code(err.status);
+ * if (isJitProvisionError(err, 'reservation_conflict')) await retryLater();
  * ```
  */
-export function isJitProvisionError(value: unknown): value is JitProvisionError {
-  return (
-    value instanceof JitProvisionError ||
-    (value instanceof Error &&
-      typeof (value as { code?: unknown }).code === 'string' &&
-      typeof (value as { status?: unknown }).status === 'number' &&
-      'publicCode' in value)
-  );
+export function isJitProvisionError<C extends ErrorCode>(
+  value: unknown,
+  ...codes: C[]
+): value is JitProvisionError & { readonly code: C } {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    (value as Record<symbol, unknown>)[ERROR_BRAND] !== true
+  ) {
+    return false;
+  }
+  return codes.length === 0 || (codes as readonly unknown[]).includes((value as { code?: unknown }).code);
 }

@@ -7,7 +7,7 @@ import {
   type JWTVerifyGetKey,
   jwksCache,
 } from 'jose';
-import { ConfigurationError, InvalidTokenError } from './errors';
+import { ConfigurationError, InvalidTokenError, isJitProvisionError } from './errors';
 import type { IssuerConfig } from './types';
 
 /** How long a failed discovery fetch is remembered, so a flood of tokens cannot turn into a flood of fetches. */
@@ -144,7 +144,7 @@ export function createIssuerKeyResolver(config: IssuerConfig, options: JwksOptio
     try {
       set = await keySet();
     } catch (err) {
-      throw err instanceof InvalidTokenError ? err : unavailable(err);
+      throw isJitProvisionError(err, 'invalid_token') ? err : unavailable(err);
     }
     try {
       const key = await set(header, token);

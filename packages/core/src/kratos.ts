@@ -1,9 +1,10 @@
 import { normaliseEmail, safeEqual } from './email';
 import {
   ConfigurationError,
+  INVITATION_ERROR_CODES,
   InvalidApiKeyError,
-  InvalidInvitationError,
   InvalidRequestError,
+  isJitProvisionError,
   PayloadTooLargeError,
 } from './errors';
 import { toHttpResponse } from './http';
@@ -252,7 +253,7 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
     };
 
   const refuseInvalid = (err: unknown): KratosWebhookResponse => {
-    if (err instanceof InvalidInvitationError || err instanceof InvalidRequestError) return refusal();
+    if (isJitProvisionError(err, 'invalid_request', ...INVITATION_ERROR_CODES)) return refusal();
     throw err;
   };
 
@@ -281,7 +282,7 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
     try {
       invitation = await service.consume({ token, email: rawEmail });
     } catch (err) {
-      if (err instanceof InvalidInvitationError && err.code === 'invitation_consumed') {
+      if (isJitProvisionError(err, 'invitation_consumed')) {
         // A retry of a call that went through: same invitation, same email, and the user that consume
         // provisioned for this very identity exists. Anything else is a refusal.
         const found = await service.find({ token });

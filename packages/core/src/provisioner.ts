@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './authenticate';
-import { ConfigurationError, ReservationConflictError, UserNotProvisionedError } from './errors';
+import { ConfigurationError, isJitProvisionError, UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
 import { validateIdentity, validateRole } from './identity';
 import type { JwksOptions } from './jwks';
@@ -174,7 +174,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       try {
         reservation = await store.reserve(input, { leaseMs });
       } catch (err) {
-        if (!(err instanceof ReservationConflictError)) throw err;
+        // By code, not class: the store may throw from another copy of core (an ESM app with a CJS store).
+        if (!isJitProvisionError(err, 'reservation_conflict')) throw err;
         const winner = await store.lookup(input);
         if (winner !== null) return { user: winner, created: false };
         const remaining = deadline - Date.now();

@@ -4,6 +4,7 @@ import {
   ConfigurationError,
   InvalidTokenError,
   type InvalidTokenReason,
+  isJitProvisionError,
   UntrustedIssuerError,
 } from './errors';
 import { hasControlCharacters } from './identity';
@@ -207,7 +208,7 @@ export function createTokenVerifier(
       });
       claims = verified.payload as Claims;
     } catch (err) {
-      if (err instanceof InvalidTokenError) throw err;
+      if (isJitProvisionError(err, 'invalid_token')) throw err;
       throw new InvalidTokenError(reasonOf(err), undefined, { cause: err });
     }
     const { sub } = claims;
