@@ -61,7 +61,8 @@ export interface JitProvisionErrorOptions {
  * try {
  *   await provisioner.authenticate({ headers });
  * } catch (err) {
- *   if (err instanceof JitProvisionError && err.code === 'user_not_provisioned') {
+ *   // By brand and code: `instanceof` fails when two copies of core are loaded (ESM app, CJS store).
+ *   if (isJitProvisionError(err, 'user_not_provisioned')) {
  *     // show the "ask an admin for access" page
  *   }
  * }
@@ -279,7 +280,7 @@ export class InvalidInvitationError extends JitProvisionError {
  * @example
  * ```ts
  * try { await store.reserve(key, { leaseMs: 10_000 }); }
- * catch (err) { if (err instanceof ReservationConflictError) await sleep(50); }
+ * catch (err) { if (isJitProvisionError(err, 'reservation_conflict')) await sleep(50); }
  * ```
  */
 export class ReservationConflictError extends JitProvisionError {
