@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { createProvisioner } from '@jit-provision/core';
 import { createDevIssuer } from '@jit-provision/core/dev';
-import { type AdapterTestApp, runAdapterMatrix } from '@jit-provision/core/testing';
+import { type AdapterTestApp, runAdapterSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
@@ -28,7 +28,7 @@ for (const [name, createExpress] of [
   ['express', express],
   ['express 4', express4],
 ] as const) {
-  runAdapterMatrix({
+  runAdapterSuite({
     name,
     createStore: createMemoryStore,
     createApp(provisioner, options) {

@@ -1,12 +1,12 @@
 import { createProvisioner } from '@jit-provision/core';
 import { createDevIssuer } from '@jit-provision/core/dev';
-import { runAdapterMatrix } from '@jit-provision/core/testing';
+import { runAdapterSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createJitProvisionHook, jitProvision } from './index';
 
-runAdapterMatrix({
+runAdapterSuite({
   name: 'fastify',
   createStore: createMemoryStore,
   async createApp(provisioner, options) {

@@ -1,9 +1,9 @@
-import { runAdapterMatrix } from '@jit-provision/core/testing';
+import { runAdapterSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { Hono } from 'hono';
 import { jitProvision } from './index';
 
-runAdapterMatrix({
+runAdapterSuite({
   name: 'hono',
   createStore: createMemoryStore,
   createApp(provisioner, options) {

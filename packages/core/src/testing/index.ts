@@ -6,11 +6,11 @@ import { outboxCases } from './outbox';
 import { reservationCases } from './reservations';
 import { userCases } from './users';
 
-export * from './adapter-matrix';
+export * from './adapter-suite';
 export * from './hostile';
 export { runInvitationConformance } from './invitations';
 export * from './kratos';
-export type { StoreConformanceOptions } from './options';
+export type { ConformanceOptions, StoreConformanceOptions } from './options';
 
 /**
  * The vitest suite every Store runs: users (round trip, created once, email sync, 100-caller races),
@@ -31,7 +31,10 @@ export function runStoreConformance<S extends Store>(options: StoreConformanceOp
   describe(`Store conformance: ${options.name}`, () => {
     userCases(options);
     reservationCases(options);
-    runInvitationConformance(options.createStore, options.cleanup);
+    runInvitationConformance({
+      createStore: options.createStore,
+      ...(options.cleanup ? { cleanup: options.cleanup } : {}),
+    });
     outboxCases(options);
   });
 }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInvitationService } from '../invitations';
 import type { Invitation, InvitationStore, NewInvitation, Store } from '../store';
+import type { ConformanceOptions } from './options';
 
 const HOUR = 60 * 60 * 1000;
 const LONG_AGO = Date.UTC(2001, 0, 1);
@@ -33,14 +34,12 @@ const ids = (list: readonly Invitation[]) => list.map((i) => i.id);
  * @example
  * ```ts
  * import { runInvitationConformance } from '@jit-provision/core/testing';
- * runInvitationConformance(() => createMyStore());
+ * runInvitationConformance({ name: 'my-store', createStore: () => createMyStore() });
  * ```
  */
-export function runInvitationConformance<S extends Store>(
-  createStore: () => Promise<S> | S,
-  cleanup?: (store: S) => void | Promise<void>,
-): void {
-  describe('invitations', () => {
+export function runInvitationConformance<S extends Store>(options: ConformanceOptions<S>): void {
+  const { createStore, cleanup } = options;
+  describe(options.name === undefined ? 'invitations' : `invitations: ${options.name}`, () => {
     let store: S;
     let invitations: InvitationStore | undefined;
     beforeEach(async (ctx) => {

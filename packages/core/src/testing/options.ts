@@ -1,13 +1,18 @@
 import type { Store } from '../store';
 
-/** Options of {@link runStoreConformance}. */
-export interface StoreConformanceOptions<S extends Store = Store> {
+/** Options every `run…Conformance` suite takes. */
+export interface ConformanceOptions<S extends Store = Store> {
   /** Shown in the suite title. */
-  name: string;
+  name?: string;
   /** A ready store (migrated, empty or not: every case uses fresh identities). Called before each case. */
   createStore: () => S | Promise<S>;
   /** Called after each case with the store `createStore` returned. */
   cleanup?: (store: S) => void | Promise<void>;
+}
+
+/** Options of {@link runStoreConformance}. */
+export interface StoreConformanceOptions<S extends Store = Store> extends ConformanceOptions<S> {
+  name: string;
 }
 
 let counter = 0;

@@ -14,15 +14,15 @@ export interface AdapterTestResponse {
   body: unknown;
 }
 
-/** An app built by {@link AdapterMatrixOptions.createApp}, driven through the real framework. */
+/** An app built by {@link AdapterSuiteOptions.createApp}, driven through the real framework. */
 export interface AdapterTestApp {
   /** GET `path` with `headers`. */
   request(path: string, headers?: Record<string, string>): Promise<AdapterTestResponse>;
   close?(): void | Promise<void>;
 }
 
-/** Options of {@link runAdapterMatrix}. */
-export interface AdapterMatrixOptions {
+/** Options of {@link runAdapterSuite}. */
+export interface AdapterSuiteOptions {
   /** Shown in the suite title. */
   name: string;
   /** A fresh, real store (e.g. the memory store); the matrix wraps it to simulate outages. */
@@ -62,10 +62,10 @@ function withOutage(store: Store): { store: Store; setDown(down: boolean): void 
  *
  * @example
  * ```ts
- * import { runAdapterMatrix } from '@jit-provision/core/testing';
+ * import { runAdapterSuite } from '@jit-provision/core/testing';
  * import { createMemoryStore } from '@jit-provision/store-memory';
  *
- * runAdapterMatrix({
+ * runAdapterSuite({
  *   name: 'hono',
  *   createStore: createMemoryStore,
  *   createApp: (provisioner, options) => {
@@ -78,8 +78,8 @@ function withOutage(store: Store): { store: Store; setDown(down: boolean): void 
  * });
  * ```
  */
-export function runAdapterMatrix(options: AdapterMatrixOptions): void {
-  describe(`adapter matrix: ${options.name}`, () => {
+export function runAdapterSuite(options: AdapterSuiteOptions): void {
+  describe(`adapter suite: ${options.name}`, () => {
     let idp: DevIssuer;
     let attacker: DevIssuer;
     const apps: AdapterTestApp[] = [];
