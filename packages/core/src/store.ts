@@ -59,8 +59,15 @@ export interface OutboxStore {
    * `failed` (kept, visible to `list`). A no-op for an event that is no longer pending.
    */
   fail(id: string, outcome: { error: string; retryAt: Date | null }): Promise<void>;
-  /** Events, oldest first, optionally by status (default limit 100). */
-  list(filter?: { status?: OutboxStatus; limit?: number }): Promise<OutboxEvent[]>;
+  /**
+   * Events, oldest first, optionally by status and by user (default limit 100). `userIds` lets a caller find
+   * its own events in a long-lived table, where the oldest `limit` rows are someone else's.
+   */
+  list(filter?: {
+    status?: OutboxStatus;
+    userIds?: readonly string[];
+    limit?: number;
+  }): Promise<OutboxEvent[]>;
 }
 
 /** Profile fields synced on every login. `undefined` leaves a field as it is; `null` clears it. */

@@ -81,10 +81,13 @@ export function createMemoryOutbox(): MemoryOutbox {
 
     async list(filter = {}) {
       const limit = filter.limit ?? 100;
+      const users = filter.userIds === undefined ? undefined : new Set(filter.userIds);
       const out: OutboxEvent[] = [];
       for (const event of events.values()) {
         if (out.length >= limit) break;
-        if (filter.status === undefined || event.status === filter.status) out.push(copy(event));
+        if (filter.status !== undefined && event.status !== filter.status) continue;
+        if (users !== undefined && !users.has(event.userId)) continue;
+        out.push(copy(event));
       }
       return out;
     },

@@ -99,10 +99,10 @@ export function createPostgresOutboxStore(db: Executor, schema: string): OutboxS
       const rows = await db.rows<OutboxRow>(
         {
           text: `SELECT ${COLUMNS} FROM ${s}.outbox
-                 WHERE ($1::text IS NULL OR status = $1)
+                 WHERE ($1::text IS NULL OR status = $1) AND ($3::text[] IS NULL OR user_id = ANY($3::text[]))
                  ORDER BY created_at, id
                  LIMIT $2`,
-          values: [filter.status ?? null, filter.limit ?? 100],
+          values: [filter.status ?? null, filter.limit ?? 100, filter.userIds ?? null],
         },
         { retry: true },
       );

@@ -1,22 +1,29 @@
 import { describe } from 'vitest';
 import type { Store } from '../store';
+import { edgeCases } from './edges';
 import { runInvitationConformance } from './invitations';
 import type { StoreConformanceOptions } from './options';
+import { outageCases } from './outage';
 import { outboxCases } from './outbox';
 import { reservationCases } from './reservations';
 import { userCases } from './users';
 
 export * from './adapter-suite';
+export { MAX_LENGTHS } from './edges';
 export * from './hostile';
 export { runInvitationConformance } from './invitations';
 export * from './kratos';
 export type { ConformanceOptions, StoreConformanceOptions } from './options';
 
 /**
- * The vitest suite every Store runs: users (round trip, created once, email sync, 100-caller races),
- * reservations (conflict, release, expired-lease takeover, stale confirm) and, when the store has
- * `invitations`, single-use invitations; when it has `outbox`, events written only on create, claim/complete/
- * fail/retry, concurrent claimers never sharing an event, and delivery through the dispatcher. Races are real: parallel calls through several provisioners.
+ * The vitest suite every Store runs: users (round trip, created once, email sync, 100-caller races), edges
+ * (case-distinct subjects and emails, username collisions, the longest values in 4-byte characters, unknown
+ * ids, confirm on an existing row), reservations (conflict, release, expired-lease takeover, stale confirm)
+ * and, when the store has `invitations`, single-use invitations; when it has `outbox`, events written only on
+ * create, claim/complete/fail/retry, concurrent claimers never sharing an event, and delivery through the
+ * dispatcher; with `createBrokenStore`, every operation of an unreachable store answers
+ * `provisioning_unavailable`. Races are real: parallel calls through several provisioners. Every case works
+ * on its own identities and ids, so a shared, already-used database is fine.
  *
  * @example
  * ```ts
@@ -30,11 +37,13 @@ export type { ConformanceOptions, StoreConformanceOptions } from './options';
 export function runStoreConformance<S extends Store>(options: StoreConformanceOptions<S>): void {
   describe(`Store conformance: ${options.name}`, () => {
     userCases(options);
+    edgeCases(options);
     reservationCases(options);
     runInvitationConformance({
       createStore: options.createStore,
       ...(options.cleanup ? { cleanup: options.cleanup } : {}),
     });
     outboxCases(options);
+    outageCases(options);
   });
 }

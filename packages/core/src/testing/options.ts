@@ -13,6 +13,14 @@ export interface ConformanceOptions<S extends Store = Store> {
 /** Options of {@link runStoreConformance}. */
 export interface StoreConformanceOptions<S extends Store = Store> extends ConformanceOptions<S> {
   name: string;
+  /**
+   * A store whose database cannot be reached (e.g. a pool pointing at a closed port). Every operation on it
+   * must reject with `StoreUnavailableError` (code `provisioning_unavailable`). Omit it only for a store that
+   * has no connection to lose (an in-process store): the outage cases are then skipped.
+   */
+  createBrokenStore?: () => S | Promise<S>;
+  /** Called after each outage case with the store `createBrokenStore` returned. */
+  cleanupBrokenStore?: (store: S) => void | Promise<void>;
 }
 
 let counter = 0;

@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isJitProvisionError } from '../errors';
+import type { Store } from '../store';
+import { freshKey, type StoreConformanceOptions } from './options';
+
+/**
+ * Outage cases, run when the store author passes `createBrokenStore` (a store whose database cannot be
+ * reached): every operation rejects with a core `StoreUnavailableError` (`provisioning_unavailable`, 503 with
+ * `Retry-After`), never a raw driver error that would turn into a 500.
+ */
+export function outageCases<S extends Store>(options: StoreConformanceOptions<S>): void {
+  describe('outage', () => {
+    let broken: S;
+    beforeEach(async (context) => {
+      if (options.createBrokenStore === undefined) {
+        context.skip('no createBrokenStore option: this store cannot be made unreachable');
+        return;
+      }
+      broken = await options.createBrokenStore();
+    });
+    afterEach(async () => {
+      if (broken !== undefined) await options.cleanupBrokenStore?.(broken);
+    });
+
+    const unavailable = async (label: string, call: () => Promise<unknown>) => {
+      const error = await call().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isJitProvisionError(error, 'provisioning_unavailable'), `${label}: ${String(error)}`).toBe(true);
+      expect((error as { status: number }).status, label).toBe(503);
+    };
+
+    it('every user and reservation operation rejects with provisioning_unavailable', async () => {
+      const key = freshKey('outage');
+      const user = {
+        ...key,
+        username: `oidc:conf:${key.subject}`,
+        role: 'user',
+        email: null,
+        name: null,
+        tenantId: null,
+      };
+      const reservation = { token: 'outage-token', expiresAt: new Date(Date.now() + 10_000) };
+      await unavailable('lookup', () => broken.lookup(key));
+      await unavailable('upsert', () => broken.upsert(user));
+      await unavailable('sync', () => broken.sync('outage-id', { email: 'x@example.com' }));
+      await unavailable('getUser', () => broken.getUser('outage-id'));
+      await unavailable('setRole', () => broken.setRole('outage-id', 'admin'));
+      await unavailable('reserve', () => broken.reserve(key, { leaseMs: 10_000 }));
+      await unavailable('confirm', () => broken.confirm(user, reservation, 'outage-id'));
+      await unavailable('release', () => broken.release(key, reservation));
+    });
+
+    it('invitation and outbox operations reject with provisioning_unavailable', async () => {
+      const { invitations, outbox } = broken;
+      if (invitations !== undefined) {
+        await unavailable('findInvitation', () => invitations.findInvitation(['outage-hash']));
+        await unavailable('consumeInvitation', () => invitations.consumeInvitation('outage-id', new Date()));
+      }
+      if (outbox !== undefined) {
+        await unavailable('claim', () => outbox.claim({ limit: 1, leaseMs: 1_000 }));
+        await unavailable('list', () => outbox.list({ limit: 1 }));
+      }
+    });
+  });
+}
