@@ -63,9 +63,14 @@ afterAll(async () => {
   await pool.end();
 });
 
+// Port 1: nothing listens there, so every call of this store must answer provisioning_unavailable.
+const unreachable = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
+afterAll(() => unreachable.end());
+
 runStoreConformance({
   name: 'packed store-postgres',
   createStore: () => createPostgresStore({ pool, schema }),
+  createBrokenStore: () => createPostgresStore({ pool: unreachable, schema }),
 });
 JS
 
