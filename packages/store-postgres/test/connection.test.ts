@@ -3,7 +3,15 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../src/index';
-import { createTestDatabase, DATABASE_URL, PGLITE_SKIP_REASON, type TestDatabase } from './database';
+import { runMigrations } from '../src/migrations';
+import {
+  createTestDatabase,
+  DATABASE_URL,
+  freshSchema,
+  PGLITE_SKIP_REASON,
+  type TestDatabase,
+} from './database';
+import { createHoldingProxy, type HoldingProxy } from './holding-proxy';
 
 const ISSUER = 'https://connection.jit-provision.test';
 const key = () => ({ issuer: ISSUER, subject: `c-${randomBytes(6).toString('hex')}` });
@@ -158,6 +166,98 @@ describe.skipIf(DATABASE_URL === undefined)(
       const k = key();
       expect((await store.upsert(newUser(k))).created).toBe(true);
       expect(await store.lookup(k)).not.toBeNull();
+    });
+
+    describe('a FATAL in the same chunk as the answer before it (held back by a TCP proxy)', () => {
+      let proxy: HoldingProxy;
+      beforeAll(async () => {
+        proxy = await createHoldingProxy(db.url);
+      });
+      afterAll(async () => {
+        await proxy?.close();
+      });
+
+      /**
+       * Hold back the answer to what `start` sends, terminate that backend, then deliver the answer and
+       * the FATAL in one write: pg parses both in one chunk, so whatever the answer sets off synchronously
+       * (pg-pool handing the client to a queued checkout) runs before the FATAL's 'error' event.
+       */
+      async function answerThenFatal<T>(name: string, start: () => Promise<T>, queued?: () => void) {
+        const held = proxy.hold();
+        const started = start().then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        await held.answered;
+        queued?.();
+        expect(await terminate(name)).toBe(1);
+        await held.delivered;
+        // The answer's ReadyForQuery, then the FATAL (57P01), and nothing after it.
+        expect(held.types.slice(-2)).toEqual(['Z', 'E']);
+        return started;
+      }
+
+      it('an upsert waiting in the pool queue gets the dying client: 503 or success, never an uncaught error', async () => {
+        const name = appName();
+        const pool = db.newPool({ connectionString: proxy.url, max: 1, application_name: name });
+        const store = createPostgresStore({ pool, schema: db.schema });
+        const k = key();
+        // The pool's only client is created by a read (pool.query): no checkout of the store's ever saw it.
+        expect(await store.lookup(k)).toBeNull();
+        let upsert: Promise<{ created: boolean } | { error: unknown }> | undefined;
+        const lookup = await answerThenFatal(
+          name,
+          () => store.lookup(k),
+          () => {
+            upsert = store.upsert(newUser()).catch((error: unknown) => ({ error }));
+            // Queued behind the held lookup, so the lookup's release hands it the client synchronously.
+            expect(pool.waitingCount).toBe(1);
+          },
+        );
+        expect(lookup).toEqual({ value: null });
+        const outcome = await upsert;
+        if (outcome !== undefined && 'error' in outcome) {
+          expect(outcome.error).toMatchObject({ code: 'provisioning_unavailable', status: 503 });
+        } else {
+          expect(outcome).toMatchObject({ created: true });
+        }
+        // The dead client is gone; the next calls connect anew.
+        expect((await store.upsert(newUser(k))).created).toBe(true);
+        expect((await store.lookup(k))?.subject).toBe(k.subject);
+      });
+
+      it('the client runMigrations holds between statements: StoreUnavailableError, never an uncaught error', async () => {
+        const name = appName();
+        const pool = db.newPool({ connectionString: proxy.url, max: 1, application_name: name });
+        const schema = freshSchema('fatal_migrate');
+        // Connected and idle, so the held bytes start with the answer to the migration's first statement.
+        await pool.query('SELECT 1');
+        const outcome = await answerThenFatal(name, () => runMigrations(pool, { schema }));
+        expect(outcome).toMatchObject({
+          error: { code: 'provisioning_unavailable', name: 'StoreUnavailableError' },
+        });
+        // Nothing was applied, and a second run on a new connection applies everything.
+        expect(await runMigrations(pool, { schema })).toEqual([1, 2]);
+        await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      });
+
+      it('one error guard per client however many stores and migrations share the pool', async () => {
+        const pool = db.newPool({ max: 3 });
+        const clients = new Set<pg.PoolClient>();
+        pool.on('acquire', (client) => clients.add(client));
+        const stores = Array.from({ length: 3 }, () => createPostgresStore({ pool, schema: db.schema }));
+        await runMigrations(pool, { schema: db.schema });
+        await Promise.all(
+          Array.from({ length: 60 }, (_, i) => {
+            const store = stores[i % stores.length] as PostgresStore;
+            return i % 2 === 0 ? store.upsert(newUser()) : store.lookup(key());
+          }),
+        );
+        expect(clients.size).toBeGreaterThan(0);
+        // Idle: pg-pool's own idle listener plus exactly one guard.
+        for (const client of clients) expect(client.listenerCount('error')).toBe(2);
+        expect(pool.listenerCount('acquire')).toBe(2);
+      });
     });
   },
 );
