@@ -12,11 +12,11 @@ import {
   type TestDatabase,
 } from './database';
 import { createHoldingProxy, type HoldingProxy } from './holding-proxy';
+import { until } from './until';
 
 const ISSUER = 'https://connection.jit-provision.test';
 const key = () => ({ issuer: ISSUER, subject: `c-${randomBytes(6).toString('hex')}` });
 const newUser = (k = key()) => ({ ...k, username: `oidc:cn:${k.subject}`, role: 'user' });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every store call, each expected to reject with `code`. */
 async function expectEveryCall(store: PostgresStore, code: string): Promise<void> {
@@ -82,10 +82,9 @@ describe('unreachable database', () => {
       poolConfig: { connectionTimeoutMillis: 150, max: 2 },
     });
     try {
-      const started = Date.now();
+      // The server never answers: settling at all is the connection timeout at work.
       await expect(store.lookup(key())).rejects.toMatchObject({ code: 'provisioning_unavailable' });
       await expect(store.upsert(newUser())).rejects.toMatchObject({ code: 'provisioning_unavailable' });
-      expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
       await store.close();
       for (const socket of sockets) socket.destroy();
@@ -140,8 +139,7 @@ describe.skipIf(DATABASE_URL === undefined)(
       await warm(store);
       expect(store.pool.totalCount).toBeGreaterThan(0);
       await terminate(name);
-      for (let i = 0; i < 100 && store.pool.totalCount > 0; i++) await sleep(20);
-      expect(store.pool.totalCount).toBe(0);
+      await until(() => store.pool.totalCount === 0);
       const k = key();
       expect((await store.upsert(newUser(k))).created).toBe(true);
       await expect(store.reserve(key(), { leaseMs: 1_000 })).resolves.toMatchObject({
@@ -153,16 +151,22 @@ describe.skipIf(DATABASE_URL === undefined)(
       const name = appName();
       const store = storeWith(name);
       await warm(store);
+      let answered = 0;
       const burst = Promise.allSettled(
-        Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? store.upsert(newUser()) : store.lookup(key()))),
+        Array.from({ length: 200 }, (_, i) =>
+          (i % 2 === 0 ? store.upsert(newUser()) : store.lookup(key())).finally(() => {
+            answered++;
+          }),
+        ),
       );
-      await sleep(5);
+      // Terminate once the burst is under way: some calls answered, most still queued or in flight.
+      await until(() => answered >= 10);
       await terminate(name);
       const settled = await burst;
       for (const s of settled) {
         if (s.status === 'rejected') expect(s.reason).toMatchObject({ code: 'provisioning_unavailable' });
       }
-      for (let i = 0; i < 100 && store.pool.idleCount < store.pool.totalCount; i++) await sleep(20);
+      await until(() => store.pool.idleCount === store.pool.totalCount);
       const k = key();
       expect((await store.upsert(newUser(k))).created).toBe(true);
       expect(await store.lookup(k)).not.toBeNull();
