@@ -9,12 +9,27 @@ const ISS = 'https://sso.example.com/realms/main';
 const quiet = () => ({ warn: vi.fn<Logger['warn']>(), error: vi.fn<Logger['error']>() });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<void> {
+/** Poll `check` until it holds; the deadline is generous, as a loaded machine only makes this slower. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await sleep(5);
   }
+}
+
+/** A memory store whose outbox counts the claims made on it. */
+function countingClaims() {
+  const store = createMemoryStore();
+  const counter = { claims: 0 };
+  const outbox: typeof store.outbox = {
+    ...store.outbox,
+    claim: (options) => {
+      counter.claims++;
+      return store.outbox.claim(options);
+    },
+  };
+  return { store: { ...store, outbox }, counter };
 }
 
 describe('outbox dispatcher', () => {
@@ -43,10 +58,11 @@ describe('outbox dispatcher', () => {
       role: 'user',
       emitEvent: { identity: { issuer: ISS, subject: 'doomed' } },
     });
-    for (let i = 0; i < 20; i++) {
+    // Each retry is due 1-2 ms after its failure: drain until the event gave up, however slow the machine.
+    await until(async () => {
       await dispatcher.drain();
-      await sleep(3);
-    }
+      return (await store.outbox.list({ status: 'failed' })).length === 1;
+    });
     expect(delays).toEqual([1, 2]);
     const [failed] = await store.outbox.list({ status: 'failed' });
     expect(failed).toMatchObject({ status: 'failed', attempts: 3 });
@@ -73,9 +89,8 @@ describe('outbox dispatcher', () => {
       role: 'user',
       emitEvent: { identity: { issuer: ISS, subject: 'hang' } },
     });
-    const started = Date.now();
+    // The hook never settles, so drain returning at all means the timeout counted it as failed.
     expect(await dispatcher.drain()).toBe(0);
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(ran).toHaveBeenCalledTimes(1);
     const [pending] = await store.outbox.list({ status: 'pending' });
     expect(pending?.lastError).toMatch(/timed out/);
@@ -95,7 +110,7 @@ describe('outbox dispatcher', () => {
   });
 
   it('stop() ends polling: events created afterwards wait for the next dispatcher', async () => {
-    const store = createMemoryStore();
+    const { store, counter } = countingClaims();
     const seen: string[] = [];
     const provisioner = createProvisioner({
       store,
@@ -106,9 +121,17 @@ describe('outbox dispatcher', () => {
     await provisioner.ensureUserExists({ issuer: ISS, subject: 'before' });
     await until(() => seen.length === 1);
     await provisioner.outbox?.stop();
+    const claimsAtStop = counter.claims;
     const other = createProvisioner({ store, hookDelivery: 'outbox' }); // writes events, delivers nothing
     await other.ensureUserExists({ issuer: ISS, subject: 'after' });
-    await sleep(50);
+    // A live dispatcher with the same pollMs, on a store of its own, counts the poll periods: by its fifth
+    // claim the stopped one, were it still polling, would have claimed too.
+    const clock = countingClaims();
+    const reference = createOutboxDispatcher({ store: clock.store, hooks: [], pollMs: 10 });
+    reference.start();
+    await until(() => clock.counter.claims >= 5);
+    await reference.stop();
+    expect(counter.claims).toBe(claimsAtStop);
     expect(seen).toEqual(['before']);
     expect(await store.outbox.list({ status: 'pending' })).toHaveLength(1);
   });
@@ -117,20 +140,35 @@ describe('outbox dispatcher', () => {
 describe('provisioner, hookDelivery: outbox', () => {
   it('the first request never waits for hooks: a hanging hook does not delay it', async () => {
     const store = createMemoryStore();
+    // The hook hangs until the test opens the gate, after the request was answered.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let hookDone = false;
     const provisioner = createProvisioner({
       store,
       hookDelivery: 'outbox',
-      hookTimeoutMs: 400,
-      onProvisioned: [() => new Promise<void>(() => {})],
+      // Longer than the test may run: inline delivery would hold the request until this test times out.
+      hookTimeoutMs: 60_000,
+      outbox: { leaseMs: 120_000 },
+      onProvisioned: [
+        async () => {
+          await gate;
+          hookDone = true;
+        },
+      ],
       logger: quiet(),
     });
-    const started = Date.now();
     const result = await provisioner.ensureUserExists({ issuer: ISS, subject: 'fast' });
     expect(result.created).toBe(true);
-    // Inline delivery would have waited the whole hookTimeoutMs.
-    expect(Date.now() - started).toBeLessThan(150);
+    // Answered while the hook still hangs; the event waits in the outbox.
+    expect(hookDone).toBe(false);
+    expect(await store.outbox.list({ status: 'done' })).toHaveLength(0);
+    open();
+    await until(() => hookDone);
     await provisioner.outbox?.stop();
-  });
+  }, 10_000);
 
   it('one event per created user (preProvision and createUser mode too), none for returning users; hooks get its id', async () => {
     const store = createMemoryStore();
@@ -155,8 +193,9 @@ describe('provisioner, hookDelivery: outbox', () => {
     await provisioner.ensureUserExists({ issuer: ISS, subject: 'a', email: 'a2@example.com' });
     await provisioner.preProvision({ issuer: ISS, subject: 'b', role: 'admin' });
     await appOwned.ensureUserExists({ issuer: ISS, subject: 'c' });
-    await until(() => events.length === 3);
-    await sleep(30);
+    // Every event done and none pending: nothing is left that could be delivered a second time.
+    await until(async () => (await store.outbox.list({ status: 'done' })).length === 3);
+    expect(await store.outbox.list({ status: 'pending' })).toHaveLength(0);
     expect(events.map((e) => e.user.subject).sort()).toEqual(['a', 'b', 'c']);
     expect(events.find((e) => e.user.subject === 'a')?.identity).toMatchObject({
       email: 'a@example.com',

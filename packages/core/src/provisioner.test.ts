@@ -167,10 +167,9 @@ describe('hooks', () => {
       hookTimeoutMs: 50,
       onProvisioned: [() => new Promise<void>(() => {})],
     });
-    const started = performance.now();
+    // The hook never settles: an answer at all, with the timeout's warning, is the bound.
     const result = await provisioner.ensureUserExists({ issuer: ISS, subject: 'slow-hook' });
     expect(result.created).toBe(true);
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(logger.warn).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { isConnectionError } from './pg-errors';
+import { guardPool } from './pool-guard';
 
 /** How the store talks to the pool: one place for checkout, release of broken clients, retry, transactions. */
 export interface Executor {
@@ -13,14 +14,8 @@ export interface Executor {
   transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
 }
 
-const noop = () => {};
-// Module-wide, not per store: several stores may share one pool, and each must not stack its own listener.
-const guarded = new WeakSet<PoolClient>();
-
 // Per pool, set up once however many stores share it: clients that went back to the pool at least once
-// (a connection error on one of them means it went stale while idle), and a pool 'error' listener (an idle
-// client whose backend dies emits 'error' on the pool, which would crash the process unheard; pg drops
-// that client itself and the next checkout connects anew).
+// (a connection error on one of them means it went stale while idle).
 const releasedByPool = new WeakMap<Pool, WeakSet<PoolClient>>();
 
 function releasedClients(pool: Pool): WeakSet<PoolClient> {
@@ -30,7 +25,6 @@ function releasedClients(pool: Pool): WeakSet<PoolClient> {
     pool.on('release', (err, client) => {
       if (!err) set.add(client);
     });
-    pool.on('error', noop);
     releasedByPool.set(pool, set);
     released = set;
   }
@@ -38,23 +32,13 @@ function releasedClients(pool: Pool): WeakSet<PoolClient> {
 }
 
 export function createExecutor(pool: Pool): Executor {
+  guardPool(pool);
   const used = releasedClients(pool);
-
-  async function checkout(): Promise<PoolClient> {
-    const client = await pool.connect();
-    if (!guarded.has(client)) {
-      guarded.add(client);
-      // A backend that dies while the client is checked out but between queries makes the client emit
-      // 'error' with no pool listener attached; unhandled, that would crash the process.
-      client.on('error', noop);
-    }
-    return client;
-  }
 
   async function once<R extends QueryResultRow>(
     config: QueryConfig,
   ): Promise<{ rows: R[] } | { error: unknown; stale: boolean }> {
-    const client = await checkout();
+    const client = await pool.connect();
     const stale = used.has(client);
     try {
       const result = await client.query<R>(config);
@@ -98,7 +82,7 @@ export function createExecutor(pool: Pool): Executor {
     },
 
     async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-      const client = await checkout();
+      const client = await pool.connect();
       let broken = false;
       try {
         await client.query('BEGIN');

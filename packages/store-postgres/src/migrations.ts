@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from '@jit-provision/core';
 import pg from 'pg';
 import { isConnectionError } from './pg-errors';
+import { guardPool } from './pool-guard';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
 
 /** One versioned schema change. `sql` gets the quoted schema name; it runs in a transaction. */
@@ -97,8 +98,10 @@ export async function runMigrations(
     typeof poolOrConnectionString === 'string'
       ? new pg.Pool({ connectionString: poolOrConnectionString, max: 1 })
       : undefined;
-  ownPool?.on('error', () => {});
   const pool = ownPool ?? (poolOrConnectionString as pg.Pool);
+  // The client below is held across many queries; a backend that dies between them must fail the next
+  // query, not crash the process with an unheard 'error' event.
+  guardPool(pool);
   let client: pg.PoolClient | undefined;
   let broken = false;
   try {

@@ -3,12 +3,20 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, type PostgresStore } from '../src/index';
-import { createTestDatabase, DATABASE_URL, PGLITE_SKIP_REASON, type TestDatabase } from './database';
+import { runMigrations } from '../src/migrations';
+import {
+  createTestDatabase,
+  DATABASE_URL,
+  freshSchema,
+  PGLITE_SKIP_REASON,
+  type TestDatabase,
+} from './database';
+import { createHoldingProxy, type HoldingProxy } from './holding-proxy';
+import { until } from './until';
 
 const ISSUER = 'https://connection.jit-provision.test';
 const key = () => ({ issuer: ISSUER, subject: `c-${randomBytes(6).toString('hex')}` });
 const newUser = (k = key()) => ({ ...k, username: `oidc:cn:${k.subject}`, role: 'user' });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every store call, each expected to reject with `code`. */
 async function expectEveryCall(store: PostgresStore, code: string): Promise<void> {
@@ -74,10 +82,9 @@ describe('unreachable database', () => {
       poolConfig: { connectionTimeoutMillis: 150, max: 2 },
     });
     try {
-      const started = Date.now();
+      // The server never answers: settling at all is the connection timeout at work.
       await expect(store.lookup(key())).rejects.toMatchObject({ code: 'provisioning_unavailable' });
       await expect(store.upsert(newUser())).rejects.toMatchObject({ code: 'provisioning_unavailable' });
-      expect(Date.now() - started).toBeLessThan(3_000);
     } finally {
       await store.close();
       for (const socket of sockets) socket.destroy();
@@ -132,8 +139,7 @@ describe.skipIf(DATABASE_URL === undefined)(
       await warm(store);
       expect(store.pool.totalCount).toBeGreaterThan(0);
       await terminate(name);
-      for (let i = 0; i < 100 && store.pool.totalCount > 0; i++) await sleep(20);
-      expect(store.pool.totalCount).toBe(0);
+      await until(() => store.pool.totalCount === 0);
       const k = key();
       expect((await store.upsert(newUser(k))).created).toBe(true);
       await expect(store.reserve(key(), { leaseMs: 1_000 })).resolves.toMatchObject({
@@ -145,19 +151,117 @@ describe.skipIf(DATABASE_URL === undefined)(
       const name = appName();
       const store = storeWith(name);
       await warm(store);
+      let answered = 0;
       const burst = Promise.allSettled(
-        Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? store.upsert(newUser()) : store.lookup(key()))),
+        Array.from({ length: 200 }, (_, i) =>
+          (i % 2 === 0 ? store.upsert(newUser()) : store.lookup(key())).finally(() => {
+            answered++;
+          }),
+        ),
       );
-      await sleep(5);
+      // Terminate once the burst is under way: some calls answered, most still queued or in flight.
+      await until(() => answered >= 10);
       await terminate(name);
       const settled = await burst;
       for (const s of settled) {
         if (s.status === 'rejected') expect(s.reason).toMatchObject({ code: 'provisioning_unavailable' });
       }
-      for (let i = 0; i < 100 && store.pool.idleCount < store.pool.totalCount; i++) await sleep(20);
+      await until(() => store.pool.idleCount === store.pool.totalCount);
       const k = key();
       expect((await store.upsert(newUser(k))).created).toBe(true);
       expect(await store.lookup(k)).not.toBeNull();
+    });
+
+    describe('a FATAL in the same chunk as the answer before it (held back by a TCP proxy)', () => {
+      let proxy: HoldingProxy;
+      beforeAll(async () => {
+        proxy = await createHoldingProxy(db.url);
+      });
+      afterAll(async () => {
+        await proxy?.close();
+      });
+
+      /**
+       * Hold back the answer to what `start` sends, terminate that backend, then deliver the answer and
+       * the FATAL in one write: pg parses both in one chunk, so whatever the answer sets off synchronously
+       * (pg-pool handing the client to a queued checkout) runs before the FATAL's 'error' event.
+       */
+      async function answerThenFatal<T>(name: string, start: () => Promise<T>, queued?: () => void) {
+        const held = proxy.hold();
+        const started = start().then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        await held.answered;
+        queued?.();
+        expect(await terminate(name)).toBe(1);
+        await held.delivered;
+        // The answer's ReadyForQuery, then the FATAL (57P01), and nothing after it.
+        expect(held.types.slice(-2)).toEqual(['Z', 'E']);
+        return started;
+      }
+
+      it('an upsert waiting in the pool queue gets the dying client: 503 or success, never an uncaught error', async () => {
+        const name = appName();
+        const pool = db.newPool({ connectionString: proxy.url, max: 1, application_name: name });
+        const store = createPostgresStore({ pool, schema: db.schema });
+        const k = key();
+        // The pool's only client is created by a read (pool.query): no checkout of the store's ever saw it.
+        expect(await store.lookup(k)).toBeNull();
+        let upsert: Promise<{ created: boolean } | { error: unknown }> | undefined;
+        const lookup = await answerThenFatal(
+          name,
+          () => store.lookup(k),
+          () => {
+            upsert = store.upsert(newUser()).catch((error: unknown) => ({ error }));
+            // Queued behind the held lookup, so the lookup's release hands it the client synchronously.
+            expect(pool.waitingCount).toBe(1);
+          },
+        );
+        expect(lookup).toEqual({ value: null });
+        const outcome = await upsert;
+        if (outcome !== undefined && 'error' in outcome) {
+          expect(outcome.error).toMatchObject({ code: 'provisioning_unavailable', status: 503 });
+        } else {
+          expect(outcome).toMatchObject({ created: true });
+        }
+        // The dead client is gone; the next calls connect anew.
+        expect((await store.upsert(newUser(k))).created).toBe(true);
+        expect((await store.lookup(k))?.subject).toBe(k.subject);
+      });
+
+      it('the client runMigrations holds between statements: StoreUnavailableError, never an uncaught error', async () => {
+        const name = appName();
+        const pool = db.newPool({ connectionString: proxy.url, max: 1, application_name: name });
+        const schema = freshSchema('fatal_migrate');
+        // Connected and idle, so the held bytes start with the answer to the migration's first statement.
+        await pool.query('SELECT 1');
+        const outcome = await answerThenFatal(name, () => runMigrations(pool, { schema }));
+        expect(outcome).toMatchObject({
+          error: { code: 'provisioning_unavailable', name: 'StoreUnavailableError' },
+        });
+        // Nothing was applied, and a second run on a new connection applies everything.
+        expect(await runMigrations(pool, { schema })).toEqual([1, 2]);
+        await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+      });
+
+      it('one error guard per client however many stores and migrations share the pool', async () => {
+        const pool = db.newPool({ max: 3 });
+        const clients = new Set<pg.PoolClient>();
+        pool.on('acquire', (client) => clients.add(client));
+        const stores = Array.from({ length: 3 }, () => createPostgresStore({ pool, schema: db.schema }));
+        await runMigrations(pool, { schema: db.schema });
+        await Promise.all(
+          Array.from({ length: 60 }, (_, i) => {
+            const store = stores[i % stores.length] as PostgresStore;
+            return i % 2 === 0 ? store.upsert(newUser()) : store.lookup(key());
+          }),
+        );
+        expect(clients.size).toBeGreaterThan(0);
+        // Idle: pg-pool's own idle listener plus exactly one guard.
+        for (const client of clients) expect(client.listenerCount('error')).toBe(2);
+        expect(pool.listenerCount('acquire')).toBe(2);
+      });
     });
   },
 );

@@ -1,3 +1,5 @@
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/index';
 import { MIGRATIONS, runMigrations } from '../src/migrations';
@@ -101,9 +103,67 @@ describe.skipIf(DATABASE_URL === undefined)(
       expect((await again.exited).code).toBe(0);
     });
 
-    it('exits 2 without DATABASE_URL', async () => {
-      const run = runTs('../src/cli.ts', [], { DATABASE_URL: '' });
-      expect((await run.exited).code).toBe(2);
+    /** Run the CLI; its stderr must be at most one line and carry no stack trace. */
+    async function cli(args: string[], env: Record<string, string>) {
+      const { code, stderr } = await runTs('../src/cli.ts', args, env).exited;
+      const lines = stderr.trimEnd() === '' ? [] : stderr.trimEnd().split('\n');
+      expect(lines.length, stderr).toBeLessThanOrEqual(1);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      return { code, stderr };
+    }
+
+    it('a missing DATABASE_URL exits 2 and names the variable', async () => {
+      const { code, stderr } = await cli([], { DATABASE_URL: '' });
+      expect(code).toBe(2);
+      expect(stderr).toContain('DATABASE_URL');
+    });
+
+    it('an unknown flag, a bare --schema or a stray argument is a usage error (2), and nothing is migrated', async () => {
+      // Once, `--schem x` was ignored and the schema from the environment was migrated with exit 0.
+      const fromEnv = schemaFor('cli_env');
+      const runs = await Promise.all(
+        [['--schem', 'x'], ['--schema'], ['--schema', '--help'], ['extra'], ['--schema=']].map((args) =>
+          cli(args, { DATABASE_URL: db.url, JIT_PROVISION_SCHEMA: fromEnv }),
+        ),
+      );
+      expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+      expect(await tables(fromEnv)).toEqual([]);
+    }, 60_000);
+
+    it('a URL of another kind exits 2 and says a postgres:// URL was expected', async () => {
+      const { code, stderr } = await cli([], { DATABASE_URL: 'redis://user:secret@127.0.0.1:6379/0' });
+      expect(code).toBe(2);
+      expect(stderr).toContain('postgres://');
+      expect(stderr).not.toContain('secret');
+    });
+
+    it('a server that is not Postgres (HTTP, or one answering copyData) exits 1 and says what was expected', async () => {
+      const http = createHttpServer((_req, res) => res.end('hello'));
+      // Answers anything with a CopyData message: pg then says "Received unexpected copyData message".
+      const copyData: Server = createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.write(Buffer.from([0x64, 0, 0, 0, 8, 0x61, 0x62, 0x63, 0x64])));
+      });
+      const servers = [http, copyData];
+      await Promise.all(
+        servers.map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))),
+      );
+      try {
+        const runs = await Promise.all(
+          servers.map((s) =>
+            cli([], {
+              DATABASE_URL: `postgres://postgres@127.0.0.1:${(s.address() as AddressInfo).port}/x`,
+            }),
+          ),
+        );
+        for (const { code, stderr } of runs) {
+          expect(code).toBe(1);
+          expect(stderr).toContain('postgres://');
+        }
+      } finally {
+        http.closeAllConnections();
+        await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      }
     });
   },
 );

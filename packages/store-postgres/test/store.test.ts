@@ -52,6 +52,43 @@ describe('configuration', () => {
     }
   });
 
+  it('stores on schemas X and event_X share one pool: their statement names do not collide', async () => {
+    // Once, `insert` on event_X and `insert_event` on X were both named jitp_insert_event_X.
+    const x = freshSchema('pair');
+    const eventX = `event_${x}`;
+    await migrate(db.pool, { schema: x });
+    await migrate(db.pool, { schema: eventX });
+    const pool = db.newPool({ max: 2 });
+    try {
+      const stores = [x, eventX].map((schema) => createPostgresStore({ pool, schema }));
+      // Plain and event-emitting inserts and confirms, interleaved over the pool's connections.
+      const results = await Promise.all(
+        Array.from({ length: 24 }, async (_, i) => {
+          const target = stores[i % 2] as PostgresStore;
+          const k = key('pair');
+          const identity = { issuer: k.issuer, subject: k.subject };
+          const input = newUser(k, Math.floor(i / 2) % 2 === 0 ? {} : { emitEvent: { identity } });
+          if (Math.floor(i / 4) % 2 === 0)
+            return { schema: target.schema, k, user: (await target.upsert(input)).user };
+          const reservation = await target.reserve(k, { leaseMs: 10_000 });
+          return { schema: target.schema, k, user: await target.confirm(input, reservation, randomUUID()) };
+        }),
+      );
+      for (const { schema, k, user } of results) {
+        const { rows } = await db.pool.query(`SELECT id FROM "${schema}".users WHERE subject = $1`, [
+          k.subject,
+        ]);
+        expect(rows).toEqual([{ id: user.id }]);
+      }
+      const events = await db.pool.query(
+        `SELECT (SELECT count(*) FROM "${x}".outbox)::int AS x, (SELECT count(*) FROM "${eventX}".outbox)::int AS event_x`,
+      );
+      expect(events.rows[0]).toEqual({ x: 6, event_x: 6 });
+    } finally {
+      await db.pool.query(`DROP SCHEMA "${x}" CASCADE; DROP SCHEMA "${eventX}" CASCADE`);
+    }
+  });
+
   it('lookup runs as a named prepared statement', async () => {
     const pool = db.newPool({ max: 1 });
     const single = createPostgresStore({ pool, schema: db.schema });
@@ -59,7 +96,7 @@ describe('configuration', () => {
     const { rows } = await pool.query<{ name: string; statement: string }>(
       'SELECT name, statement FROM pg_prepared_statements',
     );
-    const lookup = rows.find((r) => r.name === `jitp_lookup_${db.schema}`);
+    const lookup = rows.find((r) => r.name === `jitp:lookup:${db.schema}`);
     expect(lookup?.statement).toMatch(/WHERE issuer = \$1 AND subject = \$2/);
   });
 
