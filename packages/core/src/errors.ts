@@ -42,8 +42,11 @@ export type InvalidTokenReason =
   | 'invalid_claim'
   | 'jwks_unavailable';
 
+/** Extra parts of a {@link JitProvisionError}: the underlying error, and headers its HTTP answer carries. */
 export interface JitProvisionErrorOptions {
+  /** The error that caused this one; logged server-side, never sent to the client. */
   cause?: unknown;
+  /** Headers of the HTTP answer, e.g. `WWW-Authenticate` or `Retry-After`. */
   headers?: Record<string, string>;
 }
 
@@ -210,7 +213,7 @@ export type PolicyCode = Extract<
  * ```ts
  * const onlyStaff: Policy = {
  *   name: 'onlyStaff',
- *   check: ({ identity }) => {
+ *   beforeCreate: ({ identity }) => {
  *     if (!identity.email?.endsWith('@corp.com')) throw new PolicyRejectedError('policy_rejected', 'staff only');
  *   },
  * };

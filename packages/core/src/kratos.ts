@@ -6,10 +6,13 @@ import {
   InvalidRequestError,
   PayloadTooLargeError,
 } from './errors';
+import { headerValue } from './headers';
 import { toHttpResponse } from './http';
 import type { InvitationService } from './invitations';
+import type { Provisioner } from './provisioner-types';
+import type { Route } from './routes';
 import type { Invitation } from './store';
-import type { Identity, Provisioner } from './types';
+import type { Identity } from './types';
 
 /** Largest webhook body accepted: 1 MiB. */
 export const KRATOS_MAX_BODY_BYTES = 1_048_576;
@@ -27,6 +30,7 @@ export interface KratosWebhookResponse {
   body: unknown;
 }
 
+/** One webhook: reads the neutral request, answers the neutral response (errors included, never a throw). */
 export type KratosWebhookHandler = (request: KratosWebhookRequest) => Promise<KratosWebhookResponse>;
 
 /** Options of {@link kratosWebhooks}. */
@@ -42,7 +46,10 @@ export interface KratosWebhooksOptions {
   issuer: string;
 }
 
+/** The Kratos webhook handlers and their route table; see {@link kratosWebhooks}. */
 export interface KratosWebhooks {
+  /** POST `/check-invitation`, `/consume-invitation`, `/provision-identity`, for an adapter's route mounter. */
+  routes: Route[];
   /** Registration, before the identity is saved (`response.parse: true`): admit or refuse, set `traits.role`. */
   checkInvitation: KratosWebhookHandler;
   /** Registration, after save: consume the invitation and provision the user with its role. Idempotent. */
@@ -78,18 +85,6 @@ const refusal = (): KratosWebhookResponse => ({
     ],
   },
 });
-
-function header(headers: KratosWebhookRequest['headers'], name: string): string | undefined {
-  if (typeof Headers !== 'undefined' && headers instanceof Headers) return headers.get(name) ?? undefined;
-  const record = headers as Record<string, string | string[] | undefined>;
-  for (const key of Object.keys(record)) {
-    if (key.toLowerCase() === name) {
-      const value = record[key];
-      return typeof value === 'string' ? value : undefined;
-    }
-  }
-  return undefined;
-}
 
 function readBody(body: unknown): Json {
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -200,8 +195,8 @@ function nameFrom(traits: Traits): string | undefined {
 const emailOf = ({ email }: Traits) => (typeof email === 'string' ? email : undefined);
 
 /**
- * Ory Kratos webhook handlers, framework-neutral; the adapters mount them as POST `/check-invitation`,
- * `/consume-invitation` and `/provision-identity`. Every call needs the API key (compared in constant
+ * Ory Kratos webhook handlers, framework-neutral, with their route table (`routes`): the adapters mount it
+ * as POST `/check-invitation`, `/consume-invitation` and `/provision-identity`. Every call needs the API key (compared in constant
  * time; 401 otherwise, before anything is read or changed). Bodies may be Kratos' whole jsonnet context
  * (`function(ctx) ctx`) or the flat `{ identity_id?, traits, request_url }`; the invitation token is the
  * `token` query parameter of the flow's `request_url`.
@@ -227,7 +222,10 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
   const headerName = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
 
   function authorize(headers: KratosWebhookRequest['headers']): void {
-    const given = typeof headers === 'object' && headers !== null ? header(headers, headerName) : undefined;
+    const raw =
+      typeof headers === 'object' && headers !== null ? headerValue(headers, headerName) : undefined;
+    // A repeated key header is as good as none.
+    const given = typeof raw === 'string' ? raw : undefined;
     // Check every key so the time taken does not tell which one (or whether any) came close.
     let ok = false;
     for (const key of keys) if (safeEqual(given ?? '', key)) ok = true;
@@ -285,7 +283,7 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
         // A retry of a call that went through: same invitation, same email, and the user that consume
         // provisioned for this very identity exists. Anything else is a refusal.
         const found = await service.find({ token });
-        const user = await provisioner.options.store.lookup({ issuer, subject });
+        const user = await provisioner.getUser({ issuer, subject });
         const email = normaliseEmail(rawEmail);
         if (found !== null && found.revokedAt === null && safeEqual(email, found.email) && user !== null) {
           return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
@@ -323,5 +321,17 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
     return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id, created } };
   });
 
-  return { checkInvitation, consumeInvitation, provisionIdentity, authorize };
+  const post = (path: string, handler: KratosWebhookHandler): Route => ({
+    method: 'POST',
+    path,
+    handler,
+    authorize,
+    maxBodyBytes: KRATOS_MAX_BODY_BYTES,
+  });
+  const routes = [
+    post('/check-invitation', checkInvitation),
+    post('/consume-invitation', consumeInvitation),
+    post('/provision-identity', provisionIdentity),
+  ];
+  return { routes, checkInvitation, consumeInvitation, provisionIdentity, authorize };
 }

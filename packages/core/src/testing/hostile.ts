@@ -5,8 +5,9 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT, UnsecuredJWT } from 'jos
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevIssuer, type DevIssuer } from '../dev';
 import { createProvisioner } from '../provisioner';
+import type { Provisioner } from '../provisioner-types';
 import type { Store } from '../store';
-import type { Logger, Provisioner } from '../types';
+import type { Logger } from '../types';
 
 /** A running app under test. */
 export interface HostileTestServer {
