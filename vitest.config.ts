@@ -25,6 +25,12 @@ export default defineConfig({
       'examples/*/src/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
     ],
+    // Type-level tests (*.test-d.ts: declaration merges, public option types) run with `pnpm test` too.
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/src/**/*.test-d.ts'],
+      tsconfig: './tsconfig.typecheck.json',
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
