@@ -54,9 +54,9 @@ describe('hono subApp(routes)', () => {
       body: JSON.stringify({ pad: 'x'.repeat(100) }),
     });
     expect(big.status).toBe(413);
-    expect((await big.json()).error).toBe('payload_too_large');
+    expect(((await big.json()) as { error: string }).error).toBe('payload_too_large');
     const bad = await app.request('/api/locked', { method: 'PATCH', headers, body: '{' });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toBe('invalid_request');
+    expect(((await bad.json()) as { error: string }).error).toBe('invalid_request');
   });
 });
