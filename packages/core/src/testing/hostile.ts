@@ -63,7 +63,8 @@ const mint = (
 
 /**
  * The hostile-input table: every malformed Authorization header, malformed or forged JWT and hostile
- * claim the SDK must refuse, with the status and stable `error` code design.md promises.
+ * claim the SDK must refuse, with the status and stable `error` code the README's "HTTP behaviour" table
+ * promises.
  */
 export const hostileCases: readonly HostileCase[] = [
   { name: 'no Authorization header', headers: async () => [], status: 401, error: 'missing_token' },
