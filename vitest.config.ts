@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@jit-provision\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
       { find: /^@jit-provision\/core\/dev$/, replacement: src('core/src/dev/index.ts') },
+      { find: /^@jit-provision\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
       { find: /^@jit-provision\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@jit-provision\/store-memory$/, replacement: src('store-memory/src/index.ts') },
       { find: /^@jit-provision\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },
@@ -24,6 +25,12 @@ export default defineConfig({
       'examples/*/src/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
     ],
+    // Type-level tests (*.test-d.ts: declaration merges, public option types) run with `pnpm test` too.
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/src/**/*.test-d.ts'],
+      tsconfig: './tsconfig.typecheck.json',
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

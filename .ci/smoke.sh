@@ -91,6 +91,7 @@ import express from 'express';
 import harness from './check.cjs';
 
 import.meta.resolve('@jit-provision/core/testing');
+if (typeof (await import('@jit-provision/core/adapter')).bodyErrorResponse !== 'function') throw new Error('ESM core/adapter entry');
 await harness.check('ESM', {
   jitProvision, fastifyPlugin, honoMiddleware, createProvisioner, createDevIssuer, createMemoryStore,
   createPostgresStore, migrate, express,
@@ -109,6 +110,7 @@ const express = require('express');
 const { check } = require('./check.cjs');
 
 require.resolve('@jit-provision/core/testing');
+if (typeof require('@jit-provision/core/adapter').bodyErrorResponse !== 'function') throw new Error('CJS core/adapter entry');
 check('CJS', {
   jitProvision, fastifyPlugin, honoMiddleware, createProvisioner, createDevIssuer, createMemoryStore,
   createPostgresStore, migrate, express,

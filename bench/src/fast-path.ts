@@ -42,7 +42,8 @@ export async function fastPathBenchmark(): Promise<Section> {
   try {
     const provisioner = createProvisioner({
       store: createPostgresStore({ pool: db.pool, schema: db.schema }),
-      cache: false,
+      userCache: false,
+      tokenCache: false,
     });
     for (let i = 0; i < USERS; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => provisioner.preProvision(identity(i + j))));
@@ -92,7 +93,7 @@ export async function fastPathBenchmark(): Promise<Section> {
 
   // Memory: the store's lookup vs a plain Map lookup (awaited, as a store call is).
   const store = createMemoryStore();
-  const memory = createProvisioner({ store, cache: false });
+  const memory = createProvisioner({ store, userCache: false, tokenCache: false });
   const map = new Map<string, object>();
   for (let i = 0; i < USERS; i++) {
     const user = await memory.preProvision(identity(i));

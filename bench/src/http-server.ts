@@ -58,7 +58,7 @@ if (variant === 'cold' || variant === 'default') {
   provisioner = createProvisioner({
     store: createPostgresStore({ pool: pgPool, schema: config.schema }),
     issuers: [{ issuer: config.issuer, audience: config.audience }],
-    ...(variant === 'cold' ? { cache: false as const } : {}),
+    ...(variant === 'cold' ? { userCache: false as const, tokenCache: false as const } : {}),
   });
 }
 const usesRaw = variant === 'jwt' || variant === 'jwt+select';

@@ -1,13 +1,9 @@
 import { createHmac } from 'node:crypto';
-import {
-  type Claims,
-  createTokenCache,
-  DEFAULT_TOKEN_CACHE,
-  type IssuerConfig,
-  identityFromClaims,
-  type TokenVerifier,
-} from '@jit-provision/core';
+import type { Claims, IssuerConfig } from '@jit-provision/core';
 import { decodeJwt } from 'jose';
+// The token cache is internal (not a public export); the bench measures it from source, through tsx.
+import { createTokenCache, DEFAULT_TOKEN_CACHE } from '../../packages/core/src/token-cache';
+import { identityFromClaims, type TokenVerifier } from '../../packages/core/src/verifier';
 import { settle } from './env';
 import { fmt, type Section } from './report';
 

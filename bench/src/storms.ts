@@ -34,7 +34,7 @@ export async function stormsBenchmark(): Promise<Section> {
     for (const instances of [1, 8]) {
       // Caches off: every call reaches the store unless single-flight joins it to a running one.
       const provisioners = Array.from({ length: instances }, () =>
-        createProvisioner({ store, cache: false }),
+        createProvisioner({ store, userCache: false, tokenCache: false }),
       );
       const slowWalls: number[] = [];
       const fastWalls: number[] = [];

@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 import { packageConfig } from '../../tsup.config.base';
 
 export default defineConfig({
-  ...packageConfig({ index: 'src/index.ts', testing: 'src/testing/index.ts', dev: 'src/dev/index.ts' }),
+  ...packageConfig({
+    index: 'src/index.ts',
+    adapter: 'src/adapter/index.ts',
+    testing: 'src/testing/index.ts',
+    dev: 'src/dev/index.ts',
+  }),
   // Subpath entries share chunks with the root entry instead of bundling their own copy of core: within one
   // module system (ESM or CJS) `@jit-provision/core/testing` and `@jit-provision/core` then load the very same
   // error classes and provisioner. Across module systems the error brand (errors.ts) does the recognising.

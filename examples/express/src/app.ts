@@ -1,5 +1,6 @@
 import { jitProvision } from '@jit-provision/adapter-express';
-import { isJitProvisionError, toHttpResponse, type UserRecord } from '@jit-provision/core';
+import { isJitProvisionError, type UserRecord } from '@jit-provision/core';
+import { toHttpResponse } from '@jit-provision/core/adapter';
 import type { AppOptions } from '@jit-provision/example-shared';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 

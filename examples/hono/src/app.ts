@@ -1,5 +1,6 @@
 import { jitProvision } from '@jit-provision/adapter-hono';
-import { toHttpResponse, type UserRecord } from '@jit-provision/core';
+import type { UserRecord } from '@jit-provision/core';
+import { toHttpResponse } from '@jit-provision/core/adapter';
 import type { AppOptions } from '@jit-provision/example-shared';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';

@@ -73,7 +73,7 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
     });
     afterAll(async () => {
       if (store.kind === 'postgres' && app) {
-        const { pool, schema } = app.demo.provisioner.options.store as PostgresStore;
+        const { pool, schema } = app.demo.invitations.store as PostgresStore;
         await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       }
       await app?.close();
@@ -124,7 +124,7 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       const refused = await call(app, '/me', wrongAudience);
       expect(refused.status).toBe(401);
       expect(refused.body.error).toBe('invalid_token');
-      const stored = await app.demo.provisioner.options.store.lookup({
+      const stored = await app.demo.provisioner.getUser({
         issuer: app.demo.idp.issuer,
         subject: 'mallory',
       });
@@ -176,7 +176,7 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       const eve = await call(app, '/me', await app.demo.token('eve', { email: 'eve@example.com' }));
       expect(eve.status).toBe(403);
       expect(eve.body.error).toBe('invitation_required');
-      const stored = await app.demo.provisioner.options.store.lookup({
+      const stored = await app.demo.provisioner.getUser({
         issuer: app.demo.idp.issuer,
         subject: 'eve',
       });

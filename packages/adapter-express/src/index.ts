@@ -1,13 +1,13 @@
+import type { AuthResult, Provisioner } from '@jit-provision/core';
 import {
-  type AuthResult,
   authenticateRequest,
   type JitProvisionOptions,
-  nodeRequestHeaders,
-  type Provisioner,
-} from '@jit-provision/core';
+  nodeAdapterRequest,
+} from '@jit-provision/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
-export type { AuthResult, JitProvisionOptions } from '@jit-provision/core';
+export type { AuthResult } from '@jit-provision/core';
+export type { JitProvisionOptions } from '@jit-provision/core/adapter';
 
 declare global {
   namespace Express {
@@ -42,11 +42,9 @@ export function jitProvision(
   options: ExpressJitProvisionOptions = {},
 ): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    // Only `skip` reads the path.
-    const path = options.skip === undefined ? '' : ((req.originalUrl ?? req.url).split('?')[0] ?? '/');
     authenticateRequest(
       provisioner,
-      { headers: nodeRequestHeaders(req), path, method: req.method },
+      nodeAdapterRequest(req, req.originalUrl ?? req.url, options),
       options,
     ).then((outcome) => {
       if (outcome.ok) {
@@ -59,3 +57,4 @@ export function jitProvision(
   };
 }
 export { kratosWebhooks } from './kratos';
+export { router } from './routes';

@@ -1,15 +1,14 @@
+import { type AuthResult, ConfigurationError, type Provisioner } from '@jit-provision/core';
 import {
-  type AuthResult,
   authenticateRequest,
-  ConfigurationError,
   type JitProvisionOptions,
-  nodeRequestHeaders,
-  type Provisioner,
-} from '@jit-provision/core';
+  nodeAdapterRequest,
+} from '@jit-provision/core/adapter';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
-export type { AuthResult, JitProvisionOptions } from '@jit-provision/core';
+export type { AuthResult } from '@jit-provision/core';
+export type { JitProvisionOptions } from '@jit-provision/core/adapter';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,11 +41,9 @@ export function createJitProvisionHook(
   options: JitProvisionOptions = {},
 ): onRequestHookHandler {
   return async (request, reply) => {
-    // Only `skip` reads the path.
-    const path = options.skip === undefined ? '' : (request.url.split('?')[0] ?? '/');
     const outcome = await authenticateRequest(
       provisioner,
-      { headers: nodeRequestHeaders(request.raw), path, method: request.method },
+      nodeAdapterRequest(request.raw, request.url, options),
       options,
     );
     if (outcome.ok) {
@@ -84,3 +81,4 @@ const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, o
  */
 export const jitProvision = fp(plugin, { fastify: '5.x', name: '@jit-provision/adapter-fastify' });
 export { kratosWebhooks } from './kratos';
+export { routesPlugin } from './routes';

@@ -1,15 +1,14 @@
+import type { AuthInput, AuthResult, Provisioner } from '@jit-provision/core';
 import {
-  type AuthInput,
-  type AuthResult,
   authenticateRequest,
   type JitProvisionOptions,
   nodeRequestHeaders,
-  type Provisioner,
-} from '@jit-provision/core';
+} from '@jit-provision/core/adapter';
 import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 
-export type { AuthResult, JitProvisionOptions } from '@jit-provision/core';
+export type { AuthResult } from '@jit-provision/core';
+export type { JitProvisionOptions } from '@jit-provision/core/adapter';
 
 /** Context variables set by {@link jitProvision}: `auth` is null when skipped or anonymous. */
 export type AuthVariables = { auth: AuthResult | null };
@@ -71,3 +70,4 @@ function requestHeaders(env: unknown, request: Request): AuthInput['headers'] {
 }
 
 export { kratosWebhooks } from './kratos';
+export { subApp } from './routes';

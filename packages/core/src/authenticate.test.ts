@@ -4,7 +4,8 @@ import { authenticateRequest, createAuthenticator } from './authenticate';
 import { createDevIssuer, type DevIssuer } from './dev';
 import { StoreUnavailableError } from './errors';
 import { createProvisioner } from './provisioner';
-import type { Identity, ProvisionResult } from './types';
+import type { ProvisionResult } from './provisioner-types';
+import type { Identity } from './types';
 
 let idp: DevIssuer;
 beforeAll(async () => {

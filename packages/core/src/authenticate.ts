@@ -1,8 +1,9 @@
 import { readBearerToken } from './bearer';
 import { isJitProvisionError } from './errors';
 import { type HttpResponse, toHttpResponse } from './http';
+import type { ProvisionResult } from './provisioner-types';
 import { createTokenCache, type TokenCache, type TokenCacheOptions } from './token-cache';
-import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger, ProvisionResult } from './types';
+import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger } from './types';
 import { createTokenVerifier, type TokenVerifierOptions } from './verifier';
 
 /** Options of {@link createAuthenticator}. */

@@ -1,4 +1,5 @@
 import { InvalidTokenError, MissingTokenError } from './errors';
+import { headerValue } from './headers';
 import type { AuthInput } from './types';
 
 /** Default largest accepted token: 16 KiB (a big Keycloak token with many roles is ~4 KiB). */
@@ -6,24 +7,6 @@ export const DEFAULT_MAX_TOKEN_BYTES = 16_384;
 
 // RFC 6750 b64token narrowed to the JWS compact alphabet: anything else cannot be a JWT.
 const BEARER = /^Bearer +([A-Za-z0-9\-_.]+)$/i;
-
-function authorizationHeader(headers: AuthInput['headers']): string | string[] | undefined {
-  // Duck-typed: web Headers from another realm or polyfill still work.
-  if (typeof (headers as Headers).get === 'function') {
-    return (headers as Headers).get('authorization') ?? undefined;
-  }
-  const record = headers as Record<string, string | string[] | undefined>;
-  let found: string | string[] | undefined;
-  for (const name of Object.keys(record)) {
-    if (name.toLowerCase() !== 'authorization') continue;
-    const value = record[name];
-    if (value === undefined) continue;
-    // Two differently-cased keys are two headers: ambiguous, refused like a repeated header.
-    if (found !== undefined) return [...[found].flat(), ...[value].flat()];
-    found = value;
-  }
-  return found;
-}
 
 /**
  * Read the bearer token from request headers (a web `Headers` or a Node-style record, any case).
@@ -42,7 +25,7 @@ export function readBearerToken(
   headers: AuthInput['headers'],
   maxTokenBytes: number = DEFAULT_MAX_TOKEN_BYTES,
 ): string {
-  const value = authorizationHeader(headers);
+  const value = headerValue(headers, 'authorization');
   if (value === undefined) throw new MissingTokenError();
   if (Array.isArray(value)) {
     if (value.length === 0) throw new MissingTokenError();

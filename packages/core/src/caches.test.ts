@@ -111,3 +111,76 @@ describe('cache: false', () => {
     expect(lookup).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('userCache and tokenCache', () => {
+  let idp: DevIssuer;
+  beforeAll(async () => {
+    idp = await createDevIssuer();
+  });
+  afterAll(() => idp.close());
+
+  const setup = async (sub: string) => {
+    const store = createMemoryStore();
+    const lookup = vi.spyOn(store, 'lookup');
+    const token = await idp.mint({ sub }, { audience: 'api' });
+    return { store, lookup, headers: { authorization: `Bearer ${token}` } };
+  };
+  const issuers = () => [{ issuer: idp.issuer, audience: 'api' }];
+
+  it('userCache: false reads the store on every request and keeps the token cache', async () => {
+    const { store, lookup, headers } = await setup('users-off');
+    const provisioner = createProvisioner({ store, issuers: issuers(), userCache: false });
+    await provisioner.authenticate({ headers });
+    const second = await provisioner.authenticate({ headers });
+    expect(Object.isFrozen(second.claims)).toBe(true);
+    expect(lookup).toHaveBeenCalledTimes(2);
+  });
+
+  it('tokenCache: false verifies every request and keeps the user cache', async () => {
+    const { store, lookup, headers } = await setup('tokens-off');
+    const provisioner = createProvisioner({ store, issuers: issuers(), tokenCache: false });
+    await provisioner.authenticate({ headers });
+    const second = await provisioner.authenticate({ headers });
+    expect(Object.isFrozen(second.claims)).toBe(false);
+    expect(lookup).toHaveBeenCalledTimes(1);
+  });
+
+  it('userCache.ttlMs bounds the user cache', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const provisioner = createProvisioner({ store: createMemoryStore(), userCache: { ttlMs: 1_000 } });
+    await provisioner.ensureUserExists(id('user-ttl'));
+    vi.advanceTimersByTime(999);
+    expect((await provisioner.ensureUserExists(id('user-ttl'))).path).toBe('cache');
+    vi.advanceTimersByTime(1);
+    expect((await provisioner.ensureUserExists(id('user-ttl'))).path).toBe('fast');
+  });
+
+  it('refuses nonsensical bounds in either', () => {
+    const store = createMemoryStore();
+    for (const bounds of [{ maxEntries: 0 }, { ttlMs: 0 }, { ttlMs: Number.NaN }]) {
+      for (const options of [{ userCache: bounds }, { tokenCache: bounds }]) {
+        expect(() => createProvisioner({ store, ...options })).toThrow(
+          expect.objectContaining({ code: 'configuration_error' }),
+        );
+      }
+    }
+  });
+
+  it('the deprecated `cache` still sets both, and warns once through the logger', async () => {
+    const { store, lookup, headers } = await setup('deprecated');
+    const logger = { warn: vi.fn(), error: vi.fn() };
+    const provisioner = createProvisioner({ store, issuers: issuers(), cache: false, logger });
+    await provisioner.authenticate({ headers });
+    const second = await provisioner.authenticate({ headers });
+    expect(Object.isFrozen(second.claims)).toBe(false);
+    expect(lookup).toHaveBeenCalledTimes(2);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn.mock.calls[0]?.[0]).toMatchObject({ option: 'cache' });
+
+    const quiet = { warn: vi.fn(), error: vi.fn() };
+    await createProvisioner({ store, issuers: issuers(), userCache: false, logger: quiet }).authenticate({
+      headers,
+    });
+    expect(quiet.warn).not.toHaveBeenCalled();
+  });
+});

@@ -37,7 +37,8 @@ describe('configFromEnv', () => {
       autoCreate: false,
       defaultRole: 'member',
       onProvisioningError: 'continue',
-      cache: false,
+      userCache: false,
+      tokenCache: false,
       clockToleranceSec: 10,
     });
   });

@@ -1,7 +1,8 @@
 import { ConfigurationError } from './errors';
 import { validateRole } from './identity';
 import { isLoopback } from './jwks';
-import type { IssuerConfig, ProvisionerOptions } from './types';
+import type { ProvisionerOptions } from './provisioner-types';
+import type { IssuerConfig } from './types';
 import { DEFAULT_ALGORITHMS } from './verifier';
 
 /** What {@link configFromEnv} reads: every option of `createProvisioner` except `store`. */
@@ -166,8 +167,10 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
 
   const cache = env['JIT_CACHE']?.trim();
   if (cache) {
-    if (cache === 'off' || cache === 'false' || cache === '0') config.cache = false;
-    else if (cache !== 'on' && cache !== 'true' && cache !== '1') {
+    if (cache === 'off' || cache === 'false' || cache === '0') {
+      config.userCache = false;
+      config.tokenCache = false;
+    } else if (cache !== 'on' && cache !== 'true' && cache !== '1') {
       throw new ConfigurationError('JIT_CACHE must be off or on');
     }
   }

@@ -48,8 +48,11 @@ export type InvalidTokenReason =
  */
 const ERROR_BRAND = Symbol.for('jit-provision.error');
 
+/** Extra parts of a {@link JitProvisionError}: the underlying error, and headers its HTTP answer carries. */
 export interface JitProvisionErrorOptions {
+  /** The error that caused this one; logged server-side, never sent to the client. */
   cause?: unknown;
+  /** Headers of the HTTP answer, e.g. `WWW-Authenticate` or `Retry-After`. */
   headers?: Record<string, string>;
 }
 
@@ -218,7 +221,7 @@ export type PolicyCode = Extract<
  * ```ts
  * const onlyStaff: Policy = {
  *   name: 'onlyStaff',
- *   check: ({ identity }) => {
+ *   beforeCreate: ({ identity }) => {
  *     if (!identity.email?.endsWith('@corp.com')) throw new PolicyRejectedError('policy_rejected', 'staff only');
  *   },
  * };
@@ -279,7 +282,7 @@ export class InvalidInvitationError extends JitProvisionError {
  *
  * @example
  * ```ts
- * try { await store.reserve(key, { leaseMs: 10_000 }); }
+ * try { await store.reservations?.reserve(key, { leaseMs: 10_000 }); }
  * catch (err) { if (isJitProvisionError(err, 'reservation_conflict')) await sleep(50); }
  * ```
  */

@@ -1,3 +1,4 @@
+import { TIMED_OUT, withTimeout } from './timers';
 import type { Hook, Logger, ProvisionedEvent } from './types';
 
 /**
@@ -11,21 +12,22 @@ export async function runHooks(
 ): Promise<void> {
   await Promise.all(
     hooks.map(async (hook, index) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), options.timeoutMs);
-        timer.unref?.();
-      });
-      const context = { hook: hook.name || `hook#${index}`, eventId: event.eventId, userId: event.user.id };
+      const context = { hook: hookName(hook, index), eventId: event.eventId, userId: event.user.id };
       try {
-        const outcome = await Promise.race([Promise.resolve().then(() => hook(event)), timeout]);
-        if (outcome === 'timeout')
+        if ((await withTimeout(() => hook(event), options.timeoutMs)) === TIMED_OUT)
           options.logger.warn({ ...context, timeoutMs: options.timeoutMs }, 'onProvisioned hook timed out');
       } catch (err) {
         options.logger.error({ ...context, err }, 'onProvisioned hook failed');
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );
 }
+
+/** Run one hook with a deadline; rejects on throw or timeout (the outbox counts both as a failed attempt). */
+export async function runHookOrThrow(hook: Hook, event: ProvisionedEvent, timeoutMs: number): Promise<void> {
+  if ((await withTimeout(() => hook(event), timeoutMs)) === TIMED_OUT)
+    throw new Error(`hook timed out after ${timeoutMs} ms`);
+}
+
+/** How logs and outbox errors name a hook. */
+export const hookName = (hook: Hook, index: number): string => hook.name || `hook#${index}`;

@@ -7,7 +7,8 @@ import { isJitProvisionError } from './errors';
 import { toHttpResponse } from './http';
 import { validateIdentity } from './identity';
 import { createProvisioner } from './provisioner';
-import type { Claims, Provisioner } from './types';
+import type { Provisioner } from './provisioner-types';
+import type { Claims } from './types';
 import { identityFromClaims } from './verifier';
 
 /** Any failure must be one of ours, answered with a 4xx: never a crash, never a 5xx. */

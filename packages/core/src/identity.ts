@@ -72,11 +72,13 @@ export function validateIdentity(identity: Identity): Identity {
  * ```
  */
 export function validateRole(role: unknown, field = 'role'): string {
-  if (typeof role !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(role)) {
-    throw new InvalidIdentityError(
-      field,
-      `${field} must be 1-64 characters of letters, digits, '_', '.', ':' or '-'`,
-    );
-  }
+  if (!isRole(role)) throw new InvalidIdentityError(field, `${field} ${ROLE_RULE}`);
   return role;
 }
+
+/** The one role rule: roles end up in logs, URLs and SQL parameters, so they stay short and plain. */
+export const isRole = (role: unknown): role is string =>
+  typeof role === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(role);
+
+/** The role rule in words, for error messages. */
+export const ROLE_RULE = "must be 1-64 characters of letters, digits, '_', '.', ':' or '-'";

@@ -1,17 +1,7 @@
-export {
-  type AdapterOutcome,
-  type AdapterRequest,
-  type AuthenticatorOptions,
-  authenticateRequest,
-  createAuthenticator,
-  type JitProvisionOptions,
-} from './authenticate';
-export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, readBearerToken } from './bearer';
-export { emailDomain, normaliseEmail, safeEqual } from './email';
+// `@jit-provision/core`: what an app author uses. Adapter and store authors import from
+// `@jit-provision/core/adapter`; pure helpers stay internal.
 export { configFromEnv, type EnvConfig } from './env';
 export * from './errors';
-export { type HttpResponse, toHttpResponse } from './http';
-export { hasControlCharacters, validateIdentity, validateRole } from './identity';
 export {
   type CreatedInvitation,
   type CreateInvitationInput,
@@ -23,9 +13,8 @@ export {
   type InvitationService,
   type InvitationServiceOptions,
 } from './invitations';
-export { createIssuerKeyResolver, type JwksOptions } from './jwks';
+export type { JwksOptions } from './jwks';
 export {
-  KRATOS_MAX_BODY_BYTES,
   type KratosWebhookHandler,
   type KratosWebhookRequest,
   type KratosWebhookResponse,
@@ -41,21 +30,7 @@ export {
   invitationRequired,
 } from './policies';
 export { createProvisioner } from './provisioner';
+export type * from './provisioner-types';
 export type * from './store';
-export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from './token-bucket';
-export {
-  createTokenCache,
-  DEFAULT_TOKEN_CACHE,
-  type TokenCache,
-  type TokenCacheOptions,
-} from './token-cache';
+export type { TokenCacheOptions } from './token-cache';
 export type * from './types';
-export { defaultPrefix, resolvePrefixes, usernameFor } from './username';
-export {
-  createTokenVerifier,
-  DEFAULT_ALGORITHMS,
-  identityFromClaims,
-  type TokenVerifier,
-  type TokenVerifierOptions,
-  type VerifiedToken,
-} from './verifier';

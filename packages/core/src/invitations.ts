@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { normaliseEmail, safeEqual } from './email';
 import { ConfigurationError, InvalidInvitationError, InvalidRequestError } from './errors';
-import { hasControlCharacters } from './identity';
+import { hasControlCharacters, isRole, ROLE_RULE } from './identity';
 import { positive } from './positive';
 import type { Invitation, InvitationStatus, InvitationStore, Store } from './store';
 import { createTokenBucket } from './token-bucket';
@@ -33,6 +33,7 @@ export interface InvitationServiceOptions {
   now?: () => Date;
 }
 
+/** What {@link InvitationService.create} takes: one invitee. */
 export interface CreateInvitationInput {
   email: string;
   /** Role the invitee gets on first login; default 'user'. */
@@ -99,9 +100,7 @@ function secretBytes(secret: unknown): Buffer {
 }
 
 function checkRole(role: unknown): string {
-  if (typeof role !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(role)) {
-    throw new InvalidRequestError("role must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
-  }
+  if (!isRole(role)) throw new InvalidRequestError(`role ${ROLE_RULE}`);
   return role;
 }
 

@@ -3,17 +3,25 @@ import {
   ConfigurationError,
   INVITATION_ERROR_CODES,
   InvalidApiKeyError,
-  InvalidRequestError,
   isJitProvisionError,
-  PayloadTooLargeError,
 } from './errors';
+import { headerValue } from './headers';
 import { toHttpResponse } from './http';
 import type { InvitationService } from './invitations';
+import {
+  emailOf,
+  emailVerified,
+  KRATOS_MAX_BODY_BYTES,
+  type KratosContext,
+  nameFrom,
+  parseContext,
+  readBody,
+  requireIdentityId,
+} from './kratos-context';
+import type { Provisioner } from './provisioner-types';
+import type { Route } from './routes';
 import type { Invitation } from './store';
-import type { Identity, Provisioner } from './types';
-
-/** Largest webhook body accepted: 1 MiB. */
-export const KRATOS_MAX_BODY_BYTES = 1_048_576;
+import type { Identity } from './types';
 
 /** The neutral request a webhook handler reads: parsed JSON (or the raw text/bytes, parsed here). */
 export interface KratosWebhookRequest {
@@ -28,6 +36,7 @@ export interface KratosWebhookResponse {
   body: unknown;
 }
 
+/** One webhook: reads the neutral request, answers the neutral response (errors included, never a throw). */
 export type KratosWebhookHandler = (request: KratosWebhookRequest) => Promise<KratosWebhookResponse>;
 
 /** Options of {@link kratosWebhooks}. */
@@ -43,7 +52,10 @@ export interface KratosWebhooksOptions {
   issuer: string;
 }
 
+/** The Kratos webhook handlers and their route table; see {@link kratosWebhooks}. */
 export interface KratosWebhooks {
+  /** POST `/check-invitation`, `/consume-invitation`, `/provision-identity`, for an adapter's route mounter. */
+  routes: Route[];
   /** Registration, before the identity is saved (`response.parse: true`): admit or refuse, set `traits.role`. */
   checkInvitation: KratosWebhookHandler;
   /** Registration, after save: consume the invitation and provision the user with its role. Idempotent. */
@@ -54,11 +66,7 @@ export interface KratosWebhooks {
   authorize(headers: KratosWebhookRequest['headers']): void;
 }
 
-type Json = Record<string, unknown>;
-
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Kratos shows this under the email field; one message for every reason, so nothing can be probed. */
 const refusal = (): KratosWebhookResponse => ({
@@ -80,129 +88,9 @@ const refusal = (): KratosWebhookResponse => ({
   },
 });
 
-function header(headers: KratosWebhookRequest['headers'], name: string): string | undefined {
-  if (typeof Headers !== 'undefined' && headers instanceof Headers) return headers.get(name) ?? undefined;
-  const record = headers as Record<string, string | string[] | undefined>;
-  for (const key of Object.keys(record)) {
-    if (key.toLowerCase() === name) {
-      const value = record[key];
-      return typeof value === 'string' ? value : undefined;
-    }
-  }
-  return undefined;
-}
-
-function readBody(body: unknown): Json {
-  if (typeof body === 'string' || body instanceof Uint8Array) {
-    const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
-    if (size > KRATOS_MAX_BODY_BYTES) throw new PayloadTooLargeError();
-    try {
-      body = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
-    } catch {
-      throw new InvalidRequestError('body must be JSON');
-    }
-  }
-  if (!isObject(body)) throw new InvalidRequestError('body must be a JSON object');
-  return body;
-}
-
-/** What the handlers need, from either the whole jsonnet `ctx` or the flat `{ traits, request_url }` shape. */
-interface KratosContext {
-  identityId: string | undefined;
-  traits: Json;
-  token: string | undefined;
-  verifiableAddresses: unknown[];
-}
-
-function tokenFrom(url: unknown): string | undefined {
-  if (typeof url !== 'string') return undefined;
-  try {
-    return new URL(url, 'http://localhost').searchParams.get('token') ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The fields read from a body; everything else Kratos sends is ignored. */
-interface RawContext {
-  identity?: unknown;
-  identity_id?: unknown;
-  flow?: unknown;
-  traits?: unknown;
-  request_url?: unknown;
-  verifiable_addresses?: unknown;
-}
-
-interface RawIdentity {
-  id?: unknown;
-  traits?: unknown;
-  verifiable_addresses?: unknown;
-}
-
-function parseContext(body: Json): KratosContext {
-  const raw = body as RawContext;
-  const identity: RawIdentity | undefined = isObject(raw.identity) ? raw.identity : undefined;
-  const flow: RawContext | undefined = isObject(raw.flow) ? raw.flow : undefined;
-  const traits = identity?.traits ?? raw.traits;
-  if (!isObject(traits)) throw new InvalidRequestError('identity.traits (or traits) must be an object');
-  const id = identity?.id ?? raw.identity_id;
-  // The flow's request_url is where the user arrived (with ?token=); the top-level one is the form POST.
-  const token = tokenFrom(flow?.request_url) ?? tokenFrom(raw.request_url);
-  const addresses = identity?.verifiable_addresses ?? raw.verifiable_addresses;
-  return {
-    identityId: typeof id === 'string' && id.length > 0 ? id : undefined,
-    traits,
-    token,
-    verifiableAddresses: Array.isArray(addresses) ? addresses : [],
-  };
-}
-
-function requireIdentityId(ctx: KratosContext): string {
-  if (ctx.identityId === undefined) throw new InvalidRequestError('identity.id is required');
-  return ctx.identityId;
-}
-
-interface RawAddress {
-  value?: unknown;
-  via?: unknown;
-  verified?: unknown;
-}
-
-interface Traits {
-  email?: unknown;
-  name?: unknown;
-}
-
-function emailVerified(ctx: KratosContext, email: string | undefined): boolean | undefined {
-  if (email === undefined) return undefined;
-  let found: boolean | undefined;
-  for (const entry of ctx.verifiableAddresses) {
-    if (!isObject(entry)) continue;
-    const address = entry as RawAddress;
-    if (typeof address.value !== 'string') continue;
-    if (address.value.trim().toLowerCase() !== email.trim().toLowerCase()) continue;
-    if (address.via !== undefined && address.via !== 'email') continue;
-    found = address.verified === true;
-  }
-  return found;
-}
-
-function nameFrom(traits: Traits): string | undefined {
-  const { name } = traits;
-  if (typeof name === 'string') return name;
-  if (isObject(name)) {
-    const { first, last } = name as { first?: unknown; last?: unknown };
-    const parts = [first, last].filter((p): p is string => typeof p === 'string' && p !== '');
-    return parts.length > 0 ? parts.join(' ') : undefined;
-  }
-  return undefined;
-}
-
-const emailOf = ({ email }: Traits) => (typeof email === 'string' ? email : undefined);
-
 /**
- * Ory Kratos webhook handlers, framework-neutral; the adapters mount them as POST `/check-invitation`,
- * `/consume-invitation` and `/provision-identity`. Every call needs the API key (compared in constant
+ * Ory Kratos webhook handlers, framework-neutral, with their route table (`routes`): the adapters mount it
+ * as POST `/check-invitation`, `/consume-invitation` and `/provision-identity`. Every call needs the API key (compared in constant
  * time; 401 otherwise, before anything is read or changed). Bodies may be Kratos' whole jsonnet context
  * (`function(ctx) ctx`) or the flat `{ identity_id?, traits, request_url }`; the invitation token is the
  * `token` query parameter of the flow's `request_url`.
@@ -228,7 +116,10 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
   const headerName = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
 
   function authorize(headers: KratosWebhookRequest['headers']): void {
-    const given = typeof headers === 'object' && headers !== null ? header(headers, headerName) : undefined;
+    const raw =
+      typeof headers === 'object' && headers !== null ? headerValue(headers, headerName) : undefined;
+    // A repeated key header is as good as none.
+    const given = typeof raw === 'string' ? raw : undefined;
     // Check every key so the time taken does not tell which one (or whether any) came close.
     let ok = false;
     for (const key of keys) if (safeEqual(given ?? '', key)) ok = true;
@@ -286,7 +177,7 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
         // A retry of a call that went through: same invitation, same email, and the user that consume
         // provisioned for this very identity exists. Anything else is a refusal.
         const found = await service.find({ token });
-        const user = await provisioner.options.store.lookup({ issuer, subject });
+        const user = await provisioner.getUser({ issuer, subject });
         const email = normaliseEmail(rawEmail);
         if (found !== null && found.revokedAt === null && safeEqual(email, found.email) && user !== null) {
           return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
@@ -324,5 +215,19 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
     return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id, created } };
   });
 
-  return { checkInvitation, consumeInvitation, provisionIdentity, authorize };
+  const post = (path: string, handler: KratosWebhookHandler): Route => ({
+    method: 'POST',
+    path,
+    handler,
+    authorize,
+    maxBodyBytes: KRATOS_MAX_BODY_BYTES,
+  });
+  const routes = [
+    post('/check-invitation', checkInvitation),
+    post('/consume-invitation', consumeInvitation),
+    post('/provision-identity', provisionIdentity),
+  ];
+  return { routes, checkInvitation, consumeInvitation, provisionIdentity, authorize };
 }
+
+export { KRATOS_MAX_BODY_BYTES } from './kratos-context';

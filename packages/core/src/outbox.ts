@@ -1,4 +1,6 @@
 import { ConfigurationError } from './errors';
+import { hookName, runHookOrThrow } from './hooks';
+import { consoleLogger } from './logger';
 import { positive } from './positive';
 import type { OutboxEvent, Store } from './store';
 import type { Hook, Logger, ProvisionedEvent } from './types';
@@ -41,25 +43,6 @@ export interface OutboxDispatcher {
 
 const defaultBackoff = (attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 3_600_000);
 
-const consoleLogger: Logger = {
-  warn: (obj, msg) => console.warn(`[jit-provision] ${msg ?? ''}`, obj),
-  error: (obj, msg) => console.error(`[jit-provision] ${msg ?? ''}`, obj),
-};
-
-/** Run one hook with a deadline; rejects on throw or timeout. */
-async function runWithTimeout(hook: Hook, event: ProvisionedEvent, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hook timed out after ${timeoutMs} ms`)), timeoutMs);
-    timer.unref?.();
-  });
-  try {
-    await Promise.race([Promise.resolve().then(() => hook(event)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const describeError = (err: unknown) =>
   (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1_000);
 
@@ -89,6 +72,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const outbox = options.store.outbox;
   if (outbox === undefined) throw new ConfigurationError('this store has no outbox; use inline hooks');
   const { hooks } = options;
+  const names = hooks.map(hookName);
   const logger = options.logger ?? consoleLogger;
   const pollMs = positive(options.pollMs, 1_000, 'pollMs');
   const batchSize = Math.floor(positive(options.batchSize, 10, 'batchSize'));
@@ -111,10 +95,10 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       if (user === null) throw new Error('the user of this event no longer exists');
       const provisioned: ProvisionedEvent = { eventId: event.id, user, identity: event.identity };
       const results = await Promise.allSettled(
-        hooks.map((hook) => runWithTimeout(hook, provisioned, hookTimeoutMs)),
+        hooks.map((hook) => runHookOrThrow(hook, provisioned, hookTimeoutMs)),
       );
       const failures = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`${hooks[i]?.name || `hook#${i}`}: ${describeError(r.reason)}`] : [],
+        r.status === 'rejected' ? [`${names[i]}: ${describeError(r.reason)}`] : [],
       );
       if (failures.length > 0) throw new Error(failures.join('; '));
       await outbox?.complete(event.id);

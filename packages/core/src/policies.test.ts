@@ -216,7 +216,8 @@ describe('invitationRequired', () => {
     const invitations = createInvitationService({ store, secret: SECRET });
     const policy = invitationRequired(invitations, { waitMs: 0 });
     await invitations.create({ email: 'ada@example.com', invitedBy: 'admin' });
-    const decision = await policy.beforeCreate({ identity: id('ada@example.com') });
+    const identity = id('ada@example.com');
+    const decision = await policy.beforeCreate({ identity, findUser: () => store.lookup(identity) });
     expect(decision?.role).toBe('user');
     const { user } = await store.upsert({ issuer: ISS, subject: 'other', username: 'u', role: 'user' });
     await decision?.settle?.({ user, created: false });

@@ -2,7 +2,8 @@ import { emailDomain, normaliseEmail } from './email';
 import { ConfigurationError, PolicyRejectedError } from './errors';
 import { hasControlCharacters } from './identity';
 import type { InvitationService } from './invitations';
-import type { Identity, Policy } from './types';
+import { sleep } from './timers';
+import type { Policy, PolicyContext } from './types';
 
 /** Options of {@link emailDomainAllowlist}. */
 export interface EmailDomainAllowlistOptions {
@@ -74,8 +75,6 @@ export interface InvitationRequiredOptions {
   waitMs?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Closed registration: a first login is provisioned only when a pending invitation exists for the
  * identity's verified email. The invitation is consumed on the way, the new user's role comes from it
@@ -99,11 +98,11 @@ export function invitationRequired(
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new ConfigurationError('waitMs must be a number ≥ 0');
 
   /** Did a concurrent login of this identity create the user meanwhile? Polls with backoff until `waitMs`. */
-  async function createdByRacer(identity: Identity): Promise<boolean> {
+  async function createdByRacer(findUser: PolicyContext['findUser']): Promise<boolean> {
     const deadline = Date.now() + waitMs;
     let delay = 20;
     for (;;) {
-      if ((await invitations.store.lookup(identity)) !== null) return true;
+      if ((await findUser()) !== null) return true;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
       await sleep(Math.min(delay, remaining));
@@ -113,7 +112,7 @@ export function invitationRequired(
 
   return {
     name: 'invitationRequired',
-    async beforeCreate({ identity }) {
+    async beforeCreate({ identity, findUser }) {
       if (identity.emailVerified !== true || typeof identity.email !== 'string') {
         throw new PolicyRejectedError('email_not_verified', 'A verified email address is required');
       }
@@ -126,7 +125,7 @@ export function invitationRequired(
       const invitation = await invitations.consumePendingForEmail(email);
       if (invitation === null) {
         // The user row will come from the racer's creation: upsert then answers it with created false.
-        if (await createdByRacer(identity)) return {};
+        if (await createdByRacer(findUser)) return {};
         throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
       }
       return {

@@ -278,3 +278,29 @@ describe('configuration', () => {
     );
   });
 });
+
+describe('store parts and reads', () => {
+  it('createUser mode on a store without reservations is a configuration error at start-up', () => {
+    const { reservations: _dropped, ...store } = createMemoryStore();
+    expect(() => createProvisioner({ store, createUser: async () => 'app-1' })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
+    // Upsert mode never needs them.
+    expect(() => createProvisioner({ store })).not.toThrow();
+  });
+
+  it('getUser reads by id or by (issuer, subject), past the cache, and answers null for an unknown user', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({ store });
+    const { user } = await provisioner.ensureUserExists({ issuer: ISS, subject: 'reader' });
+    await store.setRole(user.id, 'admin'); // behind the provisioner's back: the cache still says 'user'
+    expect(await provisioner.getUser(user.id)).toMatchObject({ id: user.id, role: 'admin' });
+    expect(await provisioner.getUser({ issuer: ISS, subject: 'reader' })).toMatchObject({ id: user.id });
+    expect(await provisioner.getUser('no-such-id')).toBeNull();
+    expect(await provisioner.getUser({ issuer: ISS, subject: 'nobody' })).toBeNull();
+  });
+
+  it('does not expose its options', () => {
+    expect('options' in createProvisioner({ store: createMemoryStore() })).toBe(false);
+  });
+});

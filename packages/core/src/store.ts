@@ -82,6 +82,25 @@ export interface Reservation {
   expiresAt: Date;
 }
 
+/**
+ * Reservations of identities, for createUser mode: reserve → the app creates the user → confirm.
+ * Prove an implementation with the reservation tests of `runStoreConformance`.
+ */
+export interface ReservationStore {
+  /**
+   * Claim an identity for `leaseMs`. Raises `ReservationConflictError` while another live reservation
+   * holds it; an expired one is taken over atomically (its token changes).
+   */
+  reserve(key: StoreKey, options: { leaseMs: number }): Promise<Reservation>;
+  /**
+   * Create the user row with the app's `userId` and drop the reservation, atomically.
+   * Raises `ReservationConflictError` when `reservation` is no longer the current one (stale).
+   */
+  confirm(input: NewUser, reservation: Reservation, userId: string): Promise<UserRecord>;
+  /** Drop the reservation if it is still ours; a no-op otherwise. */
+  release(key: StoreKey, reservation: Reservation): Promise<void>;
+}
+
 /** Invitation row as stored: only the HMAC of the token, never the token. */
 export interface Invitation {
   id: string;
@@ -94,8 +113,10 @@ export interface Invitation {
   revokedAt: Date | null;
 }
 
+/** Where an invitation stands: only `pending` ones can be consumed. */
 export type InvitationStatus = 'pending' | 'consumed' | 'revoked' | 'expired';
 
+/** What `InvitationStore.createInvitation` stores: the token's HMAC (`tokenHash`), never the token. */
 export interface NewInvitation {
   id: string;
   tokenHash: string;
@@ -152,18 +173,8 @@ export interface Store {
   getUser(userId: string): Promise<UserRecord | null>;
   /** Raises `UserNotFoundError` for an unknown id. */
   setRole(userId: string, role: string): Promise<UserRecord>;
-  /**
-   * Claim an identity for `leaseMs`. Raises `ReservationConflictError` while another live reservation
-   * holds it; an expired one is taken over atomically (its token changes).
-   */
-  reserve(key: StoreKey, options: { leaseMs: number }): Promise<Reservation>;
-  /**
-   * Create the user row with the app's `userId` and drop the reservation, atomically.
-   * Raises `ReservationConflictError` when `reservation` is no longer the current one (stale).
-   */
-  confirm(input: NewUser, reservation: Reservation, userId: string): Promise<UserRecord>;
-  /** Drop the reservation if it is still ours; a no-op otherwise. */
-  release(key: StoreKey, reservation: Reservation): Promise<void>;
+  /** Present on stores that support createUser mode (`createProvisioner({ createUser })` needs it). */
+  readonly reservations?: ReservationStore;
   /** Present on stores that support invitations. */
   readonly invitations?: InvitationStore;
   /**

@@ -1,6 +1,7 @@
 import type { JWTPayload } from 'jose';
-import type { OutboxDispatcher, OutboxDispatcherOptions } from './outbox';
-import type { Store } from './store';
+
+// Domain types only: what a user, an identity, a hook and a policy are. Options and the Provisioner
+// interface live in provisioner-types.ts, so nothing here imports a module that imports this one.
 
 /**
  * Who the caller is, as asserted by a trusted OIDC provider. Keyed by `(issuer, subject)`;
@@ -28,13 +29,6 @@ export interface UserRecord {
   tenantId: string | null;
   createdAt: Date;
   updatedAt: Date;
-}
-
-/** What `ensureUserExists` answers. `path` tells which route served it (cache, one lookup, or creation). */
-export interface ProvisionResult {
-  user: UserRecord;
-  created: boolean;
-  path: 'cache' | 'fast' | 'slow';
 }
 
 /** Verified JWT claims. */
@@ -107,81 +101,18 @@ export interface PolicyDecision {
 export interface Policy {
   readonly name: string;
   // biome-ignore lint/suspicious/noConfusingVoidType: lets a policy that only throws omit a return.
-  beforeCreate(context: { identity: Identity }): void | PolicyDecision | Promise<void | PolicyDecision>;
+  beforeCreate(context: PolicyContext): void | PolicyDecision | Promise<void | PolicyDecision>;
+}
+
+/** What a policy is told about the user about to be created. */
+export interface PolicyContext {
+  identity: Identity;
+  /** Read this identity's user from the store now: a concurrent login may have created it meanwhile. */
+  findUser(): Promise<UserRecord | null>;
 }
 
 /** Minimal logger; pino, console and most loggers fit. Tokens and secrets are never passed to it. */
 export interface Logger {
   warn(obj: Record<string, unknown>, msg?: string): void;
   error(obj: Record<string, unknown>, msg?: string): void;
-}
-
-/** Options of {@link createProvisioner}. */
-export interface ProvisionerOptions {
-  store: Store;
-  /** Trusted issuers, for `authenticate()`. */
-  issuers?: IssuerConfig[];
-  /** Default true; false → unknown users get `UserNotProvisionedError` (403). */
-  autoCreate?: boolean;
-  /** Role of auto-created users; default 'user'. Elevated roles are never taken from claims. */
-  defaultRole?: string;
-  policies?: Policy[];
-  onProvisioned?: Hook[];
-  /** Longest a hook may run before it is reported as timed out (default 10 s). */
-  hookTimeoutMs?: number;
-  /**
-   * How `onProvisioned` hooks are delivered.
-   * - `'inline'` (default): in this process right after the user is created, at most once: a crash in
-   *   between loses the side effect; the first request waits for the hooks (bounded by `hookTimeoutMs`).
-   * - `'outbox'`: the store writes a durable event atomically with the user row (needs `store.outbox`); a
-   *   dispatcher delivers it at least once, retrying failures with backoff, and survives crashes. Hooks get
-   *   a stable `eventId` to dedupe with. The request never waits for them.
-   */
-  hookDelivery?: 'inline' | 'outbox';
-  /** Tuning of the outbox dispatcher this provisioner runs in `'outbox'` mode. */
-  outbox?: Omit<OutboxDispatcherOptions, 'store' | 'hooks' | 'logger' | 'hookTimeoutMs'>;
-  /** App-owned user creation: the slow path becomes reserve → createUser → confirm (release on error). */
-  createUser?: (identity: Identity) => Promise<string>;
-  reservation?: { leaseMs?: number; waitMs?: number };
-  /** Store failure in `authenticate`: 'reject' (503, default) or 'continue' without a user. */
-  onProvisioningError?: 'reject' | 'continue';
-  /** In-process caches (verified tokens, users); `false` disables them. */
-  cache?: { maxEntries?: number; ttlMs?: number } | false;
-  /** Clock tolerance for exp/nbf, seconds (default 5). */
-  clockToleranceSec?: number;
-  /** Largest accepted token, bytes (default 16 KiB). */
-  maxTokenBytes?: number;
-  /**
-   * Remote key set tuning (defaults are jose's): `cooldownMs` (30 s) is the least time between two JWKS
-   * fetches caused by an unknown `kid`, so it bounds both a rotation's delay and a random-`kid` flood;
-   * `cacheMaxAgeMs` (10 min) refetches an older set; `timeoutMs` (5 s) bounds discovery and JWKS fetches.
-   */
-  jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
-  logger?: Logger;
-}
-
-/** A user key for cache invalidation. */
-export type UserRef = string | { issuer: string; subject: string };
-
-/** The provisioner. Create one per app with {@link createProvisioner}. */
-export interface Provisioner {
-  /** Make sure a local user exists for `identity`; fast path on every call after the first. */
-  ensureUserExists(identity: Identity): Promise<ProvisionResult>;
-  /** Verify the bearer token in `headers`, then `ensureUserExists`. */
-  authenticate(input: AuthInput): Promise<AuthResult>;
-  /** Create a user before their first login (e.g. with an elevated role). */
-  preProvision(input: {
-    issuer: string;
-    subject: string;
-    email?: string;
-    name?: string;
-    role?: string;
-    tenantId?: string;
-  }): Promise<UserRecord>;
-  setRole(userId: string, role: string): Promise<UserRecord>;
-  /** Drop in-process cache entries for a user. */
-  invalidate(ref: UserRef): void;
-  readonly options: Readonly<ProvisionerOptions>;
-  /** The outbox dispatcher delivering `onProvisioned` hooks in `hookDelivery: 'outbox'` mode; `stop()` it on shutdown. */
-  readonly outbox?: OutboxDispatcher | undefined;
 }

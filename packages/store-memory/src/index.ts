@@ -4,12 +4,13 @@ import {
   type OutboxStore,
   type Reservation,
   ReservationConflictError,
+  type ReservationStore,
   type Store,
-  type StoreKey,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
 } from '@jit-provision/core';
+import { userKey as keyOf, profileChanges } from '@jit-provision/core/adapter';
 import { createMemoryInvitationStore } from './invitations';
 import { createMemoryOutbox } from './outbox';
 
@@ -20,11 +21,12 @@ export { createMemoryOutbox, type MemoryOutbox } from './outbox';
 export interface MemoryStore extends Store {
   /** In-process outbox: retries and backoff, but events do not survive the process. */
   readonly outbox: OutboxStore;
+  /** Reservations for createUser mode. */
+  readonly reservations: ReservationStore;
   /** Drop every user, reservation, invitation and outbox event. */
   clear(): void;
 }
 
-const keyOf = (key: StoreKey) => `${key.issuer}\u0000${key.subject}`;
 // Callers get copies, so mutating a returned record never changes what is stored.
 const copy = (user: UserRecord): UserRecord => ({
   ...user,
@@ -97,47 +99,7 @@ export function createMemoryStore(): MemoryStore {
     return held !== undefined && held.expiresAt.getTime() > now ? held : undefined;
   };
 
-  return {
-    invitations,
-    outbox,
-
-    async lookup(key) {
-      const user = byKey.get(keyOf(key));
-      return user === undefined ? null : copy(user);
-    },
-
-    async upsert(input) {
-      const existing = byKey.get(keyOf(input));
-      if (existing !== undefined) {
-        const patch: UserPatch = {};
-        if (input.email != null) patch.email = input.email;
-        if (input.name != null) patch.name = input.name;
-        return { user: copy(applyPatch(existing, patch)), created: false };
-      }
-      return { user: copy(insert(input, randomUUID())), created: true };
-    },
-
-    async sync(userId, patch) {
-      const user = byId.get(userId);
-      if (user === undefined) throw new UserNotFoundError();
-      return copy(applyPatch(user, patch));
-    },
-
-    async getUser(userId) {
-      const user = byId.get(userId);
-      return user === undefined ? null : copy(user);
-    },
-
-    async setRole(userId, role) {
-      const user = byId.get(userId);
-      if (user === undefined) throw new UserNotFoundError();
-      if (user.role !== role) {
-        user.role = role;
-        user.updatedAt = new Date();
-      }
-      return copy(user);
-    },
-
+  const reservationStore: ReservationStore = {
     async reserve(key, { leaseMs }) {
       const k = keyOf(key);
       const now = Date.now();
@@ -162,6 +124,47 @@ export function createMemoryStore(): MemoryStore {
     async release(key, reservation) {
       const k = keyOf(key);
       if (reservations.get(k)?.token === reservation.token) reservations.delete(k);
+    },
+  };
+
+  return {
+    invitations,
+    outbox,
+    reservations: reservationStore,
+
+    async lookup(key) {
+      const user = byKey.get(keyOf(key));
+      return user === undefined ? null : copy(user);
+    },
+
+    async upsert(input) {
+      const existing = byKey.get(keyOf(input));
+      if (existing !== undefined) {
+        const patch = profileChanges(existing, input);
+        return { user: copy(patch === undefined ? existing : applyPatch(existing, patch)), created: false };
+      }
+      return { user: copy(insert(input, randomUUID())), created: true };
+    },
+
+    async sync(userId, patch) {
+      const user = byId.get(userId);
+      if (user === undefined) throw new UserNotFoundError();
+      return copy(applyPatch(user, patch));
+    },
+
+    async getUser(userId) {
+      const user = byId.get(userId);
+      return user === undefined ? null : copy(user);
+    },
+
+    async setRole(userId, role) {
+      const user = byId.get(userId);
+      if (user === undefined) throw new UserNotFoundError();
+      if (user.role !== role) {
+        user.role = role;
+        user.updatedAt = new Date();
+      }
+      return copy(user);
     },
 
     clear() {

@@ -25,12 +25,6 @@ export function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The constraint a pg error names (unique violations), or undefined. */
-export function constraintOf(error: unknown): string | undefined {
-  const constraint = (error as { constraint?: unknown } | null)?.constraint;
-  return typeof constraint === 'string' ? constraint : undefined;
-}
-
 /**
  * True when the error means the connection, not the statement, failed: safe to retry an idempotent read
  * on a fresh connection, and the client must not go back to the pool.

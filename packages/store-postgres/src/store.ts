@@ -5,6 +5,7 @@ import {
   type OutboxStore,
   type Reservation,
   ReservationConflictError,
+  type ReservationStore,
   type Store,
   type StoreKey,
   StoreUnavailableError,
@@ -12,6 +13,7 @@ import {
   type UserPatch,
   type UserRecord,
 } from '@jit-provision/core';
+import { profileChanges } from '@jit-provision/core/adapter';
 import pg from 'pg';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
@@ -52,6 +54,8 @@ export interface PostgresStore extends Store {
   readonly invitations: InvitationStore;
   /** Durable outbox: `user.provisioned` events written by the same statement as their user row. */
   readonly outbox: OutboxStore;
+  /** Reservations for createUser mode, leased on the database clock. */
+  readonly reservations: ReservationStore;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
   /** The (unquoted) schema the tables live in. */
@@ -215,11 +219,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           // A new statement, so a new snapshot: it sees the row of whichever racer won.
           const existing = await lookupRow(input);
           if (existing !== undefined) {
-            const patch: UserPatch = {};
-            if (input.email != null && input.email !== existing.email) patch.email = input.email;
-            if (input.name != null && input.name !== existing.name) patch.name = input.name;
-            const user =
-              Object.keys(patch).length === 0 ? toUser(existing) : await syncRow(existing.id, patch);
+            const patch = profileChanges(existing, input);
+            const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
             return { user, created: false };
           }
 
@@ -257,64 +258,66 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         return toUser(row);
       }),
 
-    reserve: (key, { leaseMs }) =>
-      guard(async () => {
-        // Insert, or take over a lease that ran out (its holder crashed); a live one is left alone.
-        // The database clock decides expiry, so processes with skewed clocks still agree.
-        const taken = await db.rows<{ token: string; expires_at: Date }>({
-          ...named('reserve'),
-          text: `INSERT INTO ${s}.reservations AS r (issuer, subject, token, expires_at)
+    reservations: {
+      reserve: (key, { leaseMs }) =>
+        guard(async () => {
+          // Insert, or take over a lease that ran out (its holder crashed); a live one is left alone.
+          // The database clock decides expiry, so processes with skewed clocks still agree.
+          const taken = await db.rows<{ token: string; expires_at: Date }>({
+            ...named('reserve'),
+            text: `INSERT INTO ${s}.reservations AS r (issuer, subject, token, expires_at)
                  VALUES ($1, $2, $3, now() + $4::double precision * interval '1 millisecond')
                  ON CONFLICT (issuer, subject) DO UPDATE
                    SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
                    WHERE r.expires_at <= now()
                  RETURNING token, expires_at`,
-          values: [key.issuer, key.subject, randomUUID(), leaseMs],
-        });
-        const row = taken[0];
-        if (row !== undefined) return { token: row.token, expiresAt: row.expires_at } satisfies Reservation;
-        const held = await db.rows<{ expires_at: Date }>({
-          text: `SELECT expires_at FROM ${s}.reservations WHERE issuer = $1 AND subject = $2`,
-          values: [key.issuer, key.subject],
-        });
-        throw new ReservationConflictError(undefined, held[0]?.expires_at);
-      }),
-
-    confirm: (input, reservation, userId) =>
-      guard(async () => {
-        // One statement, so one transaction: the user row exists iff our reservation was deleted.
-        const identity = eventIdentity(input);
-        let rows: UserRow[];
-        try {
-          rows = await db.rows<UserRow>({
-            ...(identity === null ? sql.confirm : sql.confirmWithEvent),
-            values: [
-              ...userValues(userId, input),
-              reservation.token,
-              ...(identity === null ? [] : [identity]),
-            ],
+            values: [key.issuer, key.subject, randomUUID(), leaseMs],
           });
-        } catch (error) {
-          if (sqlState(error) === '23505') {
-            throw new ReservationConflictError('a user with this identity, id or username already exists');
-          }
-          throw error;
-        }
-        const row = rows[0];
-        if (row === undefined) {
-          throw new ReservationConflictError('the reservation is stale: another caller took it over');
-        }
-        return toUser(row);
-      }),
+          const row = taken[0];
+          if (row !== undefined) return { token: row.token, expiresAt: row.expires_at } satisfies Reservation;
+          const held = await db.rows<{ expires_at: Date }>({
+            text: `SELECT expires_at FROM ${s}.reservations WHERE issuer = $1 AND subject = $2`,
+            values: [key.issuer, key.subject],
+          });
+          throw new ReservationConflictError(undefined, held[0]?.expires_at);
+        }),
 
-    release: (key, reservation) =>
-      guard(async () => {
-        await db.rows({
-          ...named('release'),
-          text: `DELETE FROM ${s}.reservations WHERE issuer = $1 AND subject = $2 AND token = $3`,
-          values: [key.issuer, key.subject, reservation.token],
-        });
-      }),
+      confirm: (input, reservation, userId) =>
+        guard(async () => {
+          // One statement, so one transaction: the user row exists iff our reservation was deleted.
+          const identity = eventIdentity(input);
+          let rows: UserRow[];
+          try {
+            rows = await db.rows<UserRow>({
+              ...(identity === null ? sql.confirm : sql.confirmWithEvent),
+              values: [
+                ...userValues(userId, input),
+                reservation.token,
+                ...(identity === null ? [] : [identity]),
+              ],
+            });
+          } catch (error) {
+            if (sqlState(error) === '23505') {
+              throw new ReservationConflictError('a user with this identity, id or username already exists');
+            }
+            throw error;
+          }
+          const row = rows[0];
+          if (row === undefined) {
+            throw new ReservationConflictError('the reservation is stale: another caller took it over');
+          }
+          return toUser(row);
+        }),
+
+      release: (key, reservation) =>
+        guard(async () => {
+          await db.rows({
+            ...named('release'),
+            text: `DELETE FROM ${s}.reservations WHERE issuer = $1 AND subject = $2 AND token = $3`,
+            values: [key.issuer, key.subject, reservation.token],
+          });
+        }),
+    },
 
     async close() {
       if (ownsPool && !pool.ended) await pool.end();

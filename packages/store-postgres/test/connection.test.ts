@@ -27,9 +27,9 @@ async function expectEveryCall(store: PostgresStore, code: string): Promise<void
     () => store.getUser('x'),
     () => store.sync('x', { email: 'a@example.com' }),
     () => store.setRole('x', 'admin'),
-    () => store.reserve(k, { leaseMs: 1_000 }),
-    () => store.confirm(newUser(k), { token: 't', expiresAt: new Date() }, 'x'),
-    () => store.release(k, { token: 't', expiresAt: new Date() }),
+    () => store.reservations.reserve(k, { leaseMs: 1_000 }),
+    () => store.reservations.confirm(newUser(k), { token: 't', expiresAt: new Date() }, 'x'),
+    () => store.reservations.release(k, { token: 't', expiresAt: new Date() }),
     () =>
       store.invitations.createInvitation({
         id: randomUUID(),
@@ -142,7 +142,7 @@ describe.skipIf(DATABASE_URL === undefined)(
       await until(() => store.pool.totalCount === 0);
       const k = key();
       expect((await store.upsert(newUser(k))).created).toBe(true);
-      await expect(store.reserve(key(), { leaseMs: 1_000 })).resolves.toMatchObject({
+      await expect(store.reservations.reserve(key(), { leaseMs: 1_000 })).resolves.toMatchObject({
         token: expect.any(String),
       });
     });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
-import { authenticateRequest, createProvisioner, type Provisioner } from '@jit-provision/core';
+import { createProvisioner, type Provisioner } from '@jit-provision/core';
+import { authenticateRequest } from '@jit-provision/core/adapter';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -70,8 +70,12 @@ describe('configuration', () => {
           const input = newUser(k, Math.floor(i / 2) % 2 === 0 ? {} : { emitEvent: { identity } });
           if (Math.floor(i / 4) % 2 === 0)
             return { schema: target.schema, k, user: (await target.upsert(input)).user };
-          const reservation = await target.reserve(k, { leaseMs: 10_000 });
-          return { schema: target.schema, k, user: await target.confirm(input, reservation, randomUUID()) };
+          const reservation = await target.reservations!.reserve(k, { leaseMs: 10_000 });
+          return {
+            schema: target.schema,
+            k,
+            user: await target.reservations!.confirm(input, reservation, randomUUID()),
+          };
         }),
       );
       for (const { schema, k, user } of results) {
@@ -113,7 +117,7 @@ describe('configuration', () => {
       expect((await unprepared.upsert(newUser(k, { email: 'b@example.com' }))).user.email).toBe(
         'b@example.com',
       );
-      const reservation = await unprepared.reserve(key('unprepared'), { leaseMs: 1_000 });
+      const reservation = await unprepared.reservations.reserve(key('unprepared'), { leaseMs: 1_000 });
       expect(reservation.token).toEqual(expect.any(String));
       const { rows } = await pool.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
       expect(rows.filter((r) => r.name.includes(otherSchema))).toEqual([]);
@@ -201,28 +205,30 @@ describe('reservations', () => {
     const k = key('lease');
     const { rows } = await db.pool.query<{ now: Date }>('SELECT now() AS now');
     const dbNow = (rows[0] as { now: Date }).now.getTime();
-    const held = await store.reserve(k, { leaseMs: 60_000 });
+    const held = await store.reservations.reserve(k, { leaseMs: 60_000 });
     expect(Math.abs(held.expiresAt.getTime() - (dbNow + 60_000))).toBeLessThan(5_000);
-    const conflict = await store.reserve(k, { leaseMs: 60_000 }).catch((error: unknown) => error);
+    const conflict = await store.reservations
+      .reserve(k, { leaseMs: 60_000 })
+      .catch((error: unknown) => error);
     expect(conflict).toMatchObject({ code: 'reservation_conflict', expiresAt: held.expiresAt });
   });
 
   it('confirm for an identity that already has a user is reservation_conflict; the user is untouched', async () => {
     const k = key('dupe');
     const { user } = await store.upsert(newUser(k));
-    const held = await store.reserve(k, { leaseMs: 10_000 });
-    await expect(store.confirm(newUser(k), held, `app-${randomUUID()}`)).rejects.toMatchObject({
+    const held = await store.reservations.reserve(k, { leaseMs: 10_000 });
+    await expect(store.reservations.confirm(newUser(k), held, `app-${randomUUID()}`)).rejects.toMatchObject({
       code: 'reservation_conflict',
     });
     expect((await store.lookup(k))?.id).toBe(user.id);
-    await store.release(k, held);
+    await store.reservations.release(k, held);
   });
 
   it('confirm with an app id that is already taken is reservation_conflict', async () => {
     const { user } = await store.upsert(newUser(key('taken')));
     const k = key('second');
-    const held = await store.reserve(k, { leaseMs: 10_000 });
-    await expect(store.confirm(newUser(k), held, user.id)).rejects.toMatchObject({
+    const held = await store.reservations.reserve(k, { leaseMs: 10_000 });
+    await expect(store.reservations.confirm(newUser(k), held, user.id)).rejects.toMatchObject({
       code: 'reservation_conflict',
     });
     expect(await store.lookup(k)).toBeNull();
@@ -230,9 +236,9 @@ describe('reservations', () => {
 
   it('of 20 parallel confirms of one reservation exactly one creates the user', async () => {
     const k = key('confirm-race');
-    const held = await store.reserve(k, { leaseMs: 10_000 });
+    const held = await store.reservations.reserve(k, { leaseMs: 10_000 });
     const settled = await Promise.allSettled(
-      Array.from({ length: 20 }, () => store.confirm(newUser(k), held, `app-${randomUUID()}`)),
+      Array.from({ length: 20 }, () => store.reservations.confirm(newUser(k), held, `app-${randomUUID()}`)),
     );
     expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
     for (const s of settled)

@@ -4,8 +4,8 @@ import type { JitProvisionOptions } from '../authenticate';
 import { createDevIssuer, type DevIssuer } from '../dev';
 import { StoreUnavailableError } from '../errors';
 import { createProvisioner } from '../provisioner';
+import type { Provisioner, ProvisionerOptions } from '../provisioner-types';
 import type { Store } from '../store';
-import type { Provisioner, ProvisionerOptions } from '../types';
 
 /** What an adapter test app answers; header names lower-case. */
 export interface AdapterTestResponse {

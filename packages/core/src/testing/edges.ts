@@ -65,12 +65,12 @@ export function edgeCases<S extends Store>(options: StoreConformanceOptions<S>):
       const { issuer, subject } = freshKey('case-reserve');
       const upper = { issuer, subject: `Case-${subject}` };
       const lower = { issuer, subject: `case-${subject}` };
-      const held = await store.reserve(upper, { leaseMs: 10_000 });
-      const other = await store.reserve(lower, { leaseMs: 10_000 });
-      const user = await store.confirm(newUser(lower), other, `app-lower-${subject}`);
+      const held = await store.reservations!.reserve(upper, { leaseMs: 10_000 });
+      const other = await store.reservations!.reserve(lower, { leaseMs: 10_000 });
+      const user = await store.reservations!.confirm(newUser(lower), other, `app-lower-${subject}`);
       expect(user.subject).toBe(lower.subject);
       expect(await store.lookup(upper)).toBeNull();
-      await store.release(upper, held);
+      await store.reservations!.release(upper, held);
     });
 
     it('emails are kept as given and never unique: case-distinct and equal emails on different users', async () => {
@@ -100,24 +100,30 @@ export function edgeCases<S extends Store>(options: StoreConformanceOptions<S>):
 
     it('confirm on an identity that already has a row: reservation_conflict, the row stays', async () => {
       const key = freshKey('confirm-existing');
-      const held = await store.reserve(key, { leaseMs: 10_000 });
+      const held = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       const existing = await store.upsert(newUser(key));
-      await expect(store.confirm(newUser(key), held, `app-${key.subject}`)).rejects.toMatchObject({
+      await expect(
+        store.reservations!.confirm(newUser(key), held, `app-${key.subject}`),
+      ).rejects.toMatchObject({
         code: 'reservation_conflict',
       });
       expect(await store.lookup(key)).toEqual(existing.user);
-      await store.release(key, held);
+      await store.reservations!.release(key, held);
     });
 
     it('confirm with a username another identity owns: reservation_conflict, nothing written', async () => {
       const owner = await store.upsert(newUser(freshKey('owner')));
       const key = freshKey('confirm-username');
-      const held = await store.reserve(key, { leaseMs: 10_000 });
+      const held = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       await expect(
-        store.confirm(newUser(key, { username: owner.user.username }), held, `app-${key.subject}`),
+        store.reservations!.confirm(
+          newUser(key, { username: owner.user.username }),
+          held,
+          `app-${key.subject}`,
+        ),
       ).rejects.toMatchObject({ code: 'reservation_conflict' });
       expect(await store.lookup(key)).toBeNull();
-      await store.release(key, held);
+      await store.reservations!.release(key, held);
     });
 
     it('sync and setRole of an unknown id are user_not_found; getUser is null', async () => {
@@ -166,8 +172,8 @@ export function edgeCases<S extends Store>(options: StoreConformanceOptions<S>):
 
       // The reservation table holds the same key sizes.
       const reserved = { ...key, subject: padded(`${tag}-r-`, MAX_LENGTHS.subject) };
-      const held = await store.reserve(reserved, { leaseMs: 10_000 });
-      const confirmed = await store.confirm(
+      const held = await store.reservations!.reserve(reserved, { leaseMs: 10_000 });
+      const confirmed = await store.reservations!.confirm(
         newUser(reserved, { username: `oidc:${prefix}:${reserved.subject}` }),
         held,
         padded(`app-${tag}-`, 255),

@@ -5,8 +5,9 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT, UnsecuredJWT } from 'jos
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevIssuer, type DevIssuer } from '../dev';
 import { createProvisioner } from '../provisioner';
+import type { Provisioner } from '../provisioner-types';
 import type { Store } from '../store';
-import type { Logger, Provisioner } from '../types';
+import type { Logger } from '../types';
 
 /** A running app under test. */
 export interface HostileTestServer {
@@ -62,7 +63,8 @@ const mint = (
 
 /**
  * The hostile-input table: every malformed Authorization header, malformed or forged JWT and hostile
- * claim the SDK must refuse, with the status and stable `error` code design.md promises.
+ * claim the SDK must refuse, with the status and stable `error` code the README's "HTTP behaviour" table
+ * promises.
  */
 export const hostileCases: readonly HostileCase[] = [
   { name: 'no Authorization header', headers: async () => [], status: 401, error: 'missing_token' },

@@ -34,4 +34,4 @@ export function freshKey(label = 'user'): { issuer: string; subject: string } {
   };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../timers';

@@ -47,9 +47,9 @@ export function outageCases<S extends Store>(options: StoreConformanceOptions<S>
       await unavailable('sync', () => broken.sync('outage-id', { email: 'x@example.com' }));
       await unavailable('getUser', () => broken.getUser('outage-id'));
       await unavailable('setRole', () => broken.setRole('outage-id', 'admin'));
-      await unavailable('reserve', () => broken.reserve(key, { leaseMs: 10_000 }));
-      await unavailable('confirm', () => broken.confirm(user, reservation, 'outage-id'));
-      await unavailable('release', () => broken.release(key, reservation));
+      await unavailable('reserve', () => broken.reservations!.reserve(key, { leaseMs: 10_000 }));
+      await unavailable('confirm', () => broken.reservations!.confirm(user, reservation, 'outage-id'));
+      await unavailable('release', () => broken.reservations!.release(key, reservation));
     });
 
     it('invitation and outbox operations reject with provisioning_unavailable', async () => {

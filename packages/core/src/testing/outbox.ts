@@ -94,14 +94,14 @@ export function outboxCases<S extends Store>(options: StoreConformanceOptions<S>
 
     it('confirm writes the event with the user; a stale confirm writes none', async () => {
       const key = freshKey('outbox-confirm');
-      const crashed = await store.reserve(key, { leaseMs: 30 });
+      const crashed = await store.reservations!.reserve(key, { leaseMs: 30 });
       await sleep(80);
-      const taker = await store.reserve(key, { leaseMs: 10_000 });
+      const taker = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       const staleId = `stale-${key.subject}`;
-      await expect(store.confirm(newUser(key), crashed, staleId)).rejects.toMatchObject({
+      await expect(store.reservations!.confirm(newUser(key), crashed, staleId)).rejects.toMatchObject({
         code: 'reservation_conflict',
       });
-      const user = await store.confirm(newUser(key), taker, `app-${key.subject}`);
+      const user = await store.reservations!.confirm(newUser(key), taker, `app-${key.subject}`);
       const events = await listMine([user.id, staleId]);
       expect(events.map((e) => e.userId)).toEqual([user.id]);
     });

@@ -25,53 +25,53 @@ export function reservationCases<S extends Store>(options: StoreConformanceOptio
 
     it('a live reservation refuses a second one with reservation_conflict', async () => {
       const key = freshKey('held');
-      const held = await store.reserve(key, { leaseMs: 10_000 });
+      const held = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       expect(held.expiresAt).toBeInstanceOf(Date);
-      await expect(store.reserve(key, { leaseMs: 10_000 })).rejects.toMatchObject({
+      await expect(store.reservations!.reserve(key, { leaseMs: 10_000 })).rejects.toMatchObject({
         code: 'reservation_conflict',
       });
     });
 
     it('release, then the identity can be reserved again', async () => {
       const key = freshKey('release');
-      const held = await store.reserve(key, { leaseMs: 10_000 });
-      await store.release(key, held);
-      const again = await store.reserve(key, { leaseMs: 10_000 });
+      const held = await store.reservations!.reserve(key, { leaseMs: 10_000 });
+      await store.reservations!.release(key, held);
+      const again = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       expect(again.token).not.toBe(held.token);
     });
 
     it('confirm creates the user with the app id and frees the identity', async () => {
       const key = freshKey('confirm');
-      const held = await store.reserve(key, { leaseMs: 10_000 });
+      const held = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       const id = appId();
-      const user = await store.confirm(newUser(key), held, id);
+      const user = await store.reservations!.confirm(newUser(key), held, id);
       expect(user).toMatchObject({ id, issuer: key.issuer, subject: key.subject, email: 'held@example.com' });
       expect((await store.lookup(key))?.id).toBe(id);
     });
 
     it('an expired lease is taken over, and the stale holder can neither confirm nor release', async () => {
       const key = freshKey('expired');
-      const crashed = await store.reserve(key, { leaseMs: 50 });
+      const crashed = await store.reservations!.reserve(key, { leaseMs: 50 });
       await sleep(120);
-      const taker = await store.reserve(key, { leaseMs: 10_000 });
+      const taker = await store.reservations!.reserve(key, { leaseMs: 10_000 });
       expect(taker.token).not.toBe(crashed.token);
-      await expect(store.confirm(newUser(key), crashed, appId())).rejects.toMatchObject({
+      await expect(store.reservations!.confirm(newUser(key), crashed, appId())).rejects.toMatchObject({
         code: 'reservation_conflict',
       });
       expect(await store.lookup(key)).toBeNull();
-      await store.release(key, crashed);
+      await store.reservations!.release(key, crashed);
       // The taker still holds it.
-      await expect(store.reserve(key, { leaseMs: 10_000 })).rejects.toMatchObject({
+      await expect(store.reservations!.reserve(key, { leaseMs: 10_000 })).rejects.toMatchObject({
         code: 'reservation_conflict',
       });
-      const user = await store.confirm(newUser(key), taker, appId());
+      const user = await store.reservations!.confirm(newUser(key), taker, appId());
       expect((await store.lookup(key))?.id).toBe(user.id);
     });
 
     it('20 parallel reserves of one identity: exactly one wins', async () => {
       const key = freshKey('reserve-race');
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, () => store.reserve(key, { leaseMs: 10_000 })),
+        Array.from({ length: 20 }, () => store.reservations!.reserve(key, { leaseMs: 10_000 })),
       );
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results)
@@ -99,7 +99,7 @@ export function reservationCases<S extends Store>(options: StoreConformanceOptio
 
     it('createUser mode: a crashed holder (expired lease) is taken over by the next login', async () => {
       const key = freshKey('crash');
-      await store.reserve(key, { leaseMs: 100 }); // never confirmed nor released
+      await store.reservations!.reserve(key, { leaseMs: 100 }); // never confirmed nor released
       const provisioner = createProvisioner({
         store,
         cache: false,
@@ -122,8 +122,8 @@ export function reservationCases<S extends Store>(options: StoreConformanceOptio
       });
       await expect(failing.ensureUserExists(key)).rejects.toThrow();
       expect(await store.lookup(key)).toBeNull();
-      const held = await store.reserve(key, { leaseMs: 1_000 }); // not blocked by the failed attempt
-      await store.release(key, held);
+      const held = await store.reservations!.reserve(key, { leaseMs: 1_000 }); // not blocked by the failed attempt
+      await store.reservations!.release(key, held);
     });
   });
 }

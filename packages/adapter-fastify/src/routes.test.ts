@@ -1,0 +1,62 @@
+import { InvalidApiKeyError } from '@jit-provision/core';
+import type { Route } from '@jit-provision/core/adapter';
+import Fastify from 'fastify';
+import { afterAll, describe, expect, it } from 'vitest';
+import { routesPlugin } from './index';
+
+// The generic mounter the admin API will use too: :params, query, bodies, empty answers, authorize first.
+const routes: Route[] = [
+  {
+    method: 'GET',
+    path: '/items/:id',
+    handler: async (r) => ({ status: 200, body: { params: r.params, query: r.query } }),
+  },
+  {
+    method: 'POST',
+    path: '/items',
+    handler: async (r) => ({ status: 201, headers: { 'x-made': '1' }, body: r.body }),
+  },
+  { method: 'DELETE', path: '/items/:id', handler: async () => ({ status: 204 }) },
+  {
+    method: 'PATCH',
+    path: '/locked',
+    authorize: (headers) => {
+      if ((headers as Record<string, unknown>)['x-key'] !== 'k') throw new InvalidApiKeyError();
+    },
+    maxBodyBytes: 64,
+    handler: async () => ({ status: 200, body: { ok: true } }),
+  },
+];
+
+describe('fastify routesPlugin(routes)', () => {
+  const app = Fastify();
+  app.register(routesPlugin(routes), { prefix: '/api' });
+  afterAll(() => app.close());
+
+  it('passes :params and the query, sends the body and headers', async () => {
+    const got = await app.inject({ method: 'GET', url: '/api/items/42?q=a&tag=x&tag=y' });
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toEqual({ params: { id: '42' }, query: { q: 'a', tag: ['x', 'y'] } });
+    const made = await app.inject({ method: 'POST', url: '/api/items', payload: { name: 'n' } });
+    expect(made.statusCode).toBe(201);
+    expect(made.headers['x-made']).toBe('1');
+    expect(made.json()).toEqual({ name: 'n' });
+    expect((await app.inject({ method: 'DELETE', url: '/api/items/42' })).statusCode).toBe(204);
+  });
+
+  it('authorizes before reading the body, and maps body errors to the one error shape', async () => {
+    expect((await app.inject({ method: 'PATCH', url: '/api/locked', payload: {} })).statusCode).toBe(401);
+    const headers = { 'x-key': 'k', 'content-type': 'application/json' };
+    const big = await app.inject({
+      method: 'PATCH',
+      url: '/api/locked',
+      headers,
+      payload: { pad: 'x'.repeat(100) },
+    });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error).toBe('payload_too_large');
+    const bad = await app.inject({ method: 'PATCH', url: '/api/locked', headers, payload: '{' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toBe('invalid_request');
+  });
+});

@@ -1,0 +1,52 @@
+import {
+  bodyErrorResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  type Route,
+  type RouteRequest,
+  type RouteResponse,
+  toHttpResponse,
+} from '@jit-provision/core/adapter';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+
+const send = (reply: FastifyReply, out: RouteResponse) => {
+  reply.code(out.status);
+  if (out.headers !== undefined) reply.headers(out.headers);
+  return reply.send(out.body);
+};
+
+/**
+ * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Fastify plugin, under the prefix you
+ * register it with: each route's `authorize` runs in `onRequest` (before the body is read), bodies are
+ * limited to `maxBodyBytes`, and body errors answer in the SDK's error shape. Encapsulated (not
+ * fastify-plugin wrapped) so its error handler and prefix stay its own.
+ *
+ * @example
+ * ```ts
+ * import { routesPlugin } from '@jit-provision/adapter-fastify';
+ *
+ * await app.register(routesPlugin(kratosWebhooksCore(options).routes), { prefix: '/kratos' });
+ * ```
+ */
+export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {
+  return async function jitProvisionRoutes(app) {
+    app.setErrorHandler((err, _request, reply) => send(reply, bodyErrorResponse(err) ?? toHttpResponse(err)));
+    for (const route of routes) {
+      const { authorize } = route;
+      app.route({
+        method: route.method,
+        url: route.path,
+        bodyLimit: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        ...(authorize === undefined ? {} : { onRequest: async (request) => authorize(request.headers) }),
+        handler: async (request, reply) => {
+          const input: RouteRequest = {
+            headers: request.headers,
+            query: request.query as RouteRequest['query'],
+            params: request.params as Record<string, string>,
+            body: request.body,
+          };
+          return send(reply, await route.handler(input));
+        },
+      });
+    }
+  };
+}

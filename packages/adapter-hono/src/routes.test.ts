@@ -1,0 +1,62 @@
+import { InvalidApiKeyError } from '@jit-provision/core';
+import type { Route } from '@jit-provision/core/adapter';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { subApp } from './index';
+
+// The generic mounter the admin API will use too: :params, query, bodies, empty answers, authorize first.
+const routes: Route[] = [
+  {
+    method: 'GET',
+    path: '/items/:id',
+    handler: async (r) => ({ status: 200, body: { params: r.params, query: r.query } }),
+  },
+  {
+    method: 'POST',
+    path: '/items',
+    handler: async (r) => ({ status: 201, headers: { 'x-made': '1' }, body: r.body }),
+  },
+  { method: 'DELETE', path: '/items/:id', handler: async () => ({ status: 204 }) },
+  {
+    method: 'PATCH',
+    path: '/locked',
+    authorize: (headers) => {
+      if ((headers as Headers).get('x-key') !== 'k') throw new InvalidApiKeyError();
+    },
+    maxBodyBytes: 64,
+    handler: async () => ({ status: 200, body: { ok: true } }),
+  },
+];
+
+describe('hono subApp(routes)', () => {
+  const app = new Hono().route('/api', subApp(routes));
+  const json = { 'content-type': 'application/json' };
+
+  it('passes :params and the query, sends the body and headers', async () => {
+    const got = await app.request('/api/items/42?q=a&tag=x&tag=y');
+    expect(got.status).toBe(200);
+    expect(await got.json()).toEqual({ params: { id: '42' }, query: { q: 'a', tag: ['x', 'y'] } });
+    const made = await app.request('/api/items', { method: 'POST', headers: json, body: '{"name":"n"}' });
+    expect(made.status).toBe(201);
+    expect(made.headers.get('x-made')).toBe('1');
+    expect(await made.json()).toEqual({ name: 'n' });
+    expect((await app.request('/api/items/42', { method: 'DELETE' })).status).toBe(204);
+  });
+
+  it('authorizes before reading the body, and maps body errors to the one error shape', async () => {
+    expect((await app.request('/api/locked', { method: 'PATCH', headers: json, body: '{}' })).status).toBe(
+      401,
+    );
+    const headers = { ...json, 'x-key': 'k' };
+    const big = await app.request('/api/locked', {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify({ pad: 'x'.repeat(100) }),
+    });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: string }).error).toBe('payload_too_large');
+    const bad = await app.request('/api/locked', { method: 'PATCH', headers, body: '{' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toBe('invalid_request');
+  });
+});

@@ -1,0 +1,21 @@
+// `@jit-provision/core/adapter`: what an adapter (or store) author needs, kept out of the app author's root.
+export {
+  type AdapterOutcome,
+  type AdapterRequest,
+  authenticateRequest,
+  type JitProvisionOptions,
+} from '../authenticate';
+export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, readBearerToken } from '../bearer';
+export { type HttpResponse, toHttpResponse } from '../http';
+export { KRATOS_MAX_BODY_BYTES } from '../kratos';
+export { nodeAdapterRequest } from '../node-request';
+// Store authors: the key and the profile-sync rule every store must apply exactly as the provisioner does.
+export { profileChanges, userKey } from '../profile';
+export {
+  bodyErrorResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  type Route,
+  type RouteMethod,
+  type RouteRequest,
+  type RouteResponse,
+} from '../routes';

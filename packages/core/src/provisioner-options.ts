@@ -1,0 +1,124 @@
+import type { AuthenticatorOptions } from './authenticate';
+import { ConfigurationError } from './errors';
+import { validateRole } from './identity';
+import type { JwksOptions } from './jwks';
+import { consoleLogger } from './logger';
+import { positive } from './positive';
+import type { ProvisionerOptions } from './provisioner-types';
+import type { ReservationStore, Store } from './store';
+import type { Hook, Identity, IssuerConfig, Logger, Policy } from './types';
+import type { UserCacheOptions } from './user-cache';
+
+/** {@link ProvisionerOptions} checked and defaulted: what `createProvisioner` runs on. */
+export interface ProvisionerSettings {
+  store: Store;
+  issuers: IssuerConfig[];
+  defaultRole: string;
+  autoCreate: boolean;
+  policies: Policy[];
+  hooks: Hook[];
+  logger: Logger;
+  hookTimeoutMs: number;
+  outboxMode: boolean;
+  /** createUser mode, with the store's reservations; undefined in upsert mode. */
+  createUser:
+    | {
+        create: (identity: Identity) => Promise<string>;
+        reservations: ReservationStore;
+        leaseMs: number;
+        waitMs: number;
+      }
+    | undefined;
+  userCache: UserCacheOptions | false;
+  /** Option name the user cache's bounds are reported under. */
+  userCacheField: string;
+  /** Everything the authenticator takes from the provisioner's options. */
+  authenticator: Omit<AuthenticatorOptions, 'issuers' | 'ensureUserExists' | 'logger'>;
+}
+
+const oneOf = <T extends string>(value: T | undefined, allowed: readonly T[], message: string) => {
+  if (value !== undefined && !allowed.includes(value)) throw new ConfigurationError(message);
+};
+
+function jwksOptions(jwks: ProvisionerOptions['jwks']): JwksOptions {
+  const out: JwksOptions = {};
+  for (const key of ['cooldownMs', 'cacheMaxAgeMs', 'timeoutMs'] as const) {
+    const value = jwks?.[key];
+    if (value === undefined) continue;
+    if (!Number.isFinite(value) || value < 0)
+      throw new ConfigurationError(`jwks.${key} must be a number ≥ 0`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Check every option of `createProvisioner` up front (a ConfigurationError at start-up, never at the first
+ * request) and fill in the defaults.
+ */
+export function resolveProvisionerOptions(options: ProvisionerOptions): ProvisionerSettings {
+  const { store } = options;
+  if (typeof store !== 'object' || store === null || typeof store.lookup !== 'function') {
+    throw new ConfigurationError('createProvisioner needs a `store`');
+  }
+  const defaultRole = options.defaultRole ?? 'user';
+  try {
+    validateRole(defaultRole, 'defaultRole');
+  } catch (err) {
+    throw new ConfigurationError((err as Error).message);
+  }
+  const logger = options.logger ?? consoleLogger;
+  oneOf(options.hookDelivery, ['inline', 'outbox'], "hookDelivery must be 'inline' or 'outbox'");
+  const outboxMode = options.hookDelivery === 'outbox';
+  if (outboxMode && store.outbox === undefined) {
+    throw new ConfigurationError("hookDelivery 'outbox' needs a store with an outbox");
+  }
+  const leaseMs = positive(options.reservation?.leaseMs, 30_000, 'reservation.leaseMs');
+  const waitMs = positive(options.reservation?.waitMs, 10_000, 'reservation.waitMs');
+  let createUser: ProvisionerSettings['createUser'];
+  if (options.createUser !== undefined) {
+    const { reservations } = store;
+    if (typeof reservations?.reserve !== 'function') {
+      throw new ConfigurationError('createUser mode needs a store with `reservations`');
+    }
+    createUser = { create: options.createUser, reservations, leaseMs, waitMs };
+  }
+  oneOf(
+    options.onProvisioningError,
+    ['reject', 'continue'],
+    "onProvisioningError must be 'reject' or 'continue'",
+  );
+
+  // The deprecated `cache` set both caches; the new options win where given.
+  const legacy = options.cache;
+  if (legacy !== undefined)
+    logger.warn(
+      { option: 'cache' },
+      '`cache` is deprecated and will be removed in the next minor version: use `userCache` and `tokenCache`',
+    );
+  const tokenCache = options.tokenCache ?? legacy;
+
+  return {
+    store,
+    issuers: options.issuers ?? [],
+    defaultRole,
+    autoCreate: options.autoCreate ?? true,
+    policies: options.policies ?? [],
+    hooks: options.onProvisioned ?? [],
+    logger,
+    hookTimeoutMs: positive(options.hookTimeoutMs, 10_000, 'hookTimeoutMs'),
+    outboxMode,
+    createUser,
+    userCache: options.userCache ?? legacy ?? {},
+    userCacheField: options.userCache === undefined && legacy !== undefined ? 'cache' : 'userCache',
+    authenticator: {
+      ...(options.onProvisioningError === undefined
+        ? {}
+        : { onProvisioningError: options.onProvisioningError }),
+      ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
+      ...(options.maxTokenBytes === undefined ? {} : { maxTokenBytes: options.maxTokenBytes }),
+      ...jwksOptions(options.jwks),
+      ...(tokenCache === undefined ? {} : { cache: tokenCache }),
+    },
+  };
+}
