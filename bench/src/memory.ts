@@ -1,12 +1,14 @@
 import { createHmac } from 'node:crypto';
 import {
   type Claims,
+  createProvisioner,
   createTokenCache,
   DEFAULT_TOKEN_CACHE,
   type IssuerConfig,
   identityFromClaims,
   type TokenVerifier,
 } from '@jit-provision/core';
+import { createMemoryStore } from '@jit-provision/store-memory';
 import { decodeJwt } from 'jose';
 import { settle } from './env';
 import { fmt, type Section } from './report';
@@ -14,11 +16,105 @@ import { fmt, type Section } from './report';
 const ISSUER = 'https://bench.example.com';
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TOKENS = 100_000;
+const USERS = 100_000;
+/** The provisioner's default user-cache bound (`cache.maxEntries`). */
+const USER_CACHE_ENTRIES = 10_000;
 
 const heapMb = () => process.memoryUsage().heapUsed / 1024 / 1024;
 
-/** Benchmark 6: 100k distinct tokens through the verified-token cache stay within its bound. */
+/** Benchmark 6: 100k distinct tokens through the token cache and 100k distinct users through the user cache. */
 export async function memoryBenchmark(): Promise<Section> {
+  const tokens = await tokenCacheMemory();
+  const users = await userCacheMemory();
+  return {
+    title: '6. Memory: verified-token cache and user cache under 100k distinct tokens / users',
+    rows: [
+      ...tokens.rows.map((r) => ({ cache: 'token', ...r })),
+      ...users.rows.map((r) => ({ cache: 'user', ...r })),
+    ],
+    targets: [...tokens.targets, ...users.targets],
+    notes: [...tokens.notes, ...users.notes],
+  };
+}
+
+const identity = (i: number) => ({ issuer: ISSUER, subject: `user-${i}`, email: `user-${i}@example.com` });
+
+/**
+ * Entries the user cache holds, seen from outside: walking from the newest user back, every held user is a
+ * `path: 'cache'` hit (a hit only refreshes recency, it evicts nothing); the first miss ends the walk.
+ */
+async function userCacheEntries(provisioner: ReturnType<typeof createProvisioner>, seen: number) {
+  let hits = 0;
+  for (let i = seen - 1; i >= 0; i--) {
+    if ((await provisioner.ensureUserExists(identity(i))).path !== 'cache') break;
+    hits++;
+  }
+  return hits;
+}
+
+/**
+ * 100k distinct users through `provisioner.ensureUserExists` on store-memory, caches on vs `cache: false`:
+ * the store holds every user either way, so the difference in heap is the user cache's footprint
+ * (its LRU and its id index).
+ */
+async function userCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'notes'>> {
+  const growth = async (cache: boolean) => {
+    const provisioner = createProvisioner({
+      store: createMemoryStore(),
+      issuers: [{ issuer: ISSUER }],
+      ...(cache ? {} : { cache: false as const }),
+    });
+    await settle();
+    const before = heapMb();
+    const points: { seen: number; heap: number; entries: number }[] = [];
+    for (let i = 0; i < USERS; i++) {
+      await provisioner.ensureUserExists(identity(i));
+      if (i + 1 === USERS / 2 || i + 1 === USERS) {
+        await settle();
+        const heap = heapMb() - before;
+        points.push({ seen: i + 1, heap, entries: cache ? await userCacheEntries(provisioner, i + 1) : 0 });
+      }
+    }
+    return points;
+  };
+  const off = await growth(false);
+  const on = await growth(true);
+  const rows = on.map((p, i) => {
+    const cacheMb = p.heap - (off[i]?.heap ?? Number.NaN);
+    return {
+      seen: `${p.seen.toLocaleString('en-US')} users`,
+      'cache entries': p.entries,
+      'heap growth MB': cacheMb,
+      'bytes/entry': Math.round((cacheMb * 1024 * 1024) / Math.max(1, p.entries)),
+    };
+  });
+  const half = Number(rows[0]?.['heap growth MB']);
+  const full = Number(rows[1]?.['heap growth MB']);
+  const peak = Math.max(...on.map((p) => p.entries));
+  return {
+    rows,
+    targets: [
+      {
+        name: 'user cache: entries never exceed cache.maxEntries',
+        measured: `${peak} ≤ ${USER_CACHE_ENTRIES}`,
+        goal: `≤ ${USER_CACHE_ENTRIES}`,
+        pass: peak <= USER_CACHE_ENTRIES,
+      },
+      {
+        name: 'user cache: heap flat from 50k to 100k users (bounded, no leak)',
+        measured: `${fmt(half)} MB → ${fmt(full)} MB`,
+        goal: 'growth ≤ 10% + 2 MB',
+        pass: full <= half * 1.1 + 2,
+      },
+    ],
+    notes: [
+      `User cache: ${USERS.toLocaleString('en-US')} distinct users through provisioner.ensureUserExists on store-memory (each a first login), default options. Heap growth is caches on minus caches off at the same point (the store holds every user either way), after a forced GC. Entries are counted from outside: walking back from the newest user, hits (path 'cache') until the first miss.`,
+    ],
+  };
+}
+
+/** 100k distinct tokens through the verified-token cache stay within its bound. */
+async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'notes'>> {
   // The cache's footprint does not depend on how a token was verified, so the inner verifier only decodes:
   // 100k real signature checks would spend ~15 s of the 5-minute budget measuring jose, not the cache.
   const config: IssuerConfig = { issuer: ISSUER };
@@ -60,7 +156,7 @@ export async function memoryBenchmark(): Promise<Section> {
       await settle();
       const growth = heapMb() - before;
       rows.push({
-        'tokens seen': done + batch,
+        seen: `${(done + batch).toLocaleString('en-US')} tokens`,
         'cache entries': cache.size,
         'heap growth MB': growth,
         'bytes/entry': Math.round((growth * 1024 * 1024) / Math.max(1, cache.size)),
@@ -70,7 +166,7 @@ export async function memoryBenchmark(): Promise<Section> {
   cache.clear();
   await settle();
   rows.push({
-    'tokens seen': 'after clear()',
+    seen: 'after clear()',
     'cache entries': cache.size,
     'heap growth MB': heapMb() - before,
     'bytes/entry': '-',
@@ -78,17 +174,16 @@ export async function memoryBenchmark(): Promise<Section> {
   const half = Number(rows[0]?.['heap growth MB']);
   const full = Number(rows[1]?.['heap growth MB']);
   return {
-    title: '6. Memory: verified-token cache under 100k distinct tokens',
     rows,
     targets: [
       {
-        name: 'entries never exceed maxEntries',
+        name: 'token cache: entries never exceed maxEntries',
         measured: `${peakSize} ≤ ${maxEntries}`,
         goal: `≤ ${maxEntries}`,
         pass: peakSize <= maxEntries,
       },
       {
-        name: 'heap flat from 50k to 100k tokens (bounded, no leak)',
+        name: 'token cache: heap flat from 50k to 100k tokens (bounded, no leak)',
         measured: `${fmt(half)} MB → ${fmt(full)} MB`,
         goal: 'growth ≤ 10% + 2 MB',
         pass: full <= half * 1.1 + 2,
