@@ -27,10 +27,13 @@ export interface ServerConfig {
   audience: string;
   /** The one subject the benchmark's token carries (pre-provisioned for `ours`). */
   subject: string;
+  /** `noop`: the peer variant is an empty middleware instead, i.e. what any middleware costs the framework. */
+  peer: 'jwt' | 'noop';
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
 const { framework, variant, issuer, audience, subject } = config;
+const noopPeer = variant === 'peer' && config.peer === 'noop';
 
 // Counted in the route handler, which only runs for authenticated requests: the 2xx count.
 let measuring = false;
@@ -57,7 +60,8 @@ async function listenExpress(): Promise<number> {
   const app = express();
   app.disable('x-powered-by');
   if (provisioner) app.use((await import('@jit-provision/adapter-express')).jitProvision(provisioner));
-  if (variant === 'peer')
+  if (noopPeer) app.use((_req, _res, next) => next());
+  else if (variant === 'peer')
     app.use((await import('express-oauth2-jwt-bearer')).auth({ issuerBaseURL: issuer, audience }));
   app.get('/me', (req, res) => {
     answered();
@@ -74,7 +78,8 @@ async function listenFastify(): Promise<number> {
   const app = Fastify({ logger: false });
   if (provisioner)
     await app.register((await import('@jit-provision/adapter-fastify')).jitProvision, { provisioner });
-  if (variant === 'peer') {
+  if (noopPeer) app.addHook('onRequest', async () => {});
+  else if (variant === 'peer') {
     const { default: fastifyJwt } = await import('@fastify/jwt');
     const { default: buildGetJwks } = await import('get-jwks');
     // The pattern @fastify/jwt documents for JWKS issuers: get-jwks resolves the key by kid from the
@@ -109,7 +114,11 @@ async function listenHono(): Promise<number> {
   const { serve } = await import('@hono/node-server');
   const app = new Hono<{ Variables: { jwtPayload: { sub?: string } } }>();
   if (provisioner) app.use('*', (await import('@jit-provision/adapter-hono')).jitProvision(provisioner));
-  if (variant === 'peer')
+  if (noopPeer)
+    app.use('*', async (_c, next) => {
+      await next();
+    });
+  else if (variant === 'peer')
     app.use(
       '*',
       (await import('hono/jwk')).jwk({

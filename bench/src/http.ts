@@ -13,6 +13,11 @@ const FRAMEWORKS = (process.env['BENCH_FRAMEWORKS']?.split(',') ?? [
   'fastify',
   'hono',
 ]) as Framework[];
+for (const framework of FRAMEWORKS) {
+  if (!['express', 'fastify', 'hono'].includes(framework)) {
+    throw new Error(`BENCH_FRAMEWORKS: unknown framework '${framework}' (express, fastify, hono)`);
+  }
+}
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const DURATION_S = Number(process.env['BENCH_DURATION'] ?? 4);
 const WARMUP_S = Number(process.env['BENCH_WARMUP'] ?? 1);
@@ -29,6 +34,8 @@ const LOAD_CORE = 1;
 const trace = process.env['BENCH_TRACE']
   ? (what: string) => console.error(`[http ${(performance.now() / 1000).toFixed(1)} s] ${what}`)
   : () => {};
+/** BENCH_PEER=noop replaces the peer JWT middleware by an empty one: the framework's own cost of a middleware. */
+const PEER: 'jwt' | 'noop' = process.env['BENCH_PEER'] === 'noop' ? 'noop' : 'jwt';
 const COMPARED: Variant[] = ['bare', 'ours', 'peer'];
 const PEERS: Record<Framework, string> = {
   express: 'express-oauth2-jwt-bearer',
@@ -207,9 +214,14 @@ export async function httpBenchmark(): Promise<Section> {
       const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
       try {
         const started = variants.map((variant) =>
-          startServer({ framework, variant, issuer: idp.issuer, audience: AUDIENCE, subject: SUBJECT }).then(
-            (server) => servers.set(variant, server),
-          ),
+          startServer({
+            framework,
+            variant,
+            issuer: idp.issuer,
+            audience: AUDIENCE,
+            subject: SUBJECT,
+            peer: PEER,
+          }).then((server) => servers.set(variant, server)),
         );
         // allSettled first: a start-up that fails must not leave its siblings running unrecorded.
         const outcomes = await Promise.allSettled(started);
@@ -264,7 +276,7 @@ export async function httpBenchmark(): Promise<Section> {
   }
   notes.push(
     `Server CPU µs per 2xx answer: process.cpuUsage() of the server process (all its threads) over a ${DURATION_S} s window opened and closed over IPC, divided by the 2xx answers sent in it. Median of ${ROUNDS} interleaved rounds (bare, ours, peer, …), spread min–max in brackets; caches off measured in the first round only, over ${NOCACHE_WINDOW_S} s (informational). bare ÷ ours brackets: each round's own ratio.`,
-    `Load: autocannon, ${CONNECTIONS} connections, no pipelining, one valid RS256 token, ${WARMUP_S} s warm-up per server (the lead-in of its first run), ${EDGE_MS} ms of load before and after every other window. ours = jitProvision with default options on store-memory (user pre-provisioned); peers: ${FRAMEWORKS.map((f) => `${f} → ${PEERS[f]}`).join(', ')}; all verify against the dev issuer's JWKS on loopback.`,
+    `Load: autocannon, ${CONNECTIONS} connections, no pipelining, one valid RS256 token, ${WARMUP_S} s warm-up per server (the lead-in of its first run), ${EDGE_MS} ms of load before and after every other window. ours = jitProvision with default options on store-memory (user pre-provisioned); peers: ${PEER === 'noop' ? 'an empty middleware (BENCH_PEER=noop)' : FRAMEWORKS.map((f) => `${f} → ${PEERS[f]}`).join(', ')}; all verify against the dev issuer's JWKS on loopback.`,
     pinning.on
       ? `Each server pinned to core ${SERVER_CORE}, the load generator to core ${LOAD_CORE} (taskset).`
       : `NOT pinned (${pinning.why}): server and load generator share the cores, so figures move more.`,
