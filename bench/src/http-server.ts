@@ -1,84 +1,72 @@
 /**
- * The server side of the HTTP benchmark, run in its own process (so it gets a core of its own while
- * autocannon drives it from the parent). Started by http.ts with a JSON config in argv[2]; sends
- * `{ port }` over IPC once listening and exits on 'stop'.
+ * The server side of the HTTP benchmark, one process per (framework, variant), pinned to core 0 by
+ * http.ts. Started with a JSON config in argv[2]; sends `{ port }` over IPC once listening.
+ *
+ * IPC control (not HTTP, so the control traffic is never counted as load):
+ * - `'start'` opens the measured window: notes `process.cpuUsage()` and zeroes the 2xx counter;
+ * - `'stop'` closes it and answers `{ cpuUs, served, ms }` (CPU of the whole process — main thread,
+ *   libuv pool, GC threads — during the window, 2xx answers sent, window length);
+ * - `'exit'` ends the process.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { jitProvision as expressJit } from '@jit-provision/adapter-express';
-import { jitProvision as fastifyJit } from '@jit-provision/adapter-fastify';
-import { jitProvision as honoJit } from '@jit-provision/adapter-hono';
 import { createProvisioner, type Provisioner } from '@jit-provision/core';
-import { createPostgresStore } from '@jit-provision/store-postgres';
-import express from 'express';
-import Fastify from 'fastify';
-import { Hono } from 'hono';
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
-import pg from 'pg';
+import { createMemoryStore } from '@jit-provision/store-memory';
 
 export type Framework = 'express' | 'fastify' | 'hono';
-/** bare: B0; jwt: B1 (raw jwtVerify); jwt+select: B1 + one raw indexed SELECT; cold/default: our middleware. */
-export type Variant = 'bare' | 'jwt' | 'jwt+select' | 'cold' | 'default';
+/**
+ * bare: the handler alone; ours: `jitProvision` with default options (caches on); ours-nocache: the same
+ * with `userCache: false, tokenCache: false`; peer: the framework's usual JWT middleware, verifying against the same JWKS.
+ */
+export type Variant = 'bare' | 'ours' | 'ours-nocache' | 'peer';
 
 export interface ServerConfig {
   framework: Framework;
   variant: Variant;
   issuer: string;
   audience: string;
-  databaseUrl: string;
-  schema: string;
-  /** The users table the raw SELECT reads (same one the Postgres store reads). */
-  table: string;
+  /** The one subject the benchmark's token carries (pre-provisioned for `ours`). */
+  subject: string;
+  /** `noop`: the peer variant is an empty middleware instead, i.e. what any middleware costs the framework. */
+  peer: 'jwt' | 'noop';
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
-const { framework, variant } = config;
+const { framework, variant, issuer, audience, subject } = config;
+const noopPeer = variant === 'peer' && config.peer === 'noop';
 
-const pgPool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
-const jwks = createRemoteJWKSet(new URL(`${config.issuer}/jwks`));
-const select = {
-  name: 'bench-select-user',
-  text: `select * from ${config.table} where issuer = $1 and subject = $2`,
+// Counted in the route handler, which only runs for authenticated requests: the 2xx count.
+let measuring = false;
+let served = 0;
+const answered = () => {
+  if (measuring) served++;
 };
 
-/** The raw baselines: exactly the work an app would write by hand, no more. */
-async function raw(authorization: string | undefined): Promise<JWTPayload> {
-  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : '';
-  const { payload } = await jwtVerify(token, jwks, { issuer: config.issuer, audience: config.audience });
-  if (variant === 'jwt+select') {
-    const { rows } = await pgPool.query({ ...select, values: [payload.iss, payload.sub] });
-    if (rows.length !== 1) throw new Error('user row missing');
-  }
-  return payload;
-}
-
 let provisioner: Provisioner | undefined;
-if (variant === 'cold' || variant === 'default') {
+if (variant === 'ours' || variant === 'ours-nocache') {
   provisioner = createProvisioner({
-    store: createPostgresStore({ pool: pgPool, schema: config.schema }),
-    issuers: [{ issuer: config.issuer, audience: config.audience }],
-    ...(variant === 'cold' ? { userCache: false as const, tokenCache: false as const } : {}),
+    store: createMemoryStore(),
+    issuers: [{ issuer, audience }],
+    ...(variant === 'ours-nocache' ? { userCache: false as const, tokenCache: false as const } : {}),
   });
+  // "The user already provisioned": the measured requests are all fast-path (or cache) hits.
+  await provisioner.preProvision({ issuer, subject, email: `${subject}@example.com` });
 }
-const usesRaw = variant === 'jwt' || variant === 'jwt+select';
 
+// Every variant answers the same route with a body of the same shape: `{ sub }`.
+// Each process imports only its own framework and middleware: start-up is part of the run's wall time.
 async function listenExpress(): Promise<number> {
+  const { default: express } = await import('express');
   const app = express();
   app.disable('x-powered-by');
-  if (provisioner) app.use(expressJit(provisioner));
-  if (usesRaw)
-    app.use((req, res, next) => {
-      raw(req.headers.authorization).then(
-        (claims) => {
-          (req as { claims?: JWTPayload }).claims = claims;
-          next();
-        },
-        () => res.status(401).json({ error: 'invalid_token' }),
-      );
-    });
+  if (provisioner) app.use((await import('@jit-provision/adapter-express')).jitProvision(provisioner));
+  if (noopPeer) app.use((_req, _res, next) => next());
+  else if (variant === 'peer')
+    app.use((await import('express-oauth2-jwt-bearer')).auth({ issuerBaseURL: issuer, audience }));
   app.get('/me', (req, res) => {
-    res.json({ sub: req.auth?.user?.id ?? (req as { claims?: JWTPayload }).claims?.sub ?? null });
+    answered();
+    const peer = (req as unknown as { auth?: { payload?: { sub?: string } } }).auth?.payload?.sub;
+    res.json({ sub: req.auth?.user?.id ?? peer ?? subject });
   });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -86,39 +74,63 @@ async function listenExpress(): Promise<number> {
 }
 
 async function listenFastify(): Promise<number> {
+  const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
-  app.decorateRequest('claims', null);
-  if (provisioner) await app.register(fastifyJit, { provisioner });
-  if (usesRaw)
-    app.addHook('onRequest', async (request, reply) => {
-      try {
-        (request as unknown as { claims: JWTPayload }).claims = await raw(request.headers.authorization);
-      } catch {
-        return reply.code(401).send({ error: 'invalid_token' });
-      }
-      return undefined;
+  if (provisioner)
+    await app.register((await import('@jit-provision/adapter-fastify')).jitProvision, { provisioner });
+  if (noopPeer) app.addHook('onRequest', async () => {});
+  else if (variant === 'peer') {
+    const { default: fastifyJwt } = await import('@fastify/jwt');
+    const { default: buildGetJwks } = await import('get-jwks');
+    // The pattern @fastify/jwt documents for JWKS issuers: get-jwks resolves the key by kid from the
+    // issuer's discovery document.
+    const getJwks = buildGetJwks({ providerDiscovery: true, issuersWhitelist: [issuer] });
+    await app.register(fastifyJwt, {
+      decode: { complete: true },
+      secret: (_request: unknown, token: unknown) => {
+        const { header, payload } = token as {
+          header: { kid: string; alg: string };
+          payload: { iss: string };
+        };
+        return getJwks.getPublicKey({ kid: header.kid, alg: header.alg, domain: payload.iss });
+      },
+      verify: { allowedIss: issuer, allowedAud: audience, algorithms: ['RS256'] },
     });
-  app.get('/me', async (request) => ({
-    sub: request.auth?.user?.id ?? (request as unknown as { claims: JWTPayload | null }).claims?.sub ?? null,
-  }));
+    app.addHook('onRequest', async (request) => {
+      await request.jwtVerify();
+    });
+  }
+  app.get('/me', async (request) => {
+    answered();
+    const peer = (request as unknown as { user?: { sub?: string } }).user?.sub;
+    return { sub: request.auth?.user?.id ?? peer ?? subject };
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as AddressInfo).port;
 }
 
 async function listenHono(): Promise<number> {
-  const app = new Hono<{ Variables: { claims: JWTPayload } }>();
-  if (provisioner) app.use('*', honoJit(provisioner));
-  if (usesRaw)
-    app.use('*', async (c, next) => {
-      try {
-        c.set('claims', await raw(c.req.header('authorization')));
-      } catch {
-        return c.json({ error: 'invalid_token' }, 401);
-      }
+  const { Hono } = await import('hono');
+  const { serve } = await import('@hono/node-server');
+  const app = new Hono<{ Variables: { jwtPayload: { sub?: string } } }>();
+  if (provisioner) app.use('*', (await import('@jit-provision/adapter-hono')).jitProvision(provisioner));
+  if (noopPeer)
+    app.use('*', async (_c, next) => {
       await next();
-      return undefined;
     });
-  app.get('/me', (c) => c.json({ sub: c.get('auth')?.user?.id ?? c.get('claims')?.sub ?? null }));
+  else if (variant === 'peer')
+    app.use(
+      '*',
+      (await import('hono/jwk')).jwk({
+        jwks_uri: `${issuer}/jwks`,
+        alg: ['RS256'],
+        verification: { iss: issuer, aud: audience },
+      }),
+    );
+  app.get('/me', (c) => {
+    answered();
+    return c.json({ sub: c.get('auth')?.user?.id ?? c.get('jwtPayload')?.sub ?? subject });
+  });
   return new Promise((resolve) => {
     serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port));
   });
@@ -127,14 +139,23 @@ async function listenHono(): Promise<number> {
 const listen = { express: listenExpress, fastify: listenFastify, hono: listenHono }[framework];
 const port = await listen();
 process.send?.({ port });
-process.on('message', async (message) => {
-  // CPU this process has used so far (µs): per-request CPU is far less sensitive to outside load than req/s.
-  if (message === 'cpu') {
-    const { user, system } = process.cpuUsage();
-    process.send?.({ cpu: user + system });
-  }
-  if (message === 'stop') {
-    await pgPool.end().catch(() => {});
+
+let cpuAtStart = process.cpuUsage();
+let startedAt = process.hrtime.bigint();
+process.on('message', (message) => {
+  if (message === 'start') {
+    served = 0;
+    measuring = true;
+    startedAt = process.hrtime.bigint();
+    cpuAtStart = process.cpuUsage();
+  } else if (message === 'stop') {
+    const { user, system } = process.cpuUsage(cpuAtStart);
+    measuring = false;
+    const ms = Number(process.hrtime.bigint() - startedAt) / 1e6;
+    process.send?.({ cpuUs: user + system, served, ms });
+  } else if (message === 'exit') {
     process.exit(0);
   }
 });
+// The parent going away (even killed) closes the IPC channel: never outlive it.
+process.on('disconnect', () => process.exit(0));

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import type { Claims, IssuerConfig } from '@jit-provision/core';
+import { type Claims, createProvisioner, type IssuerConfig } from '@jit-provision/core';
+import { createMemoryStore } from '@jit-provision/store-memory';
 import { decodeJwt } from 'jose';
 // The token cache is internal (not a public export); the bench measures it from source, through tsx.
 import { createTokenCache, DEFAULT_TOKEN_CACHE } from '../../packages/core/src/token-cache';
@@ -10,11 +11,116 @@ import { fmt, type Section } from './report';
 const ISSUER = 'https://bench.example.com';
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TOKENS = 100_000;
+const USERS = 100_000;
+/** The provisioner's default user-cache bound (`cache.maxEntries`). */
+const USER_CACHE_ENTRIES = 10_000;
 
 const heapMb = () => process.memoryUsage().heapUsed / 1024 / 1024;
 
-/** Benchmark 6: 100k distinct tokens through the verified-token cache stay within its bound. */
+/** Benchmark 6: 100k distinct tokens through the token cache and 100k distinct users through the user cache. */
 export async function memoryBenchmark(): Promise<Section> {
+  const tokens = await tokenCacheMemory();
+  const users = await userCacheMemory();
+  return {
+    title: '6. Memory: verified-token cache and user cache under 100k distinct tokens / users',
+    rows: [
+      ...tokens.rows.map((r) => ({ cache: 'token', ...r })),
+      ...users.rows.map((r) => ({ cache: 'user', ...r })),
+    ],
+    targets: [...tokens.targets, ...users.targets],
+    notes: [...tokens.notes, ...users.notes],
+  };
+}
+
+/** Both caches' targets: entries within the bound, and heap flat from the 50k row to the 100k row. */
+function boundTargets(
+  cache: string,
+  unit: string,
+  peak: number,
+  bound: number,
+  rows: Section['rows'],
+): Section['targets'] {
+  const half = Number(rows[0]?.['heap growth MB']);
+  const full = Number(rows[1]?.['heap growth MB']);
+  return [
+    {
+      name: `${cache}: entries never exceed the bound`,
+      measured: `${peak} ≤ ${bound}`,
+      goal: `≤ ${bound}`,
+      pass: peak <= bound,
+    },
+    {
+      name: `${cache}: heap flat from 50k to 100k ${unit} (bounded, no leak)`,
+      measured: `${fmt(half)} MB → ${fmt(full)} MB`,
+      goal: 'growth ≤ 10% + 2 MB',
+      pass: full <= half * 1.1 + 2,
+    },
+  ];
+}
+
+const identity = (i: number) => ({ issuer: ISSUER, subject: `user-${i}`, email: `user-${i}@example.com` });
+
+/**
+ * Entries the user cache holds, seen from outside: walking from the newest user back, every held user is a
+ * `path: 'cache'` hit (a hit only refreshes recency, it evicts nothing); the first miss ends the walk.
+ */
+async function userCacheEntries(provisioner: ReturnType<typeof createProvisioner>, seen: number) {
+  let hits = 0;
+  for (let i = seen - 1; i >= 0; i--) {
+    if ((await provisioner.ensureUserExists(identity(i))).path !== 'cache') break;
+    hits++;
+  }
+  return hits;
+}
+
+/**
+ * 100k distinct users through `provisioner.ensureUserExists` on store-memory, caches on vs `userCache: false, tokenCache: false`:
+ * the store holds every user either way, so the difference in heap is the user cache's footprint
+ * (its LRU and its id index).
+ */
+async function userCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'notes'>> {
+  const growth = async (cache: boolean) => {
+    const provisioner = createProvisioner({
+      store: createMemoryStore(),
+      issuers: [{ issuer: ISSUER }],
+      ...(cache ? {} : { userCache: false as const, tokenCache: false as const }),
+    });
+    await settle();
+    const before = heapMb();
+    const points: { seen: number; heap: number; entries: number }[] = [];
+    for (let i = 0; i < USERS; i++) {
+      await provisioner.ensureUserExists(identity(i));
+      if (i + 1 === USERS / 2 || i + 1 === USERS) {
+        await settle();
+        const heap = heapMb() - before;
+        points.push({ seen: i + 1, heap, entries: cache ? await userCacheEntries(provisioner, i + 1) : 0 });
+      }
+    }
+    return points;
+  };
+  const off = await growth(false);
+  const on = await growth(true);
+  const rows = on.map((p, i) => {
+    const cacheMb = p.heap - (off[i]?.heap ?? Number.NaN);
+    return {
+      seen: `${p.seen.toLocaleString('en-US')} users`,
+      'cache entries': p.entries,
+      'heap growth MB': cacheMb,
+      'bytes/entry': Math.round((cacheMb * 1024 * 1024) / Math.max(1, p.entries)),
+    };
+  });
+  const peak = Math.max(...on.map((p) => p.entries));
+  return {
+    rows,
+    targets: boundTargets('user cache', 'users', peak, USER_CACHE_ENTRIES, rows),
+    notes: [
+      `User cache: ${USERS.toLocaleString('en-US')} distinct users through provisioner.ensureUserExists on store-memory (each a first login), default options. Heap growth is caches on minus caches off at the same point (the store holds every user either way), after a forced GC. Entries are counted from outside: walking back from the newest user, hits (path 'cache') until the first miss.`,
+    ],
+  };
+}
+
+/** 100k distinct tokens through the verified-token cache stay within its bound. */
+async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'notes'>> {
   // The cache's footprint does not depend on how a token was verified, so the inner verifier only decodes:
   // 100k real signature checks would spend ~15 s of the 5-minute budget measuring jose, not the cache.
   const config: IssuerConfig = { issuer: ISSUER };
@@ -56,7 +162,7 @@ export async function memoryBenchmark(): Promise<Section> {
       await settle();
       const growth = heapMb() - before;
       rows.push({
-        'tokens seen': done + batch,
+        seen: `${(done + batch).toLocaleString('en-US')} tokens`,
         'cache entries': cache.size,
         'heap growth MB': growth,
         'bytes/entry': Math.round((growth * 1024 * 1024) / Math.max(1, cache.size)),
@@ -66,30 +172,14 @@ export async function memoryBenchmark(): Promise<Section> {
   cache.clear();
   await settle();
   rows.push({
-    'tokens seen': 'after clear()',
+    seen: 'after clear()',
     'cache entries': cache.size,
     'heap growth MB': heapMb() - before,
     'bytes/entry': '-',
   });
-  const half = Number(rows[0]?.['heap growth MB']);
-  const full = Number(rows[1]?.['heap growth MB']);
   return {
-    title: '6. Memory: verified-token cache under 100k distinct tokens',
     rows,
-    targets: [
-      {
-        name: 'entries never exceed maxEntries',
-        measured: `${peakSize} ≤ ${maxEntries}`,
-        goal: `≤ ${maxEntries}`,
-        pass: peakSize <= maxEntries,
-      },
-      {
-        name: 'heap flat from 50k to 100k tokens (bounded, no leak)',
-        measured: `${fmt(half)} MB → ${fmt(full)} MB`,
-        goal: 'growth ≤ 10% + 2 MB',
-        pass: full <= half * 1.1 + 2,
-      },
-    ],
+    targets: boundTargets('token cache', 'tokens', peakSize, maxEntries, rows),
     notes: [
       'Default bound (10,000 entries); heap measured after a forced GC. Keyed by SHA-256, so entry size does not depend on token size. The inner verifier only decodes (HS256 tokens minted with node:crypto): the footprint does not depend on how a token was verified.',
     ],
