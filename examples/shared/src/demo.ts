@@ -234,3 +234,31 @@ export async function demoFromProcess(
   });
   return { demo, port, ready: (url) => instructions(demo, url, inviteOnly) };
 }
+
+/**
+ * Runs `stop` once, then exits, on SIGINT, on SIGTERM, or when the process that started this one is gone.
+ * The last case is what makes one Ctrl-C or `kill` of `pnpm demo` enough: pnpm forwards the signal only to
+ * the shell it spawned, which dies without passing it on, and the server would keep the port.
+ *
+ * @example
+ * stopWhenAsked(async () => { server.close(); await demo.close(); });
+ */
+export function stopWhenAsked(stop: () => Promise<void>, parent: number = process.ppid): void {
+  let stopping = false;
+  const stopOnce = () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watch);
+    stop().finally(() => process.exit(0));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stopOnce);
+  // process.ppid is read once at start-up, so the parent is probed instead; unref'd, it keeps nothing alive.
+  const watch = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      stopOnce();
+    }
+  }, 250);
+  watch.unref();
+}
