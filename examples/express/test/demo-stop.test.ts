@@ -64,7 +64,10 @@ describe('pnpm demo', () => {
   // foreground process group, which holds pnpm, its shell and the server.
   const stops = [
     { how: 'SIGTERM to pnpm', stop: (pnpm: ChildProcess) => pnpm.kill('SIGTERM') },
-    { how: 'Ctrl-C (SIGINT to the group)', stop: (pnpm: ChildProcess) => process.kill(-(pnpm.pid ?? 0), 'SIGINT') },
+    {
+      how: 'Ctrl-C (SIGINT to the group)',
+      stop: (pnpm: ChildProcess) => process.kill(-(pnpm.pid ?? 0), 'SIGINT'),
+    },
   ];
   for (const { how, stop } of stops) {
     it(`one ${how} stops the server and frees its port`, { timeout: 90_000 }, async () => {
