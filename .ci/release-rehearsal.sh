@@ -21,6 +21,18 @@ cleanup() {
 trap cleanup EXIT
 case "$WORK" in "$ROOT"/*) echo "rehearsal: temp dir must be outside the workspace" >&2; exit 1 ;; esac
 
+# --- A throwaway copy of the checkout: tracked and untracked-but-not-ignored files, as a fresh repo ---------
+REPO="$WORK/repo"
+mkdir -p "$REPO"
+git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+  [ -e "$f" ] && printf '%s\0' "$f"
+done | tar --null -T - -cf - | tar -xf - -C "$REPO"
+cd "$REPO"
+git init -q && git add -A
+git -c user.name=rehearsal -c user.email=rehearsal@localhost commit -qm 'release rehearsal snapshot'
+# Installed from the user's registry, before anything below points npm and pnpm at the local one.
+timeout "$STEP_TIMEOUT" pnpm install --frozen-lockfile --prefer-offline --reporter=silent
+
 # --- Verdaccio, installed once with npm into a cache dir outside the workspace ------------------------------
 # node-fetch 2.7.0 instead of the one 6.8.0 asks for: that is what installs and runs on Node 20.
 VERDACCIO_DIR="$CACHE/verdaccio-$VERDACCIO_VERSION"
@@ -78,17 +90,6 @@ NPMRC
 export NPM_CONFIG_USERCONFIG="$WORK/npmrc" npm_config_userconfig="$WORK/npmrc" npm_config_registry="$REGISTRY" \
   npm_config_provenance=false npm_config_git_checks=false
 echo "rehearsal: verdaccio@$VERDACCIO_VERSION on $REGISTRY"
-
-# --- A throwaway copy of the checkout: tracked and untracked-but-not-ignored files, as a fresh repo ---------
-REPO="$WORK/repo"
-mkdir -p "$REPO"
-git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [ -e "$f" ] && printf '%s\0' "$f"
-done | tar --null -T - -cf - | tar -xf - -C "$REPO"
-cd "$REPO"
-git init -q && git add -A
-git -c user.name=rehearsal -c user.email=rehearsal@localhost commit -qm 'release rehearsal snapshot'
-timeout "$STEP_TIMEOUT" pnpm install --frozen-lockfile --prefer-offline --reporter=silent
 
 PUBLIC=()
 for dir in packages/*/; do
