@@ -15,28 +15,34 @@ trap cleanup EXIT
 case "$WORK" in "$ROOT"/*) echo "smoke: temp dir must be outside the workspace" >&2; exit 1 ;; esac
 mkdir -p "$WORK/tarballs" "$WORK/app"
 
-echo "smoke: packing into $WORK/tarballs"
-for pkg in "${PACKAGES[@]}"; do
-  if [ ! -f "packages/$pkg/dist/index.js" ] || [ ! -f "packages/$pkg/dist/index.cjs" ]; then
-    echo "smoke: packages/$pkg has no dist; run pnpm build first" >&2
+# SMOKE_SPECS (npm specs, e.g. from the release rehearsal's registry) replaces packing the workspace.
+if [ -n "${SMOKE_SPECS:-}" ]; then
+  read -ra INSTALL <<<"$SMOKE_SPECS"
+else
+  echo "smoke: packing into $WORK/tarballs"
+  for pkg in "${PACKAGES[@]}"; do
+    if [ ! -f "packages/$pkg/dist/index.js" ] || [ ! -f "packages/$pkg/dist/index.cjs" ]; then
+      echo "smoke: packages/$pkg has no dist; run pnpm build first" >&2
+      exit 1
+    fi
+    (cd "packages/$pkg" && timeout "$STEP_TIMEOUT" pnpm pack --pack-destination "$WORK/tarballs" >/dev/null)
+  done
+  if grep -q '"workspace:' <(for t in "$WORK"/tarballs/*.tgz; do tar -xOzf "$t" package/package.json; done); then
+    echo "smoke: a packed package.json still has a workspace: range" >&2
     exit 1
   fi
-  (cd "packages/$pkg" && timeout "$STEP_TIMEOUT" pnpm pack --pack-destination "$WORK/tarballs" >/dev/null)
-done
-if grep -q '"workspace:' <(for t in "$WORK"/tarballs/*.tgz; do tar -xOzf "$t" package/package.json; done); then
-  echo "smoke: a packed package.json still has a workspace: range" >&2
-  exit 1
+  ls "$WORK/tarballs"
+  INSTALL=("$WORK"/tarballs/*.tgz)
 fi
-ls "$WORK/tarballs"
 
 cd "$WORK/app"
 cat >package.json <<'JSON'
 { "name": "jit-provision-smoke", "version": "0.0.0", "private": true }
 JSON
-echo "smoke: npm install (tarballs + express@5)"
+echo "smoke: npm install (${#INSTALL[@]} packages + express@5)"
 # Plain npm, no workspace: peer dependencies (pg, fastify, hono...) are resolved the way users get them.
 timeout "$STEP_TIMEOUT" npm install --no-audit --no-fund --loglevel=error \
-  "$WORK"/tarballs/*.tgz express@5
+  "${INSTALL[@]}" express@5
 
 # One harness, two module systems: each script loads every package through its own loader (ESM import or
 # CJS require) and hands what it loaded to the same check.
@@ -120,8 +126,12 @@ check('CJS', {
 });
 JS
 
-timeout 60 node smoke.mjs
-timeout 60 node smoke.cjs
+# The consumers run on every Node in SMOKE_NODES (paths of node binaries; default: the one on PATH).
+for node_bin in ${SMOKE_NODES:-$(command -v node)}; do
+  echo "smoke: consumers on Node $("$node_bin" --version)"
+  timeout 60 "$node_bin" smoke.mjs
+  timeout 60 "$node_bin" smoke.cjs
+done
 # The migrate bin as npm linked it: without DATABASE_URL it must refuse with exit code 2.
 set +e
 DATABASE_URL= ./node_modules/.bin/jit-provision-migrate >/dev/null 2>&1

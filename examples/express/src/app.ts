@@ -1,7 +1,7 @@
 import { jitProvision } from '@jit-provision/adapter-express';
 import { isJitProvisionError, type UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import type { AppOptions } from '@jit-provision/example-shared';
+import { type AppOptions, invitationLanding } from '@jit-provision/example-shared';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
@@ -20,6 +20,11 @@ export function createApp({ provisioner, invitations, todos }: AppOptions): expr
 
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
+  });
+
+  // The link in an invitation, opened before any login.
+  app.get('/signup', async (req, res) => {
+    res.json(await invitationLanding(invitations, req.query['token']));
   });
 
   app.use(jitProvision(provisioner));

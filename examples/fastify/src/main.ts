@@ -1,4 +1,4 @@
-import { demoFromProcess } from '@jit-provision/example-shared';
+import { demoFromProcess, stopWhenAsked } from '@jit-provision/example-shared';
 import { createApp } from './app';
 
 const { demo, port, ready } = await demoFromProcess();
@@ -17,11 +17,7 @@ const url =
     : `http://localhost:${port}`;
 console.log(await ready(url));
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    app
-      .close()
-      .then(() => demo.close())
-      .finally(() => process.exit(0));
-  });
-}
+stopWhenAsked(async () => {
+  await app.close();
+  await demo.close();
+});

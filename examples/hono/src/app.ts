@@ -1,7 +1,7 @@
 import { jitProvision } from '@jit-provision/adapter-hono';
 import type { UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import type { AppOptions } from '@jit-provision/example-shared';
+import { type AppOptions, invitationLanding } from '@jit-provision/example-shared';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -34,9 +34,12 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
 export function createApp({ provisioner, invitations, todos }: AppOptions): Hono {
   const app = new Hono();
 
-  app.use('*', jitProvision(provisioner, { skip: (path) => path === '/health' }));
+  app.use('*', jitProvision(provisioner, { skip: (path) => path === '/health' || path === '/signup' }));
 
   app.get('/health', (c) => c.json({ ok: true }));
+
+  // The link in an invitation, opened before any login.
+  app.get('/signup', async (c) => c.json(await invitationLanding(invitations, c.req.query('token'))));
 
   app.get('/me', (c) => c.json({ user: userOf(c), created: c.get('auth')?.created ?? false }));
 

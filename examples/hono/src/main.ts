@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { demoFromProcess } from '@jit-provision/example-shared';
+import { demoFromProcess, stopWhenAsked } from '@jit-provision/example-shared';
 import { createApp } from './app';
 
 const { demo, port, ready } = await demoFromProcess();
@@ -11,9 +11,7 @@ server.once('error', (err) => {
   demo.close().finally(() => process.exit(1));
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    server.close();
-    demo.close().finally(() => process.exit(0));
-  });
-}
+stopWhenAsked(async () => {
+  server.close();
+  await demo.close();
+});

@@ -172,6 +172,24 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
   };
 }
 
+/**
+ * What the demo answers at the invitation link `create` returns (`/signup?token=…`), without authentication:
+ * the pending invitation's email and role, so the invitee knows which identity to log in with. `peek` does not
+ * consume it; an unknown, expired, revoked or used token throws the SDK's `invalid_invitation` error (403).
+ *
+ * @example
+ * app.get('/signup', async (req, res) => res.json(await invitationLanding(invitations, req.query.token)));
+ */
+export async function invitationLanding(invitations: InvitationService, token: unknown) {
+  const { email, role, expiresAt } = await invitations.peek({
+    token: typeof token === 'string' ? token : '',
+  });
+  return {
+    invitation: { email, role, expiresAt },
+    next: `Log in with an identity whose verified email is ${email}: the first login accepts the invitation.`,
+  };
+}
+
 /** Ready-to-paste shell lines: tokens for a new user, a returning user and the admin, and what to try. */
 export async function instructions(demo: Demo, baseUrl: string, inviteOnly: boolean): Promise<string> {
   const newcomer = `user-${randomBytes(3).toString('hex')}`;
@@ -202,6 +220,7 @@ export async function instructions(demo: Demo, baseUrl: string, inviteOnly: bool
     `curl -s ${auth('RETURNING_TOKEN')} ${baseUrl}/me`,
     '# the pre-provisioned admin invites dave@example.com ...',
     `curl -s -X POST ${auth('ADMIN_TOKEN')} -H 'content-type: application/json' -d '{"email":"dave@example.com"}' ${baseUrl}/admin/invitations`,
+    '# ... its "url" (/signup?token=...) opens without a login and shows whom the invitation is for',
     inviteOnly
       ? "# ... and dave's first login consumes the invitation (role from the invitation)"
       : '# ... and dave logs in (start with --invite-only to make invitations required)',
@@ -233,4 +252,32 @@ export async function demoFromProcess(
     ...(issuerPort === undefined ? {} : { issuerPort }),
   });
   return { demo, port, ready: (url) => instructions(demo, url, inviteOnly) };
+}
+
+/**
+ * Runs `stop` once, then exits, on SIGINT, on SIGTERM, or when the process that started this one is gone.
+ * The last case is what makes one Ctrl-C or `kill` of `pnpm demo` enough: pnpm forwards the signal only to
+ * the shell it spawned, which dies without passing it on, and the server would keep the port.
+ *
+ * @example
+ * stopWhenAsked(async () => { server.close(); await demo.close(); });
+ */
+export function stopWhenAsked(stop: () => Promise<void>, parent: number = process.ppid): void {
+  let stopping = false;
+  const stopOnce = () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(watch);
+    stop().finally(() => process.exit(0));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, stopOnce);
+  // process.ppid is read once at start-up, so the parent is probed instead; unref'd, it keeps nothing alive.
+  const watch = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      stopOnce();
+    }
+  }, 250);
+  watch.unref();
 }

@@ -163,6 +163,17 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       expect(invited.body.invitation).toMatchObject({ email: 'dave@example.com', role: 'editor' });
       expect(invited.body.url).toMatch(/\/signup\?token=/);
 
+      // The link works before any login: it shows whom the invitation is for and consumes nothing.
+      const link = new URL(invited.body.url);
+      const landing = await call(app, `${link.pathname}${link.search}`);
+      expect(landing.status).toBe(200);
+      expect(landing.body.invitation).toMatchObject({ email: 'dave@example.com', role: 'editor' });
+      expect((await call(app, `${link.pathname}${link.search}`)).status).toBe(200);
+      const forged = await call(app, '/signup?token=forged');
+      expect(forged.status).toBe(403);
+      expect(forged.body.error).toBe('invalid_invitation');
+      expect((await call(app, '/signup')).body.error).toBe('invalid_invitation');
+
       const bad = await call(app, '/admin/invitations', admin, { email: 'not-an-email' });
       expect(bad.status).toBe(400);
       expect(bad.body.error).toBe('invalid_request');
