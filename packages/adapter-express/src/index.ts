@@ -7,7 +7,7 @@ import {
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export type { AuthResult } from '@jit-provision/core';
-export type { JitProvisionOptions } from '@jit-provision/core/adapter';
+export type { ClaimsPredicate, GuardMatchOptions, JitProvisionOptions } from '@jit-provision/core/adapter';
 
 declare global {
   namespace Express {
@@ -56,5 +56,6 @@ export function jitProvision(
     }, next);
   };
 }
+export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
 export { kratosWebhooks } from './kratos';
 export { router } from './routes';

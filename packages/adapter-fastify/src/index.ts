@@ -8,7 +8,7 @@ import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 
 export type { AuthResult } from '@jit-provision/core';
-export type { JitProvisionOptions } from '@jit-provision/core/adapter';
+export type { ClaimsPredicate, GuardMatchOptions, JitProvisionOptions } from '@jit-provision/core/adapter';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,5 +80,6 @@ const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, o
  * ```
  */
 export const jitProvision = fp(plugin, { fastify: '5.x', name: '@jit-provision/adapter-fastify' });
+export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
 export { kratosWebhooks } from './kratos';
 export { routesPlugin } from './routes';

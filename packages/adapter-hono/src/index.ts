@@ -1,17 +1,17 @@
-import type { AuthInput, AuthResult, Provisioner } from '@jit-provision/core';
+import type { AuthInput, Provisioner } from '@jit-provision/core';
 import {
   authenticateRequest,
   type JitProvisionOptions,
   nodeRequestHeaders,
 } from '@jit-provision/core/adapter';
 import type { MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
+import { httpException } from './http-exception';
+import type { AuthVariables } from './variables';
 
 export type { AuthResult } from '@jit-provision/core';
-export type { JitProvisionOptions } from '@jit-provision/core/adapter';
+export type { ClaimsPredicate, GuardMatchOptions, JitProvisionOptions } from '@jit-provision/core/adapter';
 
-/** Context variables set by {@link jitProvision}: `auth` is null when skipped or anonymous. */
-export type AuthVariables = { auth: AuthResult | null };
+export type { AuthVariables } from './variables';
 
 declare module 'hono' {
   interface ContextVariableMap extends AuthVariables {}
@@ -43,11 +43,7 @@ export function jitProvision(
       { headers: requestHeaders(c.env, c.req.raw), path, method: c.req.method },
       options,
     );
-    if (!outcome.ok) {
-      const { status, headers, body } = outcome.response;
-      const res = new Response(JSON.stringify(body), { status, headers });
-      throw new HTTPException(status as 401, { res, cause: outcome.error });
-    }
+    if (!outcome.ok) throw httpException(outcome.response, outcome.error);
     c.set('auth', outcome.auth);
     await next();
   };
@@ -69,5 +65,6 @@ function requestHeaders(env: unknown, request: Request): AuthInput['headers'] {
   return request.headers;
 }
 
+export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
 export { kratosWebhooks } from './kratos';
 export { subApp } from './routes';

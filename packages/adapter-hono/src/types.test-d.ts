@@ -1,7 +1,15 @@
 import type { AuthResult } from '@jit-provision/core';
-import type { Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
-import { kratosWebhooks, subApp } from './index';
+import {
+  type AuthVariables,
+  kratosWebhooks,
+  requireClaims,
+  requirePermissions,
+  requireRole,
+  requireScopes,
+  subApp,
+} from './index';
 
 describe('hono public types', () => {
   it("augments the context so c.get('auth') is typed", () => {
@@ -12,5 +20,23 @@ describe('hono public types', () => {
   it('returns sub-apps', () => {
     expectTypeOf(kratosWebhooks).returns.toEqualTypeOf<Hono>();
     expectTypeOf(subApp).returns.toEqualTypeOf<Hono>();
+  });
+  it('guards are middleware that fit a route before the handler', () => {
+    type Guard = MiddlewareHandler<{ Variables: AuthVariables }>;
+    expectTypeOf(requireRole).returns.toEqualTypeOf<Guard>();
+    expectTypeOf(requireScopes).returns.toEqualTypeOf<Guard>();
+    expectTypeOf(requirePermissions).returns.toEqualTypeOf<Guard>();
+    expectTypeOf(requireClaims).returns.toEqualTypeOf<Guard>();
+    const app = new Hono();
+    app.get('/x', requireRole('admin'), (c) => c.json(c.get('auth')?.user ?? null));
+    app.post('/y/:id', requireScopes(['a', 'b'], { match: 'any' }), requirePermissions('p'), (c) =>
+      c.text(c.req.param('id')),
+    );
+    app.use(
+      '/admin/*',
+      requireClaims((claims) => claims['tier'] === 'gold'),
+    );
+    // @ts-expect-error match is 'all' or 'any'
+    requireScopes('a', { match: 'some' });
   });
 });

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'invalid_identity'
   | 'user_not_provisioned'
   | 'user_not_found'
+  | 'forbidden'
+  | 'insufficient_scope'
   | 'policy_rejected'
   | 'email_domain_not_allowed'
   | 'email_not_verified'
@@ -205,6 +207,48 @@ export class UserNotProvisionedError extends JitProvisionError {
 export class UserNotFoundError extends JitProvisionError {
   constructor(message = 'User not found') {
     super('user_not_found', 404, message);
+  }
+}
+
+/**
+ * The caller is authenticated but may not do this: a missing role or permission, a claim check that failed,
+ * or no usable local user. HTTP 403 `forbidden`. The message never names what was required, so a refusal
+ * does not tell a caller which roles exist.
+ *
+ * @example
+ * ```ts
+ * if (auth.user?.role !== 'admin') throw new ForbiddenError();
+ * ```
+ */
+export class ForbiddenError extends JitProvisionError {
+  constructor(message = 'Access denied', options: { cause?: unknown } = {}) {
+    super('forbidden', 403, message, options);
+  }
+}
+
+/**
+ * The access token lacks a scope the route requires (RFC 6750 §3.1): HTTP 403 with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="<required>"`. Unlike roles, the required
+ * scopes are named in the challenge on purpose: the client needs them to ask for a better token.
+ *
+ * @example
+ * ```ts
+ * throw new InsufficientScopeError(['read:orders']);
+ * // 403, WWW-Authenticate: Bearer error="insufficient_scope", scope="read:orders"
+ * ```
+ */
+export class InsufficientScopeError extends JitProvisionError {
+  /** The scopes the route requires, as named in the challenge. */
+  readonly scopes: readonly string[];
+
+  /** `scopes` must be RFC 6749 scope tokens (no space, `"` or `\`); `requireScopes` checks that at start-up. */
+  constructor(scopes: readonly string[], message = 'The access token lacks a required scope') {
+    super('insufficient_scope', 403, message, {
+      headers: {
+        'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"`,
+      },
+    });
+    this.scopes = scopes;
   }
 }
 

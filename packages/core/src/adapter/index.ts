@@ -6,6 +6,17 @@ export {
   type JitProvisionOptions,
 } from '../authenticate';
 export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, readBearerToken } from '../bearer';
+export {
+  type ClaimsPredicate,
+  type GuardCheck,
+  type GuardedAuth,
+  type GuardMatchOptions,
+  MAX_GUARD_CLAIM_ITEMS,
+  requireClaims,
+  requirePermissions,
+  requireRole,
+  requireScopes,
+} from '../guards';
 export { type HttpResponse, toHttpResponse } from '../http';
 export { KRATOS_MAX_BODY_BYTES } from '../kratos';
 export { nodeAdapterRequest } from '../node-request';

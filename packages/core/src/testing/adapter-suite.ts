@@ -2,10 +2,10 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JitProvisionOptions } from '../authenticate';
 import { createDevIssuer, type DevIssuer } from '../dev';
-import { StoreUnavailableError } from '../errors';
 import { createProvisioner } from '../provisioner';
 import type { Provisioner, ProvisionerOptions } from '../provisioner-types';
 import type { Store } from '../store';
+import { withOutage } from './outage-store';
 
 /** What an adapter test app answers; header names lower-case. */
 export interface AdapterTestResponse {
@@ -36,22 +36,6 @@ export interface AdapterSuiteOptions {
 
 interface AuthBody {
   auth: { user: { subject: string } | null; created: boolean; identity: { subject: string } } | null;
-}
-
-/** A real store whose every method fails with StoreUnavailableError while `down` is set. */
-function withOutage(store: Store): { store: Store; setDown(down: boolean): void } {
-  let down = false;
-  const proxy = new Proxy(store, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (down) throw new StoreUnavailableError('store is down (simulated outage)');
-        return value.apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, setDown: (value) => (down = value) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { userCases } from './users';
 
 export * from './adapter-suite';
 export { MAX_LENGTHS } from './edges';
+export * from './guard-suite';
 export * from './hostile';
 export { runInvitationConformance } from './invitations';
 export * from './kratos';

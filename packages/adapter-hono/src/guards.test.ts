@@ -1,0 +1,30 @@
+import { runGuardSuite } from '@jit-provision/core/testing';
+import { createMemoryStore } from '@jit-provision/store-memory';
+import { Hono } from 'hono';
+import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from './index';
+
+runGuardSuite({
+  name: 'hono',
+  createStore: createMemoryStore,
+  guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+  createApp(provisioner, options, routes) {
+    const app = new Hono();
+    app.use('*', jitProvision(provisioner, options));
+    for (const { path, guards } of routes) {
+      // Route-scoped middleware: `app.get(path, ...guards, handler)` does not type-check with a spread list
+      // (types.test-d.ts proves the inline `app.get(path, requireRole('admin'), handler)` form).
+      app.use(path, ...guards);
+      app.get(path, (c) => c.json({ ok: true }));
+    }
+    return {
+      async request(path, headers = {}) {
+        const response = await app.request(path, { headers });
+        return {
+          status: response.status,
+          headers: Object.fromEntries(response.headers),
+          body: await response.json(),
+        };
+      },
+    };
+  },
+});
