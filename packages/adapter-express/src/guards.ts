@@ -1,27 +1,17 @@
-import {
-  type ClaimsPredicate,
-  requireClaims as claimsCheck,
-  type GuardCheck,
-  type GuardMatchOptions,
-  requirePermissions as permissionsCheck,
-  requireRole as roleCheck,
-  requireScopes as scopesCheck,
-  toHttpResponse,
-} from '@jit-provision/core/adapter';
+import { defineGuards, type GuardFactories, toHttpResponse } from '@jit-provision/core/adapter';
 import type { RequestHandler } from 'express';
 
-function middleware(check: GuardCheck): RequestHandler {
-  return (req, res, next) => {
-    const refusal = check(req.auth);
-    if (refusal === null) return next();
-    const { status, headers, body } = toHttpResponse(refusal);
-    res.status(status).set(headers).json(body);
-  };
-}
+const guards = defineGuards<RequestHandler>((check) => (req, res, next) => {
+  const refusal = check(req.auth);
+  if (refusal === null) return next();
+  const { status, headers, body } = toHttpResponse(refusal);
+  res.status(status).set(headers).json(body);
+});
 
 /**
  * Route middleware: only users whose stored role is one of `roles` pass; others get 403 `forbidden`
  * (requests without `req.auth`: 401; without an active user: 403). Put it after `jitProvision`.
+ * Bad arguments throw a `ConfigurationError` at start-up.
  *
  * @example
  * ```ts
@@ -31,13 +21,12 @@ function middleware(check: GuardCheck): RequestHandler {
  * app.delete('/users/:id', requireRole('admin'), handler);
  * ```
  */
-export function requireRole(...roles: string[]): RequestHandler {
-  return middleware(roleCheck(...roles));
-}
+export const requireRole: GuardFactories<RequestHandler>['requireRole'] = guards.requireRole;
 
 /**
- * Route middleware: only tokens carrying the scopes (`scope` or `scp`) pass; others get 403
- * `insufficient_scope` with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`.
+ * Route middleware: only tokens carrying the scopes (`scope` or `scp`; all of them, or one with
+ * `{ match: 'any' }`) pass; others get 403 `insufficient_scope` with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`.
  *
  * @example
  * ```ts
@@ -45,12 +34,7 @@ export function requireRole(...roles: string[]): RequestHandler {
  * app.get('/orders', requireScopes(['orders:read', 'orders:admin'], { match: 'any' }), handler);
  * ```
  */
-export function requireScopes(
-  scopes: string | readonly string[],
-  options?: GuardMatchOptions,
-): RequestHandler {
-  return middleware(scopesCheck(scopes, options));
-}
+export const requireScopes: GuardFactories<RequestHandler>['requireScopes'] = guards.requireScopes;
 
 /**
  * Route middleware: only tokens whose `permissions` claim (Auth0 RBAC) holds the permissions pass; others get
@@ -61,12 +45,8 @@ export function requireScopes(
  * app.post('/refunds', requirePermissions(['payments:refund']), handler);
  * ```
  */
-export function requirePermissions(
-  permissions: string | readonly string[],
-  options?: GuardMatchOptions,
-): RequestHandler {
-  return middleware(permissionsCheck(permissions, options));
-}
+export const requirePermissions: GuardFactories<RequestHandler>['requirePermissions'] =
+  guards.requirePermissions;
 
 /**
  * Route middleware: only requests for which `predicate(claims, auth)` returns `true` pass; others (and a
@@ -77,6 +57,4 @@ export function requirePermissions(
  * app.get('/beta', requireClaims((claims) => claims['beta'] === true), handler);
  * ```
  */
-export function requireClaims(predicate: ClaimsPredicate): RequestHandler {
-  return middleware(claimsCheck(predicate));
-}
+export const requireClaims: GuardFactories<RequestHandler>['requireClaims'] = guards.requireClaims;

@@ -1,17 +1,20 @@
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { createProvisioner } from '@jit-provision/core';
 import { createDevIssuer } from '@jit-provision/core/dev';
-import { type AdapterTestApp, runAdapterSuite } from '@jit-provision/core/testing';
+import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { jitProvision } from './index';
+import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from './index';
 
 function harness(app: express.Express): AdapterTestApp {
+  // The guard suite's hostile cases send 10,000-item claims: above Node's default 16 KiB header limit.
+  const server = createServer({ maxHeaderSize: 256 * 1024 }, app);
   return {
     async request(path, headers = {}) {
-      const response = await request(app).get(path).set(headers);
+      const response = await request(server).get(path).set(headers);
       return {
         status: response.status,
         headers: response.headers as Record<string, string>,
@@ -36,6 +39,17 @@ for (const [name, createExpress] of [
       app.use(jitProvision(provisioner, options));
       app.get('/me', (req, res) => res.json({ auth: req.auth ?? null }));
       app.get('/public', (req, res) => res.json({ auth: req.auth ?? null }));
+      return harness(app);
+    },
+  });
+  runGuardSuite({
+    name,
+    createStore: createMemoryStore,
+    guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+    createApp(provisioner, options, routes) {
+      const app = createExpress();
+      app.use(jitProvision(provisioner, options));
+      for (const { path, guards } of routes) app.get(path, ...guards, (_req, res) => res.json({ ok: true }));
       return harness(app);
     },
   });

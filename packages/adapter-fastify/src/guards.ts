@@ -1,29 +1,19 @@
-import {
-  type ClaimsPredicate,
-  requireClaims as claimsCheck,
-  type GuardCheck,
-  type GuardMatchOptions,
-  requirePermissions as permissionsCheck,
-  requireRole as roleCheck,
-  requireScopes as scopesCheck,
-  toHttpResponse,
-} from '@jit-provision/core/adapter';
+import { defineGuards, type GuardFactories, toHttpResponse } from '@jit-provision/core/adapter';
 import type { preHandlerHookHandler } from 'fastify';
 
-// Callback style: a guard is synchronous, so no promise per request. Answering without calling `done` ends
+// Callback style: a guard is synchronous, so no promise per request. Replying without calling `done` ends
 // the request there, as Fastify documents for hooks that reply.
-function hook(check: GuardCheck): preHandlerHookHandler {
-  return (request, reply, done) => {
-    const refusal = check(request.auth);
-    if (refusal === null) return done();
-    const { status, headers, body } = toHttpResponse(refusal);
-    reply.code(status).headers(headers).send(body);
-  };
-}
+const guards = defineGuards<preHandlerHookHandler>((check) => (request, reply, done) => {
+  const refusal = check(request.auth);
+  if (refusal === null) return done();
+  const { status, headers, body } = toHttpResponse(refusal);
+  reply.code(status).headers(headers).send(body);
+});
 
 /**
  * A `preHandler` hook: only users whose stored role is one of `roles` pass; others get 403 `forbidden`
  * (requests without `request.auth`: 401; without an active user: 403). Needs the `jitProvision` plugin.
+ * Bad arguments throw a `ConfigurationError` at start-up.
  *
  * @example
  * ```ts
@@ -33,13 +23,12 @@ function hook(check: GuardCheck): preHandlerHookHandler {
  * app.delete('/users/:id', { preHandler: requireRole('admin') }, handler);
  * ```
  */
-export function requireRole(...roles: string[]): preHandlerHookHandler {
-  return hook(roleCheck(...roles));
-}
+export const requireRole: GuardFactories<preHandlerHookHandler>['requireRole'] = guards.requireRole;
 
 /**
- * A `preHandler` hook: only tokens carrying the scopes (`scope` or `scp`) pass; others get 403
- * `insufficient_scope` with `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`.
+ * A `preHandler` hook: only tokens carrying the scopes (`scope` or `scp`; all of them, or one with
+ * `{ match: 'any' }`) pass; others get 403 `insufficient_scope` with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`.
  *
  * @example
  * ```ts
@@ -47,12 +36,7 @@ export function requireRole(...roles: string[]): preHandlerHookHandler {
  * app.get('/orders', { preHandler: [requireRole('clerk'), requireScopes('orders:read')] }, handler);
  * ```
  */
-export function requireScopes(
-  scopes: string | readonly string[],
-  options?: GuardMatchOptions,
-): preHandlerHookHandler {
-  return hook(scopesCheck(scopes, options));
-}
+export const requireScopes: GuardFactories<preHandlerHookHandler>['requireScopes'] = guards.requireScopes;
 
 /**
  * A `preHandler` hook: only tokens whose `permissions` claim (Auth0 RBAC) holds the permissions pass; others
@@ -63,12 +47,8 @@ export function requireScopes(
  * app.post('/refunds', { preHandler: requirePermissions(['payments:refund']) }, handler);
  * ```
  */
-export function requirePermissions(
-  permissions: string | readonly string[],
-  options?: GuardMatchOptions,
-): preHandlerHookHandler {
-  return hook(permissionsCheck(permissions, options));
-}
+export const requirePermissions: GuardFactories<preHandlerHookHandler>['requirePermissions'] =
+  guards.requirePermissions;
 
 /**
  * A `preHandler` hook: only requests for which `predicate(claims, auth)` returns `true` pass; others (and a
@@ -79,6 +59,4 @@ export function requirePermissions(
  * app.get('/beta', { preHandler: requireClaims((claims) => claims['beta'] === true) }, handler);
  * ```
  */
-export function requireClaims(predicate: ClaimsPredicate): preHandlerHookHandler {
-  return hook(claimsCheck(predicate));
-}
+export const requireClaims: GuardFactories<preHandlerHookHandler>['requireClaims'] = guards.requireClaims;

@@ -1,10 +1,32 @@
 import { createProvisioner } from '@jit-provision/core';
 import { createDevIssuer } from '@jit-provision/core/dev';
-import { runAdapterSuite } from '@jit-provision/core/testing';
+import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createJitProvisionHook, jitProvision } from './index';
+import {
+  createJitProvisionHook,
+  jitProvision,
+  requireClaims,
+  requirePermissions,
+  requireRole,
+  requireScopes,
+} from './index';
+
+async function harness(app: FastifyInstance): Promise<AdapterTestApp> {
+  await app.ready();
+  return {
+    async request(path, headers = {}) {
+      const response = await app.inject({ method: 'GET', url: path, headers });
+      return {
+        status: response.statusCode,
+        headers: response.headers as Record<string, string>,
+        body: response.json(),
+      };
+    },
+    close: () => app.close(),
+  };
+}
 
 runAdapterSuite({
   name: 'fastify',
@@ -14,18 +36,19 @@ runAdapterSuite({
     await app.register(jitProvision, { provisioner, ...options });
     app.get('/me', async (request) => ({ auth: request.auth }));
     app.get('/public', async (request) => ({ auth: request.auth }));
-    await app.ready();
-    return {
-      async request(path, headers = {}) {
-        const response = await app.inject({ method: 'GET', url: path, headers });
-        return {
-          status: response.statusCode,
-          headers: response.headers as Record<string, string>,
-          body: response.json(),
-        };
-      },
-      close: () => app.close(),
-    };
+    return harness(app);
+  },
+});
+
+runGuardSuite({
+  name: 'fastify',
+  createStore: createMemoryStore,
+  guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+  async createApp(provisioner, options, routes) {
+    const app = Fastify();
+    await app.register(jitProvision, { provisioner, ...options });
+    for (const { path, guards } of routes) app.get(path, { preHandler: guards }, async () => ({ ok: true }));
+    return harness(app);
   },
 });
 

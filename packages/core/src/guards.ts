@@ -252,3 +252,38 @@ export function requireClaims(predicate: ClaimsPredicate): GuardCheck {
     return new ForbiddenError();
   });
 }
+
+/** The four guards in one framework's idiom: what every adapter exports, with `H` its handler type. */
+export interface GuardFactories<H> {
+  requireRole: (...roles: string[]) => H;
+  requireScopes: (scopes: string | readonly string[], options?: GuardMatchOptions) => H;
+  requirePermissions: (permissions: string | readonly string[], options?: GuardMatchOptions) => H;
+  requireClaims: (predicate: ClaimsPredicate) => H;
+}
+
+/**
+ * The four guards translated once into a framework's handler type: `wrap` turns a neutral check into a
+ * middleware or hook that answers a refusal with `toHttpResponse`. Arguments are still checked when a guard is
+ * built, i.e. at start-up.
+ *
+ * @example
+ * ```ts
+ * import { defineGuards, toHttpResponse } from '@jit-provision/core/adapter';
+ *
+ * const guards = defineGuards((check) => (ctx, next) => {
+ *   const refusal = check(ctx.auth);
+ *   if (refusal === null) return next();
+ *   const { status, headers, body } = toHttpResponse(refusal);
+ *   ctx.respond(status, headers, body);
+ * });
+ * export const requireRole = guards.requireRole;
+ * ```
+ */
+export function defineGuards<H>(wrap: (check: GuardCheck) => H): GuardFactories<H> {
+  return {
+    requireRole: (...roles) => wrap(requireRole(...roles)),
+    requireScopes: (scopes, options) => wrap(requireScopes(scopes, options)),
+    requirePermissions: (permissions, options) => wrap(requirePermissions(permissions, options)),
+    requireClaims: (predicate) => wrap(requireClaims(predicate)),
+  };
+}

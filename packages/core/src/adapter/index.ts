@@ -8,8 +8,10 @@ export {
 export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, readBearerToken } from '../bearer';
 export {
   type ClaimsPredicate,
+  defineGuards,
   type GuardCheck,
   type GuardedAuth,
+  type GuardFactories,
   type GuardMatchOptions,
   MAX_GUARD_CLAIM_ITEMS,
   requireClaims,

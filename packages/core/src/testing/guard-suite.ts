@@ -1,21 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JitProvisionOptions } from '../authenticate';
 import { createDevIssuer, type DevIssuer } from '../dev';
-import { type ClaimsPredicate, type GuardMatchOptions, MAX_GUARD_CLAIM_ITEMS } from '../guards';
+import { type ClaimsPredicate, type GuardFactories, MAX_GUARD_CLAIM_ITEMS } from '../guards';
 import { createProvisioner } from '../provisioner';
 import type { Provisioner } from '../provisioner-types';
 import type { Store } from '../store';
 import type { UserRecord } from '../types';
 import type { AdapterTestApp, AdapterTestResponse } from './adapter-suite';
 import { withOutage } from './outage-store';
-
-/** An adapter's four guard factories, whatever its handler type `H` (middleware, preHandler hook, ...). */
-export interface GuardFactories<H> {
-  requireRole(...roles: string[]): H;
-  requireScopes(scopes: string | readonly string[], options?: GuardMatchOptions): H;
-  requirePermissions(permissions: string | readonly string[], options?: GuardMatchOptions): H;
-  requireClaims(predicate: ClaimsPredicate): H;
-}
 
 /** A route the guard suite asks for: `GET path` behind `guards`, in order. */
 export interface GuardTestRoute<H> {
