@@ -89,6 +89,14 @@ export class JitProvisionError extends Error {
   get publicCode(): string {
     return this.code;
   }
+
+  /**
+   * The `error_description` sent in HTTP bodies of 4xx answers. Subclasses whose message may name another
+   * user's data (a store's conflict message) answer a fixed text instead.
+   */
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 /**
@@ -293,6 +301,14 @@ export class ReservationConflictError extends JitProvisionError {
   constructor(message = 'The identity is being provisioned by another caller', expiresAt?: Date) {
     super('reservation_conflict', 409, message);
     this.expiresAt = expiresAt;
+  }
+
+  /**
+   * Always this fixed text: a store's message may name the username or id another identity holds, and
+   * the caller must not learn it.
+   */
+  override get publicMessage(): string {
+    return 'The user could not be provisioned: it conflicts with an existing user';
   }
 }
 

@@ -229,7 +229,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
             values: [input.username],
           });
           if (owner.length > 0) {
-            throw new ReservationConflictError(`username ${input.username} belongs to another identity`);
+            throw new ReservationConflictError('the username belongs to another identity');
           }
         }
         throw new StoreUnavailableError('upsert did not settle after 3 attempts');
