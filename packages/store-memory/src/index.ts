@@ -167,6 +167,8 @@ export function createMemoryStore(): MemoryStore {
       return copy(user);
     },
 
+    // Nothing to migrate or reach: always ready.
+    check: async () => ({ ok: true, detail: 'in-memory store: nothing to check' }),
     clear() {
       byKey.clear();
       byId.clear();
