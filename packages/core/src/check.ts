@@ -35,7 +35,7 @@ async function fetchKeyCount(url: URL, timeoutMs: number): Promise<number> {
 /** Discovery (unless `jwksUri` is set) and the JWKS of one issuer, fetched now. */
 async function checkIssuer(config: IssuerConfig, timeoutMs: number): Promise<CheckEntry> {
   const name = `issuer ${config.issuer}`;
-  if (config.algorithms !== undefined && config.algorithms.every((alg) => alg.startsWith('HS'))) {
+  if (config.algorithms?.every((alg) => alg.startsWith('HS'))) {
     return { name, ok: true, detail: 'verifies with its shared secret: no keys to fetch' };
   }
   let step = config.jwksUri === undefined ? 'discovery' : 'jwksUri';

@@ -20,7 +20,11 @@ function setup(issuers: IssuerConfig[], store: Store = createMemoryStore()) {
   const logger = spyLogger();
   const provisioner = createProvisioner({ store, issuers, logger, tokenCache: false });
   const request = (token: string) =>
-    authenticateRequest(provisioner, { headers: { authorization: `Bearer ${token}` }, path: '/', method: 'GET' });
+    authenticateRequest(provisioner, {
+      headers: { authorization: `Bearer ${token}` },
+      path: '/',
+      method: 'GET',
+    });
   return { logger, provisioner, request };
 }
 
@@ -64,7 +68,9 @@ describe('refused tokens are logged once per cause, with what was expected', () 
 
   it('a scheme mismatch in aud gets a "did you mean" too', async () => {
     const { logger, request } = setup([{ issuer: idp.issuer, audience: 'https://api.example.com' }]);
-    expect((await request(await idp.mint({ sub: 'c' }, { audience: 'http://api.example.com' }))).ok).toBe(false);
+    expect((await request(await idp.mint({ sub: 'c' }, { audience: 'http://api.example.com' }))).ok).toBe(
+      false,
+    );
     expect(logger.warn).toHaveBeenCalledTimes(1);
     expect(logger.warn.mock.calls[0]?.[0]?.['hint']).toContain('scheme');
   });
@@ -101,7 +107,10 @@ describe('createDiagnostics', () => {
     }
     expect(logger.warn).toHaveBeenCalledTimes(2);
     expect(logger.error).toHaveBeenCalledTimes(1);
-    expect(logger.error.mock.calls[0]?.[0]).toMatchObject({ reason: 'unreachable', causeCode: 'ECONNREFUSED' });
+    expect(logger.error.mock.calls[0]?.[0]).toMatchObject({
+      reason: 'unreachable',
+      causeCode: 'ECONNREFUSED',
+    });
     clock = 999;
     diagnostics.note(down);
     expect(logger.error).toHaveBeenCalledTimes(1);

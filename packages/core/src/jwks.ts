@@ -63,7 +63,9 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
     const near = named === undefined ? undefined : nearMiss(named, [issuer]);
     throw new Error(
       `discovery document names issuer ${JSON.stringify(named ?? null)}, not the configured ${JSON.stringify(issuer)}` +
-        (near === undefined ? '' : ` (they differ only by a ${near.differs}: did you mean ${JSON.stringify(named)}?)`),
+        (near === undefined
+          ? ''
+          : ` (they differ only by a ${near.differs}: did you mean ${JSON.stringify(named)}?)`),
     );
   }
   if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');

@@ -8,7 +8,7 @@ const firstSegment = (url: URL) => url.pathname.split('/')[1] ?? '';
 const firstLabel = (url: URL) => url.hostname.split('.')[0] ?? '';
 
 interface WellKnown {
-  test: (url: URL) => boolean;
+  matches: (url: URL) => boolean;
   prefix: string;
   /** What tells two issuers of this provider apart (realm, project, tenant), used when both are trusted. */
   instance: (url: URL) => string;
@@ -16,14 +16,18 @@ interface WellKnown {
 
 // Defaults for well-known providers, so usernames read the same in every app that uses them.
 const WELL_KNOWN: readonly WellKnown[] = [
-  { test: (u) => u.pathname.includes('/realms/'), prefix: 'kcl', instance: (u) => segmentAfter(u, '/realms/') },
-  { test: (u) => u.hostname === 'securetoken.google.com', prefix: 'fbs', instance: firstSegment },
-  { test: (u) => u.hostname === 'accounts.google.com', prefix: 'ggl', instance: () => '' },
-  { test: (u) => u.hostname.endsWith('.auth0.com'), prefix: 'a0', instance: firstLabel },
-  { test: (u) => /\.okta(preview)?\.com$/.test(u.hostname), prefix: 'okta', instance: firstLabel },
-  { test: (u) => u.hostname.endsWith('.oryapis.com'), prefix: 'ory', instance: firstLabel },
-  { test: (u) => u.hostname === 'login.microsoftonline.com', prefix: 'msft', instance: firstSegment },
-  { test: (u) => u.hostname.startsWith('cognito-idp.'), prefix: 'cog', instance: firstSegment },
+  {
+    matches: (u) => u.pathname.includes('/realms/'),
+    prefix: 'kcl',
+    instance: (u) => segmentAfter(u, '/realms/'),
+  },
+  { matches: (u) => u.hostname === 'securetoken.google.com', prefix: 'fbs', instance: firstSegment },
+  { matches: (u) => u.hostname === 'accounts.google.com', prefix: 'ggl', instance: () => '' },
+  { matches: (u) => u.hostname.endsWith('.auth0.com'), prefix: 'a0', instance: firstLabel },
+  { matches: (u) => /\.okta(preview)?\.com$/.test(u.hostname), prefix: 'okta', instance: firstLabel },
+  { matches: (u) => u.hostname.endsWith('.oryapis.com'), prefix: 'ory', instance: firstLabel },
+  { matches: (u) => u.hostname === 'login.microsoftonline.com', prefix: 'msft', instance: firstSegment },
+  { matches: (u) => u.hostname.startsWith('cognito-idp.'), prefix: 'cog', instance: firstSegment },
 ];
 
 const PREFIX = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -41,7 +45,7 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('he
  * `slug` cut to fit a prefix. A cut one ends in a hash of the whole issuer, so two long issuer URLs that
  * share their first 23 characters still get different prefixes.
  */
-function fit(text: string, issuer: string): string {
+function fitPrefix(text: string, issuer: string): string {
   if (text.length === 0) return `oidc-${shortHash(issuer)}`;
   if (text.length <= MAX_PREFIX) return text;
   return `${text.slice(0, MAX_PREFIX - 9).replace(/-+$/, '')}-${shortHash(issuer)}`;
@@ -71,15 +75,15 @@ function parse(issuer: string): URL | undefined {
  */
 export function defaultPrefix(issuer: string): string {
   const url = parse(issuer);
-  if (url === undefined) return fit(slug(issuer), issuer);
-  for (const known of WELL_KNOWN) if (known.test(url)) return known.prefix;
-  return fit(slug(`${url.hostname} ${url.port} ${url.pathname}`), issuer);
+  if (url === undefined) return fitPrefix(slug(issuer), issuer);
+  for (const known of WELL_KNOWN) if (known.matches(url)) return known.prefix;
+  return fitPrefix(slug(`${url.hostname} ${url.port} ${url.pathname}`), issuer);
 }
 
 /** The realm, project or tenant of a well-known provider's issuer, as a prefix part; '' when there is none. */
 function instanceOf(issuer: string): string {
   const url = parse(issuer);
-  const known = url === undefined ? undefined : WELL_KNOWN.find((k) => k.test(url));
+  const known = url === undefined ? undefined : WELL_KNOWN.find((k) => k.matches(url));
   return url === undefined || known === undefined ? '' : slug(known.instance(url));
 }
 
@@ -102,7 +106,7 @@ function defaultPrefixes(issuers: readonly IssuerConfig[]): Map<string, string> 
     const base = bases[i] as string;
     if ((baseCount.get(base) ?? 0) < 2) return base;
     const instance = instanceOf(issuer);
-    return instance === '' ? '' : fit(`${base}-${instance}`, issuer);
+    return instance === '' ? '' : fitPrefix(`${base}-${instance}`, issuer);
   });
   const namedCount = count(named);
   const out = new Map<string, string>();

@@ -210,7 +210,9 @@ export function createTokenVerifier(
     const issuer = typeof iss === 'string' ? trusted.get(iss) : undefined;
     if (issuer === undefined) {
       // Attacker-controlled: kept short and printable for whoever logs it.
-      throw new UntrustedIssuerError(typeof iss === 'string' ? printable(iss) : undefined, [...trusted.keys()]);
+      throw new UntrustedIssuerError(typeof iss === 'string' ? printable(iss) : undefined, [
+        ...trusted.keys(),
+      ]);
     }
     const { config } = issuer;
     let claims: Claims;
