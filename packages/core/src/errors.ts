@@ -327,7 +327,7 @@ export class ReservationConflictError extends JitProvisionError {
    * the caller must not learn it.
    */
   override get publicMessage(): string {
-    return 'The user could not be provisioned: it conflicts with an existing user';
+    return 'The user could not be provisioned: it conflicts with another user or a login in progress';
   }
 }
 
