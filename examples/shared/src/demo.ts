@@ -2,6 +2,7 @@
 // the app's own data (todos) and the demo users. Each example adds only its framework's app and server.
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  type CheckReport,
   createInvitationService,
   createProvisioner,
   type InvitationService,
@@ -40,12 +41,41 @@ export type StoreChoice =
   | { kind: 'pglite' }
   | { kind: 'postgres'; connectionString: string; schema?: string };
 
-/** `--pglite` / `JIT_STORE=pglite`, else `DATABASE_URL`, else memory. */
+/**
+ * `--pglite` / `JIT_STORE=pglite`; `--postgres` / `JIT_STORE=postgres` (needs `DATABASE_URL`); `JIT_STORE=memory`;
+ * unset: `DATABASE_URL` when set, else memory.
+ */
 export function storeChoiceFrom(argv: readonly string[], env: NodeJS.ProcessEnv): StoreChoice {
-  if (argv.includes('--pglite') || env['JIT_STORE'] === 'pglite') return { kind: 'pglite' };
-  const url = env['DATABASE_URL'];
-  if (url) return { kind: 'postgres', connectionString: url };
-  return { kind: 'memory' };
+  const asked = argv.includes('--pglite')
+    ? 'pglite'
+    : argv.includes('--postgres')
+      ? 'postgres'
+      : env['JIT_STORE'];
+  const url = env['DATABASE_URL']?.trim();
+  switch (asked) {
+    case 'pglite':
+      return { kind: 'pglite' };
+    case 'memory':
+      return { kind: 'memory' };
+    case 'postgres':
+      if (!url) {
+        throw new Error(
+          'the Postgres store needs DATABASE_URL: set DATABASE_URL=postgres://user@host:5432/db (or use --pglite)',
+        );
+      }
+      return { kind: 'postgres', connectionString: url };
+    case undefined:
+    case '':
+      return url ? { kind: 'postgres', connectionString: url } : { kind: 'memory' };
+    default:
+      throw new Error(`JIT_STORE must be memory, pglite or postgres, not ${JSON.stringify(asked)}`);
+  }
+}
+
+/** `provisioner.check()`'s report as start-up lines: one per check, failures marked. */
+export function formatCheckReport(report: CheckReport): string {
+  const lines = report.checks.map(({ name, ok, detail }) => `  ${ok ? 'ok  ' : 'FAIL'} ${name}: ${detail}`);
+  return [`start-up check: ${report.ok ? 'ok' : 'FAILED'}`, ...lines].join('\n');
 }
 
 async function openStore(choice: StoreChoice): Promise<{ store: Store; close(): Promise<void> }> {
@@ -251,6 +281,9 @@ export async function demoFromProcess(
     baseUrl: `http://localhost:${port}`,
     ...(issuerPort === undefined ? {} : { issuerPort }),
   });
+  // What every app should do at start: verify issuers and store now, not at the first login.
+  const report = await demo.provisioner.check();
+  (report.ok ? console.log : console.error)(formatCheckReport(report));
   return { demo, port, ready: (url) => instructions(demo, url, inviteOnly) };
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PostgresStore } from '@jit-provision/store-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemo, type Demo, type StoreChoice } from './demo';
+import { createDemo, type Demo, formatCheckReport, type StoreChoice, storeChoiceFrom } from './demo';
 
 /** A server an example started for `demo` on a free loopback port. */
 export interface ExampleServer {
@@ -77,6 +77,16 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
         await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       }
       await app?.close();
+    });
+
+    it('passes the start-up check main.ts prints: the dev issuer and the migrated store', async () => {
+      const report = await app.demo.provisioner.check();
+      expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+        [`issuer ${app.demo.idp.issuer}`, true],
+        ['store', true],
+      ]);
+      expect(report.ok).toBe(true);
+      expect(formatCheckReport(report)).toMatch(/^start-up check: ok\n {2}ok {3}issuer /);
     });
 
     it('creates a new user and their default todos exactly once, even for racing first requests', async () => {
@@ -192,6 +202,23 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
         subject: 'eve',
       });
       expect(stored).toBeNull();
+    });
+  });
+
+  describe(`${name} example's store choice`, () => {
+    it('a Postgres store without DATABASE_URL names the variable', () => {
+      for (const [argv, env] of [
+        [['--postgres'], {}],
+        [[], { JIT_STORE: 'postgres', DATABASE_URL: ' ' }],
+      ] as const) {
+        expect(() => storeChoiceFrom(argv, env)).toThrow(/DATABASE_URL/);
+      }
+      expect(storeChoiceFrom([], { DATABASE_URL: 'postgres://x@127.0.0.1/db' })).toEqual({
+        kind: 'postgres',
+        connectionString: 'postgres://x@127.0.0.1/db',
+      });
+      expect(storeChoiceFrom([], {})).toEqual({ kind: 'memory' });
+      expect(() => storeChoiceFrom([], { JIT_STORE: 'mysql' })).toThrow(/JIT_STORE/);
     });
   });
 }

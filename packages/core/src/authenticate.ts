@@ -1,4 +1,6 @@
+import { decodeJwt } from 'jose';
 import { readBearerToken } from './bearer';
+import { createDiagnostics } from './diagnostics';
 import { isJitProvisionError } from './errors';
 import { type HttpResponse, toHttpResponse } from './http';
 import type { ProvisionResult } from './provisioner-types';
@@ -49,20 +51,36 @@ export function createAuthenticator(
   }
   const tokens = cache ?? verifier;
   const continueOnOutage = options.onProvisioningError === 'continue';
+  // A refused token or a failing store is a bare 401/503 to the client; the operator learns why here.
+  const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
+  const trusted = new Set(options.issuers.map((config) => config.issuer));
+  // Only a trusted `iss` may name a log key: any other value is the caller's choice.
+  const trustedIssuerOf = (token: string) => {
+    try {
+      const { iss } = decodeJwt(token);
+      return typeof iss === 'string' && trusted.has(iss) ? iss : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
   return async (input) => {
     const token = readBearerToken(input.headers, maxTokenBytes);
-    const { claims, identity } = await tokens.verify(token);
+    let verified: Awaited<ReturnType<typeof tokens.verify>>;
+    try {
+      verified = await tokens.verify(token);
+    } catch (err) {
+      diagnostics?.note(err, { issuer: trustedIssuerOf(token) });
+      throw err;
+    }
+    const { claims, identity } = verified;
     try {
       const { user, created } = await ensureUserExists(identity);
       return { user, identity, claims, created };
     } catch (err) {
-      if (!continueOnOutage || !isJitProvisionError(err) || err.code !== 'provisioning_unavailable')
-        throw err;
-      logger?.warn(
-        { code: err.code, issuer: identity.issuer, subject: identity.subject },
-        'store unavailable; continuing without a user',
-      );
+      const continuing = continueOnOutage && isJitProvisionError(err, 'provisioning_unavailable');
+      diagnostics?.note(err, { issuer: identity.issuer, continuing });
+      if (!continuing) throw err;
       return { user: null, identity, claims, created: false };
     }
   };

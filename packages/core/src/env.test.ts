@@ -75,12 +75,46 @@ describe('configFromEnv', () => {
     expect(configFromEnv({ JIT_TRUSTED_ISSUERS: 'http://127.0.0.1:9000' }).issuers).toHaveLength(1);
   });
 
+  it('reads per-issuer audiences, a plain value applying to the issuers not named', () => {
+    const C = 'https://login.example.org';
+    expect(
+      configFromEnv({
+        JIT_TRUSTED_ISSUERS: `${A},${B},${C}`,
+        JIT_AUDIENCE: `${A}=account, ${B}=client-1.apps.googleusercontent.com,${B}=client-2, api`,
+      }).issuers,
+    ).toEqual([
+      { issuer: A, audience: 'account' },
+      { issuer: B, audience: ['client-1.apps.googleusercontent.com', 'client-2'] },
+      { issuer: C, audience: 'api' },
+    ]);
+    // Only pairs: an issuer named by none gets no audience here (createProvisioner decides whether that is allowed).
+    expect(configFromEnv({ JIT_TRUSTED_ISSUERS: `${A},${B}`, JIT_AUDIENCE: `${B}=g` }).issuers).toEqual([
+      { issuer: A },
+      { issuer: B, audience: 'g' },
+    ]);
+    // An audience that is itself a URL stays a plain value.
+    expect(
+      configFromEnv({ JIT_TRUSTED_ISSUERS: A, JIT_AUDIENCE: 'https://api.example.com/' }).issuers,
+    ).toEqual([{ issuer: A, audience: 'https://api.example.com/' }]);
+  });
+
+  it.each([
+    ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: `${A},${B},${A}` }],
+    ['JIT_ISSUER_PREFIXES', { JIT_TRUSTED_ISSUERS: `${A},${B}`, JIT_ISSUER_PREFIXES: `${A}=x,${A}=y` }],
+    ['JIT_EMAIL_CLAIMS', { JIT_TRUSTED_ISSUERS: A, JIT_EMAIL_CLAIMS: `${A}=mail,${A}=email` }],
+  ])('names the issuer %s lists twice', (variable, env) => {
+    expect(() => configFromEnv(env)).toThrow(ConfigurationError);
+    expect(() => configFromEnv(env)).toThrow(`${variable} lists issuer ${A} twice`);
+  });
+
   it.each([
     ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: 'http://sso.example.com' }],
     ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: 'not a url' }],
     ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: `${A},${A}` }],
     ['JIT_TRUSTED_ISSUERS', { JIT_TRUSTED_ISSUERS: 'https://user:pw@sso.example.com' }],
     ['JIT_AUDIENCE', { JIT_AUDIENCE: 'api' }],
+    ['JIT_AUDIENCE', { JIT_TRUSTED_ISSUERS: A, JIT_AUDIENCE: `${B}=api` }],
+    ['JIT_AUDIENCE', { JIT_TRUSTED_ISSUERS: A, JIT_AUDIENCE: `${A}=` }],
     ['JIT_ISSUER_PREFIXES', { JIT_TRUSTED_ISSUERS: A, JIT_ISSUER_PREFIXES: `${B}=ggl` }],
     ['JIT_ISSUER_PREFIXES', { JIT_TRUSTED_ISSUERS: A, JIT_ISSUER_PREFIXES: 'corp' }],
     ['JIT_JWKS_URIS', { JIT_TRUSTED_ISSUERS: A, JIT_JWKS_URIS: `${A}=http://evil.example/jwks` }],

@@ -39,23 +39,46 @@ function issuerUrl(raw: string, variable: string, allowQuery = false): string {
   return raw;
 }
 
-/** `issuer=value,...` → Map, every issuer one of the trusted ones. Splits on the first `=` only. */
+/** One `issuer=value` entry of `variable`, split on the first `=`; the issuer must be a trusted one. */
+function issuerPair(entry: string, variable: string, issuers: string[]): [issuer: string, value: string] {
+  const at = entry.indexOf('=');
+  const issuer = entry.slice(0, at).trim();
+  const value = entry.slice(at + 1).trim();
+  if (at <= 0 || value.length === 0) throw new ConfigurationError(`${variable}: expected issuer=value pairs`);
+  if (!issuers.includes(issuer)) {
+    throw new ConfigurationError(`${variable}: ${issuer} is not listed in JIT_TRUSTED_ISSUERS`);
+  }
+  return [issuer, value];
+}
+
+/** `issuer=value,...` → Map, every issuer one of the trusted ones, each at most once. */
 function perIssuer(env: Env, variable: string, issuers: string[]): Map<string, string> {
   const out = new Map<string, string>();
-  const raw = env[variable]?.trim();
-  if (!raw) return out;
-  for (const pair of list(raw)) {
-    const at = pair.indexOf('=');
-    const issuer = pair.slice(0, at).trim();
-    const value = pair.slice(at + 1).trim();
-    if (at <= 0 || value.length === 0)
-      throw new ConfigurationError(`${variable}: expected issuer=value pairs`);
-    if (!issuers.includes(issuer)) {
-      throw new ConfigurationError(`${variable}: ${issuer} is not listed in JIT_TRUSTED_ISSUERS`);
-    }
+  for (const entry of list(env[variable] ?? '')) {
+    const [issuer, value] = issuerPair(entry, variable, issuers);
+    if (out.has(issuer)) throw new ConfigurationError(`${variable} lists issuer ${issuer} twice`);
     out.set(issuer, value);
   }
   return out;
+}
+
+/**
+ * `JIT_AUDIENCE`: plain values apply to every issuer; `issuer=aud` entries set an issuer's own audiences
+ * (repeat the issuer for several), replacing the plain ones for that issuer. An issuer named by neither
+ * gets no `audience` here: whether that is allowed is `createProvisioner`'s rule, not this parser's.
+ */
+function audiences(env: Env, issuers: string[]): (issuer: string) => string[] {
+  const shared: string[] = [];
+  const own = new Map<string, string[]>();
+  for (const entry of list(env['JIT_AUDIENCE'] ?? '')) {
+    if (!entry.includes('=')) {
+      shared.push(entry);
+      continue;
+    }
+    const [issuer, audience] = issuerPair(entry, 'JIT_AUDIENCE', issuers);
+    own.set(issuer, [...(own.get(issuer) ?? []), audience]);
+  }
+  return (issuer) => own.get(issuer) ?? shared;
 }
 
 function boolean(env: Env, variable: string): boolean | undefined {
@@ -74,7 +97,7 @@ function boolean(env: Env, variable: string): boolean | undefined {
  * | variable | meaning |
  * | --- | --- |
  * | `JIT_TRUSTED_ISSUERS` | comma-separated issuer URLs (https; http only for localhost) |
- * | `JIT_AUDIENCE` | expected `aud` for every issuer (comma-separated for several) |
+ * | `JIT_AUDIENCE` | expected `aud`: plain values (comma-separated) for every issuer, and/or `issuer=aud,...` pairs for one issuer's own (repeat the issuer for several; its pairs replace the plain values for it) |
  * | `JIT_ISSUER_PREFIXES` | `issuer=prefix,...` username prefixes |
  * | `JIT_JWKS_URIS` | `issuer=jwksUri,...` instead of OIDC discovery |
  * | `JIT_ALGORITHMS` | allowed asymmetric algorithms, e.g. `RS256,ES256` |
@@ -106,10 +129,9 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
     const orphan = perIssuerVariables.find((name) => env[name]?.trim());
     if (orphan) throw new ConfigurationError(`${orphan} is set but JIT_TRUSTED_ISSUERS is empty`);
   } else {
-    if (new Set(issuers).size !== issuers.length) {
-      throw new ConfigurationError('JIT_TRUSTED_ISSUERS lists an issuer twice');
-    }
-    const audiences = list(env['JIT_AUDIENCE'] ?? '');
+    const twice = issuers.find((issuer, i) => issuers.indexOf(issuer) !== i);
+    if (twice !== undefined) throw new ConfigurationError(`JIT_TRUSTED_ISSUERS lists issuer ${twice} twice`);
+    const audienceOf = audiences(env, issuers);
     const prefixes = perIssuer(env, 'JIT_ISSUER_PREFIXES', issuers);
     const jwksUris = perIssuer(env, 'JIT_JWKS_URIS', issuers);
     for (const uri of jwksUris.values()) issuerUrl(uri, 'JIT_JWKS_URIS', true);
@@ -126,8 +148,8 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
     }
     config.issuers = issuers.map((issuer) => {
       const entry: IssuerConfig = { issuer };
-      if (audiences.length > 0)
-        entry.audience = audiences.length === 1 ? (audiences[0] as string) : audiences;
+      const audience = audienceOf(issuer);
+      if (audience.length > 0) entry.audience = audience.length === 1 ? (audience[0] as string) : audience;
       const prefix = prefixes.get(issuer);
       if (prefix !== undefined) entry.prefix = prefix;
       const jwksUri = jwksUris.get(issuer);

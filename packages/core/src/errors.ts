@@ -45,6 +45,19 @@ export type InvalidTokenReason =
   | 'jwks_unavailable';
 
 /**
+ * A token refused over its `iss` or `aud`: what the configuration expects and what the token carried
+ * (printable, cut to 256 characters, at most 5 values). For server-side logs only, never sent to the client.
+ */
+export interface ClaimMismatch {
+  claim: 'iss' | 'aud';
+  expected: readonly string[];
+  received: readonly string[];
+}
+
+/** Why the store is unavailable: `schema_not_migrated` (tables or columns missing), `unreachable`, or `failed`. */
+export type StoreUnavailableReason = 'unreachable' | 'schema_not_migrated' | 'failed';
+
+/**
  * Brand on every {@link JitProvisionError}. `Symbol.for` makes it the same symbol in every copy of this package
  * (an ESM app next to a CommonJS store loads core twice), so the brand survives where `instanceof` does not.
  */
@@ -91,6 +104,14 @@ export class JitProvisionError extends Error {
   get publicCode(): string {
     return this.code;
   }
+
+  /**
+   * The `error_description` sent in HTTP bodies of 4xx answers. Subclasses whose message may name another
+   * user's data (a store's conflict message) answer a fixed text instead.
+   */
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 /**
@@ -118,17 +139,20 @@ export class MissingTokenError extends JitProvisionError {
  */
 export class InvalidTokenError extends JitProvisionError {
   readonly reason: InvalidTokenReason;
+  /** For `wrong_audience` and `untrusted_issuer`: expected vs received values, for server logs. */
+  readonly mismatch: ClaimMismatch | undefined;
 
   constructor(
     reason: InvalidTokenReason,
     message = 'The access token is invalid',
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; mismatch?: ClaimMismatch } = {},
   ) {
     super('invalid_token', 401, message, {
-      ...options,
+      cause: options.cause,
       headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     });
     this.reason = reason;
+    this.mismatch = options.mismatch;
   }
 }
 
@@ -143,8 +167,11 @@ export class InvalidTokenError extends JitProvisionError {
 export class UntrustedIssuerError extends InvalidTokenError {
   readonly issuer: string | undefined;
 
-  constructor(issuer: string | undefined) {
-    super('untrusted_issuer', 'The token issuer is not trusted');
+  /** `trusted`: the configured issuers, so logs can show what was expected. */
+  constructor(issuer: string | undefined, trusted: readonly string[] = []) {
+    super('untrusted_issuer', 'The token issuer is not trusted', {
+      mismatch: { claim: 'iss', expected: trusted, received: issuer === undefined ? [] : [issuer] },
+    });
     this.issuer = issuer;
   }
 }
@@ -338,6 +365,14 @@ export class ReservationConflictError extends JitProvisionError {
     super('reservation_conflict', 409, message);
     this.expiresAt = expiresAt;
   }
+
+  /**
+   * Always this fixed text: a store's message may name the username or id another identity holds, and
+   * the caller must not learn it.
+   */
+  override get publicMessage(): string {
+    return 'The user could not be provisioned: it conflicts with another user or a login in progress';
+  }
 }
 
 /**
@@ -346,18 +381,25 @@ export class ReservationConflictError extends JitProvisionError {
  *
  * @example
  * ```ts
- * pool.query(sql).catch((cause) => { throw new StoreUnavailableError('database unreachable', { cause }); });
+ * pool.query(sql).catch((cause) => { throw new StoreUnavailableError('database unreachable', { cause, reason: 'unreachable' }); });
  * ```
  */
 export class StoreUnavailableError extends JitProvisionError {
+  /**
+   * Why, as far as the store can tell; core logs a hint for it (`schema_not_migrated` → run the migrations).
+   * Stores set it where they map driver errors; the default is `failed`.
+   */
+  readonly reason: StoreUnavailableReason;
+
   constructor(
     message = 'User provisioning is temporarily unavailable',
-    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+    options: { cause?: unknown; retryAfterSeconds?: number; reason?: StoreUnavailableReason } = {},
   ) {
     super('provisioning_unavailable', 503, message, {
       cause: options.cause,
       headers: { 'Retry-After': String(options.retryAfterSeconds ?? 5) },
     });
+    this.reason = options.reason ?? 'failed';
   }
 }
 

@@ -11,7 +11,8 @@ export interface HttpResponse {
  * THE one place errors become HTTP responses, so every adapter answers alike.
  * A {@link JitProvisionError} keeps its status, headers (`WWW-Authenticate`, `Retry-After`) and public
  * code; anything else is a 500 `server_error` that reveals nothing about the failure. Server-side
- * configuration errors keep their code but not their message, which may name internal settings.
+ * configuration errors keep their code but not their message, which may name internal settings; a 409
+ * `reservation_conflict` answers a fixed text, never another identity's username.
  *
  * @example
  * ```ts
@@ -31,7 +32,7 @@ export function toHttpResponse(err: unknown): HttpResponse {
       headers: { ...err.headers, 'content-type': 'application/json' },
       body: {
         error: err.publicCode,
-        error_description: exposeMessage ? err.message : 'Internal server error',
+        error_description: exposeMessage ? err.publicMessage : 'Internal server error',
       },
     };
   }

@@ -8,6 +8,7 @@ import {
   jwksCache,
 } from 'jose';
 import { ConfigurationError, InvalidTokenError, isJitProvisionError } from './errors';
+import { nearMiss } from './near-miss';
 import type { IssuerConfig } from './types';
 
 /** How long a failed discovery fetch is remembered, so a flood of tokens cannot turn into a flood of fetches. */
@@ -38,7 +39,7 @@ export function isLoopback(url: URL): boolean {
 }
 
 /** Key URLs must be https; plain http only on loopback (dev issuers, tests). */
-function checkKeyUrl(raw: string, what: string): URL {
+export function checkKeyUrl(raw: string, what: string): URL {
   const url = new URL(raw);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
     throw new Error(`${what} must be https`);
@@ -46,7 +47,8 @@ function checkKeyUrl(raw: string, what: string): URL {
   return url;
 }
 
-async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<URL> {
+/** The `jwks_uri` of `issuer`'s OIDC discovery document, which must name `issuer` exactly. */
+export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<URL> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const response = await fetch(checkKeyUrl(url, 'discovery URL'), {
     redirect: 'manual',
@@ -56,7 +58,16 @@ async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<URL> 
   if (response.status !== 200) throw new Error(`discovery answered ${response.status}`);
   const doc = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
   // OIDC Discovery §4.3: a document naming another issuer must not be trusted (mix-up defence).
-  if (doc.issuer !== issuer) throw new Error('discovery document names another issuer');
+  if (doc.issuer !== issuer) {
+    const named = typeof doc.issuer === 'string' ? doc.issuer.slice(0, 256) : undefined;
+    const near = named === undefined ? undefined : nearMiss(named, [issuer]);
+    throw new Error(
+      `discovery document names issuer ${JSON.stringify(named ?? null)}, not the configured ${JSON.stringify(issuer)}` +
+        (near === undefined
+          ? ''
+          : ` (they differ only by a ${near.differs}: did you mean ${JSON.stringify(named)}?)`),
+    );
+  }
   if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
   return checkKeyUrl(doc.jwks_uri, 'jwks_uri');
 }

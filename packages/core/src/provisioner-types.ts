@@ -1,3 +1,4 @@
+import type { CheckReport } from './check';
 import type { OutboxDispatcher, OutboxDispatcherOptions } from './outbox';
 import type { Store } from './store';
 import type { TokenCacheOptions } from './token-cache';
@@ -13,6 +14,7 @@ import type {
 } from './types';
 import type { UserCacheOptions, UserRef } from './user-cache';
 
+export type { CheckEntry, CheckReport } from './check';
 export type { UserCacheOptions, UserRef } from './user-cache';
 
 /** What `ensureUserExists` answers. `path` tells which route served it (cache, one lookup, or creation). */
@@ -94,6 +96,20 @@ export interface Provisioner {
   getUser(ref: UserRef): Promise<UserRecord | null>;
   /** Drop in-process cache entries for a user. */
   invalidate(ref: UserRef): void;
+  /**
+   * Check the set-up now, before the first request finds out: each trusted issuer's discovery document and
+   * JWKS are fetched (the keys must be reachable and non-empty), and the store runs its own `check()` if it
+   * has one (store-postgres: the schema exists and is migrated to the version it needs). Never throws; the
+   * report says what failed and how to fix it.
+   *
+   * @example
+   * ```ts
+   * const report = await provisioner.check();
+   * for (const { name, ok, detail } of report.checks) console.log(ok ? 'ok  ' : 'FAIL', name, '-', detail);
+   * if (!report.ok) process.exitCode = 1;
+   * ```
+   */
+  check(): Promise<CheckReport>;
   /** The outbox dispatcher delivering `onProvisioned` hooks in `hookDelivery: 'outbox'` mode; `stop()` it on shutdown. */
   readonly outbox?: OutboxDispatcher | undefined;
 }

@@ -258,7 +258,10 @@ describe('configuration', () => {
   it.each([
     [
       {
-        issuers: [{ issuer: 'https://a.example.com/realms/x' }, { issuer: 'https://b.example.com/realms/y' }],
+        issuers: [
+          { issuer: 'https://a.example.com/realms/x' },
+          { issuer: 'https://b.example.com', prefix: 'kcl' },
+        ],
       },
     ],
     [

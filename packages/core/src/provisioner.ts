@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './authenticate';
+import { runChecks } from './check';
 import { createViaApp, type Outcome } from './create-user';
 import { UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
@@ -186,6 +187,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     setRole,
     getUser,
     invalidate: (ref) => users?.invalidate(ref),
+    check: () =>
+      runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5_000 }),
     outbox: dispatcher,
   };
 }

@@ -148,6 +148,13 @@ export interface InvitationStore {
   listInvitations(filter: { status?: InvitationStatus; now: Date }): Promise<Invitation[]>;
 }
 
+/** What a store's own {@link Store.check} found: whether it can serve, and a sentence saying why. */
+export interface StoreCheckResult {
+  ok: boolean;
+  /** For a person reading start-up logs, e.g. `schema "jit_provision" at version 2 (current)`. */
+  detail: string;
+}
+
 /**
  * Where users live. Implement it for your database and prove it with `runStoreConformance`
  * from `@jit-provision/core/testing`.
@@ -177,6 +184,11 @@ export interface Store {
   readonly reservations?: ReservationStore;
   /** Present on stores that support invitations. */
   readonly invitations?: InvitationStore;
+  /**
+   * Optional readiness check for `provisioner.check()`: can this store serve, is its schema migrated?
+   * Answers a result rather than throwing; an unreachable backend is `ok: false` with a detail.
+   */
+  check?(): Promise<StoreCheckResult>;
   /**
    * Present on stores with a durable outbox. Such a store honours `NewUser.emitEvent` in `upsert` and
    * `confirm`: the event is written in the same atomic step as the user row, only when the row is created.

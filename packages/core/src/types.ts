@@ -55,7 +55,10 @@ export interface IssuerConfig {
   audience?: string | string[];
   /** JWKS URL; defaults to the `jwks_uri` of OIDC discovery at `${issuer}/.well-known/openid-configuration`. */
   jwksUri?: string;
-  /** Username prefix (`oidc:${prefix}:${sub}`); defaults per well-known provider, else derived from the host. */
+  /**
+   * Username prefix (`oidc:${prefix}:${sub}`); defaults per well-known provider (plus the realm or project when
+   * two of one provider are trusted), else derived from the issuer's host, port and path.
+   */
   prefix?: string;
   /** Allowed JWS algorithms; asymmetric only by default. */
   algorithms?: string[];

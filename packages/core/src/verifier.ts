@@ -70,6 +70,23 @@ function allowedAlgorithms(config: IssuerConfig): string[] {
   return [...algorithms];
 }
 
+/** An attacker-controlled claim value made safe to log: printable, at most 256 characters. */
+const printable = (value: string) => value.slice(0, 256).replace(/[^\x20-\x7e]/g, '?');
+
+/** The `aud` a token carried, as logged: strings only, at most 5. */
+function receivedAudience(aud: unknown): string[] {
+  const values = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
+  return values.slice(0, 5).map((value) => (typeof value === 'string' ? printable(value) : typeof value));
+}
+
+/** A configured `audience` as a list (none configured: empty). */
+const asList = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === 'string')
+      : [];
+
 function reasonOf(err: unknown): InvalidTokenReason {
   if (err instanceof errors.JWTExpired) return 'expired';
   if (err instanceof errors.JWTClaimValidationFailed) {
@@ -183,18 +200,19 @@ export function createTokenVerifier(
     if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('malformed');
     if (token.length > maxTokenBytes)
       throw new InvalidTokenError('too_large', 'The access token is too large');
-    let iss: unknown;
+    let unverified: Claims;
     try {
-      iss = decodeJwt(token).iss;
+      unverified = decodeJwt(token);
     } catch (cause) {
       throw new InvalidTokenError('malformed', 'The access token is not a JWT', { cause });
     }
+    const { iss } = unverified;
     const issuer = typeof iss === 'string' ? trusted.get(iss) : undefined;
     if (issuer === undefined) {
       // Attacker-controlled: kept short and printable for whoever logs it.
-      throw new UntrustedIssuerError(
-        typeof iss === 'string' ? iss.slice(0, 256).replace(/[^\x20-\x7e]/g, '?') : undefined,
-      );
+      throw new UntrustedIssuerError(typeof iss === 'string' ? printable(iss) : undefined, [
+        ...trusted.keys(),
+      ]);
     }
     const { config } = issuer;
     let claims: Claims;
@@ -209,7 +227,16 @@ export function createTokenVerifier(
       claims = verified.payload as Claims;
     } catch (err) {
       if (isJitProvisionError(err, 'invalid_token')) throw err;
-      throw new InvalidTokenError(reasonOf(err), undefined, { cause: err });
+      const reason = reasonOf(err);
+      if (reason === 'wrong_audience') {
+        const mismatch = {
+          claim: 'aud',
+          expected: asList(config.audience),
+          received: receivedAudience(unverified.aud),
+        } as const;
+        throw new InvalidTokenError(reason, undefined, { cause: err, mismatch });
+      }
+      throw new InvalidTokenError(reason, undefined, { cause: err });
     }
     const { sub } = claims;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {

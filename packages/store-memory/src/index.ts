@@ -56,9 +56,9 @@ export function createMemoryStore(): MemoryStore {
   const outbox = createMemoryOutbox();
 
   function insert(input: NewUser, id: string): UserRecord {
-    if (byId.has(id)) throw new ReservationConflictError(`user id ${id} is already taken`);
+    if (byId.has(id)) throw new ReservationConflictError('the user id is already taken');
     if (usernames.has(input.username))
-      throw new ReservationConflictError(`username ${input.username} is already taken`);
+      throw new ReservationConflictError('the username belongs to another identity');
     const now = new Date();
     const user: UserRecord = {
       id,
@@ -167,6 +167,8 @@ export function createMemoryStore(): MemoryStore {
       return copy(user);
     },
 
+    // Nothing to migrate or reach: always ready.
+    check: async () => ({ ok: true, detail: 'in-memory store: nothing to check' }),
     clear() {
       byKey.clear();
       byId.clear();

@@ -1,4 +1,9 @@
-import { InvalidRequestError, isJitProvisionError, StoreUnavailableError } from '@jit-provision/core';
+import {
+  InvalidRequestError,
+  isJitProvisionError,
+  StoreUnavailableError,
+  type StoreUnavailableReason,
+} from '@jit-provision/core';
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -13,6 +18,13 @@ const CONNECTION_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
   '53300', // too_many_connections
+]);
+
+// The schema, a table or a column the store needs is missing: `migrate` was not run (or not to this version).
+const SCHEMA_CODES = new Set([
+  '3F000', // invalid_schema_name
+  '42P01', // undefined_table
+  '42703', // undefined_column
 ]);
 
 // node-postgres raises these without a code: pool checkout timeouts and sockets that died under a query.
@@ -37,6 +49,23 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
+ * Why a driver error makes the store unavailable. The one mapping from SQLSTATEs to
+ * {@link StoreUnavailableReason}s: core logs the hint for it ("schema not migrated: run jit-provision-migrate").
+ */
+export function unavailableReason(error: unknown): StoreUnavailableReason {
+  if (isConnectionError(error)) return 'unreachable';
+  const code = sqlState(error);
+  return code !== undefined && SCHEMA_CODES.has(code) ? 'schema_not_migrated' : 'failed';
+}
+
+// What the client reads (503 body): a missing schema is the operator's business, told in the server log.
+const UNAVAILABLE_MESSAGES: Record<StoreUnavailableReason, string> = {
+  unreachable: 'the user database is unreachable',
+  schema_not_migrated: 'the user database failed',
+  failed: 'the user database failed',
+};
+
+/**
  * Turn anything a query threw into a core error: ours pass through, bad input (SQLSTATE class 22) is an
  * invalid request, and everything else — outages and unexpected database errors alike — is
  * `StoreUnavailableError`, so callers never see a raw driver error.
@@ -46,10 +75,8 @@ export function toStoreError(error: unknown): Error {
   if (sqlState(error)?.startsWith('22') === true) {
     return new InvalidRequestError('a value was refused by the database');
   }
-  return new StoreUnavailableError(
-    isConnectionError(error) ? 'the user database is unreachable' : 'the user database failed',
-    { cause: error },
-  );
+  const reason = unavailableReason(error);
+  return new StoreUnavailableError(UNAVAILABLE_MESSAGES[reason], { cause: error, reason });
 }
 
 /** Run one store operation and let only core errors out of it (see {@link toStoreError}). */

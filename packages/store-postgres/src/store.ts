@@ -7,6 +7,7 @@ import {
   ReservationConflictError,
   type ReservationStore,
   type Store,
+  type StoreCheckResult,
   type StoreKey,
   StoreUnavailableError,
   UserNotFoundError,
@@ -17,8 +18,9 @@ import { profileChanges } from '@jit-provision/core/adapter';
 import pg from 'pg';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
+import { MIGRATIONS } from './migrations';
 import { createPostgresOutboxStore, eventIdentity, outboxInsertCte } from './outbox';
-import { guard, sqlState, toStoreError } from './pg-errors';
+import { guard, sqlState, toStoreError, unavailableReason } from './pg-errors';
 import { toUser, USER_COLUMNS, type UserRow } from './rows';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
 import { statementName } from './statement-name';
@@ -58,6 +60,11 @@ export interface PostgresStore extends Store {
   readonly reservations: ReservationStore;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
+  /**
+   * Is the schema migrated to the version this store needs? `ok: false` names `jit-provision-migrate` when it
+   * is missing or behind, or says the database is unreachable. Run by `provisioner.check()`.
+   */
+  check(): Promise<StoreCheckResult>;
   /** The (unquoted) schema the tables live in. */
   readonly schema: string;
   /** End the pool if the store created it from `connectionString`; a no-op for a pool you passed in. */
@@ -229,7 +236,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
             values: [input.username],
           });
           if (owner.length > 0) {
-            throw new ReservationConflictError(`username ${input.username} belongs to another identity`);
+            throw new ReservationConflictError('the username belongs to another identity');
           }
         }
         throw new StoreUnavailableError('upsert did not settle after 3 attempts');
@@ -317,6 +324,36 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
             values: [key.issuer, key.subject, reservation.token],
           });
         }),
+    },
+
+    async check() {
+      const needed = Math.max(...MIGRATIONS.map((m) => m.version));
+      const migrateHint = `run \`jit-provision-migrate --schema ${schema}\` (DATABASE_URL names the database) or call migrate()`;
+      try {
+        const rows = await db.rows<{ version: number | null }>(
+          { text: `SELECT max(version) AS version FROM ${s}.migrations` },
+          { retry: true },
+        );
+        const version = rows[0]?.version ?? 0;
+        if (version < needed) {
+          return {
+            ok: false,
+            detail: `schema "${schema}" is at version ${version}, this store needs ${needed}: ${migrateHint}`,
+          };
+        }
+        const newer = version > needed ? `, newer than this store's ${needed}` : ' (current)';
+        return { ok: true, detail: `schema "${schema}" at version ${version}${newer}` };
+      } catch (error) {
+        const reason = unavailableReason(error);
+        if (reason === 'schema_not_migrated') {
+          return { ok: false, detail: `schema "${schema}" not migrated: ${migrateHint}` };
+        }
+        const code = sqlState(error) ?? (error instanceof Error ? error.message : String(error));
+        return {
+          ok: false,
+          detail: `the user database is ${reason === 'unreachable' ? 'unreachable' : 'failing'} (${code})`,
+        };
+      }
     },
 
     async close() {
