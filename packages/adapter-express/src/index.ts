@@ -56,5 +56,6 @@ export function jitProvision(
     }, next);
   };
 }
+export { type AdminApiOptions, adminApi } from './admin';
 export { kratosWebhooks } from './kratos';
 export { router } from './routes';

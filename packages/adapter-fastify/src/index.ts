@@ -80,5 +80,6 @@ const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, o
  * ```
  */
 export const jitProvision = fp(plugin, { fastify: '5.x', name: '@jit-provision/adapter-fastify' });
+export { type AdminApiOptions, adminApi } from './admin';
 export { kratosWebhooks } from './kratos';
 export { routesPlugin } from './routes';

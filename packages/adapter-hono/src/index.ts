@@ -69,5 +69,6 @@ function requestHeaders(env: unknown, request: Request): AuthInput['headers'] {
   return request.headers;
 }
 
+export { type AdminApiOptions, adminApi } from './admin';
 export { kratosWebhooks } from './kratos';
 export { subApp } from './routes';
