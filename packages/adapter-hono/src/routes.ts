@@ -36,7 +36,8 @@ const queryOf = (queries: Record<string, string[]>): RouteRequest['query'] => {
 
 /** The peer address under @hono/node-server (its `incoming` request); undefined on other runtimes. */
 const clientAddress = (env: unknown): string | undefined =>
-  (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+  (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress;
 
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Hono sub-app; mount it with

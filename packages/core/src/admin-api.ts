@@ -47,7 +47,10 @@ const isActiveAdmin = (auth: AdminAuth) =>
   auth.user.role === 'admin' && (auth.user as { status?: unknown }).status !== 'disabled';
 
 /** Answers get `no-store` too when they are errors. */
-const withNoStore = (out: RouteResponse): RouteResponse => ({ ...out, headers: { ...out.headers, ...NO_STORE } });
+const withNoStore = (out: RouteResponse): RouteResponse => ({
+  ...out,
+  headers: { ...out.headers, ...NO_STORE },
+});
 
 /**
  * The admin HTTP API, framework-neutral: a route table each adapter mounts under a prefix of the app's
@@ -73,7 +76,8 @@ const withNoStore = (out: RouteResponse): RouteResponse => ({ ...out, headers: {
  */
 export function adminApi(options: AdminApiOptions): AdminApi {
   const { provisioner, invitations } = options;
-  if (typeof provisioner?.authenticate !== 'function') throw new ConfigurationError('adminApi needs a provisioner');
+  if (typeof provisioner?.authenticate !== 'function')
+    throw new ConfigurationError('adminApi needs a provisioner');
   if (typeof invitations?.createMany !== 'function')
     throw new ConfigurationError('adminApi needs an invitation service');
   const authorize = options.authorize ?? isActiveAdmin;

@@ -24,7 +24,11 @@ export const NO_STORE = { 'cache-control': 'no-store' } as const;
 const JSON_HEADERS = { 'content-type': 'application/json', ...NO_STORE };
 
 /** A JSON answer. */
-export const json = (status: number, body: unknown): RouteResponse => ({ status, headers: JSON_HEADERS, body });
+export const json = (status: number, body: unknown): RouteResponse => ({
+  status,
+  headers: JSON_HEADERS,
+  body,
+});
 
 /** An answer without a body. */
 export const noContent = (): RouteResponse => ({ status: 204, headers: { ...NO_STORE } });

@@ -148,7 +148,15 @@ export function invitationRoutes(ctx: AdminContext, options: InvitationRoutesOpt
           return { ...json(200, { email, role, expiresAt }), headers: PEEK_HEADERS };
         } catch (err) {
           // Unknown, consumed, revoked and expired look the same, so a token cannot be probed for its state.
-          if (isJitProvisionError(err, 'invitation_invalid', 'invitation_consumed', 'invitation_revoked', 'invitation_expired'))
+          if (
+            isJitProvisionError(
+              err,
+              'invitation_invalid',
+              'invitation_consumed',
+              'invitation_revoked',
+              'invitation_expired',
+            )
+          )
             throw new NotFoundError('No pending invitation for this token');
           throw err;
         }

@@ -1,5 +1,5 @@
-import { asFieldErrors, bodyObject, roleField } from './admin-fields';
 import { type AdminContext, json } from './admin-context';
+import { asFieldErrors, bodyObject, roleField } from './admin-fields';
 import { InvalidFieldError, UserNotFoundError } from './errors';
 import type { Route } from './routes';
 
