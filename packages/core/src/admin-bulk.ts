@@ -139,7 +139,7 @@ export function createBulkJobs(options: BulkJobsOptions): BulkJobs {
       })
       .then(finish, (err: unknown) => {
         // Only a setup failure gets here (createMany reports each item's own failure as a result).
-        work.forEach((_, index) => record({ ok: false, email: '', error: err }, index));
+        for (let index = 0; index < work.length; index++) record({ ok: false, email: '', error: err }, index);
         finish();
       });
     if (work.length === 0) finish();

@@ -2,11 +2,11 @@ import type { BulkJobs } from './admin-bulk';
 import { type AdminContext, json, NO_STORE, noContent } from './admin-context';
 import { bodyObject, emailField, oneOf, positiveInteger, queryValue, roleField } from './admin-fields';
 import { InvalidFieldError, isJitProvisionError, NotFoundError, RateLimitedError } from './errors';
+import { INVITATION_STATUSES } from './invitations';
 import type { RateLimiter } from './rate-limit';
 import type { Route } from './routes';
 import type { Invitation, InvitationStatus } from './store';
 
-const STATUSES: readonly InvitationStatus[] = ['pending', 'consumed', 'revoked', 'expired'];
 const DAY = 86_400_000;
 /** Longest lifetime an admin may give one invitation. */
 const MAX_EXPIRES_IN_MS = 365 * DAY;
@@ -72,7 +72,7 @@ export function invitationRoutes(ctx: AdminContext, options: InvitationRoutesOpt
       method: 'GET',
       path: '/invitations',
       handler: ctx.guard(async ({ query }) => {
-        const status = oneOf(queryValue(query, 'status'), STATUSES, 'status');
+        const status = oneOf(queryValue(query, 'status'), INVITATION_STATUSES, 'status');
         const list = await invitations.list(status === undefined ? {} : { status });
         const now = Date.now();
         return json(200, { invitations: list.map((i) => invitationView(i, now)) });

@@ -103,7 +103,8 @@ export interface InvitationService {
 
 const DAY = 24 * 60 * 60 * 1000;
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-const STATUSES: readonly InvitationStatus[] = ['pending', 'consumed', 'revoked', 'expired'];
+/** Every {@link InvitationStatus}, for input checks. */
+export const INVITATION_STATUSES: readonly InvitationStatus[] = ['pending', 'consumed', 'revoked', 'expired'];
 
 function secretBytes(secret: unknown): Buffer {
   if (typeof secret === 'string') return Buffer.from(secret, 'utf8');
@@ -304,8 +305,8 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       return invitations.purgeInvitations(new Date(now().getTime() - olderThanMs));
     },
     async list(filter = {}) {
-      if (filter.status !== undefined && !STATUSES.includes(filter.status)) {
-        throw new InvalidRequestError(`status must be one of ${STATUSES.join(', ')}`);
+      if (filter.status !== undefined && !INVITATION_STATUSES.includes(filter.status)) {
+        throw new InvalidRequestError(`status must be one of ${INVITATION_STATUSES.join(', ')}`);
       }
       return invitations.listInvitations(
         filter.status === undefined ? { now: now() } : { status: filter.status, now: now() },
