@@ -1,7 +1,7 @@
-import type { AuthResult } from '@jit-provision/core';
+import type { AdminApiOptions, AuthResult } from '@jit-provision/core';
 import type { Context, Hono } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
-import { kratosWebhooks, subApp } from './index';
+import { adminApi, kratosWebhooks, subApp } from './index';
 
 describe('hono public types', () => {
   it("augments the context so c.get('auth') is typed", () => {
@@ -11,6 +11,8 @@ describe('hono public types', () => {
   });
   it('returns sub-apps', () => {
     expectTypeOf(kratosWebhooks).returns.toEqualTypeOf<Hono>();
+    expectTypeOf(adminApi).returns.toEqualTypeOf<Hono>();
+    expectTypeOf(adminApi).parameters.toEqualTypeOf<[AdminApiOptions]>();
     expectTypeOf(subApp).returns.toEqualTypeOf<Hono>();
   });
 });
