@@ -99,26 +99,24 @@ export function adminApi(options: AdminApiOptions): AdminApi {
           maxKeys: Math.floor(positive(limit.maxClients, 10_000, 'peekRateLimit.maxClients')),
         });
 
+  const open: AdminContext['open'] = (run) => async (request) => {
+    try {
+      return await run(request);
+    } catch (err) {
+      return withNoStore(toHttpResponse(err));
+    }
+  };
   const ctx: AdminContext = {
     provisioner,
     invitations,
-    guard: (run) => async (request) => {
-      try {
+    open,
+    guard: (run) =>
+      open(async (request) => {
         const auth: AuthResult = await provisioner.authenticate({ headers: request.headers });
         if (auth.user === null || !(await authorize(auth as AdminAuth)))
           throw new ForbiddenError('This account may not use the admin API');
-        return await run(request, auth as AdminAuth);
-      } catch (err) {
-        return withNoStore(toHttpResponse(err));
-      }
-    },
-    open: (run) => async (request) => {
-      try {
-        return await run(request);
-      } catch (err) {
-        return withNoStore(toHttpResponse(err));
-      }
-    },
+        return run(request, auth as AdminAuth);
+      }),
   };
 
   const outboxRoutes: Route[] = [
