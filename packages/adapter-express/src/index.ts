@@ -56,6 +56,7 @@ export function jitProvision(
     }, next);
   };
 }
+export { type AdminApiOptions, adminApi } from './admin';
 export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
 export { kratosWebhooks } from './kratos';
 export { router } from './routes';

@@ -52,6 +52,7 @@ export function router(routes: readonly Route[]): Router {
         query: req.query as RouteRequest['query'],
         params: req.params as Record<string, string>,
         body: req.body,
+        ip: req.ip,
       };
       route.handler(request).then((out) => send(res, out), next);
     });

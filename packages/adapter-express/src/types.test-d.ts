@@ -1,7 +1,8 @@
-import type { AuthResult } from '@jit-provision/core';
+import type { AdminApiOptions, AuthResult } from '@jit-provision/core';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
+  adminApi,
   type ExpressJitProvisionOptions,
   jitProvision,
   kratosWebhooks,
@@ -19,6 +20,8 @@ describe('express public types', () => {
   it('returns framework-native handlers', () => {
     expectTypeOf(jitProvision).returns.toEqualTypeOf<RequestHandler>();
     expectTypeOf(kratosWebhooks).returns.toEqualTypeOf<Router>();
+    expectTypeOf(adminApi).returns.toEqualTypeOf<Router>();
+    expectTypeOf(adminApi).parameters.toEqualTypeOf<[AdminApiOptions]>();
     expectTypeOf(router).returns.toEqualTypeOf<Router>();
     expectTypeOf<ExpressJitProvisionOptions['passErrors']>().toEqualTypeOf<boolean | undefined>();
   });

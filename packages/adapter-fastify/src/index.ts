@@ -80,6 +80,7 @@ const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, o
  * ```
  */
 export const jitProvision = fp(plugin, { fastify: '5.x', name: '@jit-provision/adapter-fastify' });
+export { type AdminApiOptions, adminApi } from './admin';
 export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
 export { kratosWebhooks } from './kratos';
 export { routesPlugin } from './routes';

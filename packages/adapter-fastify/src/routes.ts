@@ -43,6 +43,7 @@ export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {
             query: request.query as RouteRequest['query'],
             params: request.params as Record<string, string>,
             body: request.body,
+            ip: request.ip,
           };
           return send(reply, await route.handler(input));
         },

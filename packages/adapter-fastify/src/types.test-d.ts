@@ -1,4 +1,4 @@
-import type { AuthResult } from '@jit-provision/core';
+import type { AdminApiOptions, AuthResult } from '@jit-provision/core';
 import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
+  adminApi,
   type FastifyJitProvisionOptions,
   kratosWebhooks,
   requireClaims,
@@ -24,6 +25,8 @@ describe('fastify public types', () => {
   });
   it('returns plugins', () => {
     expectTypeOf(kratosWebhooks).returns.toEqualTypeOf<FastifyPluginAsync>();
+    expectTypeOf(adminApi).returns.toEqualTypeOf<FastifyPluginAsync>();
+    expectTypeOf(adminApi).parameters.toEqualTypeOf<[AdminApiOptions]>();
     expectTypeOf(routesPlugin).returns.toEqualTypeOf<FastifyPluginAsync>();
     expectTypeOf<FastifyJitProvisionOptions['global']>().toEqualTypeOf<boolean | undefined>();
   });

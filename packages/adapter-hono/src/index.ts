@@ -65,6 +65,7 @@ function requestHeaders(env: unknown, request: Request): AuthInput['headers'] {
   return request.headers;
 }
 
+export { type AdminApiOptions, adminApi } from './admin';
 export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
 export { kratosWebhooks } from './kratos';
 export { subApp } from './routes';

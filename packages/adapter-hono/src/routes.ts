@@ -34,6 +34,11 @@ const queryOf = (queries: Record<string, string[]>): RouteRequest['query'] => {
   return query;
 };
 
+/** The peer address under @hono/node-server (its `incoming` request); undefined on other runtimes. */
+const clientAddress = (env: unknown): string | undefined =>
+  (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
+    ?.remoteAddress;
+
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Hono sub-app; mount it with
  * `app.route(prefix, ...)`. Each route's `authorize` runs before its body is read, bodies over
@@ -77,6 +82,7 @@ export function subApp(routes: readonly Route[]): Hono {
           query: queryOf(c.req.queries()),
           params: c.req.param() as Record<string, string>,
           body: hasBody ? await jsonBody(c.req.raw) : undefined,
+          ip: clientAddress(c.env),
         };
         return respond(await route.handler(request));
       } catch (err) {

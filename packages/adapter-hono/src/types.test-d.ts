@@ -1,8 +1,9 @@
-import type { AuthResult } from '@jit-provision/core';
+import type { AdminApiOptions, AuthResult } from '@jit-provision/core';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   type AuthVariables,
+  adminApi,
   kratosWebhooks,
   requireClaims,
   requirePermissions,
@@ -19,6 +20,8 @@ describe('hono public types', () => {
   });
   it('returns sub-apps', () => {
     expectTypeOf(kratosWebhooks).returns.toEqualTypeOf<Hono>();
+    expectTypeOf(adminApi).returns.toEqualTypeOf<Hono>();
+    expectTypeOf(adminApi).parameters.toEqualTypeOf<[AdminApiOptions]>();
     expectTypeOf(subApp).returns.toEqualTypeOf<Hono>();
   });
   it('guards are middleware that fit a route before the handler', () => {

@@ -27,6 +27,12 @@ export type ErrorCode =
   | 'provisioning_unavailable'
   | 'invalid_api_key'
   | 'payload_too_large'
+  | 'forbidden'
+  | 'not_found'
+  | 'user_exists'
+  | 'invalid_field'
+  | 'rate_limited'
+  | 'last_admin'
   | 'configuration_error';
 
 /** Why a token was refused; never sent to the client (it would help an attacker), but logged and testable. */
@@ -428,6 +434,86 @@ export class InvalidApiKeyError extends JitProvisionError {
 export class PayloadTooLargeError extends JitProvisionError {
   constructor(message = 'Request body too large') {
     super('payload_too_large', 413, message);
+  }
+}
+
+/**
+ * An id in a request path that names nothing (an invitation, an outbox event, a bulk job), or an invitation
+ * token `peek` will not describe. One code whatever the reason, so a caller cannot probe state.
+ *
+ * @example
+ * ```ts
+ * if (!(await invitations.revoke(id))) throw new NotFoundError('No such invitation');
+ * ```
+ */
+export class NotFoundError extends JitProvisionError {
+  constructor(message = 'Not found') {
+    super('not_found', 404, message);
+  }
+}
+
+/**
+ * A user for this (issuer, subject) exists already, so an exclusive create (admin `POST /users`) changed nothing.
+ *
+ * @example
+ * ```ts
+ * await provisioner.preProvision({ issuer, subject }, { exclusive: true }); // second call: UserExistsError (409)
+ * ```
+ */
+export class UserExistsError extends JitProvisionError {
+  constructor(message = 'A user with this issuer and subject exists') {
+    super('user_exists', 409, message);
+  }
+}
+
+/**
+ * A request field with an invalid value. HTTP 422 whose body names the field (`"field": "emails[3]"`), so a
+ * form can mark it; nothing was changed.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidFieldError('expiresInMs', 'expiresInMs must be a positive integer');
+ * // → 422 { "error": "invalid_field", "field": "expiresInMs", "error_description": "…" }
+ * ```
+ */
+export class InvalidFieldError extends JitProvisionError {
+  readonly field: string;
+
+  constructor(field: string, message = `${field} is invalid`) {
+    super('invalid_field', 422, message);
+    this.field = field;
+  }
+}
+
+/**
+ * Too many requests from one client (e.g. invitation `peek`). HTTP 429 with `Retry-After` in whole seconds.
+ *
+ * @example
+ * ```ts
+ * const wait = limiter.take(ip);
+ * if (wait > 0) throw new RateLimitedError(wait);
+ * ```
+ */
+export class RateLimitedError extends JitProvisionError {
+  constructor(retryAfterSeconds: number, message = 'Too many requests') {
+    super('rate_limited', 429, message, {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+}
+
+/**
+ * The change would leave no active admin (demoting, disabling or deleting the last one). HTTP 409; nothing
+ * was changed.
+ *
+ * @example
+ * ```ts
+ * await assertAdminRemains(user, { status: 'disabled' }, countActiveAdmins); // throws LastAdminError
+ * ```
+ */
+export class LastAdminError extends JitProvisionError {
+  constructor(message = 'This change would leave no active admin') {
+    super('last_admin', 409, message);
   }
 }
 

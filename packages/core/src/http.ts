@@ -4,7 +4,8 @@ import { isJitProvisionError } from './errors';
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
-  body: { error: string; error_description: string };
+  /** `field` only for `invalid_field` (422): the request field that was refused. */
+  body: { error: string; error_description: string; field?: string };
 }
 
 /**
@@ -27,14 +28,13 @@ export interface HttpResponse {
 export function toHttpResponse(err: unknown): HttpResponse {
   if (isJitProvisionError(err)) {
     const exposeMessage = err.status < 500 || err.code === 'provisioning_unavailable';
-    return {
-      status: err.status,
-      headers: { ...err.headers, 'content-type': 'application/json' },
-      body: {
-        error: err.publicCode,
-        error_description: exposeMessage ? err.publicMessage : 'Internal server error',
-      },
+    const body: HttpResponse['body'] = {
+      error: err.publicCode,
+      error_description: exposeMessage ? err.publicMessage : 'Internal server error',
     };
+    const { field } = err as { field?: unknown };
+    if (err.code === 'invalid_field' && typeof field === 'string') body.field = field;
+    return { status: err.status, headers: { ...err.headers, 'content-type': 'application/json' }, body };
   }
   return {
     status: 500,

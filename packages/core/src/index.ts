@@ -1,10 +1,14 @@
 // `@jit-provision/core`: what an app author uses. Adapter and store authors import from
 // `@jit-provision/core/adapter`; pure helpers stay internal.
+export { type AdminApi, type AdminApiOptions, adminApi } from './admin-api';
+export type { BulkInvitationResult, BulkJobProgress } from './admin-bulk';
+export type { AdminAuth } from './admin-context';
 export { configFromEnv, type EnvConfig } from './env';
 export * from './errors';
 export {
   type CreatedInvitation,
   type CreateInvitationInput,
+  type CreateManyOptions,
   type CreateManyResult,
   createInvitationService,
   type InvitationMessage,

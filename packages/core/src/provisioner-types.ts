@@ -81,15 +81,22 @@ export interface Provisioner {
   ensureUserExists(identity: Identity): Promise<ProvisionResult>;
   /** Verify the bearer token in `headers`, then `ensureUserExists`. */
   authenticate(input: AuthInput): Promise<AuthResult>;
-  /** Create a user before their first login (e.g. with an elevated role). */
-  preProvision(input: {
-    issuer: string;
-    subject: string;
-    email?: string;
-    name?: string;
-    role?: string;
-    tenantId?: string;
-  }): Promise<UserRecord>;
+  /**
+   * Create a user before their first login (e.g. with an elevated role). An existing user keeps its row
+   * (a given `role` is applied to it), unless `exclusive`: then it raises `UserExistsError` (409) and
+   * changes nothing.
+   */
+  preProvision(
+    input: {
+      issuer: string;
+      subject: string;
+      email?: string;
+      name?: string;
+      role?: string;
+      tenantId?: string;
+    },
+    options?: { exclusive?: boolean },
+  ): Promise<UserRecord>;
   /** Set a user's role (validated) and drop them from the cache. Raises `UserNotFoundError` for an unknown id. */
   setRole(userId: string, role: string): Promise<UserRecord>;
   /** Read one user from the store (never the cache), by id or by (issuer, subject); null when absent. */

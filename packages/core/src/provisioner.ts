@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './authenticate';
 import { runChecks } from './check';
 import { createViaApp, type Outcome } from './create-user';
-import { UserNotProvisionedError } from './errors';
+import { UserExistsError, UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
 import { validateIdentity, validateRole } from './identity';
 import { createOutboxDispatcher } from './outbox';
@@ -150,10 +150,16 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     return flight;
   }
 
-  async function preProvision(input: Parameters<Provisioner['preProvision']>[0]): Promise<UserRecord> {
+  async function preProvision(
+    input: Parameters<Provisioner['preProvision']>[0],
+    opts: Parameters<Provisioner['preProvision']>[1] = {},
+  ): Promise<UserRecord> {
     const identity = validateIdentity(input);
     const role = validateRole(input.role ?? defaultRole);
+    // Exclusive: look first so an existing row is not even synced; the create below settles a race.
+    if (opts.exclusive === true && (await store.lookup(identity)) !== null) throw new UserExistsError();
     const outcome = await createRow(newUser(identity, role), identity);
+    if (opts.exclusive === true && !outcome.created) throw new UserExistsError();
     let { user } = outcome;
     if (!outcome.created && input.role !== undefined && user.role !== role)
       user = await store.setRole(user.id, role);

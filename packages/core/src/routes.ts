@@ -14,6 +14,11 @@ export interface RouteRequest {
   params: Record<string, string>;
   /** The parsed JSON body; undefined when there was none. */
   body: unknown;
+  /**
+   * The client's address as the framework sees it (Express `req.ip`, Fastify `request.ip`, the Node socket
+   * under Hono), honouring the framework's own proxy-trust setting; for per-client rate limits.
+   */
+  ip?: string | undefined;
 }
 
 /** The neutral answer; `body` is JSON-serialisable (none for e.g. 204). */

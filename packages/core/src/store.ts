@@ -60,6 +60,13 @@ export interface OutboxStore {
    */
   fail(id: string, outcome: { error: string; retryAt: Date | null }): Promise<void>;
   /**
+   * Deliver an event again (an operator's retry): a `failed` or `done` event becomes `pending`, due now,
+   * with `attempts` back at 0 so it gets a whole new round of deliveries; a `pending` one is left as it
+   * is (it is due or claimed already). False when there is no such event. Optional: stores written before
+   * it may lack it.
+   */
+  retry?(id: string): Promise<boolean>;
+  /**
    * Events, oldest first, optionally by status and by user (default limit 100). `userIds` lets a caller find
    * its own events in a long-lived table, where the oldest `limit` rows are someone else's.
    */

@@ -79,6 +79,15 @@ export function createMemoryOutbox(): MemoryOutbox {
       );
     },
 
+    async retry(id) {
+      const event = events.get(id);
+      if (event === undefined) return false;
+      if (event.status !== 'pending') {
+        Object.assign(event, { status: 'pending', attempts: 0, availableAt: new Date(), completedAt: null });
+      }
+      return true;
+    },
+
     async list(filter = {}) {
       const limit = filter.limit ?? 100;
       const users = filter.userIds === undefined ? undefined : new Set(filter.userIds);

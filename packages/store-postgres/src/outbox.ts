@@ -95,6 +95,21 @@ export function createPostgresOutboxStore(db: Executor, schema: string): OutboxS
       });
     },
 
+    async retry(id) {
+      // One statement: the update (when not pending) and whether the event exists at all.
+      const rows = await db.rows<{ found: boolean }>({
+        text: `WITH target AS (SELECT id FROM ${s}.outbox WHERE id = $1),
+               changed AS (
+                 UPDATE ${s}.outbox SET status = 'pending', attempts = 0, available_at = now(), completed_at = NULL
+                 WHERE id = $1 AND status <> 'pending'
+                 RETURNING id
+               )
+               SELECT EXISTS (SELECT 1 FROM target) AS found`,
+        values: [id],
+      });
+      return rows[0]?.found === true;
+    },
+
     async list(filter = {}) {
       const rows = await db.rows<OutboxRow>(
         {
@@ -113,6 +128,7 @@ export function createPostgresOutboxStore(db: Executor, schema: string): OutboxS
     claim: (options) => guard(() => outbox.claim(options)),
     complete: (id) => guard(() => outbox.complete(id)),
     fail: (id, outcome) => guard(() => outbox.fail(id, outcome)),
+    retry: (id) => guard(() => (outbox.retry as (id: string) => Promise<boolean>)(id)),
     list: (filter) => guard(() => outbox.list(filter)),
   };
 }

@@ -9,6 +9,7 @@ import { reservationCases } from './reservations';
 import { userCases } from './users';
 
 export * from './adapter-suite';
+export * from './admin';
 export { MAX_LENGTHS } from './edges';
 export * from './guard-suite';
 export * from './hostile';

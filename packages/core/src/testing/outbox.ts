@@ -137,6 +137,22 @@ export function outboxCases<S extends Store>(options: StoreConformanceOptions<S>
       expect(failed).toMatchObject({ id: first?.id, status: 'failed', attempts: 2, lastError: 'gave up' });
     });
 
+    it('retry: a failed or done event is due again with attempts 0; a pending one is left alone; false for unknown', async (context) => {
+      if (outbox.retry === undefined) return context.skip('this outbox has no retry');
+      const [a, b, c] = await Promise.all([newUser(), newUser(), newUser()].map((u) => store.upsert(u)));
+      const ids = [a, b, c].map((r) => r?.user.id ?? '');
+      const claimed = mine(await claimAll(), ids);
+      const byUser = (id: string) => claimed.find((e) => e.userId === id) as OutboxEvent;
+      await outbox.fail(byUser(ids[0] as string).id, { error: 'gave up', retryAt: null });
+      await outbox.complete(byUser(ids[1] as string).id);
+      for (const id of ids) expect(await outbox.retry(byUser(id).id)).toBe(true);
+      expect(await outbox.retry(`no-such-event-${ids[0]}`)).toBe(false);
+      const again = mine(await claimAll(), ids);
+      // The third is still held by its claim: retry must not hand a claimed event to a second dispatcher.
+      expect(again.map((e) => e.userId).sort()).toEqual([ids[0], ids[1]].sort());
+      expect(again.every((e) => e.attempts === 1)).toBe(true);
+    });
+
     it('an expired claim (crashed dispatcher) is claimable again', async () => {
       const { user } = await store.upsert(newUser());
       const [first] = mine(await claimAll(50), [user.id]);
