@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './authenticate';
+import { followChanges } from './cache-invalidation';
 import { createViaApp, type Outcome } from './create-user';
 import { UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
@@ -41,6 +42,16 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       : undefined;
   const users =
     settings.userCache === false ? undefined : createUserCache(settings.userCache, settings.userCacheField);
+  // Started here, not awaited: the provisioner is usable at once, and its cache is bypassed until the feed is up.
+  const sync =
+    users !== undefined && store.changes !== undefined
+      ? followChanges(store.changes, users, logger)
+      : undefined;
+  // A row read before a change was reported may be older than the change: keep it only if nothing was
+  // invalidated while the read was in flight.
+  const remember = (user: UserRecord, generation: number | undefined) => {
+    if (users !== undefined && users.generation === generation) users.remember(user);
+  };
   // One slow path per identity (and profile) per process; joiners share its result.
   const inflight = new Map<string, Promise<ProvisionResult>>();
 
@@ -79,7 +90,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     for (const decision of decisions) await decision.settle?.(outcome);
   }
 
-  async function slowPath(identity: Identity): Promise<ProvisionResult> {
+  async function slowPath(identity: Identity, generation: number | undefined): Promise<ProvisionResult> {
     const decisions: PolicyDecision[] = [];
     const context = { identity, findUser: () => store.lookup(identity) };
     let role = defaultRole;
@@ -98,20 +109,21 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       throw error;
     }
     await settle(decisions, outcome);
-    users?.remember(outcome.user);
+    remember(outcome.user, generation);
     await announce(outcome, identity);
     return { user: outcome.user, created: outcome.created, path: 'slow' };
   }
 
   async function resolve(identity: Identity): Promise<ProvisionResult> {
+    const generation = users?.generation;
     const found = await store.lookup(identity);
     if (found === null) {
       if (!autoCreate) throw new UserNotProvisionedError();
-      return slowPath(identity);
+      return slowPath(identity, generation);
     }
     const patch = profileChanges(found, identity);
     const user = patch === undefined ? found : await store.sync(found.id, patch);
-    users?.remember(user);
+    remember(user, generation);
     return { user, created: false, path: 'fast' };
   }
 
@@ -124,7 +136,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       return Promise.reject(err);
     }
     const key = userKey(identity);
-    const cached = users?.get(key);
+    const cached = sync === undefined || sync.live ? users?.get(key) : undefined;
     if (cached !== undefined && profileChanges(cached, identity) === undefined) {
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
@@ -187,5 +199,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     getUser,
     invalidate: (ref) => users?.invalidate(ref),
     outbox: dispatcher,
+    async close() {
+      await sync?.close();
+      await dispatcher?.stop();
+    },
   };
 }
