@@ -42,10 +42,14 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       : undefined;
   const users =
     settings.userCache === false ? undefined : createUserCache(settings.userCache, settings.userCacheField);
-  // Started here, not awaited: the provisioner is usable at once, and its cache is bypassed until the feed is up.
+  // Whether the cache may serve: always without a feed; with one, only while it is up. Started here, not
+  // awaited: the provisioner is usable at once, and its cache is bypassed until the feed is up.
+  let serveCache = true;
   const sync =
     users !== undefined && store.changes !== undefined
-      ? followChanges(store.changes, users, logger)
+      ? followChanges(store.changes, users, logger, (live) => {
+          serveCache = live;
+        })
       : undefined;
   // A row read before a change was reported may be older than the change: keep it only if nothing was
   // invalidated while the read was in flight.
@@ -136,7 +140,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       return Promise.reject(err);
     }
     const key = userKey(identity);
-    const cached = sync === undefined || sync.live ? users?.get(key) : undefined;
+    const cached = serveCache ? users?.get(key) : undefined;
     if (cached !== undefined && profileChanges(cached, identity) === undefined) {
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
