@@ -7,7 +7,7 @@ import {
 } from '@jit-provision/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changesChannel, createPostgresStore, type PostgresStore } from '../src/index';
+import { changesChannel, createPostgresStore, type ListenOptions } from '../src/index';
 import { createTestDatabase, DATABASE_URL, PGLITE_SKIP_REASON, type TestDatabase } from './database';
 import { ROLE_CHANGES, runInvalidationFleet } from './invalidation-fleet';
 import { createOutageProxy } from './outage-proxy';
@@ -41,7 +41,7 @@ describe.skipIf(DATABASE_URL === undefined)(
     };
 
     /** A store and a provisioner (cache on), closed after the file; `statuses` records the feed's reports. */
-    async function instance(options: { listen?: Parameters<typeof createPostgresStore>[0]['listen'] } = {}) {
+    async function instance(options: { listen?: ListenOptions | false } = {}) {
       const store = createPostgresStore({
         connectionString: db.url,
         schema: db.schema,

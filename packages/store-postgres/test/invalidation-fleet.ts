@@ -105,7 +105,9 @@ export async function runInvalidationFleet(options: FleetOptions): Promise<Fleet
       await variant.apply(context, i);
       const seen = await Promise.all(children.map((child) => replyOf(child, i, 'seenAt')));
       for (const s of seen) {
-        (latencies[variant.name] ??= []).push((s.seenAt as number) - sentAt);
+        const sample = latencies[variant.name] ?? [];
+        sample.push((s.seenAt as number) - sentAt);
+        latencies[variant.name] = sample;
         paths[s.path ?? 'error'] = (paths[s.path ?? 'error'] ?? 0) + 1;
       }
     }
