@@ -72,11 +72,12 @@ describe.skipIf(DATABASE_URL === undefined)(
       await until(async () => {
         const result = await provisioner.ensureUserExists(who);
         seen.push(`${result.path}:${result.user.role}`);
-        return result.path !== 'cache';
+        return result.user.role === 'admin';
       });
-      // Served from the cache (the old role) until the notification arrived, then one read with the new role.
+      // The old role until the notification arrived (from the cache, unless a heartbeat on a loaded machine
+      // was late and bypassed it), then a store read with the new role.
       expect(seen.at(-1)).toBe('fast:admin');
-      expect(seen.slice(0, -1).every((s) => s === 'cache:user')).toBe(true);
+      expect(seen.slice(0, -1).every((s) => s.endsWith(':user'))).toBe(true);
       expect(await provisioner.ensureUserExists(who)).toMatchObject({
         path: 'cache',
         user: { role: 'admin' },
