@@ -136,7 +136,8 @@ export function createPostgresChangeFeed(
     retry = setTimeout(
       () => {
         retry = undefined;
-        void connect();
+        // open() settles every connection failure itself; this only keeps a surprise from going unhandled.
+        connect().catch(() => schedule());
       },
       ceiling / 2 + Math.random() * (ceiling / 2),
     );
