@@ -166,6 +166,24 @@ describe.skipIf(DATABASE_URL === undefined)(
       await cached(provisioner, who);
     });
 
+    it('a listener that cannot connect at start-up: createProvisioner still returns, requests read the store until it is up', async () => {
+      const proxy = await createOutageProxy(new URL(db.url));
+      opened.push(proxy);
+      proxy.set('refuse');
+      const { provisioner, statuses } = await instance({
+        listen: { connectionString: proxy.url, reconnect: { minMs: 20, maxMs: 100 } },
+      });
+      expect(statuses).toEqual(['down']);
+      const who = identity('late-listener');
+      await provisioner.ensureUserExists(who);
+      expect(await provisioner.ensureUserExists(who)).toMatchObject({ path: 'fast' });
+      expect(await provisioner.ensureUserExists(who)).toMatchObject({ path: 'fast' });
+
+      proxy.set('up');
+      await until(() => statuses.at(-1) === 'up');
+      await cached(provisioner, who);
+    });
+
     it('a listener connection that goes silent is caught by the heartbeat, and the cache is bypassed from then on', async () => {
       const proxy = await createOutageProxy(new URL(db.url));
       opened.push(proxy);
