@@ -16,7 +16,7 @@ const identity = (i: number) => ({
  * Best µs per call over alternating rounds of A and B: drift hits both alike, and on a shared 2-core machine
  * noise only ever adds time, so the fastest round is the closest to each side's own cost.
  */
-async function alternate(
+export async function alternate(
   rounds: number,
   a: () => Promise<number>,
   b: () => Promise<number>,

@@ -1,6 +1,6 @@
 import { ConfigurationError } from './errors';
 import { hookName, runHookOrThrow } from './hooks';
-import { consoleLogger } from './logger';
+import { consoleLogger, describeError } from './logger';
 import { positive } from './positive';
 import type { OutboxEvent, Store } from './store';
 import type { Hook, Logger, ProvisionedEvent } from './types';
@@ -42,9 +42,6 @@ export interface OutboxDispatcher {
 }
 
 const defaultBackoff = (attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 3_600_000);
-
-const describeError = (err: unknown) =>
-  (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1_000);
 
 /**
  * Deliver durable `user.provisioned` events from `store.outbox` to hooks: at least once per hook, with

@@ -53,7 +53,12 @@ export interface ProvisionerOptions {
   reservation?: { leaseMs?: number; waitMs?: number };
   /** Store failure in `authenticate`: 'reject' (503, default) or 'continue' without a user. */
   onProvisioningError?: 'reject' | 'continue';
-  /** Users served without a store read (default 10,000 users, 30 s); `false` reads the store on every request. */
+  /**
+   * Users served without a store read (default 10,000 users, 30 s); `false` reads the store on every request.
+   * With a store that has a change feed (`store.changes`: store-memory, store-postgres), a changed user is
+   * dropped at once in every process, and the cache is bypassed while the feed is not up; see
+   * docs/invalidation.md.
+   */
   userCache?: UserCacheOptions | false;
   /** Verified tokens served without a signature check (default 10,000 tokens, 5 min, never past `exp`); `false` verifies every request. */
   tokenCache?: Omit<TokenCacheOptions, 'clockToleranceSec'> | false;
@@ -119,4 +124,18 @@ export interface Provisioner {
   check(): Promise<CheckReport>;
   /** The outbox dispatcher delivering `onProvisioned` hooks in `hookDelivery: 'outbox'` mode; `stop()` it on shutdown. */
   readonly outbox?: OutboxDispatcher | undefined;
+  /**
+   * Stop the provisioner's background work: unsubscribe its user cache from the store's change feed
+   * (`store.changes`; from then on the cache is bypassed) and stop the outbox dispatcher. Idempotent. The
+   * store is the app's to close, after this.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', async () => {
+   *   await provisioner.close();
+   *   await store.close();
+   * });
+   * ```
+   */
+  close(): Promise<void>;
 }

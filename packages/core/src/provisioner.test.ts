@@ -296,7 +296,7 @@ describe('store parts and reads', () => {
     const store = createMemoryStore();
     const provisioner = createProvisioner({ store });
     const { user } = await provisioner.ensureUserExists({ issuer: ISS, subject: 'reader' });
-    await store.setRole(user.id, 'admin'); // behind the provisioner's back: the cache still says 'user'
+    await store.setRole(user.id, 'admin'); // straight to the store
     expect(await provisioner.getUser(user.id)).toMatchObject({ id: user.id, role: 'admin' });
     expect(await provisioner.getUser({ issuer: ISS, subject: 'reader' })).toMatchObject({ id: user.id });
     expect(await provisioner.getUser('no-such-id')).toBeNull();

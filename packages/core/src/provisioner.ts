@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './authenticate';
+import { followChanges } from './cache-invalidation';
 import { runChecks } from './check';
 import { createViaApp, type Outcome } from './create-user';
 import { UserExistsError, UserNotProvisionedError } from './errors';
@@ -42,6 +43,20 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       : undefined;
   const users =
     settings.userCache === false ? undefined : createUserCache(settings.userCache, settings.userCacheField);
+  // Whether the cache may serve: always without a feed; with one, only while it is up. Started here, not
+  // awaited: the provisioner is usable at once, and its cache is bypassed until the feed is up.
+  let serveCache = true;
+  const sync =
+    users !== undefined && store.changes !== undefined
+      ? followChanges(store.changes, users, logger, (live) => {
+          serveCache = live;
+        })
+      : undefined;
+  // A row read before a change was reported may be older than the change: keep it only if nothing was
+  // invalidated while the read was in flight.
+  const remember = (user: UserRecord, generation: number | undefined) => {
+    if (users !== undefined && users.generation === generation) users.remember(user);
+  };
   // One slow path per identity (and profile) per process; joiners share its result.
   const inflight = new Map<string, Promise<ProvisionResult>>();
 
@@ -80,7 +95,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     for (const decision of decisions) await decision.settle?.(outcome);
   }
 
-  async function slowPath(identity: Identity): Promise<ProvisionResult> {
+  async function slowPath(identity: Identity, generation: number | undefined): Promise<ProvisionResult> {
     const decisions: PolicyDecision[] = [];
     const context = { identity, findUser: () => store.lookup(identity) };
     let role = defaultRole;
@@ -99,20 +114,21 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       throw error;
     }
     await settle(decisions, outcome);
-    users?.remember(outcome.user);
+    remember(outcome.user, generation);
     await announce(outcome, identity);
     return { user: outcome.user, created: outcome.created, path: 'slow' };
   }
 
   async function resolve(identity: Identity): Promise<ProvisionResult> {
+    const generation = users?.generation;
     const found = await store.lookup(identity);
     if (found === null) {
       if (!autoCreate) throw new UserNotProvisionedError();
-      return slowPath(identity);
+      return slowPath(identity, generation);
     }
     const patch = profileChanges(found, identity);
     const user = patch === undefined ? found : await store.sync(found.id, patch);
-    users?.remember(user);
+    remember(user, generation);
     return { user, created: false, path: 'fast' };
   }
 
@@ -125,7 +141,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       return Promise.reject(err);
     }
     const key = userKey(identity);
-    const cached = users?.get(key);
+    const cached = serveCache ? users?.get(key) : undefined;
     if (cached !== undefined && profileChanges(cached, identity) === undefined) {
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
@@ -196,5 +212,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     check: () =>
       runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5_000 }),
     outbox: dispatcher,
+    async close() {
+      await sync?.close();
+      await dispatcher?.stop();
+    },
   };
 }

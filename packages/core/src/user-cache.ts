@@ -24,6 +24,13 @@ export interface UserCache {
   remember(user: UserRecord): void;
   /** Drop a user by id or by (issuer, subject); a no-op when not cached. */
   invalidate(ref: UserRef): void;
+  /** Drop every user. */
+  clear(): void;
+  /**
+   * Counts `invalidate` and `clear` calls. A caller reads it before a store read and remembers the row only
+   * if it is unchanged after: a change reported while the read was in flight may postdate the row read.
+   */
+  readonly generation: number;
 }
 
 /**
@@ -43,7 +50,11 @@ export function createUserCache(options: UserCacheOptions = {}, field = 'userCac
     positive(options.maxEntries, DEFAULT_USER_CACHE.maxEntries, `${field}.maxEntries`),
   );
   const keyById = new Map<string, string>();
+  let generation = 0;
   return {
+    get generation() {
+      return generation;
+    },
     get: (key) => users.get(key),
     remember(user) {
       const key = userKey(user);
@@ -56,9 +67,15 @@ export function createUserCache(options: UserCacheOptions = {}, field = 'userCac
       }
     },
     invalidate(ref) {
+      generation++;
       const key = typeof ref === 'string' ? keyById.get(ref) : userKey(ref);
       if (key !== undefined) users.delete(key);
       if (typeof ref === 'string') keyById.delete(ref);
+    },
+    clear() {
+      generation++;
+      users.clear();
+      keyById.clear();
     },
   };
 }
@@ -68,4 +85,6 @@ export const NO_USER_CACHE: UserCache = {
   get: () => undefined,
   remember: () => undefined,
   invalidate: () => undefined,
+  clear: () => undefined,
+  generation: 0,
 };

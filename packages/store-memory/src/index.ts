@@ -6,6 +6,9 @@ import {
   ReservationConflictError,
   type ReservationStore,
   type Store,
+  type UserChange,
+  type UserChangeFeed,
+  type UserChangeStatus,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
@@ -23,6 +26,11 @@ export interface MemoryStore extends Store {
   readonly outbox: OutboxStore;
   /** Reservations for createUser mode. */
   readonly reservations: ReservationStore;
+  /**
+   * In-process change feed: every write that changes an existing user reports it to the subscribers
+   * synchronously, before the write resolves; `clear()` tells them to resync. Always up.
+   */
+  readonly changes: UserChangeFeed;
   /** Drop every user, reservation, invitation and outbox event. */
   clear(): void;
 }
@@ -54,6 +62,33 @@ export function createMemoryStore(): MemoryStore {
   const reservations = new Map<string, Reservation>();
   const invitations = createMemoryInvitationStore();
   const outbox = createMemoryOutbox();
+  const subscribers = new Set<{
+    listener: (change: UserChange) => void;
+    onStatus: ((status: UserChangeStatus) => void) | undefined;
+  }>();
+
+  // Every mutation of an existing user goes through here, so every subscriber drops it before the write resolves.
+  function changed(user: UserRecord): void {
+    const change: UserChange = { userId: user.id, issuer: user.issuer, subject: user.subject };
+    for (const { listener } of subscribers) {
+      try {
+        listener(change);
+      } catch {
+        // One subscriber's failure must not fail the write or starve the others.
+      }
+    }
+  }
+
+  const changes: UserChangeFeed = {
+    async subscribe(listener, options = {}) {
+      const subscriber = { listener, onStatus: options.onStatus };
+      subscribers.add(subscriber);
+      subscriber.onStatus?.('up');
+      return async () => {
+        subscribers.delete(subscriber);
+      };
+    },
+  };
 
   function insert(input: NewUser, id: string): UserRecord {
     if (byId.has(id)) throw new ReservationConflictError('the user id is already taken');
@@ -81,16 +116,19 @@ export function createMemoryStore(): MemoryStore {
   }
 
   function applyPatch(user: UserRecord, patch: UserPatch): UserRecord {
-    let changed = false;
+    let dirty = false;
     if (patch.email !== undefined && patch.email !== user.email) {
       user.email = patch.email;
-      changed = true;
+      dirty = true;
     }
     if (patch.name !== undefined && patch.name !== user.name) {
       user.name = patch.name;
-      changed = true;
+      dirty = true;
     }
-    if (changed) user.updatedAt = new Date();
+    if (dirty) {
+      user.updatedAt = new Date();
+      changed(user);
+    }
     return user;
   }
 
@@ -131,6 +169,7 @@ export function createMemoryStore(): MemoryStore {
     invitations,
     outbox,
     reservations: reservationStore,
+    changes,
 
     async lookup(key) {
       const user = byKey.get(keyOf(key));
@@ -163,6 +202,7 @@ export function createMemoryStore(): MemoryStore {
       if (user.role !== role) {
         user.role = role;
         user.updatedAt = new Date();
+        changed(user);
       }
       return copy(user);
     },
@@ -176,6 +216,7 @@ export function createMemoryStore(): MemoryStore {
       reservations.clear();
       invitations.clear();
       outbox.clear();
+      for (const { onStatus } of subscribers) onStatus?.('up');
     },
   };
 }

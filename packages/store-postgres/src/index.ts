@@ -1,3 +1,4 @@
+export { changesChannel, type ListenOptions } from './changes';
 export { type MigrateCommandIo, runMigrateCommand } from './migrate-command';
 export { type MigrateOptions, migrate } from './migrations';
 export { DEFAULT_SCHEMA } from './schema-name';

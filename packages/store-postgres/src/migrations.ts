@@ -76,6 +76,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_due_idx ON ${s}.outbox (available_at) WHERE status = 'pending';
     `,
   },
+  // Version 3 is the lifecycle columns (status, disabled_at, …); versions apply by number, gaps allowed.
+  {
+    version: 4,
+    name: 'users change notifications',
+    // Every UPDATE that changes a column other than updated_at/last_seen_at, and every DELETE, NOTIFYs the
+    // schema's channel (see changes.ts) with the row's id and key before the change: that is what a cache
+    // holds. A payload near the 8000-byte limit (a pathological issuer or id) becomes a resync request.
+    sql: (s) => `
+      CREATE OR REPLACE FUNCTION ${s}.notify_user_change() RETURNS trigger
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        payload text;
+      BEGIN
+        IF TG_OP = 'UPDATE'
+           AND to_jsonb(OLD) - 'updated_at' - 'last_seen_at' = to_jsonb(NEW) - 'updated_at' - 'last_seen_at' THEN
+          RETURN NULL;
+        END IF;
+        payload := json_build_object('id', OLD.id, 'issuer', OLD.issuer, 'subject', OLD.subject)::text;
+        IF octet_length(payload) > 7900 THEN
+          payload := '{"resync":true}';
+        END IF;
+        PERFORM pg_notify('jit_provision_users_' || md5(TG_TABLE_SCHEMA), payload);
+        RETURN NULL;
+      END
+      $fn$;
+      DROP TRIGGER IF EXISTS users_notify_change ON ${s}.users;
+      CREATE TRIGGER users_notify_change AFTER UPDATE OR DELETE ON ${s}.users
+        FOR EACH ROW EXECUTE FUNCTION ${s}.notify_user_change();
+    `,
+  },
 ];
 
 /** Options of {@link migrate}. */

@@ -10,12 +10,14 @@ import {
   type StoreCheckResult,
   type StoreKey,
   StoreUnavailableError,
+  type UserChangeFeed,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
 } from '@jit-provision/core';
 import { profileChanges } from '@jit-provision/core/adapter';
 import pg from 'pg';
+import { createPostgresChangeFeed, type ListenOptions } from './changes';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
 import { MIGRATIONS } from './migrations';
@@ -49,6 +51,14 @@ export type PostgresStoreOptions = (
    * already exist or be missing: PgBouncer in transaction mode before 1.21, or PGlite's socket server.
    */
   preparedStatements?: boolean;
+  /**
+   * The change feed's listener (`store.changes`, which every provisioner with a user cache follows): one
+   * dedicated connection per store, opened with the first subscriber. It needs a session connection: behind
+   * PgBouncer in transaction mode, set `listen.connectionString` to the server itself (or a session-mode
+   * pool). `false` leaves `changes` out: user caches then serve a changed user for up to their TTL.
+   * Connects where the pool does by default (the pool's own options, or `connectionString` + `poolConfig`).
+   */
+  listen?: ListenOptions | false;
 };
 
 /** The Postgres {@link Store}, with its invitation storage and a `close()` for a pool it created. */
@@ -67,7 +77,15 @@ export interface PostgresStore extends Store {
   check(): Promise<StoreCheckResult>;
   /** The (unquoted) schema the tables live in. */
   readonly schema: string;
-  /** End the pool if the store created it from `connectionString`; a no-op for a pool you passed in. */
+  /**
+   * Changes to users, pushed by a trigger on `users` through LISTEN/NOTIFY: whoever made them (any process,
+   * the CLI, hand-written SQL). Absent with `listen: false`.
+   */
+  readonly changes?: UserChangeFeed;
+  /**
+   * End the change listener's connection, and the pool if the store created it from `connectionString`
+   * (a pool you passed in is left open).
+   */
   close(): Promise<void>;
 }
 
@@ -115,6 +133,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
   const db = createExecutor(pool);
   const prepared = options.preparedStatements ?? true;
+  const feed =
+    options.listen === false
+      ? undefined
+      : createPostgresChangeFeed(
+          options.listen?.connectionString !== undefined
+            ? { connectionString: options.listen.connectionString }
+            : options.pool !== undefined
+              ? options.pool.options
+              : { ...options.poolConfig, connectionString: options.connectionString },
+          schema,
+          options.listen,
+        );
   const named = (operation: string): { name?: string } =>
     prepared ? { name: statementName(operation, schema) } : {};
 
@@ -355,8 +385,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         };
       }
     },
+    ...(feed === undefined ? {} : { changes: { subscribe: feed.subscribe } }),
 
     async close() {
+      await feed?.close();
       if (ownsPool && !pool.ended) await pool.end();
     },
   };

@@ -34,7 +34,13 @@ afterAll(async () => {
 
 const label = process.env['DATABASE_URL'] ? 'Postgres' : 'PGlite';
 const options = {
-  createStore: () => createPostgresStore({ pool: db.pool, schema: db.schema }),
+  // PGlite's socket server serves one connection at a time: a held listener connection would starve the pool.
+  createStore: () =>
+    createPostgresStore({
+      pool: db.pool,
+      schema: db.schema,
+      ...(db.multiConnection ? {} : { listen: false }),
+    }),
   createBrokenStore: () => {
     const pool = new pg.Pool({
       connectionString: `postgres://postgres@127.0.0.1:${deadPort}/unreachable`,

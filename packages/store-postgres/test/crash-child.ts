@@ -10,12 +10,8 @@
 import { createProvisioner, type Identity, type ProvisionedEvent, type Store } from '@jit-provision/core';
 import pg from 'pg';
 import { createPostgresStore } from '../src/index';
+import { env } from './child-env';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is required`);
-  return value;
-};
 const signal = (line: string) => process.stdout.write(`${line}\n`);
 const never = () => new Promise<never>(() => {});
 

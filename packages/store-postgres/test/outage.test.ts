@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createProvisioner, type Provisioner } from '@jit-provision/core';
 import { authenticateRequest } from '@jit-provision/core/adapter';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, migrate } from '../src/index';
+import { createOutageProxy } from './outage-proxy';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
 const AUD = 'outage-api';
@@ -15,50 +16,6 @@ const REQUEST_BOUND_MS = 3_000;
 /** How long recovery may take before the test gives up: a hang detector, not a performance bound. */
 const RECOVERY_DEADLINE_MS = 15_000;
 const noop = () => {};
-
-type Mode = 'up' | 'refuse' | 'blackhole';
-
-/** A TCP proxy in front of Postgres: `refuse` resets every connection, `blackhole` accepts and never answers. */
-async function createOutageProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  let mode: Mode = 'up';
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  };
-  const server = createTcpServer((client) => {
-    track(client);
-    if (mode === 'refuse') {
-      client.destroy();
-      return;
-    }
-    if (mode === 'blackhole') return;
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    track(upstream);
-    upstream.on('close', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    url: url.toString(),
-    set(next: Mode) {
-      mode = next;
-      // Going down also kills live connections, as a crashed or restarted server would.
-      if (next !== 'up') for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** A real HTTP server doing what every adapter does: authenticateRequest, then answer. */
 async function serve(provisioner: Provisioner): Promise<{ url: string; server: Server }> {

@@ -7,12 +7,7 @@
 import { createInterface } from 'node:readline';
 import { createProvisioner } from '@jit-provision/core';
 import { createPostgresStore } from '../src/index';
-
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is required`);
-  return value;
-};
+import { env } from './child-env';
 
 const store = createPostgresStore({
   connectionString: env('DATABASE_URL'),

@@ -1,5 +1,6 @@
 import { describe } from 'vitest';
 import type { Store } from '../store';
+import { changeFeedCases } from './changes';
 import { edgeCases } from './edges';
 import { runInvitationConformance } from './invitations';
 import type { StoreConformanceOptions } from './options';
@@ -23,7 +24,7 @@ export type { ConformanceOptions, StoreConformanceOptions } from './options';
  * ids, confirm on an existing row), reservations (conflict, release, expired-lease takeover, stale confirm)
  * and, when the store has `invitations`, single-use invitations; when it has `outbox`, events written only on
  * create, claim/complete/fail/retry, concurrent claimers never sharing an event, and delivery through the
- * dispatcher; with `createBrokenStore`, every operation of an unreachable store answers
+ * dispatcher; when it has `changes`, delivery of changes to every subscriber by id and key; with `createBrokenStore`, every operation of an unreachable store answers
  * `provisioning_unavailable`. Races are real: parallel calls through several provisioners. Every case works
  * on its own identities and ids, so a shared, already-used database is fine.
  *
@@ -46,6 +47,7 @@ export function runStoreConformance<S extends Store>(options: StoreConformanceOp
       ...(options.cleanup ? { cleanup: options.cleanup } : {}),
     });
     outboxCases(options);
+    changeFeedCases(options);
     outageCases(options);
   });
 }
