@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'invalid_identity'
   | 'user_not_provisioned'
   | 'user_not_found'
+  | 'user_disabled'
+  | 'invalid_argument'
   | 'policy_rejected'
   | 'email_domain_not_allowed'
   | 'email_not_verified'
@@ -40,7 +42,8 @@ export type InvalidTokenReason =
   | 'wrong_audience'
   | 'missing_claim'
   | 'invalid_claim'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'token_revoked';
 
 /**
  * Brand on every {@link JitProvisionError}. `Symbol.for` makes it the same symbol in every copy of this package
@@ -205,6 +208,39 @@ export class UserNotProvisionedError extends JitProvisionError {
 export class UserNotFoundError extends JitProvisionError {
   constructor(message = 'User not found') {
     super('user_not_found', 404, message);
+  }
+}
+
+/**
+ * The user exists but is disabled (`provisioner.disable`): every request is refused until `enable`.
+ *
+ * @example
+ * ```ts
+ * await provisioner.disable(userId, { reason: 'left the company' });
+ * // their next request → 403 { "error": "user_disabled" }
+ * ```
+ */
+export class UserDisabledError extends JitProvisionError {
+  constructor(message = 'This user is disabled') {
+    super('user_disabled', 403, message);
+  }
+}
+
+/**
+ * An argument of an admin operation is invalid (a status, limit, cursor, query, date or reference).
+ * Raised before anything is read or written; `field` names the argument.
+ *
+ * @example
+ * ```ts
+ * await provisioner.listUsers({ status: 'banned' as never }); // throws InvalidArgumentError (invalid_argument)
+ * ```
+ */
+export class InvalidArgumentError extends JitProvisionError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('invalid_argument', 400, message);
+    this.field = field;
   }
 }
 
