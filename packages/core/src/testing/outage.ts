@@ -52,8 +52,16 @@ export function outageCases<S extends Store>(options: StoreConformanceOptions<S>
       await unavailable('release', () => broken.reservations!.release(key, reservation));
     });
 
-    it('invitation and outbox operations reject with provisioning_unavailable', async () => {
-      const { invitations, outbox } = broken;
+    it('invitation, lifecycle and outbox operations reject with provisioning_unavailable', async () => {
+      const { invitations, outbox, users } = broken;
+      if (users !== undefined) {
+        await unavailable('users.setStatus', () => users.setStatus('outage-id', 'disabled'));
+        await unavailable('users.setRole', () => users.setRole('outage-id', 'admin'));
+        await unavailable('users.revokeSessions', () => users.revokeSessions('outage-id'));
+        await unavailable('users.delete', () => users.delete('outage-id'));
+        await unavailable('users.list', () => users.list({ limit: 1 }));
+        await unavailable('users.touchLastSeen', () => users.touchLastSeen('outage-id'));
+      }
       if (invitations !== undefined) {
         await unavailable('findInvitation', () => invitations.findInvitation(['outage-hash']));
         await unavailable('consumeInvitation', () => invitations.consumeInvitation('outage-id', new Date()));
