@@ -111,15 +111,13 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     const runs: Array<[string, () => Promise<void>]> = [];
     if (event.type === 'user.provisioned' && user !== null) {
       const provisioned: ProvisionedEvent = { eventId: event.id, user, identity: event.identity };
-      hooks.forEach((hook, i) =>
-        runs.push([hookName(hook, i), () => runHookOrThrow(hook, provisioned, hookTimeoutMs)]),
-      );
+      for (const [i, hook] of hooks.entries())
+        runs.push([hookName(hook, i), () => runHookOrThrow(hook, provisioned, hookTimeoutMs)]);
     }
     if (userEventHooks.length > 0) {
       const userEvent = userEventOf(event, user);
-      userEventHooks.forEach((hook, i) =>
-        runs.push([`onUserEvent:${hookName(hook, i)}`, () => runHookOrThrow(hook, userEvent, hookTimeoutMs)]),
-      );
+      for (const [i, hook] of userEventHooks.entries())
+        runs.push([`onUserEvent:${hookName(hook, i)}`, () => runHookOrThrow(hook, userEvent, hookTimeoutMs)]);
     }
     return runs;
   }

@@ -9,8 +9,8 @@ import {
   type Store,
   type StoreKey,
   StoreUnavailableError,
-  UserNotFoundError,
   type UserLifecycleStore,
+  UserNotFoundError,
   type UserPatch,
   type UserRecord,
 } from '@jit-provision/core';

@@ -214,9 +214,9 @@ export function runAdapterSuite(options: AdapterSuiteOptions): void {
       expect(await lookup(sub)).toBeNull();
     });
 
-    it.each([
+    it.each<[string, Partial<ProvisionerOptions>]>([
       ['user cache on', {}],
-      ['user cache off', { userCache: false as const }],
+      ['user cache off', { userCache: false }],
     ])(
       'disabled user → 403 user_disabled on every path (%s), no row created; enable lets them back',
       async (_label, overrides) => {
