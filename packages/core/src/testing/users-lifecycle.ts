@@ -3,7 +3,7 @@ import { createOutboxDispatcher } from '../outbox';
 import { createProvisioner } from '../provisioner';
 import type { NewUser, Store, UserLifecycleStore } from '../store';
 import type { UserEvent, UserRecord } from '../types';
-import { freshKey, type StoreConformanceOptions } from './options';
+import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';
 
 const quiet = { warn: () => {}, error: () => {} };
 
@@ -32,17 +32,8 @@ export function userLifecycleCases<S extends Store>(options: StoreConformanceOpt
       await options.cleanup?.(store);
     });
 
-    const newUser = (key = freshKey('life'), extra: Partial<NewUser> = {}): NewUser => ({
-      ...key,
-      username: `oidc:conf:${key.subject}`,
-      role: 'user',
-      email: null,
-      name: null,
-      tenantId: null,
-      ...extra,
-    });
     const create = async (extra: Partial<NewUser> = {}, key = freshKey('life')) =>
-      (await store.upsert(newUser(key, extra))).user;
+      (await store.upsert(conformanceUser(key, extra))).user;
     /** Every page of a listing, following `nextCursor`. */
     const listAll = async (query: Parameters<UserLifecycleStore['list']>[0]) => {
       const seen: UserRecord[] = [];
