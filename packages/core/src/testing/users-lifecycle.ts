@@ -73,7 +73,9 @@ export function userLifecycleCases<S extends Store>(options: StoreConformanceOpt
 
       const again = await users.setStatus(user.id, 'disabled');
       expect(again.changed).toBe(false);
+      // Nothing written: not even updatedAt moves.
       expect(again.user.disabledAt).toEqual(disabled.user.disabledAt);
+      expect(again.user.updatedAt).toEqual(disabled.user.updatedAt);
 
       const enabled = await users.setStatus(user.id, 'active');
       expect(enabled).toMatchObject({ changed: true, user: { status: 'active', disabledAt: null } });
