@@ -1,4 +1,3 @@
-import { Lru } from './lru';
 import { positive } from './positive';
 import type { UserLifecycleStore } from './store';
 import type { Logger, UserRecord } from './types';
@@ -25,9 +24,18 @@ export function createLastSeen(
 ): ((user: UserRecord) => void) | undefined {
   if (users === undefined || options === false) return undefined;
   const intervalMs = positive(options?.intervalMs, DEFAULT_LAST_SEEN_INTERVAL_MS, 'lastSeen.intervalMs');
-  // Users written (or known fresh) recently, each until its next write is due. Bounded: an evicted user is
-  // judged again by the `lastSeenAt` of the row at hand.
-  const fresh = new Lru<string, true>(maxEntries);
+  // When each user's next write is due. A plain Map read (no LRU recency update) keeps the cache-hit path at
+  // one lookup; bounded by dropping the oldest entry, after which that user is judged again by the
+  // `lastSeenAt` of the row at hand.
+  const nextDue = new Map<string, number>();
+  const remember = (id: string, due: number) => {
+    nextDue.delete(id);
+    nextDue.set(id, due);
+    if (nextDue.size > maxEntries) {
+      const oldest = nextDue.keys().next();
+      if (!oldest.done) nextDue.delete(oldest.value);
+    }
+  };
   let failing = false;
   const ok = () => {
     failing = false;
@@ -39,13 +47,14 @@ export function createLastSeen(
   };
   return (user) => {
     const now = Date.now();
-    if (fresh.get(user.id, now) !== undefined) return;
+    const due = nextDue.get(user.id);
+    if (due !== undefined && due > now) return;
     const last = user.lastSeenAt === null ? undefined : user.lastSeenAt.getTime();
     if (last !== undefined && now - last < intervalMs) {
-      fresh.set(user.id, true, last + intervalMs);
+      remember(user.id, last + intervalMs);
       return;
     }
-    fresh.set(user.id, true, now + intervalMs);
+    remember(user.id, now + intervalMs);
     const { id } = user;
     // Through a microtask, so even a store that throws synchronously never reaches the request.
     Promise.resolve()
