@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'user_not_found'
   | 'forbidden'
   | 'insufficient_scope'
+  | 'user_disabled'
+  | 'invalid_argument'
   | 'policy_rejected'
   | 'email_domain_not_allowed'
   | 'email_not_verified'
@@ -48,7 +50,8 @@ export type InvalidTokenReason =
   | 'wrong_audience'
   | 'missing_claim'
   | 'invalid_claim'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'token_revoked';
 
 /**
  * A token refused over its `iss` or `aud`: what the configuration expects and what the token carried
@@ -260,6 +263,21 @@ export class ForbiddenError extends JitProvisionError {
 }
 
 /**
+ * The user exists but is disabled (`provisioner.disable`): every request is refused until `enable`.
+ *
+ * @example
+ * ```ts
+ * await provisioner.disable(userId, { reason: 'left the company' });
+ * // their next request → 403 { "error": "user_disabled" }
+ * ```
+ */
+export class UserDisabledError extends JitProvisionError {
+  constructor(message = 'This user is disabled') {
+    super('user_disabled', 403, message);
+  }
+}
+
+/**
  * The access token lacks a scope the route requires (RFC 6750 §3.1): HTTP 403 with
  * `WWW-Authenticate: Bearer error="insufficient_scope", scope="<required>"`. Unlike roles, the required
  * scopes are named in the challenge on purpose: the client needs them to ask for a better token.
@@ -282,6 +300,24 @@ export class InsufficientScopeError extends JitProvisionError {
       },
     });
     this.scopes = scopes;
+  }
+}
+
+/**
+ * An argument of an admin operation is invalid (a status, limit, cursor, query, date or reference).
+ * Raised before anything is read or written; `field` names the argument.
+ *
+ * @example
+ * ```ts
+ * await provisioner.listUsers({ status: 'banned' as never }); // throws InvalidArgumentError (invalid_argument)
+ * ```
+ */
+export class InvalidArgumentError extends JitProvisionError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('invalid_argument', 400, message);
+    this.field = field;
   }
 }
 

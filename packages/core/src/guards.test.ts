@@ -15,6 +15,10 @@ const user: UserRecord = {
   tenantId: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
+  status: 'active',
+  disabledAt: null,
+  tokensValidAfter: null,
+  lastSeenAt: null,
 };
 const auth = (claims: Record<string, unknown>, over: Partial<AuthResult> = {}): AuthResult => ({
   user,

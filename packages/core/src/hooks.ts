@@ -1,33 +1,37 @@
 import { TIMED_OUT, withTimeout } from './timers';
-import type { Hook, Logger, ProvisionedEvent } from './types';
+import type { Logger } from './types';
+
+/** Any side-effect hook: `onProvisioned` and `onUserEvent` alike. */
+type AnyHook<E> = (event: E) => void | Promise<void>;
 
 /**
- * Run every `onProvisioned` hook for one created user. A hook that throws or outlives `timeoutMs` is
- * reported and skipped: side effects never un-create a user or fail the request that created it.
+ * Run every hook for one event. A hook that throws or outlives `timeoutMs` is reported (under `label`,
+ * e.g. `onProvisioned`) and skipped: side effects never undo the change or fail the call that made it.
  */
-export async function runHooks(
-  hooks: readonly Hook[],
-  event: ProvisionedEvent,
-  options: { timeoutMs: number; logger: Logger },
+export async function runHooks<E extends { eventId: string }>(
+  hooks: readonly AnyHook<E>[],
+  event: E,
+  options: { timeoutMs: number; logger: Logger; userId: string; label?: string },
 ): Promise<void> {
+  const label = options.label ?? 'onProvisioned';
   await Promise.all(
     hooks.map(async (hook, index) => {
-      const context = { hook: hookName(hook, index), eventId: event.eventId, userId: event.user.id };
+      const context = { hook: hookName(hook, index), eventId: event.eventId, userId: options.userId };
       try {
         if ((await withTimeout(() => hook(event), options.timeoutMs)) === TIMED_OUT)
-          options.logger.warn({ ...context, timeoutMs: options.timeoutMs }, 'onProvisioned hook timed out');
+          options.logger.warn({ ...context, timeoutMs: options.timeoutMs }, `${label} hook timed out`);
       } catch (err) {
-        options.logger.error({ ...context, err }, 'onProvisioned hook failed');
+        options.logger.error({ ...context, err }, `${label} hook failed`);
       }
     }),
   );
 }
 
 /** Run one hook with a deadline; rejects on throw or timeout (the outbox counts both as a failed attempt). */
-export async function runHookOrThrow(hook: Hook, event: ProvisionedEvent, timeoutMs: number): Promise<void> {
+export async function runHookOrThrow<E>(hook: AnyHook<E>, event: E, timeoutMs: number): Promise<void> {
   if ((await withTimeout(() => hook(event), timeoutMs)) === TIMED_OUT)
     throw new Error(`hook timed out after ${timeoutMs} ms`);
 }
 
 /** How logs and outbox errors name a hook. */
-export const hookName = (hook: Hook, index: number): string => hook.name || `hook#${index}`;
+export const hookName = (hook: AnyHook<never>, index: number): string => hook.name || `hook#${index}`;

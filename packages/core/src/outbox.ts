@@ -3,14 +3,16 @@ import { hookName, runHookOrThrow } from './hooks';
 import { consoleLogger, describeError } from './logger';
 import { positive } from './positive';
 import type { OutboxEvent, Store } from './store';
-import type { Hook, Logger, ProvisionedEvent } from './types';
+import type { Hook, Logger, ProvisionedEvent, UserEvent, UserEventHook, UserRecord } from './types';
 
 /** Options of {@link createOutboxDispatcher}. */
 export interface OutboxDispatcherOptions {
   /** A store with an `outbox` (store-memory, store-postgres). */
   store: Store;
-  /** The side effects; each receives the event id as `eventId`, the same on every retry. */
+  /** `onProvisioned` side effects; each receives the event id as `eventId`, the same on every retry. */
   hooks: readonly Hook[];
+  /** `onUserEvent` hooks: receive every event type (`user.provisioned` included), with the same `eventId`. */
+  userEventHooks?: readonly UserEventHook[];
   logger?: Logger;
   /** How often to look for due events (new ones, retries, expired claims). Default 1,000 ms. */
   pollMs?: number;
@@ -43,8 +45,24 @@ export interface OutboxDispatcher {
 
 const defaultBackoff = (attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 3_600_000);
 
+/** The {@link UserEvent} of an outbox row; `user` is what the store holds now (never a deleted row). */
+export function userEventOf(event: OutboxEvent, user: UserRecord | null): UserEvent {
+  return {
+    type: event.type,
+    eventId: event.id,
+    userId: event.userId,
+    user: event.type === 'user.deleted' ? null : user,
+    actor: event.actor,
+    at: event.createdAt,
+    ...(event.data === null ? {} : { data: event.data }),
+  };
+}
+
 /**
- * Deliver durable `user.provisioned` events from `store.outbox` to hooks: at least once per hook, with
+ * Deliver durable user events from `store.outbox` to hooks: `user.provisioned` to `hooks` (`onProvisioned`),
+ * every type to `userEventHooks` (`onUserEvent`). A user deleted before their `user.provisioned` event is
+ * delivered has nothing left to welcome: `onProvisioned` hooks skip it, `onUserEvent` hooks still get it
+ * (with `user: null`). At least once per hook, at least once per hook, with
  * the event id as a stable idempotency key (`eventId`) so receivers can dedupe. An event is `done` when
  * every hook succeeded; when any hook throws or times out, all hooks see it again after `backoff`, until
  * `maxAttempts`, after which it stays visible as `failed`. Any number of dispatchers, in any number of
@@ -69,7 +87,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   const outbox = options.store.outbox;
   if (outbox === undefined) throw new ConfigurationError('this store has no outbox; use inline hooks');
   const { hooks } = options;
-  const names = hooks.map(hookName);
+  const userEventHooks = options.userEventHooks ?? [];
   const logger = options.logger ?? consoleLogger;
   const pollMs = positive(options.pollMs, 1_000, 'pollMs');
   const batchSize = Math.floor(positive(options.batchSize, 10, 'batchSize'));
@@ -85,17 +103,30 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let current: Promise<number> | undefined;
   let again = false;
 
+  /** Every hook this event goes to, each wrapped to run with the deadline and named for error reports. */
+  function runsFor(event: OutboxEvent, user: UserRecord | null): Array<[string, () => Promise<void>]> {
+    const runs: Array<[string, () => Promise<void>]> = [];
+    if (event.type === 'user.provisioned' && user !== null) {
+      const provisioned: ProvisionedEvent = { eventId: event.id, user, identity: event.identity };
+      for (const [i, hook] of hooks.entries())
+        runs.push([hookName(hook, i), () => runHookOrThrow(hook, provisioned, hookTimeoutMs)]);
+    }
+    if (userEventHooks.length > 0) {
+      const userEvent = userEventOf(event, user);
+      for (const [i, hook] of userEventHooks.entries())
+        runs.push([`onUserEvent:${hookName(hook, i)}`, () => runHookOrThrow(hook, userEvent, hookTimeoutMs)]);
+    }
+    return runs;
+  }
+
   async function deliver(event: OutboxEvent): Promise<boolean> {
-    const user = await options.store.getUser(event.userId);
     const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
     try {
-      if (user === null) throw new Error('the user of this event no longer exists');
-      const provisioned: ProvisionedEvent = { eventId: event.id, user, identity: event.identity };
-      const results = await Promise.allSettled(
-        hooks.map((hook) => runHookOrThrow(hook, provisioned, hookTimeoutMs)),
-      );
+      const user = event.type === 'user.deleted' ? null : await options.store.getUser(event.userId);
+      const runs = runsFor(event, user);
+      const results = await Promise.allSettled(runs.map(([, run]) => run()));
       const failures = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`${names[i]}: ${describeError(r.reason)}`] : [],
+        r.status === 'rejected' ? [`${runs[i]?.[0]}: ${describeError(r.reason)}`] : [],
       );
       if (failures.length > 0) throw new Error(failures.join('; '));
       await outbox?.complete(event.id);

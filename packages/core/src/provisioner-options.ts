@@ -6,7 +6,7 @@ import { consoleLogger } from './logger';
 import { positive } from './positive';
 import type { ProvisionerOptions } from './provisioner-types';
 import type { ReservationStore, Store } from './store';
-import type { Hook, Identity, IssuerConfig, Logger, Policy } from './types';
+import type { Hook, Identity, IssuerConfig, Logger, Policy, UserEventHook } from './types';
 import type { UserCacheOptions } from './user-cache';
 
 /** {@link ProvisionerOptions} checked and defaulted: what `createProvisioner` runs on. */
@@ -17,6 +17,7 @@ export interface ProvisionerSettings {
   autoCreate: boolean;
   policies: Policy[];
   hooks: Hook[];
+  userEventHooks: UserEventHook[];
   logger: Logger;
   hookTimeoutMs: number;
   outboxMode: boolean;
@@ -105,6 +106,7 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
     autoCreate: options.autoCreate ?? true,
     policies: options.policies ?? [],
     hooks: options.onProvisioned ?? [],
+    userEventHooks: options.onUserEvent ?? [],
     logger,
     hookTimeoutMs: positive(options.hookTimeoutMs, 10_000, 'hookTimeoutMs'),
     outboxMode,

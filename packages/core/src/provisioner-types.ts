@@ -1,6 +1,6 @@
 import type { CheckReport } from './check';
 import type { OutboxDispatcher, OutboxDispatcherOptions } from './outbox';
-import type { Store } from './store';
+import type { Store, UserPage } from './store';
 import type { TokenCacheOptions } from './token-cache';
 import type {
   AuthInput,
@@ -10,7 +10,9 @@ import type {
   IssuerConfig,
   Logger,
   Policy,
+  UserEventHook,
   UserRecord,
+  UserStatus,
 } from './types';
 import type { UserCacheOptions, UserRef } from './user-cache';
 
@@ -35,6 +37,17 @@ export interface ProvisionerOptions {
   defaultRole?: string;
   policies?: Policy[];
   onProvisioned?: Hook[];
+  /**
+   * Hooks for every user event: `user.provisioned`, `user.disabled`, `user.enabled`, `user.deleted`,
+   * `user.role_changed`, `user.sessions_revoked`. Delivered like `onProvisioned` (see `hookDelivery`).
+   */
+  onUserEvent?: UserEventHook[];
+  /**
+   * Record `lastSeenAt` at most once per `intervalMs` (default 1 hour) per user, off the request's path: the
+   * request never waits for the write, and a failed write is logged once and ignored. Needs `store.users`
+   * (skipped without it). `false` turns it off.
+   */
+  lastSeen?: { intervalMs?: number } | false;
   /** Longest a hook may run before it is reported as timed out (default 10 s). */
   hookTimeoutMs?: number;
   /**
@@ -80,6 +93,20 @@ export interface ProvisionerOptions {
   logger?: Logger;
 }
 
+/** Filter and page of {@link Provisioner.listUsers}. */
+export interface ListUsersQuery {
+  /** Case-insensitive substring of email, name, username or subject, taken literally (at most 256 characters). */
+  query?: string;
+  role?: string;
+  status?: UserStatus;
+  /** Last seen before this instant, or never seen and created before it. */
+  seenBefore?: Date;
+  /** Page size: default 50, capped at 500. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
 /** The provisioner. Create one per app with {@link createProvisioner}. */
 export interface Provisioner {
   /** Make sure a local user exists for `identity`; fast path on every call after the first. */
@@ -102,10 +129,74 @@ export interface Provisioner {
     },
     options?: { exclusive?: boolean },
   ): Promise<UserRecord>;
-  /** Set a user's role (validated) and drop them from the cache. Raises `UserNotFoundError` for an unknown id. */
-  setRole(userId: string, role: string): Promise<UserRecord>;
+  /**
+   * Set a user's role (validated), emit `user.role_changed` when it changed, and drop the user from the cache.
+   * `null` resets the role to `defaultRole` (a later version hands it back to the provider's roles).
+   * Raises `UserNotFoundError` for an unknown user.
+   *
+   * @example
+   * ```ts
+   * await provisioner.setRole({ issuer, subject: 'f81d4fae' }, 'admin', { actor: adminId });
+   * ```
+   */
+  setRole(ref: UserRef, role: string | null, options?: { actor?: string }): Promise<UserRecord>;
   /** Read one user from the store (never the cache), by id or by (issuer, subject); null when absent. */
   getUser(ref: UserRef): Promise<UserRecord | null>;
+  /**
+   * A page of users (needs `store.users`), ordered by creation then id. `query` matches email, name, username
+   * or subject, case-insensitively and literally (`%` and `_` are not wildcards); `seenBefore` finds dormant
+   * users. `limit` defaults to 50 and is capped at 500; pass `nextCursor` back as `cursor` for the next page.
+   *
+   * @example
+   * ```ts
+   * let cursor: string | undefined;
+   * do {
+   *   const page = await provisioner.listUsers({ seenBefore: new Date(Date.now() - 90 * 86_400_000), cursor });
+   *   for (const user of page.users) await provisioner.disable(user.id, { reason: 'dormant' });
+   *   cursor = page.nextCursor ?? undefined;
+   * } while (cursor);
+   * ```
+   */
+  listUsers(query?: ListUsersQuery): Promise<UserPage>;
+  /**
+   * Refuse every request of this user (403 `user_disabled`) until {@link Provisioner.enable}; emits
+   * `user.disabled`. Idempotent: disabling a disabled user writes nothing and emits nothing.
+   *
+   * @example
+   * ```ts
+   * await provisioner.disable(userId, { reason: 'left the company', actor: adminId });
+   * ```
+   */
+  disable(ref: UserRef, options?: { reason?: string; actor?: string }): Promise<UserRecord>;
+  /**
+   * Let a disabled user in again; emits `user.enabled`. Idempotent like `disable`.
+   *
+   * @example
+   * ```ts
+   * await provisioner.enable(userId, { actor: adminId });
+   * ```
+   */
+  enable(ref: UserRef, options?: { actor?: string }): Promise<UserRecord>;
+  /**
+   * Erase the user row; emits `user.deleted`. Not a ban: their next login is a new first login (new id,
+   * `created: true`) where `autoCreate` and the policies allow it. To keep someone out, `disable` them.
+   *
+   * @example
+   * ```ts
+   * await provisioner.deleteUser(userId, { actor: adminId });
+   * ```
+   */
+  deleteUser(ref: UserRef, options?: { actor?: string }): Promise<void>;
+  /**
+   * Sign the user out everywhere: `tokensValidAfter` = now (store clock), so every token issued before is
+   * refused (401 `invalid_token`, reason `token_revoked`); emits `user.sessions_revoked`.
+   *
+   * @example
+   * ```ts
+   * await provisioner.revokeSessions(userId, { actor: userId }); // "sign out of all devices"
+   * ```
+   */
+  revokeSessions(ref: UserRef, options?: { actor?: string }): Promise<UserRecord>;
   /** Drop in-process cache entries for a user. */
   invalidate(ref: UserRef): void;
   /**

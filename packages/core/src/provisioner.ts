@@ -3,9 +3,10 @@ import { createAuthenticator } from './authenticate';
 import { followChanges } from './cache-invalidation';
 import { runChecks } from './check';
 import { createViaApp, type Outcome } from './create-user';
-import { UserExistsError, UserNotProvisionedError } from './errors';
+import { UserDisabledError, UserExistsError, UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
 import { validateIdentity, validateRole } from './identity';
+import { createLastSeen } from './last-seen';
 import { createOutboxDispatcher } from './outbox';
 import { profileChanges, userKey } from './profile';
 import { resolveProvisionerOptions } from './provisioner-options';
@@ -13,6 +14,7 @@ import type { Provisioner, ProvisionerOptions, ProvisionResult } from './provisi
 import type { NewUser } from './store';
 import type { AuthInput, AuthResult, Identity, PolicyDecision, UserRecord } from './types';
 import { createUserCache, type UserRef } from './user-cache';
+import { createUserLifecycle } from './user-lifecycle';
 import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
 
 /**
@@ -34,15 +36,26 @@ import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
  */
 export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const settings = resolveProvisionerOptions(options);
-  const { store, defaultRole, autoCreate, policies, hooks, logger, hookTimeoutMs, outboxMode } = settings;
+  const {
+    store,
+    defaultRole,
+    autoCreate,
+    policies,
+    hooks,
+    userEventHooks,
+    logger,
+    hookTimeoutMs,
+    outboxMode,
+  } = settings;
   const prefixes = resolvePrefixes(settings.issuers);
   // Without local hooks the events wait for a dispatcher elsewhere (e.g. a worker process).
   const dispatcher =
-    outboxMode && hooks.length > 0
-      ? createOutboxDispatcher({ ...options.outbox, store, hooks, logger, hookTimeoutMs })
+    outboxMode && hooks.length + userEventHooks.length > 0
+      ? createOutboxDispatcher({ ...options.outbox, store, hooks, userEventHooks, logger, hookTimeoutMs })
       : undefined;
   const users =
     settings.userCache === false ? undefined : createUserCache(settings.userCache, settings.userCacheField);
+  const seen = createLastSeen(store.users, options.lastSeen, logger);
   // Whether the cache may serve: always without a feed; with one, only while it is up. Started here, not
   // awaited: the provisioner is usable at once, and its cache is bypassed until the feed is up.
   let serveCache = true;
@@ -52,13 +65,14 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
           serveCache = live;
         })
       : undefined;
-  // A row read before a change was reported may be older than the change: keep it only if nothing was
-  // invalidated while the read was in flight.
+  // One slow path per identity (and profile) per process; joiners share its result.
+  const inflight = new Map<string, Promise<ProvisionResult>>();
+  // Every invalidation bumps the cache's generation: a store read that started before one (a change
+  // reported by the feed, a local disable) must not re-cache what it read.
+  const invalidate = (ref: UserRef) => users?.invalidate(ref);
   const remember = (user: UserRecord, generation: number | undefined) => {
     if (users !== undefined && users.generation === generation) users.remember(user);
   };
-  // One slow path per identity (and profile) per process; joiners share its result.
-  const inflight = new Map<string, Promise<ProvisionResult>>();
 
   const createRow: (input: NewUser, identity: Identity) => Promise<Outcome> =
     settings.createUser === undefined
@@ -82,13 +96,25 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       if (outcome.created) dispatcher?.nudge();
       return;
     }
-    if (outcome.created && hooks.length > 0) {
-      await runHooks(
-        hooks,
-        { eventId: randomUUID(), user: outcome.user, identity },
-        { timeoutMs: hookTimeoutMs, logger },
-      );
-    }
+    if (!outcome.created || hooks.length + userEventHooks.length === 0) return;
+    const eventId = randomUUID();
+    const { user } = outcome;
+    const runs = { timeoutMs: hookTimeoutMs, logger, userId: user.id };
+    await Promise.all([
+      runHooks(hooks, { eventId, user, identity }, runs),
+      runHooks(
+        userEventHooks,
+        { type: 'user.provisioned', eventId, userId: user.id, user, actor: null, at: user.createdAt },
+        { ...runs, label: 'onUserEvent' },
+      ),
+    ]);
+  }
+
+  /** Every path lets a user in through here: disabled users never pass, active ones are seen. */
+  function admit(user: UserRecord): void {
+    // `=== 'disabled'`, not `!== 'active'`: a custom store without the lifecycle has no status to refuse on.
+    if (user.status === 'disabled') throw new UserDisabledError();
+    seen?.(user);
   }
 
   async function settle(decisions: PolicyDecision[], outcome: Outcome | { error: unknown }): Promise<void> {
@@ -116,6 +142,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     await settle(decisions, outcome);
     remember(outcome.user, generation);
     await announce(outcome, identity);
+    // A racing login may have found a row an admin disabled meanwhile.
+    admit(outcome.user);
     return { user: outcome.user, created: outcome.created, path: 'slow' };
   }
 
@@ -126,6 +154,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       if (!autoCreate) throw new UserNotProvisionedError();
       return slowPath(identity, generation);
     }
+    // A disabled user is refused before anything is written (their profile sync included), and cached so
+    // that their next requests are refused without a store read.
+    if (found.status === 'disabled') remember(found, generation);
+    admit(found);
     const patch = profileChanges(found, identity);
     const user = patch === undefined ? found : await store.sync(found.id, patch);
     remember(user, generation);
@@ -143,6 +175,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     const key = userKey(identity);
     const cached = serveCache ? users?.get(key) : undefined;
     if (cached !== undefined && profileChanges(cached, identity) === undefined) {
+      if (cached.status === 'disabled') return Promise.reject(new UserDisabledError());
+      seen?.(cached);
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
     const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}`;
@@ -179,16 +213,24 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     let { user } = outcome;
     if (!outcome.created && input.role !== undefined && user.role !== role)
       user = await store.setRole(user.id, role);
-    users?.invalidate(user.id);
+    invalidate(user.id);
     await announce(outcome, identity);
     return user;
   }
 
-  async function setRole(userId: string, role: string): Promise<UserRecord> {
-    const user = await store.setRole(userId, validateRole(role));
-    users?.invalidate(userId);
-    return user;
-  }
+  const lifecycle = createUserLifecycle({
+    store,
+    defaultRole,
+    outboxMode,
+    nudge: () => dispatcher?.nudge(),
+    userEventHooks,
+    hookTimeoutMs,
+    logger,
+    forget: (user) => {
+      invalidate(user.id);
+      invalidate({ issuer: user.issuer, subject: user.subject });
+    },
+  });
 
   const getUser = (ref: UserRef): Promise<UserRecord | null> =>
     typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
@@ -206,9 +248,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ensureUserExists,
     authenticate,
     preProvision,
-    setRole,
     getUser,
-    invalidate: (ref) => users?.invalidate(ref),
+    ...lifecycle,
+    invalidate,
     check: () =>
       runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5_000 }),
     outbox: dispatcher,

@@ -1,4 +1,4 @@
-import type { Identity, UserRecord } from './types';
+import type { Identity, UserEventType, UserRecord, UserStatus } from './types';
 
 /** The identity key of a user: never email. */
 export interface StoreKey {
@@ -24,12 +24,20 @@ export interface NewUser extends StoreKey {
 /** `pending`: waiting for (re)delivery; `done`: every hook succeeded; `failed`: gave up after max attempts. */
 export type OutboxStatus = 'pending' | 'done' | 'failed';
 
-/** A durable first-signup event. Its `id` is the idempotency key hooks receive as `eventId`. */
+/**
+ * A durable user event: a first signup, or a lifecycle change written by a {@link UserLifecycleStore}
+ * method. Its `id` is the idempotency key hooks receive as `eventId`.
+ */
 export interface OutboxEvent {
   id: string;
-  type: 'user.provisioned';
+  type: UserEventType;
   userId: string;
+  /** The login's identity (`user.provisioned`), or the user's `{ issuer, subject }` (lifecycle events). */
   identity: Identity;
+  /** Who made a lifecycle change (`UserEventInput.actor`); null for logins. */
+  actor: string | null;
+  /** The event's `data` (e.g. `{ from, to, source }` of a role change); null when it has none. */
+  data: Record<string, unknown> | null;
   status: OutboxStatus;
   /** Deliveries started so far; `claim` increments it. */
   attempts: number;
@@ -75,6 +83,93 @@ export interface OutboxStore {
     userIds?: readonly string[];
     limit?: number;
   }): Promise<OutboxEvent[]>;
+}
+
+/**
+ * A lifecycle event a {@link UserLifecycleStore} method writes to its outbox in the same atomic step as the
+ * change, and only when the change happened (an idempotent no-op writes none). Stores without `outbox`
+ * ignore it.
+ */
+export interface UserEventInput {
+  type: UserEventType;
+  actor: string | null;
+  data?: Record<string, unknown> | undefined;
+}
+
+/** Options of every writing {@link UserLifecycleStore} method. */
+export interface UserChangeOptions {
+  /** Outbox mode: the event to write with the change (see {@link UserEventInput}). */
+  event?: UserEventInput | undefined;
+}
+
+/** A filter and page of {@link UserLifecycleStore.list}; already validated by the provisioner. */
+export interface UserListQuery {
+  /**
+   * Case-insensitive substring of email, name, username or subject. Taken literally: `%`, `_` and `\` match
+   * themselves, never as wildcards.
+   */
+  query?: string | undefined;
+  /** Exact role. */
+  role?: string | undefined;
+  status?: UserStatus | undefined;
+  /** Dormant users: last seen before this instant, or never seen and created before it. */
+  seenBefore?: Date | undefined;
+  /** Page size, 1–500. */
+  limit: number;
+  /** `nextCursor` of the previous page; the store defines its content (opaque to callers). */
+  cursor?: string | undefined;
+}
+
+/** One page of users, in the store's stable order; `nextCursor` is null on the last page. */
+export interface UserPage {
+  users: UserRecord[];
+  nextCursor: string | null;
+}
+
+/**
+ * User lifecycle and listing (`disable`, `enable`, `deleteUser`, `revokeSessions`, `listUsers`, `lastSeenAt`).
+ * Every writing method raises `UserNotFoundError` for an unknown id and, on a store with `outbox`, writes
+ * `options.event` atomically with the change. Prove an implementation with `runStoreConformance`.
+ *
+ * @example
+ * ```ts
+ * const { user, changed } = await store.users.setStatus(userId, 'disabled', {});
+ * const page = await store.users.list({ query: 'ada', limit: 50 });
+ * ```
+ */
+export interface UserLifecycleStore {
+  /**
+   * Set `status`; disabling sets `disabledAt` to now, enabling clears it. `changed` is false (and nothing is
+   * written, no event either) when the user already had that status.
+   */
+  setStatus(
+    userId: string,
+    status: UserStatus,
+    options?: UserChangeOptions,
+  ): Promise<{ user: UserRecord; changed: boolean }>;
+  /**
+   * Set `role`, answering the role it replaced. Nothing is written (no event) when it is unchanged; the event
+   * written gets `from` (the replaced role) added to its `data`, read in the same atomic step.
+   */
+  setRole(
+    userId: string,
+    role: string,
+    options?: UserChangeOptions,
+  ): Promise<{ user: UserRecord; from: string; changed: boolean }>;
+  /** Set `tokensValidAfter` to now on the store's clock (every token issued before is refused). */
+  revokeSessions(userId: string, options?: UserChangeOptions): Promise<UserRecord>;
+  /**
+   * Erase the user row, answering it as it was; null (and no event) when there was none. Never touches the
+   * user's outbox events: pending ones are still delivered.
+   */
+  delete(userId: string, options?: UserChangeOptions): Promise<UserRecord | null>;
+  /** A page of users matching `query`, ordered by (`createdAt`, `id`); keyset paging, never OFFSET. */
+  list(query: UserListQuery): Promise<UserPage>;
+  /**
+   * Record that the user was seen now (store clock). Best effort and frequent: touches nothing else
+   * (`updatedAt` included) and is a no-op for an unknown id.
+   */
+  touchLastSeen(userId: string): Promise<void>;
 }
 
 /** Profile fields synced on every login. `undefined` leaves a field as it is; `null` clears it. */
@@ -250,6 +345,8 @@ export interface Store {
   readonly reservations?: ReservationStore;
   /** Present on stores that support invitations. */
   readonly invitations?: InvitationStore;
+  /** Present on stores that support the user lifecycle and listing (`provisioner.disable`, `listUsers`, …). */
+  readonly users?: UserLifecycleStore;
   /**
    * Optional readiness check for `provisioner.check()`: can this store serve, is its schema migrated?
    * Answers a result rather than throwing; an unreachable backend is `ok: false` with a detail.

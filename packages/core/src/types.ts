@@ -29,7 +29,51 @@ export interface UserRecord {
   tenantId: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** `disabled` users are refused on every request (403 `user_disabled`) until enabled again. */
+  status: UserStatus;
+  /** When the user was last disabled; null while active. */
+  disabledAt: Date | null;
+  /** Tokens issued (`iat`) before this instant are refused (`revokeSessions`); null when never revoked. */
+  tokensValidAfter: Date | null;
+  /** Last authenticated request, written at most once per `lastSeen.intervalMs`; null when never recorded. */
+  lastSeenAt: Date | null;
 }
+
+/** Where a user stands: only `active` users are let in. */
+export type UserStatus = 'active' | 'disabled';
+
+/** Every type of {@link UserEvent}. */
+export type UserEventType =
+  | 'user.provisioned'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.deleted'
+  | 'user.role_changed'
+  | 'user.sessions_revoked';
+
+/**
+ * Something happened to a user. Delivered to `onUserEvent` hooks inline, or at least once through the outbox
+ * (`hookDelivery: 'outbox'`), always with the same `eventId` for one change.
+ *
+ * - `user`: the row right after the change (inline), or as read at delivery (outbox); null once deleted.
+ * - `actor`: who made the change, as the caller passed it (`{ actor }`); null for logins and when not given.
+ * - `data`: `user.role_changed` → `{ from, to, source }`; `user.disabled` → `{ reason }` when one was given.
+ */
+export interface UserEvent {
+  type: UserEventType;
+  eventId: string;
+  userId: string;
+  user: UserRecord | null;
+  actor: string | null;
+  at: Date;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * A side effect of any user change (audit log, SCIM push, revoking app sessions). A failing hook is logged
+ * (inline) or retried (outbox) and never undoes the change.
+ */
+export type UserEventHook = (event: UserEvent) => void | Promise<void>;
 
 /** Verified JWT claims. */
 export type Claims = JWTPayload & Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  InvalidArgumentError,
   type NewUser,
   type OutboxStore,
   type Reservation,
@@ -8,7 +9,9 @@ import {
   type Store,
   type UserChange,
   type UserChangeFeed,
+  type UserChangeOptions,
   type UserChangeStatus,
+  type UserLifecycleStore,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
@@ -31,16 +34,38 @@ export interface MemoryStore extends Store {
    * synchronously, before the write resolves; `clear()` tells them to resync. Always up.
    */
   readonly changes: UserChangeFeed;
+  /** Lifecycle and listing. */
+  readonly users: UserLifecycleStore;
   /** Drop every user, reservation, invitation and outbox event. */
   clear(): void;
 }
 
 // Callers get copies, so mutating a returned record never changes what is stored.
+const date = (value: Date | null) => (value === null ? null : new Date(value));
 const copy = (user: UserRecord): UserRecord => ({
   ...user,
   createdAt: new Date(user.createdAt),
   updatedAt: new Date(user.updatedAt),
+  disabledAt: date(user.disabledAt),
+  tokensValidAfter: date(user.tokensValidAfter),
+  lastSeenAt: date(user.lastSeenAt),
 });
+
+/** Keyset cursor: the (createdAt, id) of a page's last row. */
+const encodeCursor = (user: UserRecord) =>
+  Buffer.from(JSON.stringify([user.createdAt.getTime(), user.id])).toString('base64url');
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && Number.isFinite(value[0]) && typeof value[1] === 'string')
+      return [value[0], value[1]];
+  } catch {}
+  throw new InvalidArgumentError('cursor', 'cursor is not one this store issued');
+}
+
+/** (createdAt, id) order: the listing's stable order. */
+const byCreation = (a: UserRecord, b: UserRecord) =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * An in-process Store: for development, tests and single-process apps. Every method completes without
@@ -106,6 +131,10 @@ export function createMemoryStore(): MemoryStore {
       tenantId: input.tenantId ?? null,
       createdAt: now,
       updatedAt: now,
+      status: 'active',
+      disabledAt: null,
+      tokensValidAfter: null,
+      lastSeenAt: null,
     };
     byKey.set(keyOf(input), user);
     byId.set(id, user);
@@ -135,6 +164,97 @@ export function createMemoryStore(): MemoryStore {
   const live = (key: string, now: number) => {
     const held = reservations.get(key);
     return held !== undefined && held.expiresAt.getTime() > now ? held : undefined;
+  };
+
+  function existing(userId: string): UserRecord {
+    const user = byId.get(userId);
+    if (user === undefined) throw new UserNotFoundError();
+    return user;
+  }
+  /** Outbox mode: write the change's event in the same synchronous step as the change. */
+  const emit = (user: UserRecord, options: UserChangeOptions | undefined, data?: Record<string, unknown>) => {
+    const event = options?.event;
+    if (event === undefined) return;
+    outbox.add(
+      user.id,
+      { issuer: user.issuer, subject: user.subject },
+      {
+        ...event,
+        ...(data === undefined ? {} : { data: { ...event.data, ...data } }),
+      },
+    );
+  };
+
+  const userStore: UserLifecycleStore = {
+    async setStatus(userId, status, options) {
+      const user = existing(userId);
+      if (user.status === status) return { user: copy(user), changed: false };
+      user.status = status;
+      user.disabledAt = status === 'disabled' ? new Date() : null;
+      user.updatedAt = new Date();
+      emit(user, options);
+      changed(user);
+      return { user: copy(user), changed: true };
+    },
+
+    async setRole(userId, role, options) {
+      const user = existing(userId);
+      const from = user.role;
+      if (from === role) return { user: copy(user), from, changed: false };
+      user.role = role;
+      user.updatedAt = new Date();
+      emit(user, options, { from });
+      changed(user);
+      return { user: copy(user), from, changed: true };
+    },
+
+    async revokeSessions(userId, options) {
+      const user = existing(userId);
+      user.tokensValidAfter = new Date();
+      user.updatedAt = user.tokensValidAfter;
+      emit(user, options);
+      changed(user);
+      return copy(user);
+    },
+
+    async delete(userId, options) {
+      const user = byId.get(userId);
+      if (user === undefined) return null;
+      byId.delete(userId);
+      byKey.delete(keyOf(user));
+      usernames.delete(user.username);
+      emit(user, options);
+      changed(user);
+      return copy(user);
+    },
+
+    async list(q) {
+      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      const needle = q.query?.toLowerCase();
+      const seenBefore = q.seenBefore?.getTime();
+      const matches = (u: UserRecord) =>
+        (after === undefined ||
+          u.createdAt.getTime() > after[0] ||
+          (u.createdAt.getTime() === after[0] && u.id > after[1])) &&
+        (q.role === undefined || u.role === q.role) &&
+        (q.status === undefined || u.status === q.status) &&
+        (seenBefore === undefined || (u.lastSeenAt ?? u.createdAt).getTime() < seenBefore) &&
+        (needle === undefined ||
+          [u.email, u.name, u.username, u.subject].some((field) => field?.toLowerCase().includes(needle)));
+      const page = [...byId.values()]
+        .filter(matches)
+        .sort(byCreation)
+        .slice(0, q.limit + 1);
+      const more = page.length > q.limit;
+      const users = page.slice(0, q.limit).map(copy);
+      const last = users[users.length - 1];
+      return { users, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
+    },
+
+    async touchLastSeen(userId) {
+      const user = byId.get(userId);
+      if (user !== undefined) user.lastSeenAt = new Date();
+    },
   };
 
   const reservationStore: ReservationStore = {
@@ -170,6 +290,7 @@ export function createMemoryStore(): MemoryStore {
     outbox,
     reservations: reservationStore,
     changes,
+    users: userStore,
 
     async lookup(key) {
       const user = byKey.get(keyOf(key));
@@ -197,14 +318,7 @@ export function createMemoryStore(): MemoryStore {
     },
 
     async setRole(userId, role) {
-      const user = byId.get(userId);
-      if (user === undefined) throw new UserNotFoundError();
-      if (user.role !== role) {
-        user.role = role;
-        user.updatedAt = new Date();
-        changed(user);
-      }
-      return copy(user);
+      return (await userStore.setRole(userId, role)).user;
     },
 
     // Nothing to migrate or reach: always ready.

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import type { Identity, OutboxEvent, OutboxStore } from '@jit-provision/core';
+import type { Identity, OutboxEvent, OutboxStore, UserEventInput } from '@jit-provision/core';
 
 /** The memory store's outbox, plus what the store needs to write events and reset. */
 export interface MemoryOutbox extends OutboxStore {
-  /** Record a `user.provisioned` event; called in the same synchronous step that inserts the user. */
-  add(userId: string, identity: Identity): void;
+  /**
+   * Record an event (`user.provisioned` unless `event` says otherwise); called in the same synchronous step
+   * as the change it reports.
+   */
+  add(userId: string, identity: Identity, event?: UserEventInput): void;
   clear(): void;
 }
 
 const copy = (event: OutboxEvent): OutboxEvent => ({
   ...event,
   identity: { ...event.identity },
+  data: event.data === null ? null : structuredClone(event.data),
   availableAt: new Date(event.availableAt),
   createdAt: new Date(event.createdAt),
   completedAt: event.completedAt === null ? null : new Date(event.completedAt),
@@ -35,14 +39,16 @@ export function createMemoryOutbox(): MemoryOutbox {
   };
 
   return {
-    add(userId, identity) {
+    add(userId, identity, event) {
       const now = new Date();
       const id = randomUUID();
       events.set(id, {
         id,
-        type: 'user.provisioned',
+        type: event?.type ?? 'user.provisioned',
         userId,
         identity: { ...identity },
+        actor: event?.actor ?? null,
+        data: event?.data === undefined ? null : structuredClone(event.data),
         status: 'pending',
         attempts: 0,
         lastError: null,

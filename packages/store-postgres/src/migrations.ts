@@ -76,7 +76,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS outbox_due_idx ON ${s}.outbox (available_at) WHERE status = 'pending';
     `,
   },
-  // Version 3 is the lifecycle columns (status, disabled_at, …); versions apply by number, gaps allowed.
+  {
+    version: 3,
+    name: 'user lifecycle',
+    // Constant defaults: no table rewrite on Postgres ≥ 11. The outbox keeps no foreign key to users, so a
+    // deleted user's pending events are still delivered.
+    sql: (s) => `
+      ALTER TABLE ${s}.users
+        ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'active',
+        ADD COLUMN IF NOT EXISTS disabled_at timestamptz,
+        ADD COLUMN IF NOT EXISTS tokens_valid_after timestamptz,
+        ADD COLUMN IF NOT EXISTS last_seen_at timestamptz;
+      ALTER TABLE ${s}.users
+        ADD CONSTRAINT users_status_check CHECK (status IN ('active', 'disabled'));
+      -- listUsers: keyset pages in (created_at, id) order.
+      CREATE INDEX IF NOT EXISTS users_created_at_id_idx ON ${s}.users (created_at, id);
+      ALTER TABLE ${s}.outbox
+        ADD COLUMN IF NOT EXISTS actor text,
+        ADD COLUMN IF NOT EXISTS data jsonb;
+    `,
+  },
   {
     version: 4,
     name: 'users change notifications',

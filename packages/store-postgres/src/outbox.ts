@@ -1,13 +1,23 @@
-import type { Identity, NewUser, OutboxEvent, OutboxStatus, OutboxStore } from '@jit-provision/core';
+import type {
+  Identity,
+  NewUser,
+  OutboxEvent,
+  OutboxStatus,
+  OutboxStore,
+  UserChangeOptions,
+  UserEventType,
+} from '@jit-provision/core';
 import type { Executor } from './executor';
 import { guard } from './pg-errors';
 import { quoteSchema } from './schema-name';
 
 interface OutboxRow {
   id: string;
-  type: 'user.provisioned';
+  type: UserEventType;
   user_id: string;
   identity: Identity;
+  actor: string | null;
+  data: Record<string, unknown> | null;
   status: OutboxStatus;
   attempts: number;
   last_error: string | null;
@@ -17,13 +27,15 @@ interface OutboxRow {
 }
 
 const COLUMNS =
-  'id, type, user_id, identity, status, attempts, last_error, available_at, created_at, completed_at';
+  'id, type, user_id, identity, actor, data, status, attempts, last_error, available_at, created_at, completed_at';
 
 const toEvent = (row: OutboxRow): OutboxEvent => ({
   id: row.id,
   type: row.type,
   userId: row.user_id,
   identity: row.identity,
+  actor: row.actor,
+  data: row.data,
   status: row.status,
   attempts: row.attempts,
   lastError: row.last_error,
@@ -43,6 +55,27 @@ export function outboxInsertCte(schema: string, source: string, identityParam: n
     SELECT id, $${identityParam}::jsonb FROM ${source}
   )`;
 }
+
+/**
+ * The `WITH` clause that writes a lifecycle event for the row(s) `source` returns (none when the change
+ * wrote nothing, so an idempotent no-op leaves no event). Parameters `$n`…`$n+2`: type (null: no event at
+ * all), actor, data JSON; `data` may name an SQL expression to use instead of `$n+2`.
+ */
+export function userEventCte(schema: string, source: string, first: number, data?: string): string {
+  return `event AS (
+    INSERT INTO ${quoteSchema(schema)}.outbox (type, user_id, identity, actor, data)
+    SELECT $${first}::text, id, jsonb_build_object('issuer', issuer, 'subject', subject), $${first + 1}::text,
+           ${data ?? `$${first + 2}::jsonb`}
+    FROM ${source} WHERE $${first}::text IS NOT NULL
+  )`;
+}
+
+/** Parameters of {@link userEventCte}: all null when the caller asked for no event. */
+export const userEventValues = (options: UserChangeOptions | undefined): Array<string | null> => {
+  const event = options?.event;
+  if (event === undefined) return [null, null, null];
+  return [event.type, event.actor, event.data === undefined ? null : JSON.stringify(event.data)];
+};
 
 /** The identity to store with the event, as JSON; null when the caller did not ask for one. */
 export const eventIdentity = (input: NewUser): string | null =>

@@ -1,8 +1,14 @@
-import type { Invitation, UserRecord } from '@jit-provision/core';
+import type { Invitation, UserRecord, UserStatus } from '@jit-provision/core';
 
 /** Columns of `users`, in the order `toUser` reads them. */
 export const USER_COLUMNS =
-  'id, issuer, subject, username, email, name, role, tenant_id, created_at, updated_at';
+  'id, issuer, subject, username, email, name, role, tenant_id, created_at, updated_at, status, disabled_at, tokens_valid_after, last_seen_at';
+
+/** {@link USER_COLUMNS} qualified by a table alias, for statements that join `users` with itself. */
+export const userColumnsOf = (alias: string): string =>
+  USER_COLUMNS.split(', ')
+    .map((column) => `${alias}.${column}`)
+    .join(', ');
 
 export interface UserRow {
   id: string;
@@ -15,6 +21,10 @@ export interface UserRow {
   tenant_id: string | null;
   created_at: Date;
   updated_at: Date;
+  status: UserStatus;
+  disabled_at: Date | null;
+  tokens_valid_after: Date | null;
+  last_seen_at: Date | null;
 }
 
 export const toUser = (row: UserRow): UserRecord => ({
@@ -28,6 +38,10 @@ export const toUser = (row: UserRow): UserRecord => ({
   tenantId: row.tenant_id,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  status: row.status,
+  disabledAt: row.disabled_at,
+  tokensValidAfter: row.tokens_valid_after,
+  lastSeenAt: row.last_seen_at,
 });
 
 /** Columns of `invitations` that callers may see: never `token_hash`. */

@@ -11,6 +11,7 @@ import {
   type StoreKey,
   StoreUnavailableError,
   type UserChangeFeed,
+  type UserLifecycleStore,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
@@ -26,6 +27,7 @@ import { guard, sqlState, toStoreError, unavailableReason } from './pg-errors';
 import { toUser, USER_COLUMNS, type UserRow } from './rows';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
 import { statementName } from './statement-name';
+import { createPostgresUserStore } from './users';
 
 /** Options of {@link createPostgresStore}: a pool you own, or a connection string for a pool the store owns. */
 export type PostgresStoreOptions = (
@@ -68,6 +70,8 @@ export interface PostgresStore extends Store {
   readonly outbox: OutboxStore;
   /** Reservations for createUser mode, leased on the database clock. */
   readonly reservations: ReservationStore;
+  /** Lifecycle and listing: each change one statement, with its outbox event when asked for. */
+  readonly users: UserLifecycleStore;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
   /**
@@ -109,6 +113,8 @@ const userValues = (id: string, input: NewUser) => [
  * - `upsert`: `INSERT … ON CONFLICT DO NOTHING RETURNING`, one round trip for a new user; only on conflict a
  *   SELECT follows (and an UPDATE when email/name changed). Exactly one racing caller gets `created: true`.
  * - `reserve`/`confirm`/`release`: leases on the database clock, so every process agrees on expiry.
+ * - `users`: lifecycle changes (status, role, revocation, delete) in one statement each, with their outbox
+ *   event when asked; `list` pages by (created_at, id) keyset on an index, never OFFSET.
  * - `outbox`: with `NewUser.emitEvent` (`hookDelivery: 'outbox'`), `upsert` and `confirm` write the user's
  *   `user.provisioned` event in the same statement; dispatchers claim events with `FOR UPDATE SKIP LOCKED`.
  *
@@ -227,10 +233,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return toUser(row);
   }
 
+  const getUser = (userId: string) =>
+    guard(async () => {
+      const row = (await db.rows<UserRow>({ ...sql.getUser, values: [userId] }, { retry: true }))[0];
+      return row === undefined ? null : toUser(row);
+    });
+
   return {
     pool,
     schema,
     invitations: createPostgresInvitationStore(db, schema),
+    users: createPostgresUserStore(db, schema, named, getUser),
     outbox: createPostgresOutboxStore(db, schema),
 
     // The per-request path: one promise chain, no extra async layers.
@@ -274,11 +287,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     sync: (userId, patch) => guard(() => syncRow(userId, patch)),
 
-    getUser: (userId) =>
-      guard(async () => {
-        const row = (await db.rows<UserRow>({ ...sql.getUser, values: [userId] }, { retry: true }))[0];
-        return row === undefined ? null : toUser(row);
-      }),
+    getUser,
 
     setRole: (userId, role) =>
       guard(async () => {

@@ -71,6 +71,39 @@ describe('migrate', () => {
     expect(await recorded(schema)).toEqual(allVersions);
   });
 
+  it('migration 3 upgrades existing users to active (never revoked, never seen) and CHECKs status', async () => {
+    const schema = schemaFor('lifecycle');
+    const q = `"${schema}"`;
+    // A database as version 2 left it, holding a user and a pending event.
+    await db.pool.query(`CREATE SCHEMA ${q}`);
+    await db.pool.query(
+      `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) {
+      await db.pool.query(migration.sql(q));
+      await db.pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    await db.pool.query(
+      `INSERT INTO ${q}.users (id, issuer, subject, username, role) VALUES ('u1', 'https://i', 's', 'oidc:i:s', 'user')`,
+    );
+    await db.pool.query(`INSERT INTO ${q}.outbox (user_id, identity) VALUES ('u1', '{}'::jsonb)`);
+    expect(await runMigrations(db.pool, { schema })).toEqual(allVersions.filter((v) => v > 2));
+    const { rows } = await db.pool.query(
+      `SELECT status, disabled_at, tokens_valid_after, last_seen_at FROM ${q}.users WHERE id = 'u1'`,
+    );
+    expect(rows).toEqual([
+      { status: 'active', disabled_at: null, tokens_valid_after: null, last_seen_at: null },
+    ]);
+    const outbox = await db.pool.query(`SELECT type, actor, data FROM ${q}.outbox`);
+    expect(outbox.rows).toEqual([{ type: 'user.provisioned', actor: null, data: null }]);
+    await expect(db.pool.query(`UPDATE ${q}.users SET status = 'banned'`)).rejects.toMatchObject({
+      code: '23514',
+    });
+  });
+
   it('refuses a schema name that is not a plain identifier, before touching the database', async () => {
     for (const schema of ['x"; DROP SCHEMA public; --', '1abc', '', 'a'.repeat(64), 'jit-provision']) {
       await expect(migrate(db.pool, { schema })).rejects.toMatchObject({ code: 'configuration_error' });

@@ -29,6 +29,8 @@ export interface DevIssuerOptions {
 export interface MintOptions {
   /** Lifetime: seconds or a jose time span (`'5m'`); `false` omits `exp`. Default 300 s. */
   expiresIn?: number | string | false;
+  /** `iat`: seconds from now (may be negative); `false` omits it. Default now. */
+  issuedAt?: number | false;
   /** `nbf`: seconds from now (may be negative) or a jose time span. Omitted by default. */
   notBefore?: number | string;
   /** `aud` claim. */
@@ -47,7 +49,7 @@ export interface DevIssuer {
   readonly issuer: string;
   /** `${issuer}/jwks` */
   readonly jwksUri: string;
-  /** Signs a JWT with `iss` = this issuer, `iat` now and `exp` in five minutes unless told otherwise. */
+  /** Signs a JWT with `iss` = this issuer, `iat` now and `exp` in five minutes unless told otherwise (`issuedAt`, `expiresIn`). */
   mint(claims: { sub: string } & Record<string, unknown>, options?: MintOptions): Promise<string>;
   /** Adds a new signing key with a new `kid` and makes it the default; old keys stay published. Returns the kid. */
   rotateKeys(alg?: DevIssuerAlg): Promise<string>;
@@ -171,9 +173,15 @@ export async function createDevIssuer(options: DevIssuerOptions = {}): Promise<D
     jwks: publicJwks,
     async mint(claims, mintOptions = {}) {
       const key = await keyFor(mintOptions);
-      const jwt = new SignJWT({ iss: issuer, ...claims })
-        .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...mintOptions.header })
-        .setIssuedAt();
+      const jwt = new SignJWT({ iss: issuer, ...claims }).setProtectedHeader({
+        alg: key.alg,
+        typ: 'JWT',
+        kid: key.kid,
+        ...mintOptions.header,
+      });
+      const { issuedAt } = mintOptions;
+      if (issuedAt !== false)
+        jwt.setIssuedAt(issuedAt === undefined ? undefined : Math.floor(Date.now() / 1000) + issuedAt);
       const expiresIn = mintOptions.expiresIn ?? 300;
       if (expiresIn !== false && claims['exp'] === undefined) {
         jwt.setExpirationTime(

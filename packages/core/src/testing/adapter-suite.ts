@@ -25,7 +25,7 @@ export interface AdapterTestApp {
 export interface AdapterSuiteOptions {
   /** Shown in the suite title. */
   name: string;
-  /** A fresh, real store (e.g. the memory store); the matrix wraps it to simulate outages. */
+  /** A fresh, real store with `users` (e.g. the memory store); the matrix wraps it to simulate outages. */
   createStore: () => Store | Promise<Store>;
   /**
    * Build an app with the adapter's `jitProvision` mounted app-wide with `options`, and routes
@@ -41,8 +41,9 @@ interface AuthBody {
 /**
  * The HTTP behaviour every adapter must share, run against the real framework: valid token (created once),
  * missing/malformed/expired/not-yet-valid/wrong-audience/untrusted/unknown-kid/`alg: none`/key-confusion/
- * tampered/oversized tokens, `autoCreate: false`, store outages in both modes, key rotation, `optional`
- * and `skip`. Every failure also asserts that no user was created.
+ * tampered/oversized tokens, `autoCreate: false`, disabled users (403 `user_disabled`) and revoked sessions
+ * (401) on every path including cache hits, re-login after delete, store outages in both modes, key
+ * rotation, `optional` and `skip`. The store must have `users` (the lifecycle part). Every failure also asserts that no user was created.
  *
  * @example
  * ```ts
@@ -99,7 +100,13 @@ export function runAdapterSuite(options: AdapterSuiteOptions): void {
       };
       const get = (token: string | undefined, path = '/me') =>
         app.request(path, token === undefined ? {} : { authorization: `Bearer ${token}` });
-      return { app, get, lookup, setDown: outage.setDown };
+      /** Rows held for `subject` (a refusal must never create one). */
+      const rowsOf = async (subject: string) => {
+        outage.setDown(false);
+        const page = await provisioner.listUsers({ query: subject, limit: 500 });
+        return page.users.filter((u) => u.issuer === issuer.issuer && u.subject === subject).length;
+      };
+      return { app, get, lookup, rowsOf, provisioner, setDown: outage.setDown };
     }
 
     const expectInvalidToken = (response: AdapterTestResponse) => {
@@ -189,6 +196,72 @@ export function runAdapterSuite(options: AdapterSuiteOptions): void {
       expect(response.status).toBe(403);
       expect((response.body as { error: string }).error).toBe('user_not_provisioned');
       expect(await lookup(sub)).toBeNull();
+    });
+
+    it.each<[string, Partial<ProvisionerOptions>]>([
+      ['user cache on', {}],
+      ['user cache off', { userCache: false }],
+    ])(
+      'disabled user → 403 user_disabled on every path (%s), no row created; enable lets them back',
+      async (_label, overrides) => {
+        const { get, rowsOf, provisioner, setDown } = await setup(overrides);
+        const sub = fresh('disabled');
+        const token = await idp.mint({ sub }, { audience: AUD });
+        expect((await get(token)).status).toBe(200);
+        const user = await provisioner.getUser({ issuer: idp.issuer, subject: sub });
+        await provisioner.disable(user?.id ?? '', { reason: 'test' });
+        const expectDisabled = (response: AdapterTestResponse) => {
+          expect(response.status).toBe(403);
+          expect((response.body as { error: string }).error).toBe('user_disabled');
+        };
+        expectDisabled(await get(token));
+        // A fresh token (another signature, so no token-cache entry) is refused too.
+        expectDisabled(await get(await idp.mint({ sub, email: `${sub}@example.com` }, { audience: AUD })));
+        if (overrides.userCache === undefined) {
+          // The store is down: only the cached (disabled) row can answer, and it refuses.
+          setDown(true);
+          expectDisabled(await get(token));
+          setDown(false);
+        }
+        expect(await rowsOf(sub)).toBe(1);
+        await provisioner.enable(user?.id ?? '');
+        expect((await get(token)).status).toBe(200);
+      },
+    );
+
+    it('revoked sessions → 401 invalid_token for older tokens and iat-less ones (cache hit included); newer pass', async () => {
+      const { get, rowsOf, provisioner, setDown } = await setup();
+      const sub = fresh('revoked');
+      const old = await idp.mint({ sub }, { audience: AUD, issuedAt: -60 });
+      const noIat = await idp.mint({ sub, n: 1 }, { audience: AUD, issuedAt: false });
+      expect((await get(old)).status).toBe(200);
+      expect((await get(noIat)).status).toBe(200);
+      await provisioner.revokeSessions({ issuer: idp.issuer, subject: sub });
+      expectInvalidToken(await get(old));
+      expectInvalidToken(await get(noIat));
+      // The user row is cached now; with the store down only the cache answers, and it still refuses.
+      setDown(true);
+      expectInvalidToken(await get(old));
+      setDown(false);
+      expect(await rowsOf(sub)).toBe(1);
+      // Issued after the revocation (a whole second later: `iat` has one-second resolution).
+      const fresh2 = await idp.mint({ sub }, { audience: AUD, issuedAt: 2 });
+      expect((await get(fresh2)).status).toBe(200);
+    });
+
+    it('a deleted user logging in again is a new first login, not a ban', async () => {
+      const { get, rowsOf, provisioner } = await setup();
+      const sub = fresh('deleted');
+      const token = await idp.mint({ sub }, { audience: AUD });
+      const first = (await get(token)).body as AuthBody & { auth: { user: { id: string } } };
+      await provisioner.deleteUser({ issuer: idp.issuer, subject: sub });
+      expect(await rowsOf(sub)).toBe(0);
+      const again = await get(token);
+      expect(again.status).toBe(200);
+      const auth = (again.body as AuthBody & { auth: { user: { id: string } } }).auth;
+      expect(auth).toMatchObject({ created: true, user: { subject: sub } });
+      expect(auth.user.id).not.toBe(first.auth.user.id);
+      expect(await rowsOf(sub)).toBe(1);
     });
 
     it("store down, 'reject' → 503 provisioning_unavailable with Retry-After", async () => {

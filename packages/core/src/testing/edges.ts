@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewUser, Store } from '../store';
-import { freshKey, type StoreConformanceOptions } from './options';
+import type { Store } from '../store';
+import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';
 
 /** Longest values core lets through (identity.ts, username.ts, validateRole), in UTF-16 code units. */
 export const MAX_LENGTHS = {
@@ -37,15 +37,7 @@ export function edgeCases<S extends Store>(options: StoreConformanceOptions<S>):
       await options.cleanup?.(store);
     });
 
-    const newUser = (key: { issuer: string; subject: string }, extra: Partial<NewUser> = {}): NewUser => ({
-      ...key,
-      username: `oidc:conf:${key.subject}`,
-      role: 'user',
-      email: null,
-      name: null,
-      tenantId: null,
-      ...extra,
-    });
+    const newUser = conformanceUser;
 
     it('subjects that differ only in case are different users (no case-insensitive collation)', async () => {
       const { issuer, subject } = freshKey('case');

@@ -8,6 +8,7 @@ import { outageCases } from './outage';
 import { outboxCases } from './outbox';
 import { reservationCases } from './reservations';
 import { userCases } from './users';
+import { userLifecycleCases } from './users-lifecycle';
 
 export * from './adapter-suite';
 export * from './admin';
@@ -24,7 +25,9 @@ export type { ConformanceOptions, StoreConformanceOptions } from './options';
  * ids, confirm on an existing row), reservations (conflict, release, expired-lease takeover, stale confirm)
  * and, when the store has `invitations`, single-use invitations; when it has `outbox`, events written only on
  * create, claim/complete/fail/retry, concurrent claimers never sharing an event, and delivery through the
- * dispatcher; when it has `changes`, delivery of changes to every subscriber by id and key; with `createBrokenStore`, every operation of an unreachable store answers
+ * dispatcher; when it has `users`, the lifecycle (status round trip, idempotent disable, delete then re-login
+ * as a new user, paging that returns every user exactly once during concurrent inserts, literal `%` and `_`
+ * in queries, lifecycle events in the outbox); when it has `changes`, delivery of changes to every subscriber by id and key; with `createBrokenStore`, every operation of an unreachable store answers
  * `provisioning_unavailable`. Races are real: parallel calls through several provisioners. Every case works
  * on its own identities and ids, so a shared, already-used database is fine.
  *
@@ -40,6 +43,7 @@ export type { ConformanceOptions, StoreConformanceOptions } from './options';
 export function runStoreConformance<S extends Store>(options: StoreConformanceOptions<S>): void {
   describe(`Store conformance: ${options.name}`, () => {
     userCases(options);
+    userLifecycleCases(options);
     edgeCases(options);
     reservationCases(options);
     runInvitationConformance({

@@ -1,4 +1,4 @@
-import type { Store } from '../store';
+import type { NewUser, Store } from '../store';
 
 /** Options every `run…Conformance` suite takes. */
 export interface ConformanceOptions<S extends Store = Store> {
@@ -33,5 +33,19 @@ export function freshKey(label = 'user'): { issuer: string; subject: string } {
     subject: `${label}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 10)}`,
   };
 }
+
+/** A plain `NewUser` for `key` (role `user`, no profile, username `oidc:conf:<subject>`), with `extra` on top. */
+export const conformanceUser = (
+  key: { issuer: string; subject: string },
+  extra: Partial<NewUser> = {},
+): NewUser => ({
+  ...key,
+  username: `oidc:conf:${key.subject}`,
+  role: 'user',
+  email: null,
+  name: null,
+  tenantId: null,
+  ...extra,
+});
 
 export { sleep } from '../timers';

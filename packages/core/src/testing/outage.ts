@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isJitProvisionError } from '../errors';
 import type { Store } from '../store';
-import { freshKey, type StoreConformanceOptions } from './options';
+import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';
 
 /**
  * Outage cases, run when the store author passes `createBrokenStore` (a store whose database cannot be
@@ -33,14 +33,7 @@ export function outageCases<S extends Store>(options: StoreConformanceOptions<S>
 
     it('every user and reservation operation rejects with provisioning_unavailable', async () => {
       const key = freshKey('outage');
-      const user = {
-        ...key,
-        username: `oidc:conf:${key.subject}`,
-        role: 'user',
-        email: null,
-        name: null,
-        tenantId: null,
-      };
+      const user = conformanceUser(key);
       const reservation = { token: 'outage-token', expiresAt: new Date(Date.now() + 10_000) };
       await unavailable('lookup', () => broken.lookup(key));
       await unavailable('upsert', () => broken.upsert(user));
@@ -52,8 +45,16 @@ export function outageCases<S extends Store>(options: StoreConformanceOptions<S>
       await unavailable('release', () => broken.reservations!.release(key, reservation));
     });
 
-    it('invitation and outbox operations reject with provisioning_unavailable', async () => {
-      const { invitations, outbox } = broken;
+    it('invitation, lifecycle and outbox operations reject with provisioning_unavailable', async () => {
+      const { invitations, outbox, users } = broken;
+      if (users !== undefined) {
+        await unavailable('users.setStatus', () => users.setStatus('outage-id', 'disabled'));
+        await unavailable('users.setRole', () => users.setRole('outage-id', 'admin'));
+        await unavailable('users.revokeSessions', () => users.revokeSessions('outage-id'));
+        await unavailable('users.delete', () => users.delete('outage-id'));
+        await unavailable('users.list', () => users.list({ limit: 1 }));
+        await unavailable('users.touchLastSeen', () => users.touchLastSeen('outage-id'));
+      }
       if (invitations !== undefined) {
         await unavailable('findInvitation', () => invitations.findInvitation(['outage-hash']));
         await unavailable('consumeInvitation', () => invitations.consumeInvitation('outage-id', new Date()));

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { ConfigurationError, InvalidArgumentError, UserNotFoundError } from './errors';
+import { runHooks } from './hooks';
+import { hasControlCharacters, isRole, ROLE_RULE, validateRole } from './identity';
+import type { ListUsersQuery, Provisioner } from './provisioner-types';
+import type { Store, UserEventInput, UserLifecycleStore, UserListQuery, UserPage } from './store';
+import type { Logger, UserEvent, UserEventHook, UserEventType, UserRecord } from './types';
+import type { UserRef } from './user-cache';
+
+/** Default and largest page of `listUsers`. */
+export const LIST_LIMITS = { default: 50, max: 500 } as const;
+
+/** What {@link createUserLifecycle} needs from the provisioner. */
+export interface UserLifecycleOptions {
+  store: Store;
+  defaultRole: string;
+  /** Outbox mode: stores write events with the change; `nudge` makes their delivery prompt. */
+  outboxMode: boolean;
+  nudge: () => void;
+  userEventHooks: readonly UserEventHook[];
+  hookTimeoutMs: number;
+  logger: Logger;
+  /** Drop every cached trace of a user (by id and by identity). */
+  forget: (user: { id: string; issuer: string; subject: string }) => void;
+}
+
+/** The provisioner's admin operations on existing users. */
+export type UserLifecycle = Pick<
+  Provisioner,
+  'setRole' | 'listUsers' | 'disable' | 'enable' | 'deleteUser' | 'revokeSessions'
+>;
+
+function optionalText(field: string, value: unknown, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || hasControlCharacters(value))
+    throw new InvalidArgumentError(field, `${field} must be 1-${max} characters without control characters`);
+  return value;
+}
+
+/** Check `listUsers`' arguments before anything is read: every bad value is an `invalid_argument`. */
+export function validateListQuery(q: ListUsersQuery = {}): UserListQuery {
+  if (typeof q !== 'object' || q === null) throw new InvalidArgumentError('query', 'expected an object');
+  const out: UserListQuery = { limit: LIST_LIMITS.default };
+  const query = optionalText('query', q.query === '' ? undefined : q.query, 256);
+  if (query !== null) out.query = query;
+  if (q.role !== undefined) {
+    if (!isRole(q.role)) throw new InvalidArgumentError('role', `role ${ROLE_RULE}`);
+    out.role = q.role;
+  }
+  if (q.status !== undefined) {
+    if (q.status !== 'active' && q.status !== 'disabled')
+      throw new InvalidArgumentError('status', "status must be 'active' or 'disabled'");
+    out.status = q.status;
+  }
+  if (q.seenBefore !== undefined) {
+    if (!(q.seenBefore instanceof Date) || Number.isNaN(q.seenBefore.getTime()))
+      throw new InvalidArgumentError('seenBefore', 'seenBefore must be a valid Date');
+    out.seenBefore = q.seenBefore;
+  }
+  if (q.limit !== undefined) {
+    if (!Number.isInteger(q.limit) || q.limit < 1)
+      throw new InvalidArgumentError('limit', 'limit must be an integer ≥ 1');
+    out.limit = Math.min(q.limit, LIST_LIMITS.max);
+  }
+  const cursor = optionalText('cursor', q.cursor === '' ? undefined : q.cursor, 1024);
+  if (cursor !== null) out.cursor = cursor;
+  return out;
+}
+
+/**
+ * The lifecycle operations (`disable`, `enable`, `deleteUser`, `revokeSessions`, `setRole`, `listUsers`):
+ * validate, resolve the reference, change the store (with its outbox event in outbox mode), drop the user
+ * from the cache, then deliver the event inline or nudge the dispatcher.
+ */
+export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycle {
+  const { store, outboxMode, userEventHooks, logger, hookTimeoutMs } = options;
+
+  function users(operation: string): UserLifecycleStore {
+    const part = store.users;
+    if (part === undefined)
+      throw new ConfigurationError(`${operation} needs a store with \`users\` (the lifecycle part)`);
+    return part;
+  }
+
+  async function idOf(ref: UserRef): Promise<string> {
+    if (typeof ref === 'string') {
+      // An id no store could hold is simply not found: nothing to probe.
+      if (ref.length === 0 || ref.length > 255) throw new UserNotFoundError();
+      return ref;
+    }
+    if (
+      typeof ref !== 'object' ||
+      ref === null ||
+      typeof ref.issuer !== 'string' ||
+      typeof ref.subject !== 'string'
+    )
+      throw new InvalidArgumentError('ref', 'a user id or { issuer, subject }');
+    const user = await store.lookup({ issuer: ref.issuer, subject: ref.subject });
+    if (user === null) throw new UserNotFoundError();
+    return user.id;
+  }
+
+  const eventInput = (type: UserEventType, actor: string | null, data?: Record<string, unknown>) =>
+    outboxMode
+      ? { event: { type, actor, ...(data === undefined ? {} : { data }) } satisfies UserEventInput }
+      : {};
+
+  /** After a change: forget the cached row, then deliver (inline) or hurry (outbox) its event. */
+  async function changed(
+    user: UserRecord,
+    type: UserEventType,
+    actor: string | null,
+    data?: Record<string, unknown>,
+    durable = true,
+  ): Promise<void> {
+    options.forget(user);
+    if (outboxMode && durable) {
+      options.nudge();
+      return;
+    }
+    if (userEventHooks.length === 0) return;
+    const event: UserEvent = {
+      type,
+      eventId: randomUUID(),
+      userId: user.id,
+      user: type === 'user.deleted' ? null : user,
+      actor,
+      at: new Date(),
+      ...(data === undefined ? {} : { data }),
+    };
+    await runHooks(userEventHooks, event, {
+      timeoutMs: hookTimeoutMs,
+      logger,
+      userId: user.id,
+      label: 'onUserEvent',
+    });
+  }
+
+  async function setStatus(
+    ref: UserRef,
+    status: 'active' | 'disabled',
+    actorInput: unknown,
+    data?: Record<string, unknown>,
+  ): Promise<UserRecord> {
+    const operation = status === 'active' ? 'enable' : 'disable';
+    const part = users(operation);
+    const actor = optionalText('actor', actorInput, 255);
+    const type = status === 'active' ? 'user.enabled' : 'user.disabled';
+    const result = await part.setStatus(await idOf(ref), status, eventInput(type, actor, data));
+    if (result.changed) await changed(result.user, type, actor, data);
+    else options.forget(result.user);
+    return result.user;
+  }
+
+  return {
+    async listUsers(query) {
+      const q = validateListQuery(query);
+      return users('listUsers').list(q);
+    },
+
+    async disable(ref, opts = {}) {
+      const reason = optionalText('reason', opts.reason, 1000);
+      return setStatus(ref, 'disabled', opts.actor, reason === null ? undefined : { reason });
+    },
+
+    enable: (ref, opts = {}) => setStatus(ref, 'active', opts.actor),
+
+    async deleteUser(ref, opts = {}) {
+      const part = users('deleteUser');
+      const actor = optionalText('actor', opts.actor, 255);
+      const deleted = await part.delete(await idOf(ref), eventInput('user.deleted', actor));
+      if (deleted === null) throw new UserNotFoundError();
+      await changed(deleted, 'user.deleted', actor);
+    },
+
+    async revokeSessions(ref, opts = {}) {
+      const part = users('revokeSessions');
+      const actor = optionalText('actor', opts.actor, 255);
+      const user = await part.revokeSessions(await idOf(ref), eventInput('user.sessions_revoked', actor));
+      await changed(user, 'user.sessions_revoked', actor);
+      return user;
+    },
+
+    async setRole(ref, roleInput, opts = {}) {
+      // `null` is "no explicit role": the default one, until provider roles exist to hand it back to.
+      const role = roleInput === null ? options.defaultRole : validateRole(roleInput);
+      const source = roleInput === null ? 'default' : 'local';
+      const actor = optionalText('actor', opts.actor, 255);
+      const id = await idOf(ref);
+      if (store.users !== undefined) {
+        const result = await store.users.setRole(
+          id,
+          role,
+          eventInput('user.role_changed', actor, { to: role, source }),
+        );
+        if (result.changed)
+          await changed(result.user, 'user.role_changed', actor, { from: result.from, to: role, source });
+        else options.forget(result.user);
+        return result.user;
+      }
+      // A store without the lifecycle part: no atomic outbox write, so the event is delivered inline.
+      const before = await store.getUser(id);
+      const user = await store.setRole(id, role);
+      if (before !== null && before.role !== role)
+        await changed(user, 'user.role_changed', actor, { from: before.role, to: role, source }, false);
+      else options.forget(user);
+      return user;
+    },
+  } satisfies UserLifecycle & { listUsers(query?: ListUsersQuery): Promise<UserPage> };
+}

@@ -1,0 +1,179 @@
+import {
+  InvalidArgumentError,
+  type UserChangeOptions,
+  type UserLifecycleStore,
+  UserNotFoundError,
+  type UserRecord,
+} from '@jit-provision/core';
+import type { Executor } from './executor';
+import { userEventCte, userEventValues } from './outbox';
+import { guard } from './pg-errors';
+import { toUser, USER_COLUMNS, type UserRow, userColumnsOf } from './rows';
+import { quoteSchema } from './schema-name';
+
+/** `created_at` to the microsecond, in UTC: a keyset cursor must not round it, or a row repeats. */
+const EXACT_CREATED_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const EXACT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+const encodeCursor = (createdAt: string, id: string) =>
+  Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      typeof value[0] === 'string' &&
+      EXACT_TIME.test(value[0]) &&
+      typeof value[1] === 'string'
+    )
+      return [value[0], value[1]];
+  } catch {}
+  throw new InvalidArgumentError('cursor', 'cursor is not one this store issued');
+}
+
+/** A LIKE pattern matching `text` literally anywhere: `\`, `%` and `_` escaped (LIKE's default escape is `\`). */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+
+/**
+ * The Postgres lifecycle part: every change is one statement that also writes its outbox event (when asked),
+ * so the event exists iff the change happened. Times come from the database clock.
+ */
+export function createPostgresUserStore(
+  db: Executor,
+  schema: string,
+  named: (operation: string) => { name?: string },
+  getUser: (userId: string) => Promise<UserRecord | null>,
+): UserLifecycleStore {
+  const s = quoteSchema(schema);
+  const event = (source: string, first: number, data?: string) => userEventCte(schema, source, first, data);
+
+  async function current(userId: string): Promise<UserRecord> {
+    const user = await getUser(userId);
+    if (user === null) throw new UserNotFoundError();
+    return user;
+  }
+
+  const sql = {
+    // `status IS DISTINCT FROM $2`: an idempotent call writes nothing, so no event either.
+    setStatus: {
+      ...named('set_status'),
+      text: `WITH changed AS (
+               UPDATE ${s}.users SET status = $2::text,
+                 disabled_at = CASE WHEN $2::text = 'disabled' THEN now() ELSE NULL END,
+                 updated_at = now()
+               WHERE id = $1 AND status IS DISTINCT FROM $2::text
+               RETURNING ${USER_COLUMNS}
+             ), ${event('changed', 3)}
+             SELECT ${USER_COLUMNS} FROM changed`,
+    },
+    // `old` locks the row, so `from` is the role this statement replaced, even under concurrent changes.
+    setRole: {
+      ...named('set_role'),
+      text: `WITH old AS (
+               SELECT id, role FROM ${s}.users WHERE id = $1 FOR UPDATE
+             ), changed AS (
+               UPDATE ${s}.users u SET role = $2::text, updated_at = now()
+               FROM old WHERE u.id = old.id AND old.role IS DISTINCT FROM $2::text
+               RETURNING ${userColumnsOf('u')}, old.role AS previous_role
+             ), ${event('changed', 3, `COALESCE($5::jsonb, '{}'::jsonb) || jsonb_build_object('from', previous_role)`)}
+             SELECT ${USER_COLUMNS}, previous_role FROM changed`,
+    },
+    revokeSessions: {
+      ...named('revoke_sessions'),
+      text: `WITH changed AS (
+               UPDATE ${s}.users SET tokens_valid_after = now(), updated_at = now()
+               WHERE id = $1
+               RETURNING ${USER_COLUMNS}
+             ), ${event('changed', 2)}
+             SELECT ${USER_COLUMNS} FROM changed`,
+    },
+    delete: {
+      ...named('delete_user'),
+      text: `WITH gone AS (
+               DELETE FROM ${s}.users WHERE id = $1 RETURNING ${USER_COLUMNS}
+             ), ${event('gone', 2)}
+             SELECT ${USER_COLUMNS} FROM gone`,
+    },
+    touch: {
+      ...named('touch_last_seen'),
+      text: `UPDATE ${s}.users SET last_seen_at = now() WHERE id = $1`,
+    },
+  } as const;
+
+  const change = async (config: { name?: string; text: string }, userId: string, values: unknown[]) =>
+    (await db.rows<UserRow & { previous_role?: string }>({ ...config, values: [userId, ...values] }))[0];
+
+  const users: UserLifecycleStore = {
+    async setStatus(userId, status, options?: UserChangeOptions) {
+      const row = await change(sql.setStatus, userId, [status, ...userEventValues(options)]);
+      if (row !== undefined) return { user: toUser(row), changed: true };
+      return { user: await current(userId), changed: false };
+    },
+
+    async setRole(userId, role, options) {
+      const row = await change(sql.setRole, userId, [role, ...userEventValues(options)]);
+      if (row !== undefined) return { user: toUser(row), from: row.previous_role ?? role, changed: true };
+      const user = await current(userId);
+      return { user, from: user.role, changed: false };
+    },
+
+    async revokeSessions(userId, options) {
+      const row = await change(sql.revokeSessions, userId, userEventValues(options));
+      if (row === undefined) throw new UserNotFoundError();
+      return toUser(row);
+    },
+
+    async delete(userId, options) {
+      const row = await change(sql.delete, userId, userEventValues(options));
+      return row === undefined ? null : toUser(row);
+    },
+
+    async list(q) {
+      const after = q.cursor === undefined ? [null, null] : decodeCursor(q.cursor);
+      // Unnamed on purpose: planned with the actual values, so the unused filters fold away and the
+      // (created_at, id) index serves the order and the cursor.
+      const rows = await db.rows<UserRow & { cursor_at: string }>(
+        {
+          text: `SELECT ${USER_COLUMNS}, ${EXACT_CREATED_AT} AS cursor_at FROM ${s}.users
+                 WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::text))
+                   AND ($3::text IS NULL OR email ILIKE $3 OR name ILIKE $3 OR username ILIKE $3 OR subject ILIKE $3)
+                   AND ($4::text IS NULL OR role = $4::text)
+                   AND ($5::text IS NULL OR status = $5::text)
+                   AND ($6::timestamptz IS NULL OR COALESCE(last_seen_at, created_at) < $6::timestamptz)
+                 ORDER BY created_at, id
+                 LIMIT $7`,
+          values: [
+            ...after,
+            q.query === undefined ? null : containsPattern(q.query),
+            q.role ?? null,
+            q.status ?? null,
+            q.seenBefore ?? null,
+            q.limit + 1,
+          ],
+        },
+        { retry: true },
+      );
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return {
+        users: page.map(toUser),
+        nextCursor:
+          rows.length > q.limit && last !== undefined ? encodeCursor(last.cursor_at, last.id) : null,
+      };
+    },
+
+    async touchLastSeen(userId) {
+      await db.rows({ ...sql.touch, values: [userId] });
+    },
+  };
+
+  return {
+    setStatus: (userId, status, options) => guard(() => users.setStatus(userId, status, options)),
+    setRole: (userId, role, options) => guard(() => users.setRole(userId, role, options)),
+    revokeSessions: (userId, options) => guard(() => users.revokeSessions(userId, options)),
+    delete: (userId, options) => guard(() => users.delete(userId, options)),
+    list: (q) => guard(() => users.list(q)),
+    touchLastSeen: (userId) => guard(() => users.touchLastSeen(userId)),
+  };
+}
