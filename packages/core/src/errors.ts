@@ -116,17 +116,21 @@ export class MissingTokenError extends JitProvisionError {
  */
 export class InvalidTokenError extends JitProvisionError {
   readonly reason: InvalidTokenReason;
+  /** The issuer the token named, when known (untrusted ones shortened). No other claim of a refused token is kept. */
+  readonly issuer: string | undefined;
 
   constructor(
     reason: InvalidTokenReason,
     message = 'The access token is invalid',
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; issuer?: string } = {},
   ) {
+    const { issuer, ...rest } = options;
     super('invalid_token', 401, message, {
-      ...options,
+      ...rest,
       headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     });
     this.reason = reason;
+    this.issuer = issuer;
   }
 }
 
@@ -139,11 +143,8 @@ export class InvalidTokenError extends JitProvisionError {
  * ```
  */
 export class UntrustedIssuerError extends InvalidTokenError {
-  readonly issuer: string | undefined;
-
   constructor(issuer: string | undefined) {
-    super('untrusted_issuer', 'The token issuer is not trusted');
-    this.issuer = issuer;
+    super('untrusted_issuer', 'The token issuer is not trusted', issuer === undefined ? {} : { issuer });
   }
 }
 

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevIssuer, type DevIssuer } from './dev';
@@ -395,5 +396,32 @@ describe('createTokenVerifier', () => {
         createTokenVerifier([{ issuer: 'https://x.example', jwksUri: 'http://evil.example/jwks' }]),
       ).toThrow(ConfigurationError);
     });
+  });
+});
+
+describe('refused tokens carry no claims (issue 11 #9)', () => {
+  it.each<[string, Parameters<DevIssuer['mint']>[1]]>([
+    ['expired', { audience: 'api', expiresIn: -60 }],
+    ['wrong audience', { audience: 'other-api' }],
+  ])('%s: neither the error nor its cause chain holds a claim value', async (_name, options) => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: 'api' }]);
+    const secrets = ['pii-subject-7731', 'pii.person@example.com', '+44 20 7946 0958'];
+    const token = await idp.mint(
+      { sub: secrets[0] as string, email: secrets[1], phone_number: secrets[2] },
+      options,
+    );
+    const err = (await verifier.verify(token).catch((e: unknown) => e)) as InvalidTokenError;
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    expect(err.issuer).toBe(idp.issuer);
+    const chain: unknown[] = [];
+    for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause)
+      chain.push(e);
+    const dumps = [
+      inspect(err, { depth: 20, showHidden: true }),
+      ...chain.map((e) => JSON.stringify(e, Object.getOwnPropertyNames(e))),
+      ...chain.map((e) => JSON.stringify(e)),
+    ];
+    for (const dump of dumps) for (const secret of secrets) expect(dump).not.toContain(secret);
+    expect(chain.some((e) => typeof e === 'object' && e !== null && 'payload' in e)).toBe(false);
   });
 });

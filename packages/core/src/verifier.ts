@@ -86,6 +86,18 @@ function reasonOf(err: unknown): InvalidTokenReason {
   return 'malformed';
 }
 
+/**
+ * What a refused token's error may carry as `cause`: jose's error names and code, never the error itself,
+ * whose `payload` holds every claim (email, phone…) of the refused token, and apps log `err.cause`.
+ */
+function claimFreeCause(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error('token verification failed');
+  const code = (err as { code?: unknown }).code;
+  const cause = new Error(typeof code === 'string' ? code : 'token verification failed');
+  cause.name = err.name;
+  return cause;
+}
+
 /** The claim at `name` (own properties only, so `__proto__` and friends read as absent). */
 function claimAt(claims: Claims, name: ClaimName): unknown {
   if (typeof name === 'string') return Object.hasOwn(claims, name) ? claims[name] : undefined;
@@ -209,7 +221,10 @@ export function createTokenVerifier(
       claims = verified.payload as Claims;
     } catch (err) {
       if (isJitProvisionError(err, 'invalid_token')) throw err;
-      throw new InvalidTokenError(reasonOf(err), undefined, { cause: err });
+      throw new InvalidTokenError(reasonOf(err), undefined, {
+        cause: claimFreeCause(err),
+        issuer: config.issuer,
+      });
     }
     const { sub } = claims;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {
