@@ -214,6 +214,10 @@ describe('createTokenVerifier', () => {
       ['numeric sub', () => mint({ sub: 42 }), 'invalid_claim'],
       ['over-long sub', () => mint({ sub: 'x'.repeat(256) }), 'invalid_claim'],
       ['sub with control characters', () => mint({ sub: 'a\nb' }), 'invalid_claim'],
+      ['sub with a lone surrogate', () => mint({ sub: 'x\uD800' }), 'invalid_claim'],
+      ['email with a lone surrogate', () => mint({ email: 'a\uDBFF@example.com' }), 'invalid_claim'],
+      ['name with a lone surrogate', () => mint({ name: 'Eve \uDC00' }), 'invalid_claim'],
+      ['tenant_id with a lone surrogate', () => mint({ tenant_id: 'acme\uD83D' }), 'invalid_claim'],
       ['exp not a number', () => mint({ exp: 'tomorrow' }), 'invalid_claim'],
       ['unknown kid', () => mint({}, { header: { kid: 'nope' } }), 'unknown_key'],
       [

@@ -7,7 +7,7 @@ import {
   isJitProvisionError,
   UntrustedIssuerError,
 } from './errors';
-import { hasControlCharacters } from './identity';
+import { hasControlCharacters, isIllFormed } from './identity';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import type { ClaimName, Claims, Identity, IssuerConfig } from './types';
 
@@ -230,7 +230,16 @@ export function createTokenVerifier(
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {
       throw new InvalidTokenError('invalid_claim', 'The token subject is invalid');
     }
-    return { claims, identity: identityFromClaims(claims, config), issuer: config };
+    const identity = identityFromClaims(claims, config);
+    // A lone surrogate cannot be stored faithfully (UTF-8 turns it into U+FFFD): two subjects would share a row.
+    for (const value of [identity.subject, identity.email, identity.name, identity.tenantId]) {
+      if (value !== undefined && isIllFormed(value)) {
+        throw new InvalidTokenError('invalid_claim', 'The token has a claim that is not well-formed UTF-16', {
+          issuer: config.issuer,
+        });
+      }
+    }
+    return { claims, identity, issuer: config };
   }
 
   return { verify };
