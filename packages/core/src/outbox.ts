@@ -89,9 +89,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   let again = false;
 
   async function deliver(event: OutboxEvent): Promise<boolean> {
-    const user = await options.store.getUser(event.userId);
     const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
     try {
+      // Inside the try: a store error here is a failed attempt (retried after backoff), not an event left
+      // claimed until its lease runs out.
+      const user = await options.store.getUser(event.userId);
       if (user === null) throw new Error('the user of this event no longer exists');
       const provisioned: ProvisionedEvent = { eventId: event.id, user, identity: event.identity };
       const results = await Promise.allSettled(
