@@ -10,7 +10,7 @@ import { resolveProvisionerOptions } from './provisioner-options';
 import type { Provisioner, ProvisionerOptions, ProvisionResult } from './provisioner-types';
 import type { NewUser } from './store';
 import type { AuthInput, AuthResult, Identity, PolicyDecision, UserRecord } from './types';
-import { createUserCache, type UserRef } from './user-cache';
+import { createUserCache, frozenUser, type UserRef } from './user-cache';
 import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
 
 /**
@@ -98,9 +98,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       throw error;
     }
     await settle(decisions, outcome);
-    users?.remember(outcome.user);
+    const user = frozenUser(outcome.user);
+    users?.remember(user);
     await announce(outcome, identity);
-    return { user: outcome.user, created: outcome.created, path: 'slow' };
+    return { user, created: outcome.created, path: 'slow' };
   }
 
   async function resolve(identity: Identity): Promise<ProvisionResult> {
@@ -110,7 +111,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       return slowPath(identity);
     }
     const patch = profileChanges(found, identity);
-    const user = patch === undefined ? found : await store.sync(found.id, patch);
+    const user = frozenUser(patch === undefined ? found : await store.sync(found.id, patch));
     users?.remember(user);
     return { user, created: false, path: 'fast' };
   }
