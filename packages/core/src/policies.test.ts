@@ -37,14 +37,7 @@ describe('emailDomainAllowlist', () => {
 
   it('admits exact and subdomain matches (normalised), refuses look-alikes with email_domain_not_allowed', async () => {
     const { provisioner } = provisionerWith(emailDomainAllowlist(['Corp.com.', '*.corp.com']));
-    for (const email of [
-      'a@corp.com',
-      ' A@CORP.COM ',
-      'a@corp.com.',
-      'a@eu.corp.com',
-      'a@x.eu.corp.com',
-      '"x@y"@corp.com',
-    ]) {
+    for (const email of ['a@corp.com', ' A@CORP.COM ', 'a@corp.com.', 'a@eu.corp.com', 'a@x.eu.corp.com']) {
       expect(await refusal(provisioner.ensureUserExists(id(email))), email).toBe('created');
     }
     for (const email of [
@@ -55,11 +48,41 @@ describe('emailDomainAllowlist', () => {
       'a@.corp.com',
       'a@x..corp.com',
       'no-at-sign',
+      '"x@y"@corp.com',
     ]) {
       expect(await refusal(provisioner.ensureUserExists(id(email))), email).toBe(
         '403:email_domain_not_allowed',
       );
     }
+  });
+
+  it('refuses every address the one email parser refuses, and Kelvin-sign look-alikes (issue 11 #6)', async () => {
+    const { provisioner } = provisionerWith(emailDomainAllowlist(['corp.com', 'kcorp.com']));
+    for (const email of [
+      'a@evil.com@corp.com',
+      'attacker@evil.com,x@corp.com',
+      'attacker@evil.com x@corp.com',
+      'attacker@evil.com (x) .corp.com',
+      'attacker@evil.com%x.corp.com',
+      '=?utf-8?q?attacker=40evil.com?=@corp.com',
+      '=?iso-8859-1?b?YXR0YWNrZXJAZXZpbC5jb20=?=@corp.com',
+      'eve@\u212Acorp.com',
+      'eve@\uff4bcorp.com',
+    ]) {
+      expect(await refusal(provisioner.ensureUserExists(id(email))), email).toBe(
+        '403:email_domain_not_allowed',
+      );
+    }
+    expect(await refusal(provisioner.ensureUserExists(id('eve@KCORP.com')))).toBe('created');
+  });
+
+  it('compares internationalised domains after IDNA, as punycode', async () => {
+    const { provisioner } = provisionerWith(emailDomainAllowlist(['bücher.com']));
+    expect(await refusal(provisioner.ensureUserExists(id('a@BÜCHER.com')))).toBe('created');
+    expect(await refusal(provisioner.ensureUserExists(id('b@xn--bcher-kva.com')))).toBe('created');
+    expect(await refusal(provisioner.ensureUserExists(id('c@bucher.com')))).toBe(
+      '403:email_domain_not_allowed',
+    );
   });
 
   it('wildcards match subdomains only; exact patterns match only themselves', async () => {
@@ -152,6 +175,19 @@ describe('invitationRequired', () => {
     expect(await store.lookup(stranger)).toBeNull();
     expect(hook).not.toHaveBeenCalled();
     expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+  });
+
+  it("a verified \\u212Aim@corp.com does not consume kim@corp.com's invitation (issue 11 #6)", async () => {
+    const { invitations, provisioner } = setup();
+    await invitations.create({ email: 'kim@corp.com', role: 'admin', invitedBy: 'admin' });
+    expect(await refusal(provisioner.ensureUserExists(id('\u212Aim@corp.com')))).toBe(
+      '403:invitation_required',
+    );
+    expect(await refusal(provisioner.ensureUserExists(id('kim@\u212A.corp.com')))).toBe(
+      '403:invitation_required',
+    );
+    expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+    expect(await refusal(provisioner.ensureUserExists(id('KIM@corp.com')))).toBe('created');
   });
 
   it('an invitation admits one identity only', async () => {

@@ -1,4 +1,5 @@
-import { emailDomain, normaliseEmail } from './email';
+import { domainToASCII } from 'node:url';
+import { normaliseEmail, parseEmail } from './email';
 import { ConfigurationError, PolicyRejectedError } from './errors';
 import { hasControlCharacters } from './identity';
 import type { InvitationService } from './invitations';
@@ -20,6 +21,8 @@ function parsePattern(raw: unknown): { base: string; subdomains: boolean } {
   let pattern = raw.trim().toLowerCase().replace(/\.$/, '');
   const subdomains = pattern.startsWith('*.');
   if (subdomains) pattern = pattern.slice(2);
+  // Compared with addresses' domains, which parseEmail hands over as ASCII/punycode.
+  pattern = domainToASCII(pattern);
   const labels = pattern.split('.');
   // '*.com' would admit a whole TLD: almost certainly a mistake, so it is refused like any malformed pattern.
   if (pattern.length === 0 || !labels.every((l) => LABEL.test(l)) || (subdomains && labels.length < 2)) {
@@ -30,9 +33,10 @@ function parsePattern(raw: unknown): { base: string; subdomains: boolean } {
 
 /**
  * Only provision first logins whose (verified) email is in one of `domains`: `'corp.com'` matches exactly,
- * `'*.corp.com'` matches any subdomain (not `corp.com` itself; list both for both). The domain is the part
- * after the last `@`, lower-cased, trailing dot removed; internationalised domains are compared as given
- * (list the form your provider sends). Refuses with `email_not_verified` or `email_domain_not_allowed`.
+ * `'*.corp.com'` matches any subdomain (not `corp.com` itself; list both for both). Addresses are read by the
+ * one email parser (`parseEmail`): a single `@`, no spaces, commas, parentheses, `%` or encoded words, and
+ * nothing that folds to ASCII (U+212A); anything else is refused. Domains (address and pattern) are compared
+ * after IDNA processing, as ASCII/punycode, so `bücher.com` and `xn--bcher-kva.com` are the same pattern. Refuses with `email_not_verified` or `email_domain_not_allowed`.
  *
  * @example
  * ```ts
@@ -58,8 +62,13 @@ export function emailDomainAllowlist(
       if (requireVerified && identity.emailVerified !== true) {
         throw new PolicyRejectedError('email_not_verified', 'A verified email address is required');
       }
-      const email = typeof identity.email === 'string' ? identity.email : '';
-      if (!allowed(emailDomain(email))) {
+      let domain: string;
+      try {
+        domain = parseEmail(identity.email).domain;
+      } catch {
+        domain = ''; // not an address the one parser accepts: no domain to allow
+      }
+      if (!allowed(domain)) {
         throw new PolicyRejectedError('email_domain_not_allowed', 'This email domain may not sign up');
       }
     },

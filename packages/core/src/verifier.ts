@@ -233,7 +233,7 @@ export function createTokenVerifier(
     const identity = identityFromClaims(claims, config);
     // A lone surrogate cannot be stored faithfully (UTF-8 turns it into U+FFFD): two subjects would share a row.
     for (const value of [identity.subject, identity.email, identity.name, identity.tenantId]) {
-      if (value !== undefined && isIllFormed(value)) {
+      if (typeof value === 'string' && isIllFormed(value)) {
         throw new InvalidTokenError('invalid_claim', 'The token has a claim that is not well-formed UTF-16', {
           issuer: config.issuer,
         });

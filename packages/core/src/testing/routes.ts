@@ -47,7 +47,7 @@ export const deepJson = (depth: number): string => `${'{"a":'.repeat(depth)}1${'
 export function runRouteTableSuite(options: RouteTableSuiteOptions): void {
   describe(`route table: ${options.name}`, () => {
     let calls = 0;
-    const cyclic: Record<string, unknown> = {};
+    const cyclic: { self?: unknown } = {};
     cyclic.self = cyclic;
     const routes: Route[] = [
       { method: 'GET', path: '/ok', handler: async () => ({ status: 200, body: { ok: true } }) },
