@@ -83,8 +83,11 @@ export interface InvitationService {
   list(filter?: { status?: InvitationStatus }): Promise<Invitation[]>;
   /** Consume the pending invitation of an (already verified) email, without a token; null when none. */
   consumePendingForEmail(email: string): Promise<Invitation | null>;
-  /** Put back an invitation whose user creation failed. */
-  unconsume(id: string): Promise<void>;
+  /**
+   * Put back an invitation whose user creation failed: the one `consume` / `consumePendingForEmail`
+   * returned. A no-op (false) once it was replaced by a re-invite, revoked, or consumed again.
+   */
+  unconsume(invitation: Pick<Invitation, 'id' | 'consumedAt'>): Promise<boolean>;
   /** The store this service was created with. */
   readonly store: Store;
 }
@@ -304,7 +307,8 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       }
       return null;
     },
-    unconsume: (id) => invitations.unconsumeInvitation(id),
+    unconsume: async ({ id, consumedAt }) =>
+      consumedAt !== null && (await invitations.unconsumeInvitation(id, consumedAt)),
     store,
   };
 }

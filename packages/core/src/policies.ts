@@ -141,7 +141,7 @@ export function invitationRequired(
         role: invitation.role,
         async settle(outcome) {
           // Failed, or someone else created this user: the invitation was not what let them in.
-          if ('error' in outcome || !outcome.created) await invitations.unconsume(invitation.id);
+          if ('error' in outcome || !outcome.created) await invitations.unconsume(invitation);
         },
       };
     },
