@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDevIssuer, type DevIssuer } from './dev';
 import { ConfigurationError, InvalidTokenError, UntrustedIssuerError } from './errors';
 import { createTokenVerifier } from './verifier';
@@ -363,6 +363,78 @@ describe('createTokenVerifier', () => {
         expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
       } finally {
         liar.server.close();
+      }
+    });
+  });
+
+  describe('JWKS failures are throttled, and a known key outlives a failing endpoint (issue 11 #4)', () => {
+    /** A loopback JWKS server publishing `idp`'s keys until `fail` is set, then answering 503; counts hits. */
+    async function flakyJwks() {
+      const state = { fail: false, hits: 0 };
+      const server = createServer((_req, res) => {
+        state.hits++;
+        if (state.fail) res.writeHead(503).end();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(idp.jwks()));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return { state, jwksUri: `http://127.0.0.1:${port}/jwks`, close: () => server.close() };
+    }
+    const forged = async () => {
+      const [h, p] = (await idp.mint({ sub: 'victim' }, { audience: 'api' })).split('.');
+      return `${h}.${p}.${Buffer.from('garbage signature').toString('base64url')}`;
+    };
+
+    it('300 forged tokens against a 503 JWKS endpoint cost a bounded number of fetches', async () => {
+      const jwks = await flakyJwks();
+      jwks.state.fail = true;
+      try {
+        const verifier = createTokenVerifier([
+          { issuer: idp.issuer, audience: 'api', jwksUri: jwks.jwksUri },
+        ]);
+        const token = await forged();
+        const reasons: string[] = [];
+        for (let batch = 0; batch < 15; batch++) {
+          reasons.push(
+            ...(await Promise.all(Array.from({ length: 20 }, () => reasonOf(verifier.verify(token))))),
+          );
+        }
+        expect(reasons).toHaveLength(300);
+        expect(new Set(reasons)).toEqual(new Set(['jwks_unavailable']));
+        // One fetch, then at most one per 5 s of failure backoff; before, every token fetched (301).
+        expect(jwks.state.hits).toBeLessThanOrEqual(3);
+      } finally {
+        jwks.close();
+      }
+    });
+
+    it('a valid token with a known kid still verifies past cacheMaxAge while the endpoint fails, up to 24 h', async () => {
+      const jwks = await flakyJwks();
+      try {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        const verifier = createTokenVerifier(
+          [{ issuer: idp.issuer, audience: 'api', jwksUri: jwks.jwksUri }],
+          { cacheMaxAgeMs: 60_000, clockToleranceSec: 300 },
+        );
+        await verifier.verify(await idp.mint({ sub: 'u' }, { audience: 'api', expiresIn: 86_400 * 2 }));
+        expect(jwks.state.hits).toBe(1);
+        jwks.state.fail = true;
+        vi.advanceTimersByTime(10 * 60_000);
+        const token = await idp.mint({ sub: 'u2' }, { audience: 'api', expiresIn: 86_400 * 2 });
+        for (let i = 0; i < 50; i++) await verifier.verify(token);
+        // The stale set was used; the refetch was tried once and then backed off.
+        expect(jwks.state.hits).toBe(2);
+        expect(await reasonOf(verifier.verify(await forged()))).toBe('bad_signature');
+        // Past the 24 h stale bound, keys are no longer trusted without the issuer.
+        vi.advanceTimersByTime(24 * 60 * 60_000);
+        const late = await idp.mint({ sub: 'u3' }, { audience: 'api', expiresIn: 86_400 * 3 });
+        expect(await reasonOf(verifier.verify(late))).toBe('jwks_unavailable');
+        jwks.state.fail = false;
+        vi.advanceTimersByTime(5_000);
+        await expect(verifier.verify(late)).resolves.toMatchObject({ identity: { subject: 'u3' } });
+      } finally {
+        vi.useRealTimers();
+        jwks.close();
       }
     });
   });
