@@ -2,6 +2,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { normaliseEmail, safeEqual } from './email';
 import { ConfigurationError, InvalidInvitationError, InvalidRequestError } from './errors';
 import { hasControlCharacters, isRole, ROLE_RULE } from './identity';
+import { invitationCreated } from './invitation-events';
 import { positive } from './positive';
 import type { Invitation, InvitationStatus, InvitationStore, Store } from './store';
 import { createTokenBucket } from './token-bucket';
@@ -189,6 +190,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       invitedBy,
       expiresAt: new Date(now().getTime() + ttlMs),
     });
+    invitationCreated(invitations, email);
     const url = urlFor?.(token);
     if (send !== undefined) {
       try {

@@ -260,6 +260,65 @@ describe('invitationRequired', () => {
     expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
   });
 
+  it('remembers an invitation_required refusal per email for 30 s: retries cost no invitation query and no wait (issue 11 #10)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const store = createMemoryStore();
+      const pending = vi.spyOn(store.invitations, 'findPendingInvitationByEmail');
+      // A second service over the same store, as an admin API would have: its invitations clear the cache too.
+      const admin = createInvitationService({ store, secret: SECRET });
+      const provisioner = createProvisioner({
+        store,
+        policies: [invitationRequired(createInvitationService({ store, secret: SECRET }), { waitMs: 0 })],
+        logger: quiet,
+      });
+      const eve = { issuer: ISS, subject: 'eve', email: 'eve@example.com', emailVerified: true };
+      expect(await refusal(provisioner.ensureUserExists(eve))).toBe('403:invitation_required');
+      const queries = pending.mock.calls.length;
+      expect(queries).toBeGreaterThan(0);
+      for (let i = 0; i < 20; i++) {
+        expect(await refusal(provisioner.ensureUserExists(eve))).toBe('403:invitation_required');
+      }
+      expect(pending.mock.calls.length).toBe(queries);
+      // Another address is not affected by eve's refusal.
+      expect(await refusal(provisioner.ensureUserExists(id('mallory@example.com')))).toBe(
+        '403:invitation_required',
+      );
+      expect(pending.mock.calls.length).toBeGreaterThan(queries);
+      // The refusal expires after 30 s.
+      vi.advanceTimersByTime(30_000);
+      const before = pending.mock.calls.length;
+      expect(await refusal(provisioner.ensureUserExists(eve))).toBe('403:invitation_required');
+      expect(pending.mock.calls.length).toBeGreaterThan(before);
+      // A new invitation in this process is honoured at once, whichever service created it.
+      await admin.create({ email: 'EVE@example.com', invitedBy: 'admin' });
+      expect(await refusal(provisioner.ensureUserExists(eve))).toBe('created');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refusalCacheMs: 0 turns the refusal cache off; bad values fail at start-up', async () => {
+    const store = createMemoryStore();
+    const pending = vi.spyOn(store.invitations, 'findPendingInvitationByEmail');
+    const invitations = createInvitationService({ store, secret: SECRET });
+    const provisioner = createProvisioner({
+      store,
+      policies: [invitationRequired(invitations, { waitMs: 0, refusalCacheMs: 0 })],
+      logger: quiet,
+    });
+    const eve = { issuer: ISS, subject: 'eve0', email: 'eve0@example.com', emailVerified: true };
+    await refusal(provisioner.ensureUserExists(eve));
+    const queries = pending.mock.calls.length;
+    await refusal(provisioner.ensureUserExists(eve));
+    expect(pending.mock.calls.length).toBeGreaterThan(queries);
+    for (const bad of [-1, Number.NaN]) {
+      expect(() => invitationRequired(invitations, { refusalCacheMs: bad })).toThrow(
+        expect.objectContaining({ code: 'configuration_error' }),
+      );
+    }
+  });
+
   it('needs an invitation service', () => {
     expect(() => invitationRequired({} as never)).toThrow(
       expect.objectContaining({ code: 'configuration_error' }),

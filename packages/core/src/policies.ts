@@ -2,7 +2,10 @@ import { domainToASCII } from 'node:url';
 import { normaliseEmail, parseEmail } from './email';
 import { ConfigurationError, PolicyRejectedError } from './errors';
 import { hasControlCharacters } from './identity';
+import { onInvitationCreated } from './invitation-events';
 import type { InvitationService } from './invitations';
+import { Lru } from './lru';
+import { positive } from './positive';
 import { sleep } from './timers';
 import type { Policy, PolicyContext } from './types';
 
@@ -82,13 +85,24 @@ export interface InvitationRequiredOptions {
    * process), how long to wait for that login's user row before refusing; default 500 ms.
    */
   waitMs?: number;
+  /**
+   * How long an `invitation_required` refusal is remembered per email, so a refused person retrying
+   * costs no invitation queries and no `waitMs` wait; default 30,000 ms (0 turns it off). Creating an
+   * invitation for that email through any invitation service of the same store in this process clears it
+   * at once; one created by another process is seen within this time.
+   */
+  refusalCacheMs?: number;
+  /** Most refusals remembered (least recently used dropped first); default 10,000. */
+  refusalCacheEntries?: number;
 }
 
 /**
  * Closed registration: a first login is provisioned only when a pending invitation exists for the
  * identity's verified email. The invitation is consumed on the way, the new user's role comes from it
  * (never from the request), and it is put back when creating the user fails or another concurrent
- * login created the user first. Refuses with `email_not_verified` or `invitation_required`.
+ * login created the user first. Refuses with `email_not_verified` or `invitation_required`; an
+ * `invitation_required` refusal is remembered per email for `refusalCacheMs` (30 s; cleared in this process
+ * when an invitation for that email is created), so a refused person hammering the API costs nothing.
  *
  * @example
  * ```ts
@@ -105,6 +119,19 @@ export function invitationRequired(
   }
   const waitMs = options.waitMs ?? 500;
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new ConfigurationError('waitMs must be a number ≥ 0');
+  const refusalMs = options.refusalCacheMs ?? 30_000;
+  if (!Number.isFinite(refusalMs) || refusalMs < 0) {
+    throw new ConfigurationError('refusalCacheMs must be a number ≥ 0');
+  }
+  // Refusals by normalised email: each one cost the invitation queries and up to `waitMs` of polling.
+  const refused = new Lru<string, true>(positive(options.refusalCacheEntries, 10_000, 'refusalCacheEntries'));
+  const { store } = invitations;
+  if (store?.invitations !== undefined)
+    onInvitationCreated(store.invitations, (email) => refused.delete(email));
+  const refuse = (email: string): never => {
+    if (refusalMs > 0) refused.set(email, true, Date.now() + refusalMs);
+    throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+  };
 
   /** Did a concurrent login of this identity create the user meanwhile? Polls with backoff until `waitMs`. */
   async function createdByRacer(findUser: PolicyContext['findUser']): Promise<boolean> {
@@ -131,11 +158,14 @@ export function invitationRequired(
       } catch {
         throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
       }
+      if (refused.get(email) !== undefined) {
+        throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+      }
       const invitation = await invitations.consumePendingForEmail(email);
       if (invitation === null) {
         // The user row will come from the racer's creation: upsert then answers it with created false.
         if (await createdByRacer(findUser)) return {};
-        throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+        return refuse(email);
       }
       return {
         role: invitation.role,
