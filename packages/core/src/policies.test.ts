@@ -4,6 +4,7 @@ import { toHttpResponse } from './http';
 import { createInvitationService } from './invitations';
 import { emailDomainAllowlist, invitationRequired } from './policies';
 import { createProvisioner } from './provisioner';
+import type { InvitationStore } from './store';
 import type { Identity, Logger, Policy } from './types';
 
 const ISS = 'https://sso.example.com';
@@ -264,7 +265,7 @@ describe('invitationRequired', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const store = createMemoryStore();
-      const pending = vi.spyOn(store.invitations, 'findPendingInvitationByEmail');
+      const pending = vi.spyOn(store.invitations as InvitationStore, 'findPendingInvitationByEmail');
       // A second service over the same store, as an admin API would have: its invitations clear the cache too.
       const admin = createInvitationService({ store, secret: SECRET });
       const provisioner = createProvisioner({
@@ -300,7 +301,7 @@ describe('invitationRequired', () => {
 
   it('refusalCacheMs: 0 turns the refusal cache off; bad values fail at start-up', async () => {
     const store = createMemoryStore();
-    const pending = vi.spyOn(store.invitations, 'findPendingInvitationByEmail');
+    const pending = vi.spyOn(store.invitations as InvitationStore, 'findPendingInvitationByEmail');
     const invitations = createInvitationService({ store, secret: SECRET });
     const provisioner = createProvisioner({
       store,

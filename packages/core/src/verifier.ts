@@ -9,7 +9,8 @@ import {
 } from './errors';
 import { hasControlCharacters, isIllFormed } from './identity';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
-import type { ClaimName, Claims, Identity, IssuerConfig } from './types';
+import { consoleLogger } from './logger';
+import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from './types';
 
 /** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
 export const DEFAULT_ALGORITHMS: readonly string[] = [
@@ -32,6 +33,8 @@ export interface TokenVerifierOptions extends JwksOptions {
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;
+  /** Where the start-up warning of an issuer with `audience: false` goes (default: console). */
+  logger?: Logger;
 }
 
 /** A verified token: its claims, the identity they assert, and the issuer that signed them. */
@@ -68,6 +71,23 @@ function allowedAlgorithms(config: IssuerConfig): string[] {
     }
   }
   return [...algorithms];
+}
+
+function checkAudience(config: IssuerConfig, logger: Logger): void {
+  const { audience } = config;
+  if (audience === false) {
+    logger.warn(
+      { issuer: config.issuer },
+      'audience: false — tokens this issuer made for any application are accepted',
+    );
+    return;
+  }
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
+    throw new ConfigurationError(
+      `issuer ${config.issuer} needs an \`audience\` (the aud your API's tokens carry), or \`audience: false\` to accept tokens for any audience`,
+    );
+  }
 }
 
 function reasonOf(err: unknown): InvalidTokenReason {
@@ -151,7 +171,7 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
 /**
  * Create a verifier for bearer JWTs from the given trusted issuers. The unverified `iss` only picks
  * the issuer's configuration (exact match); everything else is checked against that configuration:
- * signature from its JWKS, `aud` when configured, an algorithm allow-list (asymmetric only unless the
+ * signature from its JWKS, `aud` (every issuer needs `audience`, or an explicit `audience: false`), an algorithm allow-list (asymmetric only unless the
  * issuer has a `secret` and names HS*), `exp` required, `nbf`, and a `sub` of 1–255 characters.
  * Every failure is an {@link InvalidTokenError} with a precise `reason`; the token is never echoed.
  *
@@ -175,6 +195,7 @@ export function createTokenVerifier(
     if (typeof config.issuer !== 'string' || config.issuer.length === 0) {
       throw new ConfigurationError('every issuer needs a non-empty `issuer`');
     }
+    checkAudience(config, options.logger ?? consoleLogger);
     const algorithms = allowedAlgorithms(config);
     checkClaimName(config.tenantClaim, `tenantClaim of ${config.issuer}`);
     for (const field of ['email', 'emailVerified', 'name'] as const) {
@@ -216,7 +237,7 @@ export function createTokenVerifier(
         algorithms: issuer.algorithms,
         clockTolerance,
         requiredClaims: ['exp', 'sub'],
-        ...(config.audience === undefined ? {} : { audience: config.audience }),
+        ...(config.audience === false || config.audience === undefined ? {} : { audience: config.audience }),
       });
       claims = verified.payload as Claims;
     } catch (err) {
