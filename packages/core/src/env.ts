@@ -74,7 +74,7 @@ function boolean(env: Env, variable: string): boolean | undefined {
  * | variable | meaning |
  * | --- | --- |
  * | `JIT_TRUSTED_ISSUERS` | comma-separated issuer URLs (https; http only for localhost) |
- * | `JIT_AUDIENCE` | expected `aud` for every issuer (comma-separated for several) |
+ * | `JIT_AUDIENCE` | expected `aud` for every issuer (comma-separated for several); required with `JIT_TRUSTED_ISSUERS`; `false` accepts any audience (logged as a warning at start-up) |
  * | `JIT_ISSUER_PREFIXES` | `issuer=prefix,...` username prefixes |
  * | `JIT_JWKS_URIS` | `issuer=jwksUri,...` instead of OIDC discovery |
  * | `JIT_ALGORITHMS` | allowed asymmetric algorithms, e.g. `RS256,ES256` |
@@ -124,10 +124,16 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
         throw new ConfigurationError(`JIT_ALGORITHMS: allowed values are ${DEFAULT_ALGORITHMS.join(', ')}`);
       }
     }
+    // Required, like `audience` itself: without it, tokens issued to any other app would be accepted.
+    if (audiences.length === 0) {
+      throw new ConfigurationError(
+        'JIT_AUDIENCE is required with JIT_TRUSTED_ISSUERS (the aud your API accepts), or JIT_AUDIENCE=false to accept any',
+      );
+    }
+    const anyAudience = audiences.length === 1 && audiences[0] === 'false';
     config.issuers = issuers.map((issuer) => {
       const entry: IssuerConfig = { issuer };
-      if (audiences.length > 0)
-        entry.audience = audiences.length === 1 ? (audiences[0] as string) : audiences;
+      entry.audience = anyAudience ? false : audiences.length === 1 ? (audiences[0] as string) : audiences;
       const prefix = prefixes.get(issuer);
       if (prefix !== undefined) entry.prefix = prefix;
       const jwksUri = jwksUris.get(issuer);

@@ -11,7 +11,7 @@ describe('ensureUserExists', () => {
   it('creates on the first call (slow), then serves from the cache, then from one lookup when the cache is off', async () => {
     const store = createMemoryStore();
     const lookup = vi.spyOn(store, 'lookup');
-    const provisioner = createProvisioner({ store, issuers: [{ issuer: ISS }] });
+    const provisioner = createProvisioner({ store, issuers: [{ issuer: ISS, audience: false }] });
     const first = await provisioner.ensureUserExists({ issuer: ISS, subject: 'u1', email: 'u1@example.com' });
     expect(first).toMatchObject({ created: true, path: 'slow' });
     expect(first.user).toMatchObject({ username: 'oidc:kcl:u1', role: 'user', email: 'u1@example.com' });

@@ -114,18 +114,42 @@ describe('createTokenVerifier', () => {
     expect((await proto.verify(plain)).identity).toEqual({ issuer: idp.issuer, subject: 'bob' });
   });
 
+  it('requires an audience per issuer; audience: false opts out with one start-up warning (issue 11 #10)', async () => {
+    for (const audience of [undefined, '', [], [''], 42]) {
+      expect(() => createTokenVerifier([{ issuer: idp.issuer, audience } as never])).toThrow(
+        expect.objectContaining({ code: 'configuration_error' }),
+      );
+    }
+    expect(() =>
+      createTokenVerifier([{ issuer: idp.issuer, audience: 'api' }, { issuer: other.issuer }]),
+    ).toThrow(expect.objectContaining({ code: 'configuration_error' }));
+    const warn = vi.fn();
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }], {
+      logger: { warn, error: vi.fn() },
+    });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toEqual({ issuer: idp.issuer });
+    for (const audience of ['api', 'billing', undefined]) {
+      const options = audience === undefined ? {} : { audience };
+      await expect(verifier.verify(await idp.mint({ sub: 'u' }, options))).resolves.toBeDefined();
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses empty claim names or paths at start-up', () => {
     for (const bad of [
       { claims: { email: '' } },
       { claims: { name: [] } },
       { tenantClaim: ['firebase', ''] },
     ]) {
-      expect(() => createTokenVerifier([{ issuer: idp.issuer, ...bad }])).toThrow(ConfigurationError);
+      expect(() => createTokenVerifier([{ issuer: idp.issuer, ...bad, audience: false }])).toThrow(
+        ConfigurationError,
+      );
     }
   });
 
   it('drops profile claims of the wrong type instead of trusting them', async () => {
-    const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }]);
     const token = await idp.mint({
       sub: 'bob',
       email: ['a@b.c'],
@@ -139,13 +163,16 @@ describe('createTokenVerifier', () => {
 
   it('uses an explicit jwksUri without discovery', async () => {
     const before = idp.discoveryHits;
-    const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: idp.jwksUri }]);
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: false }]);
     await verifier.verify(await idp.mint({ sub: 'carol' }));
     expect(idp.discoveryHits).toBe(before);
   });
 
   it('verifies two issuers at once, each with its own keys', async () => {
-    const verifier = createTokenVerifier([{ issuer: idp.issuer }, { issuer: other.issuer }]);
+    const verifier = createTokenVerifier([
+      { issuer: idp.issuer, audience: false },
+      { issuer: other.issuer, audience: false },
+    ]);
     const [a, b] = await Promise.all([
       verifier.verify(await idp.mint({ sub: 'same' })),
       verifier.verify(await other.mint({ sub: 'same' })),
@@ -160,7 +187,7 @@ describe('createTokenVerifier', () => {
   it('picks up a rotated key (new kid) after a JWKS refetch, and still accepts the old key', async () => {
     const issuer = await createDevIssuer();
     try {
-      const verifier = createTokenVerifier([{ issuer: issuer.issuer }], { cooldownMs: 0 });
+      const verifier = createTokenVerifier([{ issuer: issuer.issuer, audience: false }], { cooldownMs: 0 });
       const oldKid = issuer.currentKid;
       await verifier.verify(await issuer.mint({ sub: 'u1' }));
       expect(issuer.jwksHits).toBe(1);
@@ -177,7 +204,7 @@ describe('createTokenVerifier', () => {
   it('caps refetches: a flood of unknown kids costs at most one fetch per cooldown', async () => {
     const issuer = await createDevIssuer();
     try {
-      const verifier = createTokenVerifier([{ issuer: issuer.issuer }]);
+      const verifier = createTokenVerifier([{ issuer: issuer.issuer, audience: false }]);
       await verifier.verify(await issuer.mint({ sub: 'u1' }));
       const tokens = await Promise.all(
         Array.from({ length: 50 }, (_, i) => issuer.mint({ sub: 'u1' }, { header: { kid: `random-${i}` } })),
@@ -191,10 +218,10 @@ describe('createTokenVerifier', () => {
   });
 
   it('accepts exp within the clock tolerance and refuses beyond it', async () => {
-    const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }]);
     await verifier.verify(await idp.mint({ sub: 'u' }, { expiresIn: -3 }));
     expect(await reasonOf(verifier.verify(await idp.mint({ sub: 'u' }, { expiresIn: -10 })))).toBe('expired');
-    const strict = createTokenVerifier([{ issuer: idp.issuer }], { clockToleranceSec: 0 });
+    const strict = createTokenVerifier([{ issuer: idp.issuer, audience: false }], { clockToleranceSec: 0 });
     expect(await reasonOf(strict.verify(await idp.mint({ sub: 'u' }, { expiresIn: -2 })))).toBe('expired');
   });
 
@@ -314,7 +341,7 @@ describe('createTokenVerifier', () => {
       const jwksUri = gone.jwksUri;
       const token = await gone.mint({ sub: 'u' });
       await gone.close();
-      const verifier = createTokenVerifier([{ issuer: gone.issuer, jwksUri }]);
+      const verifier = createTokenVerifier([{ issuer: gone.issuer, jwksUri, audience: false }]);
       expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
     });
 
@@ -326,7 +353,9 @@ describe('createTokenVerifier', () => {
       ] as const) {
         const broken = await brokenServer(status, body);
         try {
-          const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: `${broken.url}/jwks` }]);
+          const verifier = createTokenVerifier([
+            { issuer: idp.issuer, jwksUri: `${broken.url}/jwks`, audience: false },
+          ]);
           expect(await reasonOf(verifier.verify(await idp.mint({ sub: 'u' })))).toBe('jwks_unavailable');
         } finally {
           broken.server.close();
@@ -337,7 +366,7 @@ describe('createTokenVerifier', () => {
     it('when discovery fails, and does not refetch it for every request', async () => {
       const broken = await brokenServer(503);
       try {
-        const verifier = createTokenVerifier([{ issuer: broken.url }]);
+        const verifier = createTokenVerifier([{ issuer: broken.url, audience: false }]);
         const { privateKey } = await generateKeyPair('RS256');
         const token = await new SignJWT({ sub: 'u' })
           .setProtectedHeader({ alg: 'RS256' })
@@ -358,7 +387,7 @@ describe('createTokenVerifier', () => {
         JSON.stringify({ issuer: 'https://elsewhere.example', jwks_uri: idp.jwksUri }),
       );
       try {
-        const verifier = createTokenVerifier([{ issuer: liar.url }]);
+        const verifier = createTokenVerifier([{ issuer: liar.url, audience: false }]);
         const token = await idp.mint({ sub: 'u', iss: liar.url });
         expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
       } finally {
@@ -443,7 +472,9 @@ describe('createTokenVerifier', () => {
     const secret = 'a-shared-secret-of-at-least-32-bytes!!';
 
     it('verifies HS256 only when the issuer has a secret and names HS256', async () => {
-      const verifier = createTokenVerifier([{ issuer: 'https://hs.example', secret, algorithms: ['HS256'] }]);
+      const verifier = createTokenVerifier([
+        { issuer: 'https://hs.example', secret, algorithms: ['HS256'], audience: false },
+      ]);
       const token = await new SignJWT({ sub: 'u' })
         .setProtectedHeader({ alg: 'HS256' })
         .setIssuer('https://hs.example')
