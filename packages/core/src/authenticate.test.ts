@@ -99,7 +99,7 @@ describe('provisioner jwks options', () => {
   it('jwks.cooldownMs bounds how soon a rotated key is picked up; bad values fail at start-up', async () => {
     const rotating = await createDevIssuer();
     try {
-      const issuers = [{ issuer: rotating.issuer, audience: false }];
+      const issuers = [{ issuer: rotating.issuer, audience: false as const }];
       const byDefault = createProvisioner({ store: createMemoryStore(), issuers });
       const eager = createProvisioner({ store: createMemoryStore(), issuers, jwks: { cooldownMs: 0 } });
       const first = { authorization: `Bearer ${await rotating.mint({ sub: 'before' })}` };
