@@ -8,8 +8,8 @@ const MAX_EMAIL = 320;
 // address, and each lets one string read as different addresses to different parsers.
 const FORBIDDEN = /[\s()<>[\]:;@\\,"%]/u;
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
-const NON_ASCII = /[^\x00-\x7f]/u;
-const ASCII = /[\x00-\x7f]/;
+const NON_ASCII = /[^\x20-\x7e]/u; // control characters are refused before this is used
+const ASCII = /[\x20-\x7e]/;
 
 /** An address as {@link parseEmail} accepts it. */
 export interface ParsedEmail {

@@ -14,8 +14,8 @@ const listeners = new WeakMap<object, Set<(email: string) => void>>();
  * ```
  */
 export function onInvitationCreated(store: object, listener: (email: string) => void): void {
-  let set = listeners.get(store);
-  if (set === undefined) listeners.set(store, (set = new Set()));
+  const set = listeners.get(store) ?? new Set();
+  listeners.set(store, set);
   set.add(listener);
 }
 
