@@ -123,7 +123,7 @@ async function userCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'no
 async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'notes'>> {
   // The cache's footprint does not depend on how a token was verified, so the inner verifier only decodes:
   // 100k real signature checks would spend ~15 s of the 5-minute budget measuring jose, not the cache.
-  const config: IssuerConfig = { issuer: ISSUER };
+  const config: IssuerConfig = { issuer: ISSUER, audience: 'api' };
   const verifier: TokenVerifier = {
     async verify(token) {
       const claims = decodeJwt(token) as Claims;

@@ -61,7 +61,7 @@ describe('express specifics', () => {
     try {
       const provisioner = createProvisioner({
         store: createMemoryStore(),
-        issuers: [{ issuer: idp.issuer }],
+        issuers: [{ issuer: idp.issuer, audience: false }],
       });
       const app = express();
       app.use(jitProvision(provisioner, { passErrors: true }));
@@ -83,7 +83,7 @@ describe('express specifics', () => {
     try {
       const provisioner = createProvisioner({
         store: createMemoryStore(),
-        issuers: [{ issuer: idp.issuer }],
+        issuers: [{ issuer: idp.issuer, audience: false }],
       });
       const seen: string[] = [];
       const router = express.Router();

@@ -3,8 +3,10 @@ import {
   authenticateRequest,
   type JitProvisionOptions,
   nodeAdapterRequest,
+  serializeRouteResponse,
 } from '@jit-provision/core/adapter';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { write, writeError } from './routes';
 
 export type { AuthResult } from '@jit-provision/core';
 export type { ClaimsPredicate, GuardMatchOptions, JitProvisionOptions } from '@jit-provision/core/adapter';
@@ -42,18 +44,17 @@ export function jitProvision(
   options: ExpressJitProvisionOptions = {},
 ): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    authenticateRequest(
-      provisioner,
-      nodeAdapterRequest(req, req.originalUrl ?? req.url, options),
-      options,
-    ).then((outcome) => {
-      if (outcome.ok) {
-        if (outcome.auth !== null) req.auth = outcome.auth;
-        return next();
-      }
-      if (options.passErrors) return next(outcome.error);
-      res.status(outcome.response.status).set(outcome.response.headers).json(outcome.response.body);
-    }, next);
+    authenticateRequest(provisioner, nodeAdapterRequest(req, req.originalUrl ?? req.url, options), options)
+      .then((outcome) => {
+        if (outcome.ok) {
+          if (outcome.auth !== null) req.auth = outcome.auth;
+          return next();
+        }
+        if (options.passErrors) return next(outcome.error);
+        write(res, serializeRouteResponse(outcome.response));
+      }, next)
+      // Nothing above should throw; if it ever does, answer 500 instead of an unhandled rejection (process exit).
+      .catch((err: unknown) => (res.headersSent ? res.destroy() : writeError(res, err)));
   };
 }
 export { type AdminApiOptions, adminApi } from './admin';

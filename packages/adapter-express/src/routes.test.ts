@@ -1,5 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { runRouteTableSuite } from '@jit-provision/core/testing';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -60,4 +61,17 @@ describe('express router(routes)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('invalid_request');
   });
+});
+
+runRouteTableSuite({
+  name: 'express',
+  mount(table) {
+    const app = express().use('/t', router(table));
+    // Over a real socket: an unhandled rejection here used to end the process.
+    return async (method, path, body) => {
+      const req = method === 'GET' ? request(app).get(path) : request(app).post(path);
+      const res = await (body === undefined ? req : req.set('content-type', 'application/json').send(body));
+      return { status: res.status, body: res.text === '' ? undefined : JSON.parse(res.text) };
+    };
+  },
 });

@@ -1,26 +1,40 @@
 import {
+  answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
   type Route,
   type RouteRequest,
-  type RouteResponse,
+  type SerializedRouteResponse,
+  serializeRouteResponse,
   toHttpResponse,
 } from '@jit-provision/core/adapter';
 import express, { type ErrorRequestHandler, type RequestHandler, type Response, type Router } from 'express';
 
-const send = (res: Response, out: RouteResponse) => {
-  res.status(out.status);
-  if (out.headers !== undefined) res.set(out.headers);
-  if (out.body === undefined) res.end();
-  else res.json(out.body);
-};
+/**
+ * Write an already serialised answer. Express would otherwise let a throw here reject a promise nobody
+ * handles, which ends the process; a connection we cannot answer is dropped instead.
+ */
+export function write(res: Response, out: SerializedRouteResponse): void {
+  try {
+    res.status(out.status).set(out.headers);
+    if (out.body === undefined) res.end();
+    else res.send(out.body);
+  } catch {
+    res.destroy();
+  }
+}
+
+/** Answer `err` in the SDK's error shape (500 `server_error` for anything that is not ours). */
+export const writeError = (res: Response, err: unknown): void =>
+  write(res, serializeRouteResponse(toHttpResponse(err)));
 
 const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as an Express router: each route's
  * `authorize` runs before its body is read, bodies are parsed as JSON within `maxBodyBytes`, and body
- * errors answer in the SDK's error shape instead of Express' HTML page.
+ * errors answer in the SDK's error shape instead of Express' HTML page. Every answer, including a handler
+ * that throws or a body that cannot be serialised (500), goes through core's `answerRoute`.
  *
  * @example
  * ```ts
@@ -38,15 +52,15 @@ export function router(routes: readonly Route[]): Router {
       handlers.push((req, res, next) => {
         try {
           authorize(req.headers);
-          next();
         } catch (err) {
-          send(res, toHttpResponse(err));
+          return writeError(res, err);
         }
+        next();
       });
     }
     if (HAS_BODY.has(route.method))
       handlers.push(express.json({ limit: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }));
-    handlers.push((req, res, next) => {
+    handlers.push((req, res) => {
       const request: RouteRequest = {
         headers: req.headers,
         query: req.query as RouteRequest['query'],
@@ -54,7 +68,11 @@ export function router(routes: readonly Route[]): Router {
         body: req.body,
         ip: req.ip,
       };
-      route.handler(request).then((out) => send(res, out), next);
+      // answerRoute never rejects; the catch only guards against a bug turning into a process exit.
+      answerRoute(route, request).then(
+        (out) => write(res, out),
+        (err: unknown) => writeError(res, err),
+      );
     });
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     mounted[method](route.path, ...handlers);
@@ -62,7 +80,7 @@ export function router(routes: readonly Route[]): Router {
   const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
     const out = bodyErrorResponse(err);
     if (out === undefined) return next(err);
-    send(res, out);
+    write(res, serializeRouteResponse(out));
   };
   mounted.use(bodyErrors);
   return mounted;

@@ -59,7 +59,7 @@ describe('fastify specifics', () => {
     try {
       const provisioner = createProvisioner({
         store: createMemoryStore(),
-        issuers: [{ issuer: idp.issuer }],
+        issuers: [{ issuer: idp.issuer, audience: false }],
       });
       await app.register(jitProvision, { provisioner, global: false });
       app.get('/open', async (request) => ({ auth: request.auth }));

@@ -1,5 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { runRouteTableSuite } from '@jit-provision/core/testing';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routesPlugin } from './index';
@@ -59,4 +60,21 @@ describe('fastify routesPlugin(routes)', () => {
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toBe('invalid_request');
   });
+});
+
+runRouteTableSuite({
+  name: 'fastify',
+  mount(table) {
+    const app = Fastify();
+    app.register(routesPlugin(table), { prefix: '/t' });
+    afterAll(() => app.close());
+    return async (method, path, body) => {
+      const res = await app.inject({
+        method,
+        url: path,
+        ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }),
+      });
+      return { status: res.statusCode, body: res.body === '' ? undefined : JSON.parse(res.body) };
+    };
+  },
 });

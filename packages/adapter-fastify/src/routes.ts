@@ -1,24 +1,25 @@
 import {
+  answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
   type Route,
   type RouteRequest,
-  type RouteResponse,
+  type SerializedRouteResponse,
+  serializeRouteResponse,
   toHttpResponse,
 } from '@jit-provision/core/adapter';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
-const send = (reply: FastifyReply, out: RouteResponse) => {
-  reply.code(out.status);
-  if (out.headers !== undefined) reply.headers(out.headers);
-  return reply.send(out.body);
-};
+// The body is already JSON text (serialised by core, where a failure becomes a 500), so Fastify sends it as is.
+const write = (reply: FastifyReply, out: SerializedRouteResponse) =>
+  reply.code(out.status).headers(out.headers).send(out.body);
 
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Fastify plugin, under the prefix you
  * register it with: each route's `authorize` runs in `onRequest` (before the body is read), bodies are
- * limited to `maxBodyBytes`, and body errors answer in the SDK's error shape. Encapsulated (not
- * fastify-plugin wrapped) so its error handler and prefix stay its own.
+ * limited to `maxBodyBytes`, and body errors answer in the SDK's error shape. Every answer, including a
+ * handler that throws or a body that cannot be serialised (500), goes through core's `answerRoute`.
+ * Encapsulated (not fastify-plugin wrapped) so its error handler and prefix stay its own.
  *
  * @example
  * ```ts
@@ -29,7 +30,9 @@ const send = (reply: FastifyReply, out: RouteResponse) => {
  */
 export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {
   return async function jitProvisionRoutes(app) {
-    app.setErrorHandler((err, _request, reply) => send(reply, bodyErrorResponse(err) ?? toHttpResponse(err)));
+    app.setErrorHandler((err, _request, reply) =>
+      write(reply, serializeRouteResponse(bodyErrorResponse(err) ?? toHttpResponse(err))),
+    );
     for (const route of routes) {
       const { authorize } = route;
       app.route({
@@ -45,7 +48,7 @@ export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {
             body: request.body,
             ip: request.ip,
           };
-          return send(reply, await route.handler(input));
+          return write(reply, await answerRoute(route, input));
         },
       });
     }

@@ -1,5 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { runRouteTableSuite } from '@jit-provision/core/testing';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { subApp } from './index';
@@ -59,4 +60,19 @@ describe('hono subApp(routes)', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toBe('invalid_request');
   });
+});
+
+runRouteTableSuite({
+  name: 'hono',
+  mount(table) {
+    const app = new Hono().route('/t', subApp(table));
+    return async (method, path, body) => {
+      const res = await app.request(path, {
+        method,
+        ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+    };
+  },
 });

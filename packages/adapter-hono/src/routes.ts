@@ -1,19 +1,20 @@
 import { InvalidRequestError, PayloadTooLargeError } from '@jit-provision/core';
 import {
+  answerRoute,
   DEFAULT_MAX_BODY_BYTES,
   type Route,
   type RouteRequest,
-  type RouteResponse,
+  type SerializedRouteResponse,
+  serializeRouteResponse,
   toHttpResponse,
 } from '@jit-provision/core/adapter';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
-const respond = (out: RouteResponse) =>
-  new Response(out.body === undefined ? null : JSON.stringify(out.body), {
-    status: out.status,
-    ...(out.headers === undefined ? {} : { headers: out.headers }),
-  });
+const write = (out: SerializedRouteResponse) =>
+  new Response(out.body ?? null, { status: out.status, headers: out.headers });
+/** The SDK's error shape for `err`: its own status for our errors, 500 `server_error` for anything else. */
+const respond = (err: unknown) => write(serializeRouteResponse(toHttpResponse(err)));
 
 const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -42,7 +43,8 @@ const clientAddress = (env: unknown): string | undefined =>
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Hono sub-app; mount it with
  * `app.route(prefix, ...)`. Each route's `authorize` runs before its body is read, bodies over
- * `maxBodyBytes` get 413 while streaming, and every error answers in the SDK's error shape.
+ * `maxBodyBytes` get 413 while streaming, and every error answers in the SDK's error shape. Every answer,
+ * including a handler that throws or a body that cannot be serialised (500), goes through core's `answerRoute`.
  *
  * @example
  * ```ts
@@ -61,7 +63,7 @@ export function subApp(routes: readonly Route[]): Hono {
         try {
           authorize(c.req.raw.headers);
         } catch (err) {
-          return respond(toHttpResponse(err));
+          return respond(err);
         }
         return next();
       });
@@ -71,23 +73,25 @@ export function subApp(routes: readonly Route[]): Hono {
       handlers.push(
         bodyLimit({
           maxSize: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-          onError: () => respond(toHttpResponse(new PayloadTooLargeError())),
+          onError: () => respond(new PayloadTooLargeError()),
         }),
       );
     }
     handlers.push(async (c) => {
+      let body: unknown;
       try {
-        const request: RouteRequest = {
-          headers: c.req.raw.headers,
-          query: queryOf(c.req.queries()),
-          params: c.req.param() as Record<string, string>,
-          body: hasBody ? await jsonBody(c.req.raw) : undefined,
-          ip: clientAddress(c.env),
-        };
-        return respond(await route.handler(request));
+        body = hasBody ? await jsonBody(c.req.raw) : undefined;
       } catch (err) {
-        return respond(toHttpResponse(err));
+        return respond(err);
       }
+      const request: RouteRequest = {
+        headers: c.req.raw.headers,
+        query: queryOf(c.req.queries()),
+        params: c.req.param() as Record<string, string>,
+        body,
+        ip: clientAddress(c.env),
+      };
+      return write(await answerRoute(route, request));
     });
     app.on(route.method, route.path, ...(handlers as [MiddlewareHandler]));
   }

@@ -42,10 +42,10 @@ describe('createAuthenticator', () => {
     const down = async (): Promise<ProvisionResult> => {
       throw new StoreUnavailableError();
     };
-    const token = await idp.mint({ sub: 'bob' });
+    const token = await idp.mint({ sub: 'bob' }, { audience: 'api' });
     const headers = { authorization: `Bearer ${token}` };
     const lenient = createAuthenticator({
-      issuers: [{ issuer: idp.issuer }],
+      issuers: [{ issuer: idp.issuer, audience: 'api' }],
       ensureUserExists: down,
       onProvisioningError: 'continue',
       logger: { warn: (obj) => logs.push(obj), error: (obj) => logs.push(obj) },
@@ -58,7 +58,10 @@ describe('createAuthenticator', () => {
     expect(logs).toHaveLength(1);
     expect(JSON.stringify(logs)).not.toContain(token.split('.')[1]);
 
-    const strict = createAuthenticator({ issuers: [{ issuer: idp.issuer }], ensureUserExists: down });
+    const strict = createAuthenticator({
+      issuers: [{ issuer: idp.issuer, audience: 'api' }],
+      ensureUserExists: down,
+    });
     await expect(strict({ headers })).rejects.toMatchObject({
       code: 'provisioning_unavailable',
       status: 503,
@@ -68,7 +71,7 @@ describe('createAuthenticator', () => {
 
 describe('authenticateRequest', () => {
   const provisioner = () =>
-    createProvisioner({ store: createMemoryStore(), issuers: [{ issuer: idp.issuer }] });
+    createProvisioner({ store: createMemoryStore(), issuers: [{ issuer: idp.issuer, audience: false }] });
 
   it('skips, allows anonymous when optional, and answers failures', async () => {
     const p = provisioner();
@@ -96,7 +99,7 @@ describe('provisioner jwks options', () => {
   it('jwks.cooldownMs bounds how soon a rotated key is picked up; bad values fail at start-up', async () => {
     const rotating = await createDevIssuer();
     try {
-      const issuers = [{ issuer: rotating.issuer }];
+      const issuers = [{ issuer: rotating.issuer, audience: false as const }];
       const byDefault = createProvisioner({ store: createMemoryStore(), issuers });
       const eager = createProvisioner({ store: createMemoryStore(), issuers, jwks: { cooldownMs: 0 } });
       const first = { authorization: `Bearer ${await rotating.mint({ sub: 'before' })}` };

@@ -37,6 +37,27 @@ describe('user cache', () => {
     expect(lookup).toHaveBeenCalledTimes(1);
   });
 
+  it('hands out frozen records: a handler cannot change what the next request of that user sees', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({ store });
+    const first = await provisioner.ensureUserExists(id('frozen'));
+    const [hit, other] = await Promise.all([
+      provisioner.ensureUserExists(id('frozen')),
+      provisioner.ensureUserExists(id('frozen')),
+    ]);
+    expect(hit.path).toBe('cache');
+    for (const result of [first, hit, other]) {
+      // Test files are ES modules, so strict mode: assigning to a frozen property throws.
+      expect(() => {
+        (result.user as { role: string }).role = 'admin';
+      }).toThrow(TypeError);
+    }
+    expect((await provisioner.ensureUserExists(id('frozen'))).user.role).toBe('user');
+    expect((await store.lookup(id('frozen')))?.role).toBe('user');
+    // The store's own rows are not frozen by the provisioner (it freezes a copy).
+    expect(Object.isFrozen(await store.lookup(id('frozen')))).toBe(false);
+  });
+
   it('a changed email or name skips the cache and reaches the store', async () => {
     const store = createMemoryStore();
     const provisioner = createProvisioner({ store });

@@ -50,7 +50,7 @@ describe('refused tokens are logged once per cause, with what was expected', () 
   });
 
   it('an issuer configured with a trailing slash: "did you mean" the token\'s exact iss', async () => {
-    const { logger, request } = setup([{ issuer: `${idp.issuer}/` }]);
+    const { logger, request } = setup([{ issuer: `${idp.issuer}/`, audience: 'api' }]);
     const token = await idp.mint({ sub: 'bob' });
     for (let i = 0; i < 10; i++) expect((await request(token)).ok).toBe(false);
     expect(logger.warn).toHaveBeenCalledTimes(1);
@@ -76,7 +76,7 @@ describe('refused tokens are logged once per cause, with what was expected', () 
   });
 
   it('a flood of untrusted issuers is one line, not one per attacker-chosen iss', async () => {
-    const { logger, request } = setup([{ issuer: idp.issuer }]);
+    const { logger, request } = setup([{ issuer: idp.issuer, audience: 'api' }]);
     const tokens = await Promise.all(
       Array.from({ length: 50 }, (_, i) => idp.mint({ sub: 'x', iss: `https://evil-${i}.example` })),
     );
@@ -85,8 +85,8 @@ describe('refused tokens are logged once per cause, with what was expected', () 
   });
 
   it('expired tokens are the client’s business: not logged', async () => {
-    const { logger, request } = setup([{ issuer: idp.issuer }]);
-    await request(await idp.mint({ sub: 'late' }, { expiresIn: -60 }));
+    const { logger, request } = setup([{ issuer: idp.issuer, audience: 'api' }]);
+    await request(await idp.mint({ sub: 'late' }, { expiresIn: -60, audience: 'api' }));
     expect(logger.warn).not.toHaveBeenCalled();
   });
 });
@@ -134,7 +134,10 @@ describe('provisioner.check()', () => {
   it('reports an issuer whose discovery names another issuer, and one that is down, without throwing', async () => {
     const gone = await createDevIssuer();
     await gone.close();
-    const { provisioner } = setup([{ issuer: `${idp.issuer}/` }, { issuer: gone.issuer }]);
+    const { provisioner } = setup([
+      { issuer: `${idp.issuer}/`, audience: 'api' },
+      { issuer: gone.issuer, audience: 'api' },
+    ]);
     const report = await provisioner.check();
     expect(report.ok).toBe(false);
     expect(report.checks.map((c) => [c.name, c.ok])).toEqual([

@@ -53,14 +53,16 @@ describe('configFromEnv', () => {
         JIT_NAME_CLAIMS: `${A}=${ns}name`,
         JIT_TENANT_CLAIMS: `${B}=hd`,
         JIT_JWKS_COOLDOWN_MS: '5000',
+        JIT_AUDIENCE: 'api',
       }),
     ).toEqual({
       issuers: [
         {
           issuer: A,
+          audience: 'api',
           claims: { email: `${ns}email`, emailVerified: `${ns}email_verified`, name: `${ns}name` },
         },
-        { issuer: B, tenantClaim: 'hd' },
+        { issuer: B, audience: 'api', tenantClaim: 'hd' },
       ],
       jwks: { cooldownMs: 5000 },
     });
@@ -72,7 +74,19 @@ describe('configFromEnv', () => {
       JIT_AUDIENCE: 'a,b',
     });
     expect(config.issuers).toEqual([{ issuer: 'http://localhost:8080/realms/dev', audience: ['a', 'b'] }]);
-    expect(configFromEnv({ JIT_TRUSTED_ISSUERS: 'http://127.0.0.1:9000' }).issuers).toHaveLength(1);
+    expect(
+      configFromEnv({ JIT_TRUSTED_ISSUERS: 'http://127.0.0.1:9000', JIT_AUDIENCE: 'api' }).issuers,
+    ).toHaveLength(1);
+  });
+
+  it('requires JIT_AUDIENCE with issuers; JIT_AUDIENCE=false is the explicit opt-out (issue 11 #10)', () => {
+    expect(() => configFromEnv({ JIT_TRUSTED_ISSUERS: A })).toThrow(/JIT_AUDIENCE/);
+    expect(() => configFromEnv({ JIT_TRUSTED_ISSUERS: A, JIT_AUDIENCE: ' , ' })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
+    expect(configFromEnv({ JIT_TRUSTED_ISSUERS: A, JIT_AUDIENCE: 'false' }).issuers).toEqual([
+      { issuer: A, audience: false },
+    ]);
   });
 
   it('reads per-issuer audiences, a plain value applying to the issuers not named', () => {
@@ -87,9 +101,14 @@ describe('configFromEnv', () => {
       { issuer: B, audience: ['client-1.apps.googleusercontent.com', 'client-2'] },
       { issuer: C, audience: 'api' },
     ]);
-    // Only pairs: an issuer named by none gets no audience here (createProvisioner decides whether that is allowed).
-    expect(configFromEnv({ JIT_TRUSTED_ISSUERS: `${A},${B}`, JIT_AUDIENCE: `${B}=g` }).issuers).toEqual([
-      { issuer: A },
+    // Only pairs: an issuer named by none has no audience, which is refused (`false` opts out explicitly).
+    expect(() => configFromEnv({ JIT_TRUSTED_ISSUERS: `${A},${B}`, JIT_AUDIENCE: `${B}=g` })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
+    expect(
+      configFromEnv({ JIT_TRUSTED_ISSUERS: `${A},${B}`, JIT_AUDIENCE: `${A}=false,${B}=g` }).issuers,
+    ).toEqual([
+      { issuer: A, audience: false },
       { issuer: B, audience: 'g' },
     ]);
     // An audience that is itself a URL stays a plain value.

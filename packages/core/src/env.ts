@@ -65,7 +65,7 @@ function perIssuer(env: Env, variable: string, issuers: string[]): Map<string, s
 /**
  * `JIT_AUDIENCE`: plain values apply to every issuer; `issuer=aud` entries set an issuer's own audiences
  * (repeat the issuer for several), replacing the plain ones for that issuer. An issuer named by neither
- * gets no `audience` here: whether that is allowed is `createProvisioner`'s rule, not this parser's.
+ * is a configuration error (an audience is required; `false` opts out).
  */
 function audiences(env: Env, issuers: string[]): (issuer: string) => string[] {
   const shared: string[] = [];
@@ -97,7 +97,7 @@ function boolean(env: Env, variable: string): boolean | undefined {
  * | variable | meaning |
  * | --- | --- |
  * | `JIT_TRUSTED_ISSUERS` | comma-separated issuer URLs (https; http only for localhost) |
- * | `JIT_AUDIENCE` | expected `aud`: plain values (comma-separated) for every issuer, and/or `issuer=aud,...` pairs for one issuer's own (repeat the issuer for several; its pairs replace the plain values for it) |
+ * | `JIT_AUDIENCE` | expected `aud`, required with `JIT_TRUSTED_ISSUERS`: plain values (comma-separated) for every issuer, and/or `issuer=aud,...` pairs for one issuer's own (repeat the issuer for several; its pairs replace the plain values for it); `false` (plain or as an issuer's value) accepts any audience, logged as a warning at start-up |
  * | `JIT_ISSUER_PREFIXES` | `issuer=prefix,...` username prefixes |
  * | `JIT_JWKS_URIS` | `issuer=jwksUri,...` instead of OIDC discovery |
  * | `JIT_ALGORITHMS` | allowed asymmetric algorithms, e.g. `RS256,ES256` |
@@ -148,8 +148,19 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
     }
     config.issuers = issuers.map((issuer) => {
       const entry: IssuerConfig = { issuer };
+      // Required, like `audience` itself: without it, tokens issued to any other app would be accepted.
       const audience = audienceOf(issuer);
-      if (audience.length > 0) entry.audience = audience.length === 1 ? (audience[0] as string) : audience;
+      if (audience.length === 0) {
+        throw new ConfigurationError(
+          `JIT_AUDIENCE names no audience for issuer ${issuer} (the aud your API accepts), or false to accept any`,
+        );
+      }
+      entry.audience =
+        audience.length === 1 && audience[0] === 'false'
+          ? false
+          : audience.length === 1
+            ? (audience[0] as string)
+            : audience;
       const prefix = prefixes.get(issuer);
       if (prefix !== undefined) entry.prefix = prefix;
       const jwksUri = jwksUris.get(issuer);

@@ -148,20 +148,24 @@ export class MissingTokenError extends JitProvisionError {
  */
 export class InvalidTokenError extends JitProvisionError {
   readonly reason: InvalidTokenReason;
+  /** The issuer the token named, when known (untrusted ones shortened). No other claim of a refused token is kept. */
+  readonly issuer: string | undefined;
   /** For `wrong_audience` and `untrusted_issuer`: expected vs received values, for server logs. */
   readonly mismatch: ClaimMismatch | undefined;
 
   constructor(
     reason: InvalidTokenReason,
     message = 'The access token is invalid',
-    options: { cause?: unknown; mismatch?: ClaimMismatch } = {},
+    options: { cause?: unknown; issuer?: string; mismatch?: ClaimMismatch } = {},
   ) {
+    const { issuer, mismatch, ...rest } = options;
     super('invalid_token', 401, message, {
-      cause: options.cause,
+      ...rest,
       headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     });
     this.reason = reason;
-    this.mismatch = options.mismatch;
+    this.issuer = issuer;
+    this.mismatch = mismatch;
   }
 }
 
@@ -174,14 +178,12 @@ export class InvalidTokenError extends JitProvisionError {
  * ```
  */
 export class UntrustedIssuerError extends InvalidTokenError {
-  readonly issuer: string | undefined;
-
   /** `trusted`: the configured issuers, so logs can show what was expected. */
   constructor(issuer: string | undefined, trusted: readonly string[] = []) {
     super('untrusted_issuer', 'The token issuer is not trusted', {
+      ...(issuer === undefined ? {} : { issuer }),
       mismatch: { claim: 'iss', expected: trusted, received: issuer === undefined ? [] : [issuer] },
     });
-    this.issuer = issuer;
   }
 }
 

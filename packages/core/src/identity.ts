@@ -7,6 +7,25 @@ const LIMITS = { issuer: 2048, subject: 255, email: 320, name: 512, tenantId: 25
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+// With the `u` flag a surrogate range only matches unpaired surrogates (pairs are one code point), so
+// this is `!String.prototype.isWellFormed()` without needing the ES2024 lib.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * True when `value` is ill-formed UTF-16 (holds a lone surrogate). Such strings cannot be stored faithfully:
+ * Postgres (and any UTF-8 encoder) turns every lone surrogate into U+FFFD, so `x\uD800` and `x\uDBFF` would
+ * become one row, and a name that never round-trips would defeat the user cache.
+ *
+ * @example
+ * ```ts
+ * isIllFormed('x\uD800'); // true
+ * isIllFormed('😀');      // false
+ * ```
+ */
+export function isIllFormed(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
 /**
  * True when `value` holds a C0, DEL or C1 control character.
  *
@@ -30,12 +49,13 @@ function checkText(field: keyof typeof LIMITS, value: unknown, required: boolean
     throw new InvalidIdentityError(field, `${field} is longer than ${LIMITS[field]}`);
   if (hasControlCharacters(value))
     throw new InvalidIdentityError(field, `${field} contains control characters`);
+  if (isIllFormed(value)) throw new InvalidIdentityError(field, `${field} is not well-formed UTF-16`);
   return value;
 }
 
 /**
  * Check an identity before anything is written: issuer and subject present, every field within its
- * length limit and free of control characters. Returns a normalised copy (email trimmed, empty → null).
+ * length limit, free of control characters and well-formed UTF-16 (no lone surrogates). Returns a normalised copy (email trimmed, empty → null).
  *
  * @example
  * ```ts

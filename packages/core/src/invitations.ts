@@ -2,6 +2,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { normaliseEmail, safeEqual } from './email';
 import { ConfigurationError, InvalidInvitationError, InvalidRequestError } from './errors';
 import { hasControlCharacters, isRole, ROLE_RULE } from './identity';
+import { invitationCreated } from './invitation-events';
 import { positive } from './positive';
 import type { Invitation, InvitationStatus, InvitationStore, Store } from './store';
 import { createTokenBucket } from './token-bucket';
@@ -95,8 +96,11 @@ export interface InvitationService {
   list(filter?: { status?: InvitationStatus }): Promise<Invitation[]>;
   /** Consume the pending invitation of an (already verified) email, without a token; null when none. */
   consumePendingForEmail(email: string): Promise<Invitation | null>;
-  /** Put back an invitation whose user creation failed. */
-  unconsume(id: string): Promise<void>;
+  /**
+   * Put back an invitation whose user creation failed: the one `consume` / `consumePendingForEmail`
+   * returned. A no-op (false) once it was replaced by a re-invite, revoked, or consumed again.
+   */
+  unconsume(invitation: Pick<Invitation, 'id' | 'consumedAt'>): Promise<boolean>;
   /** The store this service was created with. */
   readonly store: Store;
 }
@@ -202,6 +206,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       invitedBy,
       expiresAt: new Date(now().getTime() + lifetime),
     });
+    invitationCreated(invitations, email);
     const url = urlFor?.(token);
     if (send !== undefined) {
       try {
@@ -324,7 +329,8 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       }
       return null;
     },
-    unconsume: (id) => invitations.unconsumeInvitation(id),
+    unconsume: async ({ id, consumedAt }) =>
+      consumedAt !== null && (await invitations.unconsumeInvitation(id, consumedAt)),
     store,
   };
 }

@@ -1,25 +1,37 @@
 import {
-  createRemoteJWKSet,
-  type ExportedJWKSCache,
+  createLocalJWKSet,
   errors,
-  type JWKSCacheInput,
+  type JSONWebKeySet,
   type JWTHeaderParameters,
   type JWTVerifyGetKey,
-  jwksCache,
 } from 'jose';
 import { ConfigurationError, InvalidTokenError, isJitProvisionError } from './errors';
 import { nearMiss } from './near-miss';
 import type { IssuerConfig } from './types';
 
-/** How long a failed discovery fetch is remembered, so a flood of tokens cannot turn into a flood of fetches. */
-const DISCOVERY_RETRY_MS = 5_000;
+/**
+ * How long a failed discovery or JWKS fetch is remembered, so a flood of tokens (forged ones included)
+ * cannot turn into a flood of fetches while the issuer is down: at most one fetch per issuer per 5 s.
+ */
+const FAILURE_RETRY_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
+const DEFAULT_COOLDOWN_MS = 30_000;
+const DEFAULT_CACHE_MAX_AGE_MS = 600_000;
+/**
+ * Stale-while-error bound: while refetching fails, the last good key set keeps verifying tokens for up to
+ * 24 hours after it was fetched, so a provider's hiccup does not turn every valid token into
+ * `jwks_unavailable`. Past that, keys are too old to trust without the issuer's word.
+ */
+export const JWKS_STALE_MAX_MS = 24 * 60 * 60 * 1000;
 
-/** Tuning of remote key fetching; the defaults are jose's (30 s cooldown, 10 min max age). */
+/** Tuning of remote key fetching. */
 export interface JwksOptions {
-  /** Least time between two JWKS fetches triggered by an unknown `kid` (jose `cooldownDuration`). */
+  /** Least time between two JWKS fetches triggered by an unknown `kid`. Default 30 s. */
   cooldownMs?: number;
-  /** Refetch the JWKS once it is older than this (jose `cacheMaxAge`). */
+  /**
+   * Refetch the JWKS once it is older than this. Default 10 min. While the refetch fails, the last good
+   * set is still used, up to {@link JWKS_STALE_MAX_MS} (24 h) after it was fetched.
+   */
   cacheMaxAgeMs?: number;
   /** HTTP timeout of discovery and JWKS fetches. */
   timeoutMs?: number;
@@ -72,68 +84,32 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
   return checkKeyUrl(doc.jwks_uri, 'jwks_uri');
 }
 
-/**
- * The key resolver of one trusted issuer: HS* tokens use the configured secret, everything else the
- * issuer's JWKS (explicit `jwksUri`, or OIDC discovery fetched once). One jose remote key set per
- * issuer, so its cooldown caps refetches caused by unknown `kid`s. Header `jku`, `x5u` and `jwk` are
- * never consulted: keys come only from configuration.
- *
- * Fetch failures surface as `InvalidTokenError('jwks_unavailable')`: a 401 the client may retry,
- * because we cannot tell a good token from a bad one without keys.
- *
- * @example
- * ```ts
- * const getKey = createIssuerKeyResolver({ issuer: 'https://idp.example.com' });
- * await jwtVerify(token, getKey, { issuer: 'https://idp.example.com', algorithms: ['RS256'] });
- * ```
- */
-export function createIssuerKeyResolver(config: IssuerConfig, options: JwksOptions = {}): JWTVerifyGetKey {
-  const timeoutMs = options.timeoutMs ?? FETCH_TIMEOUT_MS;
-  const secret = typeof config.secret === 'string' ? new TextEncoder().encode(config.secret) : config.secret;
-  let remote: ReturnType<typeof createRemoteJWKSet> | undefined;
-  let pending: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+async function fetchJwks(url: URL, timeoutMs: number): Promise<JSONWebKeySet> {
+  const response = await fetch(url, {
+    redirect: 'manual',
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);
+  const jwks = (await response.json()) as { keys?: unknown };
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) {
+    throw new Error('JWKS document has no keys');
+  }
+  return jwks as JSONWebKeySet;
+}
+
+/** One fetch at a time, and none for `FAILURE_RETRY_MS` after a failure (which is rethrown meanwhile). */
+function throttled<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
   let lastFailure: unknown;
-  // jose writes every successful fetch here; a new `uat` means the set was refetched.
-  const fetched: Partial<ExportedJWKSCache> = {};
-  let seenAt: number | undefined;
-  let published = new Set<string>();
-  const noticeRefetch = () => {
-    if (fetched.uat === seenAt) return;
-    seenAt = fetched.uat;
-    const next = new Set((fetched.jwks?.keys ?? []).map((key) => JSON.stringify(key)));
-    const removed = [...published].some((key) => !next.has(key));
-    published = next;
-    if (removed) options.onKeysRemoved?.(config.issuer);
-  };
-
-  const remoteSet = (url: URL) =>
-    createRemoteJWKSet(url, {
-      [jwksCache]: fetched as JWKSCacheInput,
-      timeoutDuration: timeoutMs,
-      ...(options.cooldownMs === undefined ? {} : { cooldownDuration: options.cooldownMs }),
-      ...(options.cacheMaxAgeMs === undefined ? {} : { cacheMaxAge: options.cacheMaxAgeMs }),
-    });
-
-  if (config.jwksUri !== undefined) {
-    let url: URL;
-    try {
-      url = checkKeyUrl(config.jwksUri, 'jwksUri');
-    } catch {
-      throw new ConfigurationError(
-        `jwksUri of ${config.issuer} must be an https URL (http only on loopback)`,
-      );
-    }
-    remote = remoteSet(url);
-  }
-
-  const keySet = async () => {
-    if (remote !== undefined) return remote;
-    if (Date.now() - failedAt < DISCOVERY_RETRY_MS) throw unavailable(lastFailure);
-    pending ??= discoverJwksUri(config.issuer, timeoutMs).then(
-      (url) => {
-        remote = remoteSet(url);
-        return remote;
+  return () => {
+    if (pending !== undefined) return pending;
+    if (Date.now() - failedAt < FAILURE_RETRY_MS) return Promise.reject(lastFailure);
+    pending = load().then(
+      (value) => {
+        pending = undefined;
+        return value;
       },
       (err: unknown) => {
         failedAt = Date.now();
@@ -144,6 +120,76 @@ export function createIssuerKeyResolver(config: IssuerConfig, options: JwksOptio
     );
     return pending;
   };
+}
+
+/**
+ * The key resolver of one trusted issuer: HS* tokens use the configured secret, everything else the
+ * issuer's JWKS (explicit `jwksUri`, or OIDC discovery fetched once), held as a jose local key set that
+ * this module refreshes itself:
+ * - at most one fetch in flight per issuer, and after a failed fetch (discovery or JWKS) none for 5 s,
+ *   so forged tokens naming a trusted issuer cannot make us hammer it while it is down;
+ * - an unknown `kid` refetches at most once per `cooldownMs`;
+ * - a set older than `cacheMaxAgeMs` is refetched; while that fails, the last good set keeps working for
+ *   up to {@link JWKS_STALE_MAX_MS} (stale-while-error).
+ * Header `jku`, `x5u` and `jwk` are never consulted: keys come only from configuration.
+ *
+ * Fetch failures with no usable key set surface as `InvalidTokenError('jwks_unavailable')`: a 401 the
+ * client may retry, because we cannot tell a good token from a bad one without keys.
+ *
+ * @example
+ * ```ts
+ * const getKey = createIssuerKeyResolver({ issuer: 'https://idp.example.com' });
+ * await jwtVerify(token, getKey, { issuer: 'https://idp.example.com', algorithms: ['RS256'] });
+ * ```
+ */
+export function createIssuerKeyResolver(config: IssuerConfig, options: JwksOptions = {}): JWTVerifyGetKey {
+  const timeoutMs = options.timeoutMs ?? FETCH_TIMEOUT_MS;
+  const cooldownMs = options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
+  const secret = typeof config.secret === 'string' ? new TextEncoder().encode(config.secret) : config.secret;
+
+  let jwksUrl: URL | undefined;
+  if (config.jwksUri !== undefined) {
+    try {
+      jwksUrl = checkKeyUrl(config.jwksUri, 'jwksUri');
+    } catch {
+      throw new ConfigurationError(
+        `jwksUri of ${config.issuer} must be an https URL (http only on loopback)`,
+      );
+    }
+  }
+  const discover = throttled(async () => {
+    jwksUrl ??= await discoverJwksUri(config.issuer, timeoutMs);
+    return jwksUrl;
+  });
+
+  let keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  let fetchedAt = Number.NEGATIVE_INFINITY;
+  let published = new Set<string>();
+  const refresh = throttled(async () => {
+    const url = jwksUrl ?? (await discover());
+    const jwks = await fetchJwks(url, timeoutMs);
+    const next = createLocalJWKSet(jwks); // throws on an invalid set: a failed fetch like any other
+    const ids = new Set(jwks.keys.map((key) => JSON.stringify(key)));
+    const removed = [...published].some((key) => !ids.has(key));
+    keys = next;
+    fetchedAt = Date.now();
+    published = ids;
+    if (removed) options.onKeysRemoved?.(config.issuer);
+    return next;
+  });
+
+  /** The key set to verify with: fresh if possible, else the last good one within the stale bound. */
+  async function currentKeys(): Promise<ReturnType<typeof createLocalJWKSet>> {
+    const age = Date.now() - fetchedAt;
+    if (keys !== undefined && age <= cacheMaxAgeMs) return keys;
+    try {
+      return await refresh();
+    } catch (err) {
+      if (keys !== undefined && age <= JWKS_STALE_MAX_MS) return keys;
+      throw isJitProvisionError(err, 'invalid_token') ? err : unavailable(err);
+    }
+  }
 
   return async (header: JWTHeaderParameters, token) => {
     if (header.alg.startsWith('HS')) {
@@ -151,26 +197,19 @@ export function createIssuerKeyResolver(config: IssuerConfig, options: JwksOptio
       if (secret === undefined) throw new errors.JOSEAlgNotAllowed('HMAC is not configured for this issuer');
       return secret;
     }
-    let set: ReturnType<typeof createRemoteJWKSet>;
+    const set = await currentKeys();
     try {
-      set = await keySet();
+      return await set(header, token);
     } catch (err) {
-      throw isJitProvisionError(err, 'invalid_token') ? err : unavailable(err);
+      // An unknown kid may be a freshly rotated key: refetch, at most once per cooldown.
+      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - fetchedAt < cooldownMs) throw err;
     }
+    let fresh: ReturnType<typeof createLocalJWKSet>;
     try {
-      const key = await set(header, token);
-      noticeRefetch();
-      return key;
+      fresh = await refresh();
     } catch (err) {
-      noticeRefetch();
-      if (
-        err instanceof errors.JWKSNoMatchingKey ||
-        err instanceof errors.JWKSMultipleMatchingKeys ||
-        err instanceof errors.JOSENotSupported
-      ) {
-        throw err; // about the token's kid/alg, not the fetch: the verifier maps it
-      }
-      throw unavailable(err); // network error, timeout, non-200, invalid JSON
+      throw unavailable(err);
     }
+    return fresh(header, token);
   };
 }

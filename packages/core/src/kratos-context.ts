@@ -1,3 +1,4 @@
+import { parseEmail } from './email';
 import { InvalidRequestError, PayloadTooLargeError } from './errors';
 
 /** Largest webhook body accepted: 1 MiB. */
@@ -90,14 +91,23 @@ interface Traits {
   name?: unknown;
 }
 
+/** The address as the one email parser reads it; undefined when it refuses it (never verified then). */
+function addressOf(value: unknown): string | undefined {
+  try {
+    return parseEmail(value).address;
+  } catch {
+    return undefined;
+  }
+}
+
 export function emailVerified(ctx: KratosContext, email: string | undefined): boolean | undefined {
-  if (email === undefined) return undefined;
+  const wanted = addressOf(email);
+  if (wanted === undefined) return undefined;
   let found: boolean | undefined;
   for (const entry of ctx.verifiableAddresses) {
     if (!isObject(entry)) continue;
     const address = entry as RawAddress;
-    if (typeof address.value !== 'string') continue;
-    if (address.value.trim().toLowerCase() !== email.trim().toLowerCase()) continue;
+    if (addressOf(address.value) !== wanted) continue;
     if (address.via !== undefined && address.via !== 'email') continue;
     found = address.verified === true;
   }

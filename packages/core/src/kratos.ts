@@ -198,7 +198,7 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
       return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
     } catch (err) {
       // No user, so the invitation must stay usable: Kratos (or the person) can try again.
-      await service.unconsume(invitation.id);
+      await service.unconsume(invitation);
       throw err;
     }
   });

@@ -71,6 +71,42 @@ describe('outbox dispatcher', () => {
     expect(await store.outbox.list({ status: 'pending' })).toHaveLength(0);
   });
 
+  it('a store error while loading the user is a failed attempt retried after backoff, not a lease-long delay', async () => {
+    const memory = createMemoryStore();
+    let failures = 1;
+    const store: Store = {
+      ...memory,
+      getUser: async (id) => {
+        if (failures-- > 0) throw new Error('connection reset');
+        return memory.getUser(id);
+      },
+    };
+    const delivered: string[] = [];
+    const logger = quiet();
+    const dispatcher = createOutboxDispatcher({
+      store,
+      hooks: [({ user }) => void delivered.push(user.subject)],
+      backoff: () => 1,
+      leaseMs: 3_600_000,
+      logger,
+    });
+    await memory.upsert({
+      issuer: ISS,
+      subject: 'flaky',
+      username: 'oidc:kcl:flaky',
+      role: 'user',
+      emitEvent: { identity: { issuer: ISS, subject: 'flaky' } },
+    });
+    expect(await dispatcher.drain()).toBe(0);
+    const [pending] = await memory.outbox.list({ status: 'pending' });
+    expect(pending).toMatchObject({ attempts: 1 });
+    expect(pending?.lastError).toContain('connection reset');
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    // Due again after the 1 ms backoff, not after the hour-long lease.
+    await until(async () => (await dispatcher.drain()) === 1);
+    expect(delivered).toEqual(['flaky']);
+  });
+
   it('a hanging hook counts as a failed attempt after hookTimeoutMs; the other hooks still ran', async () => {
     const store = createMemoryStore();
     const ran = vi.fn();

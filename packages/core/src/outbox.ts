@@ -122,6 +122,8 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
   async function deliver(event: OutboxEvent): Promise<boolean> {
     const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
     try {
+      // Inside the try: a store error here is a failed attempt (retried after backoff), not an event left
+      // claimed until its lease runs out.
       const user = event.type === 'user.deleted' ? null : await options.store.getUser(event.userId);
       const runs = runsFor(event, user);
       const results = await Promise.allSettled(runs.map(([, run]) => run()));

@@ -4,6 +4,7 @@ import { toHttpResponse } from './http';
 import { createInvitationService } from './invitations';
 import { emailDomainAllowlist, invitationRequired } from './policies';
 import { createProvisioner } from './provisioner';
+import type { InvitationStore } from './store';
 import type { Identity, Logger, Policy } from './types';
 
 const ISS = 'https://sso.example.com';
@@ -37,14 +38,7 @@ describe('emailDomainAllowlist', () => {
 
   it('admits exact and subdomain matches (normalised), refuses look-alikes with email_domain_not_allowed', async () => {
     const { provisioner } = provisionerWith(emailDomainAllowlist(['Corp.com.', '*.corp.com']));
-    for (const email of [
-      'a@corp.com',
-      ' A@CORP.COM ',
-      'a@corp.com.',
-      'a@eu.corp.com',
-      'a@x.eu.corp.com',
-      '"x@y"@corp.com',
-    ]) {
+    for (const email of ['a@corp.com', ' A@CORP.COM ', 'a@corp.com.', 'a@eu.corp.com', 'a@x.eu.corp.com']) {
       expect(await refusal(provisioner.ensureUserExists(id(email))), email).toBe('created');
     }
     for (const email of [
@@ -55,11 +49,41 @@ describe('emailDomainAllowlist', () => {
       'a@.corp.com',
       'a@x..corp.com',
       'no-at-sign',
+      '"x@y"@corp.com',
     ]) {
       expect(await refusal(provisioner.ensureUserExists(id(email))), email).toBe(
         '403:email_domain_not_allowed',
       );
     }
+  });
+
+  it('refuses every address the one email parser refuses, and Kelvin-sign look-alikes (issue 11 #6)', async () => {
+    const { provisioner } = provisionerWith(emailDomainAllowlist(['corp.com', 'kcorp.com']));
+    for (const email of [
+      'a@evil.com@corp.com',
+      'attacker@evil.com,x@corp.com',
+      'attacker@evil.com x@corp.com',
+      'attacker@evil.com (x) .corp.com',
+      'attacker@evil.com%x.corp.com',
+      '=?utf-8?q?attacker=40evil.com?=@corp.com',
+      '=?iso-8859-1?b?YXR0YWNrZXJAZXZpbC5jb20=?=@corp.com',
+      'eve@\u212Acorp.com',
+      'eve@\uff4bcorp.com',
+    ]) {
+      expect(await refusal(provisioner.ensureUserExists(id(email))), email).toBe(
+        '403:email_domain_not_allowed',
+      );
+    }
+    expect(await refusal(provisioner.ensureUserExists(id('eve@KCORP.com')))).toBe('created');
+  });
+
+  it('compares internationalised domains after IDNA, as punycode', async () => {
+    const { provisioner } = provisionerWith(emailDomainAllowlist(['bücher.com']));
+    expect(await refusal(provisioner.ensureUserExists(id('a@BÜCHER.com')))).toBe('created');
+    expect(await refusal(provisioner.ensureUserExists(id('b@xn--bcher-kva.com')))).toBe('created');
+    expect(await refusal(provisioner.ensureUserExists(id('c@bucher.com')))).toBe(
+      '403:email_domain_not_allowed',
+    );
   });
 
   it('wildcards match subdomains only; exact patterns match only themselves', async () => {
@@ -154,6 +178,19 @@ describe('invitationRequired', () => {
     expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
   });
 
+  it("a verified \\u212Aim@corp.com does not consume kim@corp.com's invitation (issue 11 #6)", async () => {
+    const { invitations, provisioner } = setup();
+    await invitations.create({ email: 'kim@corp.com', role: 'admin', invitedBy: 'admin' });
+    expect(await refusal(provisioner.ensureUserExists(id('\u212Aim@corp.com')))).toBe(
+      '403:invitation_required',
+    );
+    expect(await refusal(provisioner.ensureUserExists(id('kim@\u212A.corp.com')))).toBe(
+      '403:invitation_required',
+    );
+    expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+    expect(await refusal(provisioner.ensureUserExists(id('KIM@corp.com')))).toBe('created');
+  });
+
   it('an invitation admits one identity only', async () => {
     const { invitations, provisioner } = setup();
     await invitations.create({ email: 'ada@example.com', invitedBy: 'admin' });
@@ -222,6 +259,65 @@ describe('invitationRequired', () => {
     const { user } = await store.upsert({ issuer: ISS, subject: 'other', username: 'u', role: 'user' });
     await decision?.settle?.({ user, created: false });
     expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+  });
+
+  it('remembers an invitation_required refusal per email for 30 s: retries cost no invitation query and no wait (issue 11 #10)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const store = createMemoryStore();
+      const pending = vi.spyOn(store.invitations as InvitationStore, 'findPendingInvitationByEmail');
+      // A second service over the same store, as an admin API would have: its invitations clear the cache too.
+      const admin = createInvitationService({ store, secret: SECRET });
+      const provisioner = createProvisioner({
+        store,
+        policies: [invitationRequired(createInvitationService({ store, secret: SECRET }), { waitMs: 0 })],
+        logger: quiet,
+      });
+      const eve = { issuer: ISS, subject: 'eve', email: 'eve@example.com', emailVerified: true };
+      expect(await refusal(provisioner.ensureUserExists(eve))).toBe('403:invitation_required');
+      const queries = pending.mock.calls.length;
+      expect(queries).toBeGreaterThan(0);
+      for (let i = 0; i < 20; i++) {
+        expect(await refusal(provisioner.ensureUserExists(eve))).toBe('403:invitation_required');
+      }
+      expect(pending.mock.calls.length).toBe(queries);
+      // Another address is not affected by eve's refusal.
+      expect(await refusal(provisioner.ensureUserExists(id('mallory@example.com')))).toBe(
+        '403:invitation_required',
+      );
+      expect(pending.mock.calls.length).toBeGreaterThan(queries);
+      // The refusal expires after 30 s.
+      vi.advanceTimersByTime(30_000);
+      const before = pending.mock.calls.length;
+      expect(await refusal(provisioner.ensureUserExists(eve))).toBe('403:invitation_required');
+      expect(pending.mock.calls.length).toBeGreaterThan(before);
+      // A new invitation in this process is honoured at once, whichever service created it.
+      await admin.create({ email: 'EVE@example.com', invitedBy: 'admin' });
+      expect(await refusal(provisioner.ensureUserExists(eve))).toBe('created');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('refusalCacheMs: 0 turns the refusal cache off; bad values fail at start-up', async () => {
+    const store = createMemoryStore();
+    const pending = vi.spyOn(store.invitations as InvitationStore, 'findPendingInvitationByEmail');
+    const invitations = createInvitationService({ store, secret: SECRET });
+    const provisioner = createProvisioner({
+      store,
+      policies: [invitationRequired(invitations, { waitMs: 0, refusalCacheMs: 0 })],
+      logger: quiet,
+    });
+    const eve = { issuer: ISS, subject: 'eve0', email: 'eve0@example.com', emailVerified: true };
+    await refusal(provisioner.ensureUserExists(eve));
+    const queries = pending.mock.calls.length;
+    await refusal(provisioner.ensureUserExists(eve));
+    expect(pending.mock.calls.length).toBeGreaterThan(queries);
+    for (const bad of [-1, Number.NaN]) {
+      expect(() => invitationRequired(invitations, { refusalCacheMs: bad })).toThrow(
+        expect.objectContaining({ code: 'configuration_error' }),
+      );
+    }
   });
 
   it('needs an invitation service', () => {

@@ -1,7 +1,11 @@
-import { emailDomain, normaliseEmail } from './email';
+import { domainToASCII } from 'node:url';
+import { normaliseEmail, parseEmail } from './email';
 import { ConfigurationError, PolicyRejectedError } from './errors';
 import { hasControlCharacters } from './identity';
+import { onInvitationCreated } from './invitation-events';
 import type { InvitationService } from './invitations';
+import { Lru } from './lru';
+import { positive } from './positive';
 import { sleep } from './timers';
 import type { Policy, PolicyContext } from './types';
 
@@ -20,6 +24,8 @@ function parsePattern(raw: unknown): { base: string; subdomains: boolean } {
   let pattern = raw.trim().toLowerCase().replace(/\.$/, '');
   const subdomains = pattern.startsWith('*.');
   if (subdomains) pattern = pattern.slice(2);
+  // Compared with addresses' domains, which parseEmail hands over as ASCII/punycode.
+  pattern = domainToASCII(pattern);
   const labels = pattern.split('.');
   // '*.com' would admit a whole TLD: almost certainly a mistake, so it is refused like any malformed pattern.
   if (pattern.length === 0 || !labels.every((l) => LABEL.test(l)) || (subdomains && labels.length < 2)) {
@@ -30,9 +36,10 @@ function parsePattern(raw: unknown): { base: string; subdomains: boolean } {
 
 /**
  * Only provision first logins whose (verified) email is in one of `domains`: `'corp.com'` matches exactly,
- * `'*.corp.com'` matches any subdomain (not `corp.com` itself; list both for both). The domain is the part
- * after the last `@`, lower-cased, trailing dot removed; internationalised domains are compared as given
- * (list the form your provider sends). Refuses with `email_not_verified` or `email_domain_not_allowed`.
+ * `'*.corp.com'` matches any subdomain (not `corp.com` itself; list both for both). Addresses are read by the
+ * one email parser (`parseEmail`): a single `@`, no spaces, commas, parentheses, `%` or encoded words, and
+ * nothing that folds to ASCII (U+212A); anything else is refused. Domains (address and pattern) are compared
+ * after IDNA processing, as ASCII/punycode, so `bücher.com` and `xn--bcher-kva.com` are the same pattern. Refuses with `email_not_verified` or `email_domain_not_allowed`.
  *
  * @example
  * ```ts
@@ -58,8 +65,13 @@ export function emailDomainAllowlist(
       if (requireVerified && identity.emailVerified !== true) {
         throw new PolicyRejectedError('email_not_verified', 'A verified email address is required');
       }
-      const email = typeof identity.email === 'string' ? identity.email : '';
-      if (!allowed(emailDomain(email))) {
+      let domain: string;
+      try {
+        domain = parseEmail(identity.email).domain;
+      } catch {
+        domain = ''; // not an address the one parser accepts: no domain to allow
+      }
+      if (!allowed(domain)) {
         throw new PolicyRejectedError('email_domain_not_allowed', 'This email domain may not sign up');
       }
     },
@@ -73,13 +85,24 @@ export interface InvitationRequiredOptions {
    * process), how long to wait for that login's user row before refusing; default 500 ms.
    */
   waitMs?: number;
+  /**
+   * How long an `invitation_required` refusal is remembered per email, so a refused person retrying
+   * costs no invitation queries and no `waitMs` wait; default 30,000 ms (0 turns it off). Creating an
+   * invitation for that email through any invitation service of the same store in this process clears it
+   * at once; one created by another process is seen within this time.
+   */
+  refusalCacheMs?: number;
+  /** Most refusals remembered (least recently used dropped first); default 10,000. */
+  refusalCacheEntries?: number;
 }
 
 /**
  * Closed registration: a first login is provisioned only when a pending invitation exists for the
  * identity's verified email. The invitation is consumed on the way, the new user's role comes from it
  * (never from the request), and it is put back when creating the user fails or another concurrent
- * login created the user first. Refuses with `email_not_verified` or `invitation_required`.
+ * login created the user first. Refuses with `email_not_verified` or `invitation_required`; an
+ * `invitation_required` refusal is remembered per email for `refusalCacheMs` (30 s; cleared in this process
+ * when an invitation for that email is created), so a refused person hammering the API costs nothing.
  *
  * @example
  * ```ts
@@ -96,6 +119,19 @@ export function invitationRequired(
   }
   const waitMs = options.waitMs ?? 500;
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new ConfigurationError('waitMs must be a number ≥ 0');
+  const refusalMs = options.refusalCacheMs ?? 30_000;
+  if (!Number.isFinite(refusalMs) || refusalMs < 0) {
+    throw new ConfigurationError('refusalCacheMs must be a number ≥ 0');
+  }
+  // Refusals by normalised email: each one cost the invitation queries and up to `waitMs` of polling.
+  const refused = new Lru<string, true>(positive(options.refusalCacheEntries, 10_000, 'refusalCacheEntries'));
+  const { store } = invitations;
+  if (store?.invitations !== undefined)
+    onInvitationCreated(store.invitations, (email) => refused.delete(email));
+  const refuse = (email: string): never => {
+    if (refusalMs > 0) refused.set(email, true, Date.now() + refusalMs);
+    throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+  };
 
   /** Did a concurrent login of this identity create the user meanwhile? Polls with backoff until `waitMs`. */
   async function createdByRacer(findUser: PolicyContext['findUser']): Promise<boolean> {
@@ -122,17 +158,20 @@ export function invitationRequired(
       } catch {
         throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
       }
+      if (refused.get(email) !== undefined) {
+        throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+      }
       const invitation = await invitations.consumePendingForEmail(email);
       if (invitation === null) {
         // The user row will come from the racer's creation: upsert then answers it with created false.
         if (await createdByRacer(findUser)) return {};
-        throw new PolicyRejectedError('invitation_required', 'An invitation is required to sign up');
+        return refuse(email);
       }
       return {
         role: invitation.role,
         async settle(outcome) {
           // Failed, or someone else created this user: the invitation was not what let them in.
-          if ('error' in outcome || !outcome.created) await invitations.unconsume(invitation.id);
+          if ('error' in outcome || !outcome.created) await invitations.unconsume(invitation);
         },
       };
     },

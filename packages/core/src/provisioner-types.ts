@@ -85,9 +85,10 @@ export interface ProvisionerOptions {
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;
   /**
-   * Remote key set tuning (defaults are jose's): `cooldownMs` (30 s) is the least time between two JWKS
-   * fetches caused by an unknown `kid`, so it bounds both a rotation's delay and a random-`kid` flood;
-   * `cacheMaxAgeMs` (10 min) refetches an older set; `timeoutMs` (5 s) bounds discovery and JWKS fetches.
+   * Remote key set tuning: `cooldownMs` (30 s) is the least time between two JWKS fetches caused by an
+   * unknown `kid`, so it bounds both a rotation's delay and a random-`kid` flood; `cacheMaxAgeMs` (10 min)
+   * refetches an older set (while that fails, the last good set serves for up to 24 h); `timeoutMs` (5 s)
+   * bounds discovery and JWKS fetches. A failed fetch is not retried for 5 s.
    */
   jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
   logger?: Logger;

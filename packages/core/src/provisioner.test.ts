@@ -11,7 +11,7 @@ describe('ensureUserExists', () => {
   it('creates on the first call (slow), then serves from the cache, then from one lookup when the cache is off', async () => {
     const store = createMemoryStore();
     const lookup = vi.spyOn(store, 'lookup');
-    const provisioner = createProvisioner({ store, issuers: [{ issuer: ISS }] });
+    const provisioner = createProvisioner({ store, issuers: [{ issuer: ISS, audience: false }] });
     const first = await provisioner.ensureUserExists({ issuer: ISS, subject: 'u1', email: 'u1@example.com' });
     expect(first).toMatchObject({ created: true, path: 'slow' });
     expect(first.user).toMatchObject({ username: 'oidc:kcl:u1', role: 'user', email: 'u1@example.com' });
@@ -99,6 +99,12 @@ describe('ensureUserExists', () => {
     [{ issuer: ISS, subject: 'ok', email: `${'e'.repeat(320)}@x.io` }, 'email'],
     [{ issuer: ISS, subject: 'ok', email: 'a\r\nb@x.io' }, 'email'],
     [{ issuer: ISS, subject: 'ok', name: 'bell\u0007' }, 'name'],
+    [{ issuer: `${ISS}\uD800`, subject: 'ok' }, 'issuer'],
+    [{ issuer: ISS, subject: 'x\uD800' }, 'subject'],
+    [{ issuer: ISS, subject: 'x\uDBFF' }, 'subject'],
+    [{ issuer: ISS, subject: 'ok', email: 'a\uDC00@x.io' }, 'email'],
+    [{ issuer: ISS, subject: 'ok', name: 'Eve \uD83D' }, 'name'],
+    [{ issuer: ISS, subject: 'ok', tenantId: 'acme\uDFFF' }, 'tenantId'],
   ])('rejects a bad identity with invalid_identity and writes nothing (%#)', async (identity, field) => {
     const store = createMemoryStore();
     const upsert = vi.spyOn(store, 'upsert');

@@ -13,7 +13,7 @@ import { resolveProvisionerOptions } from './provisioner-options';
 import type { Provisioner, ProvisionerOptions, ProvisionResult } from './provisioner-types';
 import type { NewUser } from './store';
 import type { AuthInput, AuthResult, Identity, PolicyDecision, UserRecord } from './types';
-import { createUserCache, type UserRef } from './user-cache';
+import { createUserCache, frozenUser, type UserRef } from './user-cache';
 import { createUserLifecycle } from './user-lifecycle';
 import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
 
@@ -140,11 +140,12 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       throw error;
     }
     await settle(decisions, outcome);
-    remember(outcome.user, generation);
+    const user = frozenUser(outcome.user);
+    remember(user, generation);
     await announce(outcome, identity);
     // A racing login may have found a row an admin disabled meanwhile.
-    admit(outcome.user);
-    return { user: outcome.user, created: outcome.created, path: 'slow' };
+    admit(user);
+    return { user, created: outcome.created, path: 'slow' };
   }
 
   async function resolve(identity: Identity): Promise<ProvisionResult> {
@@ -156,10 +157,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     }
     // A disabled user is refused before anything is written (their profile sync included), and cached so
     // that their next requests are refused without a store read.
-    if (found.status === 'disabled') remember(found, generation);
+    if (found.status === 'disabled') remember(frozenUser(found), generation);
     admit(found);
     const patch = profileChanges(found, identity);
-    const user = patch === undefined ? found : await store.sync(found.id, patch);
+    const user = frozenUser(patch === undefined ? found : await store.sync(found.id, patch));
     remember(user, generation);
     return { user, created: false, path: 'fast' };
   }

@@ -47,6 +47,84 @@ export interface Route {
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
 
 /**
+ * Deepest JSON nesting a route body may have (the top-level object is depth 1); deeper gets 400
+ * `invalid_request` before the handler runs. No legitimate webhook or admin body comes near it (a whole
+ * Kratos registration context is under 10), while a 12 KB body can nest 6,000 deep and overflow the stack
+ * of whatever walks or serialises it.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** A route's answer ready to write: the body already serialised, so writing it cannot throw. */
+export interface SerializedRouteResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** The JSON text; undefined when there is no body (e.g. 204). */
+  body: string | undefined;
+}
+
+/** True when `value` nests deeper than `max`; iterative, so a hostile depth cannot overflow the stack here. */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
+ * Serialise a route's (or an error's) answer. Never throws: a body that cannot be serialised (a BigInt, a
+ * cycle, nesting that overflows `JSON.stringify`) becomes the one error shape's 500 `server_error`.
+ *
+ * @example
+ * ```ts
+ * const out = serializeRouteResponse(toHttpResponse(err));
+ * res.writeHead(out.status, out.headers).end(out.body);
+ * ```
+ */
+export function serializeRouteResponse(out: RouteResponse): SerializedRouteResponse {
+  const headers = { ...out.headers };
+  if (out.body === undefined) return { status: out.status, headers, body: undefined };
+  try {
+    const body = JSON.stringify(out.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+    return { status: out.status, headers, body };
+  } catch (err) {
+    const failed = toHttpResponse(err);
+    return { status: failed.status, headers: failed.headers, body: JSON.stringify(failed.body) };
+  }
+}
+
+/**
+ * Run one route for an adapter's mounter: refuse a body nested deeper than {@link MAX_BODY_DEPTH} with 400
+ * `invalid_request` before any work, run the handler, map any throw to the one error shape, and serialise
+ * the answer. Resolves in every case (never rejects), so a mounter only writes what it gets: no request can
+ * turn into an unhandled rejection that ends the process.
+ *
+ * @example
+ * ```ts
+ * const out = await answerRoute(route, { headers, query, params, body });
+ * res.writeHead(out.status, out.headers).end(out.body);
+ * ```
+ */
+export async function answerRoute(route: Route, request: RouteRequest): Promise<SerializedRouteResponse> {
+  let out: RouteResponse;
+  try {
+    if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) {
+      throw new InvalidRequestError(`body must not nest deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    out = await route.handler(request);
+  } catch (err) {
+    out = toHttpResponse(err);
+  }
+  return serializeRouteResponse(out);
+}
+
+/**
  * The answer to an error a framework raised while reading a route's body, in the SDK's error shape:
  * a JitProvisionError keeps its own; HTTP 413 becomes `payload_too_large`; any other 4xx (bad JSON, wrong
  * content type) becomes `invalid_request`. Undefined for anything else, which is not a body error.

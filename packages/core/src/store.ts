@@ -241,8 +241,16 @@ export interface InvitationStore {
    * gets the invitation back, the rest get null.
    */
   consumeInvitation(id: string, now: Date): Promise<Invitation | null>;
-  /** Undo a consume whose user creation failed. */
-  unconsumeInvitation(id: string): Promise<void>;
+  /**
+   * Undo a consume whose user creation failed, atomically and only if it is still that consume's: the row
+   * is not revoked, its `consumed_at` equals `consumedAt` (the value the undone `consumeInvitation` set),
+   * and no other invitation for the same email was created since this one (a re-invite replaced it).
+   * Otherwise nothing changes, so "at most one pending invitation per email" holds under every
+   * interleaving: an invitation re-issued while a slow first login held the old one never brings the old
+   * one (and its role) back. Resolves true when the invitation is pending again. Must be atomic with
+   * `createInvitation` (store-postgres: the same per-email advisory lock).
+   */
+  unconsumeInvitation(id: string, consumedAt: Date): Promise<boolean>;
   /** soft: revoke now (kept for audit); hard: delete. Returns false when there was no such invitation. */
   revokeInvitation(id: string, options: { soft: boolean }): Promise<boolean>;
   /** Delete invitations that expired (or were revoked/consumed) before `before`; returns how many. */

@@ -200,7 +200,7 @@ describe('token cache inside createAuthenticator', () => {
       for (const cache of [undefined, false] as const) {
         published = { keys: [jwkA] };
         const authenticate = createAuthenticator({
-          issuers: [{ issuer, jwksUri: `${issuer}/jwks` }],
+          issuers: [{ issuer, jwksUri: `${issuer}/jwks`, audience: false }],
           ensureUserExists: async (identity) => ({
             user: { id: identity.subject } as never,
             created: false,

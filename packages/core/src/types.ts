@@ -95,8 +95,12 @@ export interface AuthInput {
 export interface IssuerConfig {
   /** Exact `iss` value, e.g. `https://auth.example.com/realms/main`. */
   issuer: string;
-  /** Expected `aud`; when set, tokens for any other audience are refused. */
-  audience?: string | string[];
+  /**
+   * Expected `aud` (one or several); tokens for any other audience are refused. Required: an issuer
+   * without it would accept tokens the IdP issued to any other application (a token for your billing
+   * app would open your admin API). `false` opts out explicitly and logs a warning once at start-up.
+   */
+  audience?: string | string[] | false;
   /** JWKS URL; defaults to the `jwks_uri` of OIDC discovery at `${issuer}/.well-known/openid-configuration`. */
   jwksUri?: string;
   /**

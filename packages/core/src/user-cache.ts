@@ -3,6 +3,23 @@ import { positive } from './positive';
 import { userKey } from './profile';
 import type { UserRecord } from './types';
 
+/**
+ * The record the provisioner hands out: a frozen shallow copy, made once when a row comes from the store
+ * (never per cache hit). Every request of a user — and every caller sharing one in-flight lookup — gets
+ * the same object, so a handler that set `user.role` would change what the next requests see while the
+ * database says otherwise; frozen, that assignment throws a TypeError (strict mode) or does nothing.
+ * `createdAt`/`updatedAt` are Dates, which freezing cannot protect: treat them as read-only too.
+ *
+ * @example
+ * ```ts
+ * const user = frozenUser(await store.lookup(identity));
+ * user.role = 'admin'; // TypeError in strict mode
+ * ```
+ */
+export function frozenUser(user: UserRecord): Readonly<UserRecord> {
+  return Object.isFrozen(user) ? user : Object.freeze({ ...user });
+}
+
 /** Default bounds of the user cache: 10,000 users, each kept at most 30 seconds. */
 export const DEFAULT_USER_CACHE = { maxEntries: 10_000, ttlMs: 30_000 } as const;
 

@@ -70,7 +70,7 @@ describe('two dev issuers on one host', () => {
   });
 
   const login = async (provisioner: ReturnType<typeof createProvisioner>, idp: DevIssuer) => {
-    const token = await idp.mint({ sub: 'alice' });
+    const token = await idp.mint({ sub: 'alice' }, { audience: 'api' });
     return authenticateRequest(provisioner, {
       headers: { authorization: `Bearer ${token}` },
       path: '/me',
@@ -82,7 +82,10 @@ describe('two dev issuers on one host', () => {
     expect(new URL(first.issuer).hostname).toBe(new URL(second.issuer).hostname);
     const provisioner = createProvisioner({
       store: createMemoryStore(),
-      issuers: [{ issuer: first.issuer }, { issuer: second.issuer }],
+      issuers: [
+        { issuer: first.issuer, audience: 'api' },
+        { issuer: second.issuer, audience: 'api' },
+      ],
     });
     const a = await login(provisioner, first);
     const b = await login(provisioner, second);
@@ -95,8 +98,14 @@ describe('two dev issuers on one host', () => {
 
   it('one after the other on one store (a dev issuer restarted on another port): both created', async () => {
     const store = createMemoryStore();
-    const before = await login(createProvisioner({ store, issuers: [{ issuer: first.issuer }] }), first);
-    const after = await login(createProvisioner({ store, issuers: [{ issuer: second.issuer }] }), second);
+    const before = await login(
+      createProvisioner({ store, issuers: [{ issuer: first.issuer, audience: 'api' }] }),
+      first,
+    );
+    const after = await login(
+      createProvisioner({ store, issuers: [{ issuer: second.issuer, audience: 'api' }] }),
+      second,
+    );
     expect(before.ok && before.auth?.created).toBe(true);
     expect(after.ok && after.auth?.created).toBe(true);
   });
@@ -105,12 +114,12 @@ describe('two dev issuers on one host', () => {
     // Forced by an explicit shared prefix over time: the one way left to make two identities meet.
     const store = createMemoryStore();
     const owner = await login(
-      createProvisioner({ store, issuers: [{ issuer: first.issuer, prefix: 'dev' }] }),
+      createProvisioner({ store, issuers: [{ issuer: first.issuer, audience: 'api', prefix: 'dev' }] }),
       first,
     );
     expect(owner.ok && owner.auth?.user?.username).toBe('oidc:dev:alice');
     const clash = await login(
-      createProvisioner({ store, issuers: [{ issuer: second.issuer, prefix: 'dev' }] }),
+      createProvisioner({ store, issuers: [{ issuer: second.issuer, audience: 'api', prefix: 'dev' }] }),
       second,
     );
     if (clash.ok) throw new Error('expected a conflict');

@@ -1,8 +1,9 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import { generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDevIssuer, type DevIssuer } from './dev';
 import { ConfigurationError, InvalidTokenError, UntrustedIssuerError } from './errors';
 import { createTokenVerifier } from './verifier';
@@ -113,18 +114,42 @@ describe('createTokenVerifier', () => {
     expect((await proto.verify(plain)).identity).toEqual({ issuer: idp.issuer, subject: 'bob' });
   });
 
+  it('requires an audience per issuer; audience: false opts out with one start-up warning (issue 11 #10)', async () => {
+    for (const audience of [undefined, '', [], [''], 42]) {
+      expect(() => createTokenVerifier([{ issuer: idp.issuer, audience } as never])).toThrow(
+        expect.objectContaining({ code: 'configuration_error' }),
+      );
+    }
+    expect(() =>
+      createTokenVerifier([{ issuer: idp.issuer, audience: 'api' }, { issuer: other.issuer }]),
+    ).toThrow(expect.objectContaining({ code: 'configuration_error' }));
+    const warn = vi.fn();
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }], {
+      logger: { warn, error: vi.fn() },
+    });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toEqual({ issuer: idp.issuer });
+    for (const audience of ['api', 'billing', undefined]) {
+      const options = audience === undefined ? {} : { audience };
+      await expect(verifier.verify(await idp.mint({ sub: 'u' }, options))).resolves.toBeDefined();
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses empty claim names or paths at start-up', () => {
     for (const bad of [
       { claims: { email: '' } },
       { claims: { name: [] } },
       { tenantClaim: ['firebase', ''] },
     ]) {
-      expect(() => createTokenVerifier([{ issuer: idp.issuer, ...bad }])).toThrow(ConfigurationError);
+      expect(() => createTokenVerifier([{ issuer: idp.issuer, ...bad, audience: false }])).toThrow(
+        ConfigurationError,
+      );
     }
   });
 
   it('drops profile claims of the wrong type instead of trusting them', async () => {
-    const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }]);
     const token = await idp.mint({
       sub: 'bob',
       email: ['a@b.c'],
@@ -138,13 +163,16 @@ describe('createTokenVerifier', () => {
 
   it('uses an explicit jwksUri without discovery', async () => {
     const before = idp.discoveryHits;
-    const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: idp.jwksUri }]);
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: idp.jwksUri, audience: false }]);
     await verifier.verify(await idp.mint({ sub: 'carol' }));
     expect(idp.discoveryHits).toBe(before);
   });
 
   it('verifies two issuers at once, each with its own keys', async () => {
-    const verifier = createTokenVerifier([{ issuer: idp.issuer }, { issuer: other.issuer }]);
+    const verifier = createTokenVerifier([
+      { issuer: idp.issuer, audience: false },
+      { issuer: other.issuer, audience: false },
+    ]);
     const [a, b] = await Promise.all([
       verifier.verify(await idp.mint({ sub: 'same' })),
       verifier.verify(await other.mint({ sub: 'same' })),
@@ -159,7 +187,7 @@ describe('createTokenVerifier', () => {
   it('picks up a rotated key (new kid) after a JWKS refetch, and still accepts the old key', async () => {
     const issuer = await createDevIssuer();
     try {
-      const verifier = createTokenVerifier([{ issuer: issuer.issuer }], { cooldownMs: 0 });
+      const verifier = createTokenVerifier([{ issuer: issuer.issuer, audience: false }], { cooldownMs: 0 });
       const oldKid = issuer.currentKid;
       await verifier.verify(await issuer.mint({ sub: 'u1' }));
       expect(issuer.jwksHits).toBe(1);
@@ -176,7 +204,7 @@ describe('createTokenVerifier', () => {
   it('caps refetches: a flood of unknown kids costs at most one fetch per cooldown', async () => {
     const issuer = await createDevIssuer();
     try {
-      const verifier = createTokenVerifier([{ issuer: issuer.issuer }]);
+      const verifier = createTokenVerifier([{ issuer: issuer.issuer, audience: false }]);
       await verifier.verify(await issuer.mint({ sub: 'u1' }));
       const tokens = await Promise.all(
         Array.from({ length: 50 }, (_, i) => issuer.mint({ sub: 'u1' }, { header: { kid: `random-${i}` } })),
@@ -190,10 +218,10 @@ describe('createTokenVerifier', () => {
   });
 
   it('accepts exp within the clock tolerance and refuses beyond it', async () => {
-    const verifier = createTokenVerifier([{ issuer: idp.issuer }]);
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }]);
     await verifier.verify(await idp.mint({ sub: 'u' }, { expiresIn: -3 }));
     expect(await reasonOf(verifier.verify(await idp.mint({ sub: 'u' }, { expiresIn: -10 })))).toBe('expired');
-    const strict = createTokenVerifier([{ issuer: idp.issuer }], { clockToleranceSec: 0 });
+    const strict = createTokenVerifier([{ issuer: idp.issuer, audience: false }], { clockToleranceSec: 0 });
     expect(await reasonOf(strict.verify(await idp.mint({ sub: 'u' }, { expiresIn: -2 })))).toBe('expired');
   });
 
@@ -213,6 +241,10 @@ describe('createTokenVerifier', () => {
       ['numeric sub', () => mint({ sub: 42 }), 'invalid_claim'],
       ['over-long sub', () => mint({ sub: 'x'.repeat(256) }), 'invalid_claim'],
       ['sub with control characters', () => mint({ sub: 'a\nb' }), 'invalid_claim'],
+      ['sub with a lone surrogate', () => mint({ sub: 'x\uD800' }), 'invalid_claim'],
+      ['email with a lone surrogate', () => mint({ email: 'a\uDBFF@example.com' }), 'invalid_claim'],
+      ['name with a lone surrogate', () => mint({ name: 'Eve \uDC00' }), 'invalid_claim'],
+      ['tenant_id with a lone surrogate', () => mint({ tenant_id: 'acme\uD83D' }), 'invalid_claim'],
       ['exp not a number', () => mint({ exp: 'tomorrow' }), 'invalid_claim'],
       ['unknown kid', () => mint({}, { header: { kid: 'nope' } }), 'unknown_key'],
       [
@@ -309,7 +341,7 @@ describe('createTokenVerifier', () => {
       const jwksUri = gone.jwksUri;
       const token = await gone.mint({ sub: 'u' });
       await gone.close();
-      const verifier = createTokenVerifier([{ issuer: gone.issuer, jwksUri }]);
+      const verifier = createTokenVerifier([{ issuer: gone.issuer, jwksUri, audience: false }]);
       expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
     });
 
@@ -321,7 +353,9 @@ describe('createTokenVerifier', () => {
       ] as const) {
         const broken = await brokenServer(status, body);
         try {
-          const verifier = createTokenVerifier([{ issuer: idp.issuer, jwksUri: `${broken.url}/jwks` }]);
+          const verifier = createTokenVerifier([
+            { issuer: idp.issuer, jwksUri: `${broken.url}/jwks`, audience: false },
+          ]);
           expect(await reasonOf(verifier.verify(await idp.mint({ sub: 'u' })))).toBe('jwks_unavailable');
         } finally {
           broken.server.close();
@@ -332,7 +366,7 @@ describe('createTokenVerifier', () => {
     it('when discovery fails, and does not refetch it for every request', async () => {
       const broken = await brokenServer(503);
       try {
-        const verifier = createTokenVerifier([{ issuer: broken.url }]);
+        const verifier = createTokenVerifier([{ issuer: broken.url, audience: false }]);
         const { privateKey } = await generateKeyPair('RS256');
         const token = await new SignJWT({ sub: 'u' })
           .setProtectedHeader({ alg: 'RS256' })
@@ -353,7 +387,7 @@ describe('createTokenVerifier', () => {
         JSON.stringify({ issuer: 'https://elsewhere.example', jwks_uri: idp.jwksUri }),
       );
       try {
-        const verifier = createTokenVerifier([{ issuer: liar.url }]);
+        const verifier = createTokenVerifier([{ issuer: liar.url, audience: false }]);
         const token = await idp.mint({ sub: 'u', iss: liar.url });
         expect(await reasonOf(verifier.verify(token))).toBe('jwks_unavailable');
       } finally {
@@ -362,11 +396,85 @@ describe('createTokenVerifier', () => {
     });
   });
 
+  describe('JWKS failures are throttled, and a known key outlives a failing endpoint (issue 11 #4)', () => {
+    /** A loopback JWKS server publishing `idp`'s keys until `fail` is set, then answering 503; counts hits. */
+    async function flakyJwks() {
+      const state = { fail: false, hits: 0 };
+      const server = createServer((_req, res) => {
+        state.hits++;
+        if (state.fail) res.writeHead(503).end();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(idp.jwks()));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return { state, jwksUri: `http://127.0.0.1:${port}/jwks`, close: () => server.close() };
+    }
+    const forged = async () => {
+      const [h, p] = (await idp.mint({ sub: 'victim' }, { audience: 'api' })).split('.');
+      return `${h}.${p}.${Buffer.from('garbage signature').toString('base64url')}`;
+    };
+
+    it('300 forged tokens against a 503 JWKS endpoint cost a bounded number of fetches', async () => {
+      const jwks = await flakyJwks();
+      jwks.state.fail = true;
+      try {
+        const verifier = createTokenVerifier([
+          { issuer: idp.issuer, audience: 'api', jwksUri: jwks.jwksUri },
+        ]);
+        const token = await forged();
+        const reasons: string[] = [];
+        for (let batch = 0; batch < 15; batch++) {
+          reasons.push(
+            ...(await Promise.all(Array.from({ length: 20 }, () => reasonOf(verifier.verify(token))))),
+          );
+        }
+        expect(reasons).toHaveLength(300);
+        expect(new Set(reasons)).toEqual(new Set(['jwks_unavailable']));
+        // One fetch, then at most one per 5 s of failure backoff; before, every token fetched (301).
+        expect(jwks.state.hits).toBeLessThanOrEqual(3);
+      } finally {
+        jwks.close();
+      }
+    });
+
+    it('a valid token with a known kid still verifies past cacheMaxAge while the endpoint fails, up to 24 h', async () => {
+      const jwks = await flakyJwks();
+      try {
+        vi.useFakeTimers({ toFake: ['Date'] });
+        const verifier = createTokenVerifier(
+          [{ issuer: idp.issuer, audience: 'api', jwksUri: jwks.jwksUri }],
+          { cacheMaxAgeMs: 60_000, clockToleranceSec: 300 },
+        );
+        await verifier.verify(await idp.mint({ sub: 'u' }, { audience: 'api', expiresIn: 86_400 * 2 }));
+        expect(jwks.state.hits).toBe(1);
+        jwks.state.fail = true;
+        vi.advanceTimersByTime(10 * 60_000);
+        const token = await idp.mint({ sub: 'u2' }, { audience: 'api', expiresIn: 86_400 * 2 });
+        for (let i = 0; i < 50; i++) await verifier.verify(token);
+        // The stale set was used; the refetch was tried once and then backed off.
+        expect(jwks.state.hits).toBe(2);
+        expect(await reasonOf(verifier.verify(await forged()))).toBe('bad_signature');
+        // Past the 24 h stale bound, keys are no longer trusted without the issuer.
+        vi.advanceTimersByTime(24 * 60 * 60_000);
+        const late = await idp.mint({ sub: 'u3' }, { audience: 'api', expiresIn: 86_400 * 3 });
+        expect(await reasonOf(verifier.verify(late))).toBe('jwks_unavailable');
+        jwks.state.fail = false;
+        vi.advanceTimersByTime(5_000);
+        await expect(verifier.verify(late)).resolves.toMatchObject({ identity: { subject: 'u3' } });
+      } finally {
+        vi.useRealTimers();
+        jwks.close();
+      }
+    });
+  });
+
   describe('HMAC issuers', () => {
     const secret = 'a-shared-secret-of-at-least-32-bytes!!';
 
     it('verifies HS256 only when the issuer has a secret and names HS256', async () => {
-      const verifier = createTokenVerifier([{ issuer: 'https://hs.example', secret, algorithms: ['HS256'] }]);
+      const verifier = createTokenVerifier([
+        { issuer: 'https://hs.example', secret, algorithms: ['HS256'], audience: false },
+      ]);
       const token = await new SignJWT({ sub: 'u' })
         .setProtectedHeader({ alg: 'HS256' })
         .setIssuer('https://hs.example')
@@ -395,5 +503,32 @@ describe('createTokenVerifier', () => {
         createTokenVerifier([{ issuer: 'https://x.example', jwksUri: 'http://evil.example/jwks' }]),
       ).toThrow(ConfigurationError);
     });
+  });
+});
+
+describe('refused tokens carry no claims (issue 11 #9)', () => {
+  it.each<[string, Parameters<DevIssuer['mint']>[1]]>([
+    ['expired', { audience: 'api', expiresIn: -60 }],
+    ['wrong audience', { audience: 'other-api' }],
+  ])('%s: neither the error nor its cause chain holds a claim value', async (_name, options) => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: 'api' }]);
+    const secrets = ['pii-subject-7731', 'pii.person@example.com', '+44 20 7946 0958'];
+    const token = await idp.mint(
+      { sub: secrets[0] as string, email: secrets[1], phone_number: secrets[2] },
+      options,
+    );
+    const err = (await verifier.verify(token).catch((e: unknown) => e)) as InvalidTokenError;
+    expect(err).toBeInstanceOf(InvalidTokenError);
+    expect(err.issuer).toBe(idp.issuer);
+    const chain: unknown[] = [];
+    for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause)
+      chain.push(e);
+    const dumps = [
+      inspect(err, { depth: 20, showHidden: true }),
+      ...chain.map((e) => JSON.stringify(e, Object.getOwnPropertyNames(e))),
+      ...chain.map((e) => JSON.stringify(e)),
+    ];
+    for (const dump of dumps) for (const secret of secrets) expect(dump).not.toContain(secret);
+    expect(chain.some((e) => typeof e === 'object' && e !== null && 'payload' in e)).toBe(false);
   });
 });

@@ -7,9 +7,10 @@ import {
   isJitProvisionError,
   UntrustedIssuerError,
 } from './errors';
-import { hasControlCharacters } from './identity';
+import { hasControlCharacters, isIllFormed } from './identity';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
-import type { ClaimName, Claims, Identity, IssuerConfig } from './types';
+import { consoleLogger } from './logger';
+import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from './types';
 
 /** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
 export const DEFAULT_ALGORITHMS: readonly string[] = [
@@ -32,6 +33,8 @@ export interface TokenVerifierOptions extends JwksOptions {
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;
+  /** Where the start-up warning of an issuer with `audience: false` goes (default: console). */
+  logger?: Logger;
 }
 
 /** A verified token: its claims, the identity they assert, and the issuer that signed them. */
@@ -87,6 +90,23 @@ const asList = (value: unknown): string[] =>
       ? value.filter((v): v is string => typeof v === 'string')
       : [];
 
+function checkAudience(config: IssuerConfig, logger: Logger): void {
+  const { audience } = config;
+  if (audience === false) {
+    logger.warn(
+      { issuer: config.issuer },
+      'audience: false — tokens this issuer made for any application are accepted',
+    );
+    return;
+  }
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
+    throw new ConfigurationError(
+      `issuer ${config.issuer} needs an \`audience\` (the aud your API's tokens carry), or \`audience: false\` to accept tokens for any audience`,
+    );
+  }
+}
+
 function reasonOf(err: unknown): InvalidTokenReason {
   if (err instanceof errors.JWTExpired) return 'expired';
   if (err instanceof errors.JWTClaimValidationFailed) {
@@ -101,6 +121,18 @@ function reasonOf(err: unknown): InvalidTokenReason {
     return 'unknown_key';
   }
   return 'malformed';
+}
+
+/**
+ * What a refused token's error may carry as `cause`: jose's error names and code, never the error itself,
+ * whose `payload` holds every claim (email, phone…) of the refused token, and apps log `err.cause`.
+ */
+function claimFreeCause(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error('token verification failed');
+  const code = (err as { code?: unknown }).code;
+  const cause = new Error(typeof code === 'string' ? code : 'token verification failed');
+  cause.name = err.name;
+  return cause;
 }
 
 /** The claim at `name` (own properties only, so `__proto__` and friends read as absent). */
@@ -156,7 +188,7 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
 /**
  * Create a verifier for bearer JWTs from the given trusted issuers. The unverified `iss` only picks
  * the issuer's configuration (exact match); everything else is checked against that configuration:
- * signature from its JWKS, `aud` when configured, an algorithm allow-list (asymmetric only unless the
+ * signature from its JWKS, `aud` (every issuer needs `audience`, or an explicit `audience: false`), an algorithm allow-list (asymmetric only unless the
  * issuer has a `secret` and names HS*), `exp` required, `nbf`, and a `sub` of 1–255 characters.
  * Every failure is an {@link InvalidTokenError} with a precise `reason`; the token is never echoed.
  *
@@ -180,6 +212,7 @@ export function createTokenVerifier(
     if (typeof config.issuer !== 'string' || config.issuer.length === 0) {
       throw new ConfigurationError('every issuer needs a non-empty `issuer`');
     }
+    checkAudience(config, options.logger ?? consoleLogger);
     const algorithms = allowedAlgorithms(config);
     checkClaimName(config.tenantClaim, `tenantClaim of ${config.issuer}`);
     for (const field of ['email', 'emailVerified', 'name'] as const) {
@@ -222,27 +255,40 @@ export function createTokenVerifier(
         algorithms: issuer.algorithms,
         clockTolerance,
         requiredClaims: ['exp', 'sub'],
-        ...(config.audience === undefined ? {} : { audience: config.audience }),
+        ...(config.audience === false || config.audience === undefined ? {} : { audience: config.audience }),
       });
       claims = verified.payload as Claims;
     } catch (err) {
       if (isJitProvisionError(err, 'invalid_token')) throw err;
       const reason = reasonOf(err);
-      if (reason === 'wrong_audience') {
-        const mismatch = {
-          claim: 'aud',
-          expected: asList(config.audience),
-          received: receivedAudience(unverified.aud),
-        } as const;
-        throw new InvalidTokenError(reason, undefined, { cause: err, mismatch });
-      }
-      throw new InvalidTokenError(reason, undefined, { cause: err });
+      const mismatch =
+        reason === 'wrong_audience'
+          ? ({
+              claim: 'aud',
+              expected: asList(config.audience),
+              received: receivedAudience(unverified.aud),
+            } as const)
+          : undefined;
+      throw new InvalidTokenError(reason, undefined, {
+        cause: claimFreeCause(err),
+        issuer: config.issuer,
+        ...(mismatch === undefined ? {} : { mismatch }),
+      });
     }
     const { sub } = claims;
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {
       throw new InvalidTokenError('invalid_claim', 'The token subject is invalid');
     }
-    return { claims, identity: identityFromClaims(claims, config), issuer: config };
+    const identity = identityFromClaims(claims, config);
+    // A lone surrogate cannot be stored faithfully (UTF-8 turns it into U+FFFD): two subjects would share a row.
+    for (const value of [identity.subject, identity.email, identity.name, identity.tenantId]) {
+      if (typeof value === 'string' && isIllFormed(value)) {
+        throw new InvalidTokenError('invalid_claim', 'The token has a claim that is not well-formed UTF-16', {
+          issuer: config.issuer,
+        });
+      }
+    }
+    return { claims, identity, issuer: config };
   }
 
   return { verify };

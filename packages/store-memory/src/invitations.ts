@@ -80,9 +80,15 @@ export function createMemoryInvitationStore(): InvitationStore & { clear(): void
       return copy(row);
     },
 
-    async unconsumeInvitation(id) {
+    async unconsumeInvitation(id, consumedAt) {
       const row = byId.get(id);
-      if (row !== undefined) row.consumedAt = null;
+      if (row?.consumedAt?.getTime() !== consumedAt.getTime() || row.revokedAt !== null) return false;
+      for (const other of byId.values()) {
+        // A re-invite since: the replaced invitation stays consumed.
+        if (other !== row && other.email === row.email && other.createdAt >= row.createdAt) return false;
+      }
+      row.consumedAt = null;
+      return true;
     },
 
     async revokeInvitation(id, { soft }) {

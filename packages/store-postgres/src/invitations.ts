@@ -113,10 +113,29 @@ export function createPostgresInvitationStore(db: Executor, schema: string): Inv
         ),
       ),
 
-    unconsumeInvitation: (id) =>
-      guard(async () => {
-        await db.rows({ text: `UPDATE ${s}.invitations SET consumed_at = NULL WHERE id = $1`, values: [id] });
-      }),
+    unconsumeInvitation: (id, consumedAt) =>
+      guard(() =>
+        db.transaction(async (client) => {
+          // The lock createInvitation takes: a re-invite either committed before (and is seen below) or
+          // waits, then finds this invitation pending and revokes it. Never both pending.
+          await client.query(
+            `SELECT pg_advisory_xact_lock(hashtextextended('jit-provision:invitation:' || $2::text || ':' || ${NORMALISED_EMAIL}, 0))
+             FROM ${s}.invitations WHERE id = $1`,
+            [id, schema],
+          );
+          const undone = await client.query(
+            `UPDATE ${s}.invitations i SET consumed_at = NULL
+             WHERE i.id = $1 AND i.consumed_at = $2 AND i.revoked_at IS NULL
+               AND NOT EXISTS (
+                 SELECT 1 FROM ${s}.invitations o
+                 WHERE lower(btrim(o.email)) = lower(btrim(i.email)) AND o.id <> i.id AND o.created_at >= i.created_at
+               )
+             RETURNING 1`,
+            [id, consumedAt],
+          );
+          return (undone.rowCount ?? 0) > 0;
+        }),
+      ),
 
     revokeInvitation: (id, { soft }) =>
       guard(async () => {

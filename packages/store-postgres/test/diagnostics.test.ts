@@ -18,10 +18,14 @@ afterAll(async () => {
 function setup() {
   const logger = { warn: vi.fn<Logger['warn']>(), error: vi.fn<Logger['error']>() };
   const store = createPostgresStore({ pool: db.pool, schema: db.schema });
-  const provisioner = createProvisioner({ store, issuers: [{ issuer: idp.issuer }], logger });
+  const provisioner = createProvisioner({
+    store,
+    issuers: [{ issuer: idp.issuer, audience: 'api' }],
+    logger,
+  });
   const request = async (sub: string) =>
     authenticateRequest(provisioner, {
-      headers: { authorization: `Bearer ${await idp.mint({ sub })}` },
+      headers: { authorization: `Bearer ${await idp.mint({ sub }, { audience: 'api' })}` },
       path: '/',
       method: 'GET',
     });

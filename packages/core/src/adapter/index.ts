@@ -25,10 +25,14 @@ export { nodeAdapterRequest } from '../node-request';
 // Store authors: the key and the profile-sync rule every store must apply exactly as the provisioner does.
 export { profileChanges, userKey } from '../profile';
 export {
+  answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
+  MAX_BODY_DEPTH,
   type Route,
   type RouteMethod,
   type RouteRequest,
   type RouteResponse,
+  type SerializedRouteResponse,
+  serializeRouteResponse,
 } from '../routes';

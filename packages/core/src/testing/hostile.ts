@@ -329,6 +329,23 @@ export const hostileCases: readonly HostileCase[] = [
     status: 401,
     error: 'invalid_token',
   },
+  // Postgres stores a lone surrogate as U+FFFD: `x\uD800` and `x\uDBFF` would land on one row.
+  ...(
+    [
+      ['sub ending in a lone high surrogate', (sub: string) => ({ sub: `${sub}\uD800` })],
+      ['sub ending in a lone low surrogate', (sub: string) => ({ sub: `${sub}\uDFFF` })],
+      ['email with a lone surrogate', () => ({ email: 'a\uD800@example.com' })],
+      ['name with a lone surrogate', () => ({ name: 'Eve \uDBFF' })],
+      ['tenant_id with a lone surrogate', () => ({ tenant_id: 'acme\uDC00' })],
+    ] as const
+  ).map(
+    ([name, claims]): HostileCase => ({
+      name,
+      headers: async (c) => bearer(await mint(c, claims(c.subject))),
+      status: 401,
+      error: 'invalid_token',
+    }),
+  ),
   {
     name: 'email with control characters',
     headers: async (c) => bearer(await mint(c, { email: 'a\u0007b\r\nX-Injected: 1@example.com' })),

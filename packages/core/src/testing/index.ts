@@ -18,6 +18,7 @@ export * from './hostile';
 export { runInvitationConformance } from './invitations';
 export * from './kratos';
 export type { ConformanceOptions, StoreConformanceOptions } from './options';
+export * from './routes';
 
 /**
  * The vitest suite every Store runs: users (round trip, created once, email sync, 100-caller races), edges

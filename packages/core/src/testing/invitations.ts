@@ -141,15 +141,60 @@ export function runInvitationConformance<S extends Store>(options: ConformanceOp
       expect(new Set(codes)).toEqual(new Set(['invitation_consumed']));
     });
 
-    it('unconsumeInvitation makes a consumed invitation pending again', async () => {
+    it('unconsumeInvitation makes a consumed invitation pending again, only for the consume it undoes', async () => {
       const input = newInvitation();
       await inv().createInvitation(input);
-      expect(await inv().consumeInvitation(input.id, new Date())).not.toBeNull();
-      await inv().unconsumeInvitation(input.id);
+      const consumed = await inv().consumeInvitation(input.id, new Date());
+      if (consumed?.consumedAt == null) throw new Error('expected the consume to succeed');
+      // Not this consume's timestamp (a later consume's, say): nothing changes.
+      expect(await inv().unconsumeInvitation(input.id, new Date(consumed.consumedAt.getTime() - 1))).toBe(
+        false,
+      );
+      expect(await inv().unconsumeInvitation(input.id, consumed.consumedAt)).toBe(true);
       expect((await inv().findInvitation([input.tokenHash]))?.consumedAt).toBeNull();
       expect((await inv().findPendingInvitationByEmail(input.email, new Date()))?.id).toBe(input.id);
       expect(await inv().consumeInvitation(input.id, new Date())).not.toBeNull();
-      await inv().unconsumeInvitation(randomUUID()); // unknown id: a no-op
+      expect(await inv().unconsumeInvitation(randomUUID(), new Date())).toBe(false); // unknown id: a no-op
+    });
+
+    it('a failed first login never brings back an invitation a re-invite replaced (issue 11 #3)', async () => {
+      // A (admin) consumed by a slow first login; meanwhile the address is re-invited as B (user); then the
+      // login fails and undoes its consume. Only B may be pending: A's link must not work again as admin.
+      const email = freshEmail('reinvited');
+      const a = newInvitation({ email, role: 'admin' });
+      await inv().createInvitation(a);
+      const consumed = await inv().consumeInvitation(a.id, new Date());
+      if (consumed?.consumedAt == null) throw new Error('expected the consume to succeed');
+      const b = newInvitation({ email, role: 'user' });
+      await inv().createInvitation(b);
+      expect(await inv().unconsumeInvitation(a.id, consumed.consumedAt)).toBe(false);
+      const now = new Date();
+      const pending = (await inv().listInvitations({ status: 'pending', now })).filter(
+        (i) => i.email === email,
+      );
+      expect(pending.map((i) => i.id)).toEqual([b.id]);
+      expect((await inv().findInvitation([a.tokenHash]))?.consumedAt).not.toBeNull();
+      expect((await inv().findPendingInvitationByEmail(email, now))?.role).toBe('user');
+    });
+
+    it('unconsume racing re-invites: never two pending invitations for one email', async () => {
+      for (let round = 0; round < 10; round++) {
+        const email = freshEmail('race');
+        const a = newInvitation({ email, role: 'admin' });
+        await inv().createInvitation(a);
+        const consumed = await inv().consumeInvitation(a.id, new Date());
+        if (consumed?.consumedAt == null) throw new Error('expected the consume to succeed');
+        const at = consumed.consumedAt;
+        await Promise.all([
+          inv().unconsumeInvitation(a.id, at),
+          inv().createInvitation(newInvitation({ email })),
+          inv().unconsumeInvitation(a.id, at),
+        ]);
+        const pending = (await inv().listInvitations({ status: 'pending', now: new Date() })).filter(
+          (i) => i.email === email,
+        );
+        expect(pending).toHaveLength(1);
+      }
     });
 
     it('revokeInvitation: soft keeps the row revoked, hard deletes it, unknown ids answer false', async () => {

@@ -3,6 +3,7 @@ import { createInvitationService } from '../invitations';
 import type { KratosWebhooksOptions } from '../kratos';
 import { createProvisioner } from '../provisioner';
 import type { Store } from '../store';
+import { deepJson } from './routes';
 
 /** What a Kratos webhook answered, as seen over HTTP. */
 export interface KratosTestResponse {
@@ -203,6 +204,25 @@ export function runKratosWebhookSuite(options: KratosWebhookSuiteOptions): void 
       }
       expect(await store.lookup({ issuer: ISSUER, subject: body.identity.id })).toBeNull();
       expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+    });
+
+    it('a 12 KB body nesting its traits ~6,000 deep → 400 invalid_request, nothing changed, the app keeps answering', async () => {
+      const { post, store, invitations } = await setup();
+      const { token } = await invitations.create({ email: 'ada@example.com', invitedBy: 'x' });
+      const body = kratosContext(token, 'ada@example.com');
+      // The handler echoes the traits: serialising them used to overflow the stack (Express exited).
+      const text = JSON.stringify(body).replace('"role":"admin"', `"role":${deepJson(6_000)}`);
+      expect(text.length).toBeLessThan(64 * 1024);
+      for (const path of [
+        '/kratos/check-invitation',
+        '/kratos/consume-invitation',
+        '/kratos/provision-identity',
+      ]) {
+        expect(await post(path, text)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      }
+      expect(await store.lookup({ issuer: ISSUER, subject: body.identity.id })).toBeNull();
+      expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+      expect((await post('/kratos/check-invitation', body)).status).toBe(200);
     });
   });
 }
