@@ -1,15 +1,21 @@
-import { readBearerToken } from './bearer';
+import { DEFAULT_MAX_TOKEN_BYTES, parseBearer } from './bearer';
 import { isJitProvisionError } from './errors';
+import { headerValue } from './headers';
 import { type HttpResponse, toHttpResponse } from './http';
 import type { ProvisionResult } from './provisioner-types';
-import { createTokenCache, type TokenCache, type TokenCacheOptions } from './token-cache';
-import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger } from './types';
-import { createTokenVerifier, type TokenVerifierOptions } from './verifier';
+import { createTokenCache, type TokenCache, type TokenCacheOptions, tokenKey } from './token-cache';
+import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger, UserRecord } from './types';
+import { createTokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './verifier';
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions extends TokenVerifierOptions {
   issuers: IssuerConfig[];
   ensureUserExists(identity: Identity): Promise<ProvisionResult>;
+  /**
+   * The user `ensureUserExists(identity)` would answer from its cache, synchronously; undefined when it
+   * would go further. Lets a request whose token and user are both cached finish without a promise chain.
+   */
+  cachedUser?(identity: Identity): UserRecord | undefined;
   /** Store failure: 'reject' (rethrow: 503) or 'continue' with `user: null`. Default 'reject'. */
   onProvisioningError?: 'reject' | 'continue';
   logger?: Logger;
@@ -47,12 +53,10 @@ export function createAuthenticator(
       ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
     });
   }
-  const tokens = cache ?? verifier;
   const continueOnOutage = options.onProvisioningError === 'continue';
+  const max = maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
 
-  return async (input) => {
-    const token = readBearerToken(input.headers, maxTokenBytes);
-    const { claims, identity } = await tokens.verify(token);
+  async function provision({ claims, identity }: VerifiedToken): Promise<AuthResult> {
     try {
       const { user, created } = await ensureUserExists(identity);
       return { user, identity, claims, created };
@@ -65,6 +69,40 @@ export function createAuthenticator(
       );
       return { user: null, identity, claims, created: false };
     }
+  }
+
+  // Not `async`: a request whose token and user are cached is answered with one promise and no awaits.
+  return (input) => {
+    let token: string;
+    let key: string | undefined;
+    try {
+      const value = headerValue(input.headers, 'authorization');
+      if (
+        cache !== undefined &&
+        typeof value === 'string' &&
+        value.length <= max + 7 &&
+        value.startsWith('Bearer ')
+      ) {
+        // A hit means these bytes hash like a token that passed the strict parse and the signature check
+        // before, so the strict parse (a regex over the whole token) is only run on a miss.
+        const candidate = value.slice(7);
+        key = tokenKey(candidate);
+        const verified = cache.get(key);
+        if (verified !== undefined) {
+          const user = options.cachedUser?.(verified.identity);
+          if (user === undefined) return provision(verified);
+          const { identity, claims } = verified;
+          return Promise.resolve({ user, identity, claims, created: false });
+        }
+        token = parseBearer(value, max);
+        if (token !== candidate) key = undefined;
+      } else {
+        token = parseBearer(value, max);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return (cache === undefined ? verifier.verify(token) : cache.verify(token, key)).then(provision);
   };
 }
 

@@ -115,6 +115,13 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     return { user, created: false, path: 'fast' };
   }
 
+  // The one cache-hit rule, for ensureUserExists and for authenticate's synchronous hit path: a cached row
+  // is served only while the token's email and name still match it (a change must reach the store).
+  function cachedUser(identity: Identity, key = userKey(identity)): UserRecord | undefined {
+    const cached = users?.get(key);
+    return cached !== undefined && profileChanges(cached, identity) === undefined ? cached : undefined;
+  }
+
   // Not `async`: on every request, each extra async layer costs a promise and microtask turns.
   function ensureUserExists(input: Identity): Promise<ProvisionResult> {
     let identity: Identity;
@@ -124,10 +131,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       return Promise.reject(err);
     }
     const key = userKey(identity);
-    const cached = users?.get(key);
-    if (cached !== undefined && profileChanges(cached, identity) === undefined) {
-      return Promise.resolve({ user: cached, created: false, path: 'cache' });
-    }
+    const cached = cachedUser(identity, key);
+    if (cached !== undefined) return Promise.resolve({ user: cached, created: false, path: 'cache' });
     const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}`;
     const running = inflight.get(flightKey);
     if (running !== undefined) {
@@ -174,6 +179,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ...settings.authenticator,
     issuers: settings.issuers,
     ensureUserExists,
+    ...(users === undefined
+      ? {}
+      : { cachedUser: (identity: Identity) => cachedUser(validateIdentity(identity)) }),
     logger,
   });
 
