@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   storms: async () => (await import('./src/storms')).stormsBenchmark(),
   rejected: async () => (await import('./src/rejected')).rejectedBenchmark(),
   memory: async () => (await import('./src/memory')).memoryBenchmark(),
+  'hit-path': async () => (await import('./src/hit-path')).hitPathBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
