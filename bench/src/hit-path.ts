@@ -71,8 +71,18 @@ export async function hitPathBenchmark(): Promise<Section> {
     };
     const smallReq = requestOf(small);
     const largeReq = requestOf(large);
-    for (const req of [smallReq, largeReq]) {
-      const outcome = await authenticateRequest(provisioner, nodeAdapterRequest(req, '/me', {}), {});
+    // The same with 10,000 other users in the user cache, as in a busy server: a hit must not cost more.
+    const busy = createProvisioner({
+      store: createMemoryStore(),
+      issuers: [{ issuer: idp.issuer, audience: AUDIENCE }],
+    });
+    for (let i = 0; i < 10_000; i++) await busy.ensureUserExists({ issuer: idp.issuer, subject: `other-${i}` });
+    for (const [p, req] of [
+      [provisioner, smallReq],
+      [provisioner, largeReq],
+      [busy, smallReq],
+    ] as const) {
+      const outcome = await authenticateRequest(p, nodeAdapterRequest(req, '/me', {}), {});
       if (!outcome.ok) throw new Error(`warm-up refused: ${JSON.stringify(outcome.response.body)}`);
     }
     const options = {};
@@ -88,6 +98,8 @@ export async function hitPathBenchmark(): Promise<Section> {
       'bare: read the header (async)': () => bare(smallReq),
       'authenticateRequest, cache hit, 0.8 KB token': () => ours(smallReq),
       'authenticateRequest, cache hit, 14 KB token': () => ours(largeReq),
+      'authenticateRequest, cache hit, 10,000 users cached': () =>
+        authenticateRequest(busy, nodeAdapterRequest(smallReq, '/me', options), options),
       'provisioner.authenticate, cache hit, 0.8 KB token': () =>
         provisioner.authenticate({ headers: smallReq.headers }),
       'ensureUserExists, user cache hit': () => provisioner.ensureUserExists(identity),
