@@ -76,7 +76,8 @@ export async function hitPathBenchmark(): Promise<Section> {
       store: createMemoryStore(),
       issuers: [{ issuer: idp.issuer, audience: AUDIENCE }],
     });
-    for (let i = 0; i < 10_000; i++) await busy.ensureUserExists({ issuer: idp.issuer, subject: `other-${i}` });
+    for (let i = 0; i < 10_000; i++)
+      await busy.ensureUserExists({ issuer: idp.issuer, subject: `other-${i}` });
     for (const [p, req] of [
       [provisioner, smallReq],
       [provisioner, largeReq],

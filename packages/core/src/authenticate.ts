@@ -130,6 +130,9 @@ export type AdapterOutcome =
   | { ok: true; auth: AuthResult | null }
   | { ok: false; response: HttpResponse; error: unknown };
 
+// Shared by every skipped or anonymous request: frozen, so no adapter can alter what the next one gets.
+const ANONYMOUS: AdapterOutcome = Object.freeze({ ok: true, auth: null });
+
 /**
  * The whole of an adapter's decision in one framework-neutral call: skip, optional, authenticate,
  * and the HTTP answer of a failure. Adapters only translate their request in and this outcome out.
@@ -141,17 +144,22 @@ export type AdapterOutcome =
  * else send(outcome.response.status, outcome.response.headers, outcome.response.body);
  * ```
  */
-export async function authenticateRequest(
+export function authenticateRequest(
   provisioner: { authenticate(input: AuthInput): Promise<AuthResult> },
   request: AdapterRequest,
   options: JitProvisionOptions = {},
 ): Promise<AdapterOutcome> {
+  // Not `async`: one promise per request instead of three.
+  const failed = (error: unknown): AdapterOutcome =>
+    options.optional && isJitProvisionError(error) && error.code === 'missing_token'
+      ? ANONYMOUS
+      : { ok: false, response: toHttpResponse(error), error };
   try {
-    if (options.skip?.(request.path, request.method)) return { ok: true, auth: null };
-    return { ok: true, auth: await provisioner.authenticate({ headers: request.headers }) };
+    if (options.skip?.(request.path, request.method)) return Promise.resolve(ANONYMOUS);
+    return provisioner
+      .authenticate({ headers: request.headers })
+      .then((auth) => ({ ok: true, auth }), failed);
   } catch (error) {
-    if (options.optional && isJitProvisionError(error) && error.code === 'missing_token')
-      return { ok: true, auth: null };
-    return { ok: false, response: toHttpResponse(error), error };
+    return Promise.resolve(failed(error));
   }
 }

@@ -122,6 +122,18 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     return cached !== undefined && profileChanges(cached, identity) === undefined ? cached : undefined;
   }
 
+  // A cached token hands out the same frozen identity on every request: validate it and build its key once.
+  const checked = new WeakMap<Identity, { identity: Identity; key: string }>();
+  function cachedUserOfToken(frozen: Identity): UserRecord | undefined {
+    let known = checked.get(frozen);
+    if (known === undefined) {
+      const identity = validateIdentity(frozen);
+      known = { identity, key: userKey(identity) };
+      if (Object.isFrozen(frozen)) checked.set(frozen, known);
+    }
+    return cachedUser(known.identity, known.key);
+  }
+
   // Not `async`: on every request, each extra async layer costs a promise and microtask turns.
   function ensureUserExists(input: Identity): Promise<ProvisionResult> {
     let identity: Identity;
@@ -179,9 +191,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ...settings.authenticator,
     issuers: settings.issuers,
     ensureUserExists,
-    ...(users === undefined
-      ? {}
-      : { cachedUser: (identity: Identity) => cachedUser(validateIdentity(identity)) }),
+    ...(users === undefined ? {} : { cachedUser: cachedUserOfToken }),
     logger,
   });
 
