@@ -17,11 +17,11 @@ if (variant === 'ours') {
 } else {
   app.get('/me', async () => ({ id: 'bare', role: 'user' }));
 }
-await app.listen({ port: 0, host: '127.0.0.1' });
 let ok = 0;
 app.addHook('onResponse', async (_request, reply) => {
   if (reply.statusCode < 300) ok++;
 });
+await app.listen({ port: 0, host: '127.0.0.1' });
 let since = process.cpuUsage();
 process.on('message', (message) => {
   if (message === 'start') {
