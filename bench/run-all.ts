@@ -15,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   rejected: async () => (await import('./src/rejected')).rejectedBenchmark(),
   memory: async () => (await import('./src/memory')).memoryBenchmark(),
   invalidation: async () => (await import('./src/invalidation')).invalidationBenchmark(),
+  'hit-path': async () => (await import('./src/hit-path')).hitPathBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -131,7 +131,12 @@ async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'n
     },
   };
   const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-  const mint = (i: number) => {
+  // Large: ~14 KB, Keycloak-style `resource_access` (many small nested objects, the shape that takes the
+  // most heap per token byte among those measured).
+  const resourceAccess = Object.fromEntries(
+    Array.from({ length: 240 }, (_, j) => [`client-${j}`, { roles: ['view', 'edit'] }]),
+  );
+  const mint = (i: number, large = false) => {
     const iat = Math.floor(Date.now() / 1000);
     const payload = Buffer.from(
       JSON.stringify({
@@ -141,6 +146,7 @@ async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'n
         name: `User ${i}`,
         iat,
         exp: iat + 3600,
+        ...(large ? { resource_access: resourceAccess } : {}),
       }),
     ).toString('base64url');
     const signature = createHmac('sha256', SECRET).update(`${header}.${payload}`).digest('base64url');
@@ -157,6 +163,7 @@ async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'n
     // Minted per batch and dropped, so the test holds no more than the cache does.
     const tokens = Array.from({ length: batch }, (_, i) => mint(done + i));
     for (const token of tokens) await cache.verify(token);
+    tokens.length = 0; // not counted in the heap measured below
     peakSize = Math.max(peakSize, cache.size);
     if (done + batch === TOKENS / 2 || done + batch === TOKENS) {
       await settle();
@@ -177,11 +184,53 @@ async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'n
     'heap growth MB': heapMb() - before,
     'bytes/entry': '-',
   });
+  // 100k large tokens through the default bounds: the byte bound binds long before maxEntries.
+  const maxBytes = DEFAULT_TOKEN_CACHE.maxBytes;
+  const large = createTokenCache(verifier);
+  await settle();
+  const beforeLarge = heapMb();
+  let peakBytes = 0;
+  let largeGrowth = 0;
+  let tokenLength = 0;
+  for (let done = 0; done < TOKENS; done += batch) {
+    const tokens = Array.from({ length: batch }, (_, i) => mint(done + i, true));
+    tokenLength = tokens[0]?.length ?? 0;
+    for (const token of tokens) await large.verify(token);
+    tokens.length = 0; // 1,000 large tokens are 12 MB: not counted in the heap measured below
+    peakBytes = Math.max(peakBytes, large.bytes);
+    if (done + batch === TOKENS / 2 || done + batch === TOKENS) {
+      await settle();
+      largeGrowth = heapMb() - beforeLarge;
+      rows.push({
+        'tokens seen': `${done + batch} (${(tokenLength / 1024).toFixed(1)} KB each)`,
+        'cache entries': large.size,
+        'heap growth MB': largeGrowth,
+        'bytes/entry': Math.round((largeGrowth * 1024 * 1024) / Math.max(1, large.size)),
+      });
+    }
+  }
+  const estimatedMb = large.bytes / 1024 / 1024;
+  large.clear();
+  const boundMb = maxBytes / 1024 / 1024;
   return {
     rows,
-    targets: boundTargets('token cache', 'tokens', peakSize, maxEntries, rows),
+    targets: [
+      ...boundTargets('token cache', 'tokens', peakSize, maxEntries, rows),
+      {
+        name: 'large tokens: estimated bytes never exceed maxBytes',
+        measured: `${fmt(peakBytes / 1024 / 1024)} MB ≤ ${fmt(boundMb)} MB`,
+        goal: `≤ ${fmt(boundMb)} MB`,
+        pass: peakBytes <= maxBytes,
+      },
+      {
+        name: 'large tokens: heap growth within maxBytes + 2 MB',
+        measured: `${fmt(largeGrowth)} MB (estimate ${fmt(estimatedMb)} MB)`,
+        goal: `≤ ${fmt(boundMb + 2)} MB`,
+        pass: largeGrowth <= boundMb + 2,
+      },
+    ],
     notes: [
-      'Default bound (10,000 entries); heap measured after a forced GC. Keyed by SHA-256, so entry size does not depend on token size. The inner verifier only decodes (HS256 tokens minted with node:crypto): the footprint does not depend on how a token was verified.',
+      'Default bounds (10,000 entries, 16 MiB estimated); heap measured after a forced GC. The key is a SHA-256, but the claims are kept, so an entry grows with its token: the byte bound (estimated from the payload length) is what holds large tokens. The inner verifier only decodes (HS256 tokens minted with node:crypto): the footprint does not depend on how a token was verified.',
     ],
   };
 }

@@ -25,7 +25,11 @@ export function readBearerToken(
   headers: AuthInput['headers'],
   maxTokenBytes: number = DEFAULT_MAX_TOKEN_BYTES,
 ): string {
-  const value = headerValue(headers, 'authorization');
+  return parseBearer(headerValue(headers, 'authorization'), maxTokenBytes);
+}
+
+/** {@link readBearerToken} on an already read `Authorization` value, so a caller reads the header once. */
+export function parseBearer(value: string | string[] | undefined, maxTokenBytes: number): string {
   if (value === undefined) throw new MissingTokenError();
   if (Array.isArray(value)) {
     if (value.length === 0) throw new MissingTokenError();

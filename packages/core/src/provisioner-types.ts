@@ -73,7 +73,7 @@ export interface ProvisionerOptions {
    * docs/invalidation.md.
    */
   userCache?: UserCacheOptions | false;
-  /** Verified tokens served without a signature check (default 10,000 tokens, 5 min, never past `exp`); `false` verifies every request. */
+  /** Verified tokens served without a signature check (default 10,000 tokens and 16 MiB estimated, 5 min, never past `exp`); `false` verifies every request. */
   tokenCache?: Omit<TokenCacheOptions, 'clockToleranceSec'> | false;
   /**
    * @deprecated Use `userCache` and `tokenCache`: one `cache` set both (the user cache defaulting to 30 s,

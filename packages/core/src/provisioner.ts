@@ -165,6 +165,34 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     return { user, created: false, path: 'fast' };
   }
 
+  // The one cache-hit rule, for ensureUserExists and for authenticate's synchronous hit path: a cached row
+  // is served only while the token's email and name still match it (a change must reach the store).
+  /**
+   * The user a cache hit serves, or undefined when the request must go further: nothing cached, the feed
+   * down, or a profile change to sync. A disabled user is served too, for the caller to refuse without a
+   * store read. One rule for both hit paths (`ensureUserExists` and a cached token in `authenticate`).
+   */
+  function cachedUser(identity: Identity, key = userKey(identity)): UserRecord | undefined {
+    const cached = serveCache ? users?.get(key) : undefined;
+    if (cached === undefined || profileChanges(cached, identity) !== undefined) return undefined;
+    if (cached.status !== 'disabled') seen?.(cached);
+    return cached;
+  }
+
+  // A cached token hands out the same frozen identity on every request: validate it and build its key once.
+  const checked = new WeakMap<Identity, { identity: Identity; key: string }>();
+  function cachedUserOfToken(frozen: Identity): UserRecord | undefined {
+    let known = checked.get(frozen);
+    if (known === undefined) {
+      const identity = validateIdentity(frozen);
+      known = { identity, key: userKey(identity) };
+      if (Object.isFrozen(frozen)) checked.set(frozen, known);
+    }
+    const user = cachedUser(known.identity, known.key);
+    // A disabled user takes the long way, where `ensureUserExists` refuses them (still without a store read).
+    return user?.status === 'disabled' ? undefined : user;
+  }
+
   // Not `async`: on every request, each extra async layer costs a promise and microtask turns.
   function ensureUserExists(input: Identity): Promise<ProvisionResult> {
     let identity: Identity;
@@ -174,10 +202,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       return Promise.reject(err);
     }
     const key = userKey(identity);
-    const cached = serveCache ? users?.get(key) : undefined;
-    if (cached !== undefined && profileChanges(cached, identity) === undefined) {
+    const cached = cachedUser(identity, key);
+    if (cached !== undefined) {
       if (cached.status === 'disabled') return Promise.reject(new UserDisabledError());
-      seen?.(cached);
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
     const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}`;
@@ -240,6 +267,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ...settings.authenticator,
     issuers: settings.issuers,
     ensureUserExists,
+    ...(users === undefined ? {} : { cachedUser: cachedUserOfToken }),
     logger,
   });
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createAuthenticator } from './authenticate';
 import { createDevIssuer, type DevIssuer } from './dev';
 import { InvalidTokenError } from './errors';
-import { createTokenCache } from './token-cache';
+import { createTokenCache, tokenEntryBytes } from './token-cache';
 import { createTokenVerifier, type TokenVerifier } from './verifier';
 
 let idp: DevIssuer;
@@ -155,6 +155,45 @@ describe('createTokenCache', () => {
     expect(inner.calls).toBe(51);
   });
 
+  it('stays within maxBytes with large tokens, evicting the oldest first', async () => {
+    // ~14 KB tokens: a long list of group ids, as Entra ID or Keycloak put in big tokens.
+    const big = (sub: string) =>
+      idp.mint(
+        {
+          sub,
+          groups: Array.from(
+            { length: 280 },
+            (_, i) => `00000000-0000-4000-8000-${`${i}`.padStart(12, '0')}`,
+          ),
+        },
+        { audience: 'api', expiresIn: 300 },
+      );
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => big(`big-${i}`)));
+    const each = tokenEntryBytes(tokens[0] as string);
+    expect(each).toBeGreaterThan(14_000 * 3);
+    const maxBytes = each * 3 + each / 2; // room for three
+    const inner = counted();
+    const cache = createTokenCache(inner, { maxBytes });
+    for (const token of tokens) {
+      await cache.verify(token);
+      expect(cache.bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    expect(cache.size).toBe(3);
+    // The newest three are held; every older one was evicted.
+    for (const token of tokens.slice(7)) await cache.verify(token);
+    expect(inner.calls).toBe(10);
+    await cache.verify(tokens[6] as string);
+    expect(inner.calls).toBe(11);
+    expect(cache.bytes).toBeLessThanOrEqual(maxBytes);
+
+    // A token bigger than the whole bound is verified every time and never cached.
+    const tiny = createTokenCache(inner, { maxBytes: 1_000 });
+    await tiny.verify(tokens[0] as string);
+    await tiny.verify(tokens[0] as string);
+    expect(inner.calls).toBe(13);
+    expect(tiny.size).toBe(0);
+  });
+
   it('freezes shared claims so one request cannot alter what the next one sees', async () => {
     const cache = createTokenCache(counted());
     const token = await mint('ivan');
@@ -172,6 +211,9 @@ describe('createTokenCache', () => {
       expect.objectContaining({ code: 'configuration_error' }),
     );
     expect(() => createTokenCache(real, { ttlMs: -1 })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
+    expect(() => createTokenCache(real, { maxBytes: 0 })).toThrow(
       expect.objectContaining({ code: 'configuration_error' }),
     );
   });

@@ -7,7 +7,7 @@ describe('core public option types', () => {
       { maxEntries?: number; ttlMs?: number } | false | undefined
     >();
     expectTypeOf<ProvisionerOptions['tokenCache']>().toEqualTypeOf<
-      { maxEntries?: number; ttlMs?: number } | false | undefined
+      { maxEntries?: number; ttlMs?: number; maxBytes?: number } | false | undefined
     >();
     expectTypeOf<ProvisionerOptions>().toHaveProperty('cache');
   });
