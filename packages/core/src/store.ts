@@ -60,6 +60,12 @@ export interface OutboxStore {
    */
   fail(id: string, outcome: { error: string; retryAt: Date | null }): Promise<void>;
   /**
+   * Give a `failed` event a fresh round of deliveries: `pending`, due now, `attempts` 0, `completedAt` null
+   * (`lastError` is kept until the next attempt). True when the event was `failed`; false for an unknown id
+   * or an event in another state, which is left as it is. Optional; the CLI's `outbox retry` needs it.
+   */
+  retry?(id: string): Promise<boolean>;
+  /**
    * Events, oldest first, optionally by status and by user (default limit 100). `userIds` lets a caller find
    * its own events in a long-lived table, where the oldest `limit` rows are someone else's.
    */

@@ -79,6 +79,13 @@ export function createMemoryOutbox(): MemoryOutbox {
       );
     },
 
+    async retry(id) {
+      const event = events.get(id);
+      if (event?.status !== 'failed') return false;
+      Object.assign(event, { status: 'pending', attempts: 0, availableAt: new Date(), completedAt: null });
+      return true;
+    },
+
     async list(filter = {}) {
       const limit = filter.limit ?? 100;
       const users = filter.userIds === undefined ? undefined : new Set(filter.userIds);

@@ -53,9 +53,12 @@ export const eventIdentity = (input: NewUser): string | null =>
  * with `FOR UPDATE SKIP LOCKED` so any number of dispatchers, in any number of processes, never hold the
  * same event at once. Times come from the database clock.
  */
-export function createPostgresOutboxStore(db: Executor, schema: string): OutboxStore {
+export function createPostgresOutboxStore(
+  db: Executor,
+  schema: string,
+): OutboxStore & Required<Pick<OutboxStore, 'retry'>> {
   const s = quoteSchema(schema);
-  const outbox: OutboxStore = {
+  const outbox: OutboxStore & Required<Pick<OutboxStore, 'retry'>> = {
     async claim({ limit, leaseMs }) {
       const rows = await db.rows<OutboxRow>({
         text: `UPDATE ${s}.outbox o
@@ -95,6 +98,16 @@ export function createPostgresOutboxStore(db: Executor, schema: string): OutboxS
       });
     },
 
+    async retry(id) {
+      const rows = await db.rows({
+        text: `UPDATE ${s}.outbox SET status = 'pending', attempts = 0, available_at = now(), completed_at = NULL
+               WHERE id = $1 AND status = 'failed'
+               RETURNING id`,
+        values: [id],
+      });
+      return rows.length > 0;
+    },
+
     async list(filter = {}) {
       const rows = await db.rows<OutboxRow>(
         {
@@ -114,5 +127,6 @@ export function createPostgresOutboxStore(db: Executor, schema: string): OutboxS
     complete: (id) => guard(() => outbox.complete(id)),
     fail: (id, outcome) => guard(() => outbox.fail(id, outcome)),
     list: (filter) => guard(() => outbox.list(filter)),
+    retry: (id) => guard(() => outbox.retry(id)),
   };
 }

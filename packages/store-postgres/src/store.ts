@@ -56,6 +56,11 @@ export interface PostgresStore extends Store {
   readonly outbox: OutboxStore;
   /** Reservations for createUser mode, leased on the database clock. */
   readonly reservations: ReservationStore;
+  /**
+   * The user with this `oidc:{prefix}:{subject}` username (unique per store), or null. For admin tools such
+   * as the CLI, which accept a username wherever they take a user; the request path never reads by username.
+   */
+  getUserByUsername(username: string): Promise<UserRecord | null>;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
   /** The (unquoted) schema the tables live in. */
@@ -240,6 +245,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     getUser: (userId) =>
       guard(async () => {
         const row = (await db.rows<UserRow>({ ...sql.getUser, values: [userId] }, { retry: true }))[0];
+        return row === undefined ? null : toUser(row);
+      }),
+
+    getUserByUsername: (username) =>
+      guard(async () => {
+        const row = (
+          await db.rows<UserRow>(
+            { text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username = $1`, values: [username] },
+            { retry: true },
+          )
+        )[0];
         return row === undefined ? null : toUser(row);
       }),
 

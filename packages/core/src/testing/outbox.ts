@@ -137,6 +137,31 @@ export function outboxCases<S extends Store>(options: StoreConformanceOptions<S>
       expect(failed).toMatchObject({ id: first?.id, status: 'failed', attempts: 2, lastError: 'gave up' });
     });
 
+    it('retry gives a failed event a fresh round (pending, attempts 0); any other state is left alone', async (context) => {
+      const retry = outbox.retry?.bind(outbox);
+      if (retry === undefined) {
+        context.skip('this outbox has no retry');
+        return;
+      }
+      const { user } = await store.upsert(newUser());
+      const [event] = mine(await claimAll(), [user.id]);
+      const id = event?.id ?? '';
+      // Still pending (claimed): not failed, so nothing to retry.
+      expect(await retry(id)).toBe(false);
+      await outbox.fail(id, { error: 'gave up', retryAt: null });
+      expect(await retry(id)).toBe(true);
+      const [pending] = await listMine([user.id], 'pending');
+      expect(pending).toMatchObject({ id, status: 'pending', attempts: 0, completedAt: null, lastError: 'gave up' });
+      // Twice in a row: the second finds it pending and changes nothing.
+      expect(await retry(id)).toBe(false);
+      const [again] = mine(await claimAll(), [user.id]);
+      expect(again).toMatchObject({ id, attempts: 1 });
+      await outbox.complete(id);
+      expect(await retry(id)).toBe(false);
+      expect(await listMine([user.id], 'done')).toHaveLength(1);
+      expect(await retry('00000000-0000-4000-8000-000000000000')).toBe(false);
+    });
+
     it('an expired claim (crashed dispatcher) is claimable again', async () => {
       const { user } = await store.upsert(newUser());
       const [first] = mine(await claimAll(50), [user.id]);
