@@ -5,6 +5,7 @@ export * from './errors';
 export {
   type CreatedInvitation,
   type CreateInvitationInput,
+  type CreateManyOptions,
   type CreateManyResult,
   createInvitationService,
   type InvitationMessage,

@@ -40,6 +40,8 @@ export interface CreateInvitationInput {
   role?: string;
   /** Who invited (an admin's user id or email), kept for audit. */
   invitedBy: string;
+  /** How long this invitation stays valid, instead of the service's `ttlMs`. */
+  expiresInMs?: number;
 }
 
 /** A freshly created invitation. `token` exists only here: it is never stored or logged. */
@@ -54,6 +56,16 @@ export type CreateManyResult =
   | ({ ok: true; email: string; duplicate: boolean } & CreatedInvitation)
   | { ok: false; email: string; error: unknown };
 
+/** Options of {@link InvitationService.createMany}. */
+export interface CreateManyOptions {
+  /** Invitations created at once; default 4. */
+  concurrency?: number;
+  /** Deliveries started per second at most; default 10. */
+  perSecond?: number;
+  /** Told about each entry as soon as its outcome is known (duplicates at the end), for progress reports. */
+  onResult?: (result: CreateManyResult, index: number) => void;
+}
+
 /** What a signup form may show before the invitation is used. */
 export interface InvitationPreview {
   email: string;
@@ -66,10 +78,7 @@ export interface InvitationService {
   /** Create (replacing a pending one for the same email) and `send`. Throws when `send` fails, leaving nothing behind. */
   create(input: CreateInvitationInput): Promise<CreatedInvitation>;
   /** Bulk create, throttled; one failing item never aborts the batch. */
-  createMany(
-    list: readonly CreateInvitationInput[],
-    options?: { concurrency?: number; perSecond?: number },
-  ): Promise<CreateManyResult[]>;
+  createMany(list: readonly CreateInvitationInput[], options?: CreateManyOptions): Promise<CreateManyResult[]>;
   peek(input: { token: string }): Promise<InvitationPreview>;
   /** The invitation of a token whatever its state (admin tools, idempotent webhooks); null when unknown. */
   find(input: { token: string }): Promise<Invitation | null>;
@@ -176,6 +185,9 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
     const email = normaliseEmail(input.email);
     const role = checkRole(input.role ?? 'user');
     const invitedBy = checkInvitedBy(input.invitedBy);
+    const lifetime = input.expiresInMs ?? ttlMs;
+    if (!Number.isFinite(lifetime) || lifetime <= 0)
+      throw new InvalidRequestError('expiresInMs must be a positive number');
     const token = randomBytes(32).toString('base64url');
     const [tokenHash] = hashes(token) as [string];
     const invitation = await invitations.createInvitation({
@@ -184,7 +196,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       email,
       role,
       invitedBy,
-      expiresAt: new Date(now().getTime() + ttlMs),
+      expiresAt: new Date(now().getTime() + lifetime),
     });
     const url = urlFor?.(token);
     if (send !== undefined) {
@@ -202,8 +214,9 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
 
   async function createMany(
     list: readonly CreateInvitationInput[],
-    opts: { concurrency?: number; perSecond?: number } = {},
+    opts: CreateManyOptions = {},
   ): Promise<CreateManyResult[]> {
+    const report = (index: number) => opts.onResult?.(results[index] as CreateManyResult, index);
     if (!Array.isArray(list)) throw new InvalidRequestError('createMany needs an array');
     const concurrency = Math.floor(positive(opts.concurrency, 4, 'concurrency')) || 1;
     const bucket = createTokenBucket({ perSecond: positive(opts.perSecond, 10, 'perSecond') });
@@ -216,6 +229,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
         email = normaliseEmail(item?.email);
       } catch (error) {
         results[index] = { ok: false, email: String(item?.email ?? ''), error };
+        report(index);
         return;
       }
       if (firstByEmail.has(email)) return;
@@ -235,6 +249,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
         } catch (error) {
           results[index] = { ok: false, email, error };
         }
+        report(index);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
@@ -243,6 +258,7 @@ export function createInvitationService(options: InvitationServiceOptions): Invi
       if (results[index] !== undefined) return;
       const first = results[firstByEmail.get(normaliseEmail(item.email)) as number] as CreateManyResult;
       results[index] = first.ok ? { ...first, duplicate: true } : first;
+      report(index);
     });
     return results;
   }

@@ -60,9 +60,10 @@ export interface OutboxStore {
    */
   fail(id: string, outcome: { error: string; retryAt: Date | null }): Promise<void>;
   /**
-   * Give a `failed` event a fresh round of deliveries: `pending`, due now, `attempts` 0, `completedAt` null
-   * (`lastError` is kept until the next attempt). True when the event was `failed`; false for an unknown id
-   * or an event in another state, which is left as it is. Optional; the CLI's `outbox retry` needs it.
+   * Deliver an event again (an operator's retry): a `failed` or `done` event becomes `pending`, due now,
+   * with `attempts` back at 0 so it gets a whole new round of deliveries; a `pending` one is left as it
+   * is (it is due or claimed already). False when there is no such event. Optional: stores written before
+   * it may lack it.
    */
   retry?(id: string): Promise<boolean>;
   /**

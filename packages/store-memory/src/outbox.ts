@@ -81,8 +81,10 @@ export function createMemoryOutbox(): MemoryOutbox {
 
     async retry(id) {
       const event = events.get(id);
-      if (event?.status !== 'failed') return false;
-      Object.assign(event, { status: 'pending', attempts: 0, availableAt: new Date(), completedAt: null });
+      if (event === undefined) return false;
+      if (event.status !== 'pending') {
+        Object.assign(event, { status: 'pending', attempts: 0, availableAt: new Date(), completedAt: null });
+      }
       return true;
     },
 

@@ -53,12 +53,9 @@ export const eventIdentity = (input: NewUser): string | null =>
  * with `FOR UPDATE SKIP LOCKED` so any number of dispatchers, in any number of processes, never hold the
  * same event at once. Times come from the database clock.
  */
-export function createPostgresOutboxStore(
-  db: Executor,
-  schema: string,
-): OutboxStore & Required<Pick<OutboxStore, 'retry'>> {
+export function createPostgresOutboxStore(db: Executor, schema: string): OutboxStore {
   const s = quoteSchema(schema);
-  const outbox: OutboxStore & Required<Pick<OutboxStore, 'retry'>> = {
+  const outbox: OutboxStore = {
     async claim({ limit, leaseMs }) {
       const rows = await db.rows<OutboxRow>({
         text: `UPDATE ${s}.outbox o
@@ -99,13 +96,18 @@ export function createPostgresOutboxStore(
     },
 
     async retry(id) {
-      const rows = await db.rows({
-        text: `UPDATE ${s}.outbox SET status = 'pending', attempts = 0, available_at = now(), completed_at = NULL
-               WHERE id = $1 AND status = 'failed'
-               RETURNING id`,
+      // One statement: the update (when not pending) and whether the event exists at all.
+      const rows = await db.rows<{ found: boolean }>({
+        text: `WITH target AS (SELECT id FROM ${s}.outbox WHERE id = $1),
+               changed AS (
+                 UPDATE ${s}.outbox SET status = 'pending', attempts = 0, available_at = now(), completed_at = NULL
+                 WHERE id = $1 AND status <> 'pending'
+                 RETURNING id
+               )
+               SELECT EXISTS (SELECT 1 FROM target) AS found`,
         values: [id],
       });
-      return rows.length > 0;
+      return rows[0]?.found === true;
     },
 
     async list(filter = {}) {
@@ -126,7 +128,7 @@ export function createPostgresOutboxStore(
     claim: (options) => guard(() => outbox.claim(options)),
     complete: (id) => guard(() => outbox.complete(id)),
     fail: (id, outcome) => guard(() => outbox.fail(id, outcome)),
+    retry: (id) => guard(() => (outbox.retry as (id: string) => Promise<boolean>)(id)),
     list: (filter) => guard(() => outbox.list(filter)),
-    retry: (id) => guard(() => outbox.retry(id)),
   };
 }
