@@ -40,9 +40,11 @@ function refCommand(
       const options = args[args.length - 2] as RefOptions;
       const byKey = options.issuer !== undefined || options.subject !== undefined;
       // With --issuer/--subject there is no <ref>: the first positional is the next argument.
-      const [ref, ...extra] = byKey
-        ? [undefined, ...positionals.filter((p) => p !== undefined)]
-        : positionals;
+      const given = positionals.filter((p) => p !== undefined);
+      if (byKey && given.length > (spec.extraArgs === undefined ? 0 : 1)) {
+        throw usageError('give either <ref> or --issuer/--subject, not both');
+      }
+      const [ref, ...extra] = byKey ? [undefined, ...given] : positionals;
       const user = await resolveUser(app.context(), {
         ref,
         issuer: options.issuer,
