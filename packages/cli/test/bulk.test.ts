@@ -29,10 +29,16 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', () => {
 
   it(`1,000 rows at --rate ${RATE}/s hold the rate; re-running the file creates 0 new invitations`, async () => {
     const csv = dir.path('team.csv');
-    writeFileSync(csv, `email,role\n${Array.from({ length: N }, (_, i) => `bulk${i}@example.com,member`).join('\n')}\n`);
-    const first = await runCli(['invite', '--csv', csv, '--rate', `${RATE}/s`, '--concurrency', '8', '--out', dir.path('out.csv')], {
-      env: db.env,
-    });
+    writeFileSync(
+      csv,
+      `email,role\n${Array.from({ length: N }, (_, i) => `bulk${i}@example.com,member`).join('\n')}\n`,
+    );
+    const first = await runCli(
+      ['invite', '--csv', csv, '--rate', `${RATE}/s`, '--concurrency', '8', '--out', dir.path('out.csv')],
+      {
+        env: db.env,
+      },
+    );
     expect(first.stdout).toBe(`sent ${N}, skipped 0, failed 0 (per row: ${dir.path('out.csv')})\n`);
     expect(first.code).toBe(0);
     // Not a terminal: plain progress lines, ending with the total.
@@ -71,11 +77,23 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', () => {
         'ok1@example.com,editor,,',
       ].join('\r\n'),
     );
-    const result = await runCli(['invite', '--csv', csv, '--out', dir.path('mixed-out.csv'), '--json'], { env: db.env });
+    const result = await runCli(['invite', '--csv', csv, '--out', dir.path('mixed-out.csv'), '--json'], {
+      env: db.env,
+    });
     expect(result.code).toBe(1);
     const doc = JSON.parse(result.stdout);
-    const byLine = Object.fromEntries(doc.results.map((r: { line: number; status: string }) => [r.line, r.status]));
-    expect(byLine).toEqual({ 2: 'sent', 3: 'failed', 4: 'failed', 5: 'sent', 6: 'failed', 7: 'failed', 9: 'skipped' });
+    const byLine = Object.fromEntries(
+      doc.results.map((r: { line: number; status: string }) => [r.line, r.status]),
+    );
+    expect(byLine).toEqual({
+      2: 'sent',
+      3: 'failed',
+      4: 'failed',
+      5: 'sent',
+      6: 'failed',
+      7: 'failed',
+      9: 'skipped',
+    });
     expect(result.stderr).toContain('mixed.csv:1: unknown column "team"');
     expect(result.stderr).toMatch(/mixed\.csv:3: not-an-email invalid_request/);
     expect(result.stderr).toMatch(/mixed\.csv:4: ok2@example\.com invalid_request/);
@@ -113,14 +131,18 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', () => {
 
   it('on a terminal (a pseudo-TTY from script(1)) the progress is a bar', async (context) => {
     const hasScript = await new Promise<boolean>((resolve) =>
-      spawn('script', ['--version']).once('error', () => resolve(false)).once('close', (code) => resolve(code === 0)),
+      spawn('script', ['--version'])
+        .once('error', () => resolve(false))
+        .once('close', (code) => resolve(code === 0)),
     );
     if (!hasScript) return context.skip('script(1) from util-linux is not installed');
     const csv = dir.path('tty.csv');
     writeFileSync(csv, `email\n${Array.from({ length: 30 }, (_, i) => `tty${i}@example.com`).join('\n')}\n`);
     const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
     const command = [...cliCommand(), 'invite', '--csv', csv, '--rate', '20/s'].map(quote).join(' ');
-    const { TSX_TSCONFIG_PATH } = { TSX_TSCONFIG_PATH: new URL('../tsconfig.json', import.meta.url).pathname };
+    const { TSX_TSCONFIG_PATH } = {
+      TSX_TSCONFIG_PATH: new URL('../tsconfig.json', import.meta.url).pathname,
+    };
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
       env: { PATH: process.env['PATH'] ?? '', TERM: 'xterm', TSX_TSCONFIG_PATH, ...db.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -74,7 +74,19 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
   });
 
   it('users add → a first login through the SDK on the same schema finds that user, with the role', async () => {
-    const added = await cli(['users', 'add', '--issuer', ISSUER, '--subject', 'boss', '--email', 'boss@example.com', '--role', 'admin', '--json']);
+    const added = await cli([
+      'users',
+      'add',
+      '--issuer',
+      ISSUER,
+      '--subject',
+      'boss',
+      '--email',
+      'boss@example.com',
+      '--role',
+      'admin',
+      '--json',
+    ]);
     expect(added.code).toBe(0);
     const user = JSON.parse(added.stdout);
     expect(user).toMatchObject({ issuer: ISSUER, subject: 'boss', username: 'oidc:kcl:boss', role: 'admin' });
@@ -84,7 +96,12 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
   });
 
   it('users show finds a user by id, by username and by --issuer/--subject; set-role changes the role', async () => {
-    const { user } = await store.upsert({ issuer: ISSUER, subject: 'ref', username: 'oidc:kcl:ref', role: 'user' });
+    const { user } = await store.upsert({
+      issuer: ISSUER,
+      subject: 'ref',
+      username: 'oidc:kcl:ref',
+      role: 'user',
+    });
     for (const ref of [[user.id], ['oidc:kcl:ref'], ['--issuer', ISSUER, '--subject', 'ref']]) {
       const shown = await cli(['users', 'show', ...ref, '--json']);
       expect(shown.code).toBe(0);
@@ -93,7 +110,16 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
     const set = await cli(['users', 'set-role', 'oidc:kcl:ref', 'editor']);
     expect(set.code).toBe(0);
     expect(set.stdout).toMatch(/role:\s+editor/);
-    const byKey = await cli(['users', 'set-role', '--issuer', ISSUER, '--subject', 'ref', 'auditor', '--json']);
+    const byKey = await cli([
+      'users',
+      'set-role',
+      '--issuer',
+      ISSUER,
+      '--subject',
+      'ref',
+      'auditor',
+      '--json',
+    ]);
     expect(JSON.parse(byKey.stdout)).toMatchObject({ role: 'auditor' });
     expect((await store.getUser(user.id))?.role).toBe('auditor');
   });
@@ -116,8 +142,12 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
     expect(invited.code).toBe(0);
     const { invitation, url } = JSON.parse(invited.stdout);
     expect(invitation).toMatchObject({ email: 'ada@example.com', role: 'editor' });
-    expect(Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)).toBeGreaterThan(2 * DAY - 60_000);
-    expect(Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)).toBeLessThan(2 * DAY + 60_000);
+    expect(Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)).toBeGreaterThan(
+      2 * DAY - 60_000,
+    );
+    expect(Date.parse(invitation.expiresAt) - Date.parse(invitation.createdAt)).toBeLessThan(
+      2 * DAY + 60_000,
+    );
     const token = new URL(url).searchParams.get('token') as string;
     const service = createInvitationService({ store, secret: SECRET });
     expect(await service.peek({ token })).toMatchObject({ email: 'ada@example.com', role: 'editor' });
@@ -129,7 +159,10 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
     expect(text.stdout).toMatch(/^https:\/\/app\.example\.com\/signup\?token=[\w-]{43}\n$/);
 
     const listed = JSON.parse((await cli(['invitations', 'list', '--status', 'pending', '--json'])).stdout);
-    expect(listed.invitations.map((i: { email: string }) => i.email).sort()).toEqual(['ada@example.com', 'bob@example.com']);
+    expect(listed.invitations.map((i: { email: string }) => i.email).sort()).toEqual([
+      'ada@example.com',
+      'bob@example.com',
+    ]);
     expect(JSON.stringify(listed)).not.toMatch(/token/i);
 
     expect((await cli(['invitations', 'revoke', invitation.id, '--soft'])).code).toBe(0);
@@ -183,7 +216,9 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
       for (const e of batch) await store.outbox.fail(e.id, { error: 'smtp down', retryAt: null });
     }
     const failed = JSON.parse((await cli(['outbox', 'list', '--status', 'failed', '--json'])).stdout);
-    expect(failed.events).toEqual([expect.objectContaining({ userId: user.id, status: 'failed', lastError: 'smtp down' })]);
+    expect(failed.events).toEqual([
+      expect.objectContaining({ userId: user.id, status: 'failed', lastError: 'smtp down' }),
+    ]);
     const table = await cli(['outbox', 'list']);
     expect(table.stdout).toMatch(/^id\s+type\s+userId\s+status/);
     const retried = await cli(['outbox', 'retry', '--all-failed', '--json']);
@@ -205,7 +240,9 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
     expect(doc.users.byStatus).toBeUndefined();
     expect(doc.outbox).toMatchObject({ pending: 1, failed: 0 });
     expect(doc.invitations.pending).toBeGreaterThanOrEqual(1);
-    await db.pool.query(`ALTER TABLE "${db.schema}".users ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'active'`);
+    await db.pool.query(
+      `ALTER TABLE "${db.schema}".users ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'active'`,
+    );
     try {
       const withStatus = JSON.parse((await cli(['status', '--json'])).stdout);
       expect(withStatus.users.byStatus).toEqual({ active: withStatus.users.total });
@@ -224,13 +261,19 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
     const missingSecret = await cli(['invite', 'x@example.com'], noSecret);
     expect(missingSecret.code).toBe(2);
     expect(missingSecret.stderr).toContain('INVITATION_SECRET');
-    const short = await cli(['invite', 'x@example.com'], { ...db.env, INVITATION_SECRET: 'short-secret-value' });
+    const short = await cli(['invite', 'x@example.com'], {
+      ...db.env,
+      INVITATION_SECRET: 'short-secret-value',
+    });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('INVITATION_SECRET must be at least 32 bytes');
     expect(short.stderr).not.toContain('short-secret-value');
     const { INVITATION_URL: _u, ...noUrlTemplate } = db.env;
     expect((await cli(['invite', 'x@example.com'], noUrlTemplate)).stderr).toContain('INVITATION_URL');
-    const noToken = await cli(['invite', 'x@example.com'], { ...db.env, INVITATION_URL: 'https://app.example.com/' });
+    const noToken = await cli(['invite', 'x@example.com'], {
+      ...db.env,
+      INVITATION_URL: 'https://app.example.com/',
+    });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('{token}');
     // --secret-file reads the secret from a file (never a value on the command line).
@@ -246,7 +289,10 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', ()
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
     expect(down.stderr).not.toMatch(/\n\s+at /);
-    const users = await cli(['users', 'show', 'x'], { ...db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    const users = await cli(['users', 'show', 'x'], {
+      ...db.env,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+    });
     expect(users.code).toBe(1);
     expect(users.stderr).toMatch(/^jit-provision: provisioning_unavailable: [^\n]*\n$/);
   });
@@ -273,8 +319,14 @@ export const invitations = createInvitationService({
     const invited = await cli(['invite', 'cfg@example.com'], {}, dir.dir);
     expect(invited.code).toBe(0);
     expect(invited.stdout).not.toContain('https://configured.example.com');
-    const [message] = readFileSync(sent, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(message).toMatchObject({ email: 'cfg@example.com', url: expect.stringMatching(/^https:\/\/configured\.example\.com\/join\//) });
+    const [message] = readFileSync(sent, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(message).toMatchObject({
+      email: 'cfg@example.com',
+      url: expect.stringMatching(/^https:\/\/configured\.example\.com\/join\//),
+    });
     const added = await cli(['users', 'add', '--issuer', ISSUER, '--subject', 'cfg', '--json'], {}, dir.dir);
     expect(JSON.parse(added.stdout)).toMatchObject({ role: 'member' });
     const status = JSON.parse((await cli(['status', '--json'], {}, dir.dir)).stdout);

@@ -28,7 +28,10 @@ export interface CliResult {
 }
 
 /** Run `jit-provision …` in a real process; `env` replaces the inherited environment entirely. */
-export function runCli(args: string[], options: { env: Record<string, string>; cwd?: string }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env: Record<string, string>; cwd?: string },
+): Promise<CliResult> {
   const [node, ...pre] = cliCommand() as [string, ...string[]];
   const child = spawn(node, [...pre, ...args], {
     cwd: options.cwd ?? tmpdir(),
@@ -68,5 +71,9 @@ export async function freshDatabase(label: string, options: { migrate?: boolean 
 /** A scratch directory outside the workspace (no config file to find), removed by `remove()`. */
 export function scratch(): { dir: string; path(name: string): string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'jitp-cli-'));
-  return { dir, path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -78,7 +78,10 @@ export interface InvitationService {
   /** Create (replacing a pending one for the same email) and `send`. Throws when `send` fails, leaving nothing behind. */
   create(input: CreateInvitationInput): Promise<CreatedInvitation>;
   /** Bulk create, throttled; one failing item never aborts the batch. */
-  createMany(list: readonly CreateInvitationInput[], options?: CreateManyOptions): Promise<CreateManyResult[]>;
+  createMany(
+    list: readonly CreateInvitationInput[],
+    options?: CreateManyOptions,
+  ): Promise<CreateManyResult[]>;
   peek(input: { token: string }): Promise<InvitationPreview>;
   /** The invitation of a token whatever its state (admin tools, idempotent webhooks); null when unknown. */
   find(input: { token: string }): Promise<Invitation | null>;
