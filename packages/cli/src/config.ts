@@ -67,8 +67,6 @@ export interface CliContext {
    * and `INVITATION_URL`; listing, revoking and purging never touch a token and need neither.
    */
   invitations(forCreate: boolean): Promise<InvitationService>;
-  /** Env mode: whether `--expires` is honoured per invitation is known; config mode: the app's service. */
-  readonly fromEnv: () => Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -192,7 +190,6 @@ export function createContext(io: CliIo, options: ConfigOptions): CliContext {
   return {
     io,
     source: async () => (await load()).source,
-    fromEnv: async () => (await load()).source === 'env',
     provisioner: async () => (await load()).config.provisioner,
     async store() {
       const { config, source } = await load();

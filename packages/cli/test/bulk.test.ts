@@ -9,7 +9,7 @@ const RATE = 200;
 // The token bucket starts full: this many go at once, the rest at RATE per second.
 const BURST = RATE;
 
-describe.skipIf(DATABASE_URL === undefined)('invite --csv', () => {
+describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   let dir: ReturnType<typeof scratch>;
   beforeAll(async () => {

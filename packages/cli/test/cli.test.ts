@@ -48,7 +48,9 @@ describe('--help (in-process)', () => {
   });
 });
 
-describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', () => {
+// Every case spawns several CLI processes (about a second each from source): generous per-case budgets for a
+// loaded machine; none of them is a timing assertion.
+describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { timeout: 180_000 }, () => {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   let store: PostgresStore;
   let dir: ReturnType<typeof scratch>;
