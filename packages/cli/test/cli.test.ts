@@ -55,7 +55,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
   let store: PostgresStore;
   let dir: ReturnType<typeof scratch>;
   beforeAll(async () => {
-    db = await freshDatabase('cmds', { migrate: false });
+    db = await freshDatabase('cmds');
     store = createPostgresStore({ pool: db.pool, schema: db.schema });
     dir = scratch();
   });
@@ -66,13 +66,21 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
   const cli = (args: string[], env: Record<string, string> = db.env, cwd?: string) =>
     runCli(args, { env, ...(cwd === undefined ? {} : { cwd }) });
 
-  it('migrate creates the schema, a second run finds it up to date', async () => {
-    const first = await cli(['migrate']);
-    expect(first).toMatchObject({ code: 0 });
-    expect(first.stdout).toContain('applied migration(s)');
-    const again = await cli(['migrate', '--schema', db.schema]);
-    expect(again).toMatchObject({ code: 0 });
-    expect(again.stdout).toContain('up to date');
+  it('migrate creates a fresh schema, a second run finds it up to date', async () => {
+    const fresh = await freshDatabase('migrate', { migrate: false });
+    try {
+      const first = await cli(['migrate'], fresh.env);
+      expect(first).toMatchObject({ code: 0 });
+      expect(first.stdout).toContain('applied migration(s)');
+      const again = await cli(['migrate', '--schema', fresh.schema], {
+        ...fresh.env,
+        JIT_PROVISION_SCHEMA: '',
+      });
+      expect(again).toMatchObject({ code: 0 });
+      expect(again.stdout).toContain(`schema "${fresh.schema}" is up to date`);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('users add → a first login through the SDK on the same schema finds that user, with the role', async () => {
@@ -233,6 +241,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     expect((await cli(['outbox', 'retry'])).code).toBe(2);
   });
 
+  // Counts what the cases above left in this file's schema (they run in order).
   it('status counts users by role, invitations and outbox events; by status too once the column exists', async () => {
     const status = await cli(['status', '--json']);
     expect(status.code).toBe(0);
@@ -329,6 +338,8 @@ export const invitations = createInvitationService({
       email: 'cfg@example.com',
       url: expect.stringMatching(/^https:\/\/configured\.example\.com\/join\//),
     });
+    const printed = await cli(['invite', 'cfg2@example.com', '--print-url'], {}, dir.dir);
+    expect(printed.stdout).toMatch(/^https:\/\/configured\.example\.com\/join\/[\w-]{43}\n$/);
     const added = await cli(['users', 'add', '--issuer', ISSUER, '--subject', 'cfg', '--json'], {}, dir.dir);
     expect(JSON.parse(added.stdout)).toMatchObject({ role: 'member' });
     const status = JSON.parse((await cli(['status', '--json'], {}, dir.dir)).stdout);

@@ -17,6 +17,7 @@ interface InviteOptions {
   concurrency: string;
   out?: string;
   json?: boolean;
+  printUrl?: boolean;
 }
 
 /** What happened to one CSV line. */
@@ -49,7 +50,7 @@ async function inviteOne(app: App, email: string, options: InviteOptions): Promi
   const { invitation, url } = await invitations.create(input);
   // With a config file the app's `send` delivers the link; printing it too would put a live token in a
   // terminal's scrollback for nothing. From the environment there is no `send`: the URL is the delivery.
-  const shownUrl = fromEnv ? url : undefined;
+  const shownUrl = fromEnv || options.printUrl === true ? url : undefined;
   emit(app, options.json, { invitation, ...(shownUrl === undefined ? {} : { url: shownUrl }) }, () =>
     shownUrl === undefined
       ? `invited ${invitation.email} as ${invitation.role} until ${invitation.expiresAt.toISOString()} (sent by the app’s send hook)\n`
@@ -216,6 +217,7 @@ export const registerInvite: Register = (program, app) => {
     .option('--rate <rate>', 'CSV: invitations per second at most, e.g. 10/s or 600/m', '10/s')
     .option('--concurrency <n>', 'CSV: invitations in flight at once', '4')
     .option('--out <file>', 'CSV: write one result row per line (with the links when there is no config)')
+    .option('--print-url', 'with a config: print the link too (for an app without a send hook)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
