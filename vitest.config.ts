@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^@jit-provision\/adapter-express$/, replacement: src('adapter-express/src/index.ts') },
       { find: /^@jit-provision\/adapter-fastify$/, replacement: src('adapter-fastify/src/index.ts') },
       { find: /^@jit-provision\/adapter-hono$/, replacement: src('adapter-hono/src/index.ts') },
+      { find: /^@jit-provision\/cli$/, replacement: src('cli/src/index.ts') },
     ],
   },
   test: {

@@ -2,11 +2,12 @@
 # Pack-and-install smoke test: what a user gets from npm, not what the workspace links.
 # `pnpm pack` every public package (it rewrites workspace: ranges), install the tarballs with plain npm into
 # an empty project outside the workspace, then run an ESM and a CommonJS consumer that each answer one
-# authenticated request through Express + store-memory + the dev issuer. Needs `pnpm build` first.
+# authenticated request through Express + store-memory + the dev issuer, and run the jit-provision bin.
+# Needs `pnpm build` first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-PACKAGES=(core store-memory store-postgres adapter-express adapter-fastify adapter-hono)
+PACKAGES=(core store-memory store-postgres adapter-express adapter-fastify adapter-hono cli)
 STEP_TIMEOUT="${SMOKE_STEP_TIMEOUT:-300}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/jit-provision-smoke.XXXXXX")"
@@ -139,6 +140,17 @@ bin_status=$?
 set -e
 if [ "$bin_status" != 2 ]; then
   echo "smoke: jit-provision-migrate exited $bin_status without DATABASE_URL (expected 2)" >&2
+  exit 1
+fi
+# The jit-provision CLI as npm linked it: `npx jit-provision --help` answers with exit 0, and a command
+# without DATABASE_URL (and no config file) refuses with exit 2, naming the variable.
+timeout 60 npx --no-install jit-provision --help | grep -q 'jit-provision invite --csv'
+set +e
+cli_err="$(DATABASE_URL= timeout 60 npx --no-install jit-provision status 2>&1 >/dev/null)"
+cli_status=$?
+set -e
+if [ "$cli_status" != 2 ] || ! grep -q DATABASE_URL <<<"$cli_err"; then
+  echo "smoke: jit-provision status exited $cli_status without DATABASE_URL (expected 2 naming it): $cli_err" >&2
   exit 1
 fi
 echo "smoke: ok"

@@ -72,6 +72,11 @@ export interface PostgresStore extends Store {
   readonly reservations: ReservationStore;
   /** Lifecycle and listing: each change one statement, with its outbox event when asked for. */
   readonly users: UserLifecycleStore;
+  /**
+   * The user with this `oidc:{prefix}:{subject}` username (unique per store), or null. For admin tools such
+   * as the CLI, which accept a username wherever they take a user; the request path never reads by username.
+   */
+  getUserByUsername(username: string): Promise<UserRecord | null>;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
   /**
@@ -288,6 +293,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     sync: (userId, patch) => guard(() => syncRow(userId, patch)),
 
     getUser,
+
+    getUserByUsername: (username) =>
+      guard(async () => {
+        const row = (
+          await db.rows<UserRow>(
+            { text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username = $1`, values: [username] },
+            { retry: true },
+          )
+        )[0];
+        return row === undefined ? null : toUser(row);
+      }),
 
     setRole: (userId, role) =>
       guard(async () => {

@@ -307,3 +307,12 @@ describe('invitations', () => {
     for (const value of [created, ...listed]) expect(JSON.stringify(value)).not.toContain(input.tokenHash);
   });
 });
+
+describe('getUserByUsername', () => {
+  it('finds a user by its username, exactly (no pattern matching), and null for an unknown one', async () => {
+    const { user } = await store.upsert(newUser(key('byname')));
+    expect(await store.getUserByUsername(user.username)).toEqual(user);
+    expect(await store.getUserByUsername(`${user.username.slice(0, -2)}%`)).toBeNull();
+    expect(await store.getUserByUsername('oidc:st:nobody')).toBeNull();
+  });
+});

@@ -1,0 +1,238 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type CreateInvitationInput, type CreateManyResult, isJitProvisionError } from '@jit-provision/core';
+import { stringify } from 'csv-stringify/sync';
+import { type App, emit, examples, type Register } from '../app';
+import { type InviteRow, parseInviteCsv } from '../csv';
+import { parseCount, parseDuration, parseRate } from '../durations';
+import { CliError, usageError } from '../errors';
+import { startProgress, type Tally } from '../progress';
+
+interface InviteOptions {
+  role?: string;
+  expires?: string;
+  invitedBy: string;
+  csv?: string;
+  rate: string;
+  concurrency: string;
+  out?: string;
+  json?: boolean;
+  printUrl?: boolean;
+}
+
+/** What happened to one CSV line. */
+interface RowResult {
+  line: number;
+  email: string;
+  status: 'sent' | 'skipped' | 'failed';
+  detail: string;
+  invitationId?: string | undefined;
+  url?: string | undefined;
+}
+
+const errorCode = (error: unknown) =>
+  isJitProvisionError(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+
+async function inviteOne(app: App, email: string, options: InviteOptions): Promise<void> {
+  const context = app.context();
+  const invitations = await context.invitations(true);
+  const fromEnv = (await context.source()) === 'env';
+  const input: CreateInvitationInput = {
+    email,
+    invitedBy: options.invitedBy,
+    ...(options.role === undefined ? {} : { role: options.role }),
+    ...(options.expires === undefined ? {} : { expiresInMs: parseDuration(options.expires, '--expires') }),
+  };
+  const { invitation, url } = await invitations.create(input);
+  // With a config file the app's `send` delivers the link; printing it too would put a live token in a
+  // terminal's scrollback for nothing. From the environment there is no `send`: the URL is the delivery.
+  const shownUrl = fromEnv || options.printUrl === true ? url : undefined;
+  emit(app, options.json, { invitation, ...(shownUrl === undefined ? {} : { url: shownUrl }) }, () =>
+    shownUrl === undefined
+      ? `invited ${invitation.email} as ${invitation.role} until ${invitation.expiresAt.toISOString()} (sent by the app’s send hook)\n`
+      : `${shownUrl}\n`,
+  );
+  if (!options.json && shownUrl !== undefined) {
+    app.io.stderr(
+      `invited ${invitation.email} as ${invitation.role} until ${invitation.expiresAt.toISOString()}\n`,
+    );
+  }
+}
+
+async function inviteCsv(app: App, file: string, options: InviteOptions): Promise<void> {
+  const perSecond = parseRate(options.rate);
+  const concurrency = parseCount(options.concurrency, '--concurrency');
+  const defaultExpires =
+    options.expires === undefined ? undefined : parseDuration(options.expires, '--expires');
+  let text: string;
+  try {
+    text = readFileSync(resolve(app.io.cwd, file), 'utf8');
+  } catch (error) {
+    throw usageError(`--csv ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const parsed = parseInviteCsv(text);
+  for (const problem of parsed.problems) app.io.stderr(`${file}:${problem.line}: ${problem.message}\n`);
+  if (parsed.fatal !== undefined) {
+    throw new CliError(
+      'invalid_csv',
+      `${file}:${parsed.fatal.line}: ${parsed.fatal.message}; nothing was sent`,
+      1,
+    );
+  }
+
+  const context = app.context();
+  const invitations = await context.invitations(true);
+  const fromEnv = (await context.source()) === 'env';
+  // Re-running a file must not invite anyone twice: an address with a pending invitation is skipped.
+  const pending = new Set((await invitations.list({ status: 'pending' })).map((i) => i.email));
+
+  const results: RowResult[] = parsed.problems
+    .filter((p) => p.line > 1)
+    .map((p) => ({ line: p.line, email: '', status: 'failed', detail: `invalid row: ${p.message}` }));
+  const toSend: InviteRow[] = [];
+  for (const row of parsed.rows) {
+    if (pending.has(row.email.trim().toLowerCase())) {
+      results.push({
+        line: row.line,
+        email: row.email,
+        status: 'skipped',
+        detail: 'a pending invitation exists',
+      });
+    } else {
+      toSend.push(row);
+    }
+  }
+
+  const tally: Tally = {
+    sent: 0,
+    skipped: results.filter((r) => r.status === 'skipped').length,
+    failed: results.length,
+  };
+  tally.failed -= tally.skipped;
+  const progress = startProgress(app.io, 'invite', toSend.length);
+  let done = 0;
+  const outcome = (row: InviteRow, result: CreateManyResult): RowResult => {
+    if (!result.ok)
+      return { line: row.line, email: row.email, status: 'failed', detail: errorCode(result.error) };
+    if (result.duplicate) {
+      return {
+        line: row.line,
+        email: row.email,
+        status: 'skipped',
+        detail: 'duplicate of an earlier line',
+        invitationId: result.invitation.id,
+      };
+    }
+    return {
+      line: row.line,
+      email: result.email,
+      status: 'sent',
+      detail: `${result.invitation.role} until ${result.invitation.expiresAt.toISOString()}`,
+      invitationId: result.invitation.id,
+      url: fromEnv ? result.url : undefined,
+    };
+  };
+  const sent = await invitations.createMany(
+    toSend.map((row) => ({
+      email: row.email,
+      invitedBy: options.invitedBy,
+      ...((row.role ?? options.role) === undefined ? {} : { role: (row.role ?? options.role) as string }),
+      ...((row.expiresInMs ?? defaultExpires) === undefined
+        ? {}
+        : { expiresInMs: (row.expiresInMs ?? defaultExpires) as number }),
+    })),
+    {
+      perSecond,
+      concurrency,
+      onResult: (result, index) => {
+        const r = outcome(toSend[index] as InviteRow, result);
+        tally[r.status] += 1;
+        progress.update(++done, tally);
+      },
+    },
+  );
+  progress.stop();
+  sent.forEach((result, index) => {
+    results.push(outcome(toSend[index] as InviteRow, result));
+  });
+  results.sort((a, b) => a.line - b.line);
+
+  for (const r of results)
+    if (r.status === 'failed') app.io.stderr(`${file}:${r.line}: ${r.email} ${r.detail}\n`);
+  if (options.out !== undefined) {
+    const rows = results.map((r) => ({
+      line: r.line,
+      email: r.email,
+      status: r.status,
+      detail: r.detail,
+      invitation_id: r.invitationId ?? '',
+      ...(fromEnv ? { url: r.url ?? '' } : {}),
+    }));
+    writeFileSync(
+      resolve(app.io.cwd, options.out),
+      stringify(rows, {
+        header: true,
+        columns: Object.keys(rows[0] ?? { line: 0, email: '', status: '', detail: '', invitation_id: '' }),
+      }),
+      {
+        mode: 0o600,
+      },
+    );
+  }
+  const summary = {
+    sent: results.filter((r) => r.status === 'sent').length,
+    skipped: results.filter((r) => r.status === 'skipped').length,
+    failed: results.filter((r) => r.status === 'failed').length,
+  };
+  emit(
+    app,
+    options.json,
+    { ...summary, results: results.map(({ url: _url, ...r }) => r) },
+    () =>
+      `sent ${summary.sent}, skipped ${summary.skipped}, failed ${summary.failed}${options.out === undefined ? '' : ` (per row: ${options.out})`}\n`,
+  );
+  if (fromEnv && summary.sent > 0 && options.out === undefined) {
+    app.io.stderr(
+      'note: without a config file nothing mails the links; give --out results.csv to keep them\n',
+    );
+  }
+  if (summary.failed > 0) throw new CliError('reported', '', 1);
+}
+
+/** `invite <email>` and `invite --csv file`. */
+export const registerInvite: Register = (program, app) => {
+  program
+    .command('invite [email]')
+    .description(
+      'invite one address (prints the link, or sends it through the config’s send), or every row of --csv',
+    )
+    .option('--role <role>', 'role on first login (CSV: for rows without one)')
+    .option('--expires <duration>', 'validity, e.g. 7d or 12h (CSV: for rows without one)')
+    .option('--invited-by <id>', 'who invites, kept for audit', 'jit-provision-cli')
+    .option('--csv <file>', 'invite every row (columns email, role?, expires?)')
+    .option('--rate <rate>', 'CSV: invitations per second at most, e.g. 10/s or 600/m', '10/s')
+    .option('--concurrency <n>', 'CSV: invitations in flight at once', '4')
+    .option('--out <file>', 'CSV: write one result row per line (with the links when there is no config)')
+    .option('--print-url', 'with a config: print the link too (for an app without a send hook)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'jit-provision invite ada@example.com --role editor --expires 7d',
+        'jit-provision invite --csv team.csv --rate 10/s --out results.csv',
+      ),
+    )
+    .action(async (email: string | undefined, options: InviteOptions) => {
+      if (options.csv !== undefined) {
+        if (email !== undefined) throw usageError('give <email> or --csv, not both');
+        await inviteCsv(app, options.csv, options);
+      } else {
+        if (email === undefined) throw usageError('invite needs <email> or --csv <file>');
+        await inviteOne(app, email, options);
+      }
+    });
+};

@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliCommand, DATABASE_URL, freshDatabase, runCli, scratch } from './harness';
+
+const N = 1_000;
+const RATE = 200;
+// The token bucket starts full: this many go at once, the rest at RATE per second.
+const BURST = RATE;
+
+describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }, () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let dir: ReturnType<typeof scratch>;
+  beforeAll(async () => {
+    db = await freshDatabase('bulk');
+    dir = scratch();
+  });
+  afterAll(async () => {
+    dir?.remove();
+    await db?.close();
+  });
+  const createdAts = async () =>
+    (
+      await db.pool.query<{ created_at: Date }>(
+        `SELECT created_at FROM "${db.schema}".invitations WHERE email LIKE 'bulk%' ORDER BY created_at`,
+      )
+    ).rows.map((r) => r.created_at.getTime());
+
+  it(`1,000 rows at --rate ${RATE}/s hold the rate; re-running the file creates 0 new invitations`, async () => {
+    const csv = dir.path('team.csv');
+    writeFileSync(
+      csv,
+      `email,role\n${Array.from({ length: N }, (_, i) => `bulk${i}@example.com,member`).join('\n')}\n`,
+    );
+    const first = await runCli(
+      ['invite', '--csv', csv, '--rate', `${RATE}/s`, '--concurrency', '8', '--out', dir.path('out.csv')],
+      {
+        env: db.env,
+      },
+    );
+    expect(first.stdout).toBe(`sent ${N}, skipped 0, failed 0 (per row: ${dir.path('out.csv')})\n`);
+    expect(first.code).toBe(0);
+    // Not a terminal: plain progress lines, ending with the total.
+    expect(first.stderr).toContain(`invite: ${N}/${N} (sent ${N}, skipped 0, failed 0)`);
+    const times = await createdAts();
+    expect(times).toHaveLength(N);
+    // (n − burst) / rate seconds at least between the first and the last; 2% allowance for the first
+    // inserts, which wait for their connections after taking their tokens.
+    const spreadMs = (times.at(-1) as number) - (times[0] as number);
+    expect(spreadMs).toBeGreaterThanOrEqual(((N - BURST) / RATE) * 1000 * 0.98);
+    // Per row, with the link (no config file: the results file is how the links are delivered).
+    const rows = parse(readFileSync(dir.path('out.csv')), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(N);
+    expect(rows[0]).toMatchObject({ line: '2', email: 'bulk0@example.com', status: 'sent' });
+    expect(rows[0]?.['url']).toMatch(/^https:\/\/app\.example\.com\/signup\?token=/);
+
+    const again = await runCli(['invite', '--csv', csv, '--rate', `${RATE}/s`, '--json'], { env: db.env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ sent: 0, skipped: N, failed: 0 });
+    expect(await createdAts()).toHaveLength(N);
+  });
+
+  it('bad rows are reported with their line numbers and do not stop the valid ones (BOM, CRLF, quoted commas)', async () => {
+    const csv = dir.path('mixed.csv');
+    writeFileSync(
+      csv,
+      [
+        '\uFEFFemail,role,expires,team',
+        'ok1@example.com,editor,3d,red',
+        'not-an-email,user,,blue',
+        '"ok2@example.com","role, with comma",,x',
+        '"ok3@example.com",viewer,,"green, blue"',
+        'ok4@example.com,viewer,soon,',
+        'ok5@example.com,viewer,1d,x,extra',
+        '',
+        'ok1@example.com,editor,,',
+      ].join('\r\n'),
+    );
+    const result = await runCli(['invite', '--csv', csv, '--out', dir.path('mixed-out.csv'), '--json'], {
+      env: db.env,
+    });
+    expect(result.code).toBe(1);
+    const doc = JSON.parse(result.stdout);
+    const byLine = Object.fromEntries(
+      doc.results.map((r: { line: number; status: string }) => [r.line, r.status]),
+    );
+    expect(byLine).toEqual({
+      2: 'sent',
+      3: 'failed',
+      4: 'failed',
+      5: 'sent',
+      6: 'failed',
+      7: 'failed',
+      9: 'skipped',
+    });
+    expect(result.stderr).toContain('mixed.csv:1: unknown column "team"');
+    expect(result.stderr).toMatch(/mixed\.csv:3: not-an-email invalid_request/);
+    expect(result.stderr).toMatch(/mixed\.csv:4: ok2@example\.com invalid_request/);
+    expect(result.stderr).toMatch(/mixed\.csv:6: .*expires must be a duration/);
+    expect(result.stderr).toMatch(/mixed\.csv:7: .*5 fields, the header has 4/);
+    const invited = await db.pool.query<{ email: string; role: string; expires_at: Date; created_at: Date }>(
+      `SELECT email, role, expires_at, created_at FROM "${db.schema}".invitations WHERE email LIKE 'ok%' ORDER BY email`,
+    );
+    expect(invited.rows.map((r) => [r.email, r.role])).toEqual([
+      ['ok1@example.com', 'editor'],
+      ['ok3@example.com', 'viewer'],
+    ]);
+    const ttl = (invited.rows[0]?.expires_at.getTime() ?? 0) - (invited.rows[0]?.created_at.getTime() ?? 0);
+    expect(Math.round(ttl / 86_400_000)).toBe(3);
+  });
+
+  it('an empty file, a header without rows, or broken quoting sends nothing and exits 1 with a line number', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['empty.csv', '', /empty\.csv:1: the file is empty/],
+      ['bom-only.csv', '\uFEFF\r\n', /bom-only\.csv:1: the file is empty/],
+      ['header.csv', 'email,role\r\n', /header\.csv:1: the file has no rows/],
+      ['noemail.csv', 'name,role\nada,admin\n', /noemail\.csv:1: the header has no email column/],
+      ['quote.csv', 'email\nq1@example.com\n"q2@example.com\n', /quote\.csv:\d+: not valid CSV/],
+    ];
+    for (const [name, text, message] of cases) {
+      writeFileSync(dir.path(name), text);
+      const result = await runCli(['invite', '--csv', dir.path(name)], { env: db.env });
+      expect(result.code, name).toBe(1);
+      expect(result.stderr, name).toMatch(message);
+      expect(result.stderr, name).toContain('invalid_csv');
+    }
+    const q1 = await db.pool.query(`SELECT 1 FROM "${db.schema}".invitations WHERE email = 'q1@example.com'`);
+    expect(q1.rows).toEqual([]);
+  });
+
+  it('on a terminal (a pseudo-TTY from script(1)) the progress is a bar', async (context) => {
+    const hasScript = await new Promise<boolean>((resolve) =>
+      spawn('script', ['--version'])
+        .once('error', () => resolve(false))
+        .once('close', (code) => resolve(code === 0)),
+    );
+    if (!hasScript) return context.skip('script(1) from util-linux is not installed');
+    const csv = dir.path('tty.csv');
+    writeFileSync(csv, `email\n${Array.from({ length: 30 }, (_, i) => `tty${i}@example.com`).join('\n')}\n`);
+    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+    const command = [...cliCommand(), 'invite', '--csv', csv, '--rate', '20/s'].map(quote).join(' ');
+    const { TSX_TSCONFIG_PATH } = {
+      TSX_TSCONFIG_PATH: new URL('../tsconfig.json', import.meta.url).pathname,
+    };
+    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+      env: { PATH: process.env['PATH'] ?? '', TERM: 'xterm', TSX_TSCONFIG_PATH, ...db.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    // cli-progress's bar: its shade characters, redrawn in place, and the final count.
+    expect(output).toMatch(/[\u2588\u2591]{10,}/);
+    expect(output).toContain('30/30');
+    expect(output).not.toContain('invite: 30/30 (sent');
+    expect(output).toContain('sent 30, skipped 0, failed 0');
+  });
+});
