@@ -24,7 +24,7 @@ describe('ensureUserExists', () => {
     expect(second.user.id).toBe(first.user.id);
     expect(lookup).toHaveBeenCalledTimes(1);
 
-    const uncached = createProvisioner({ store, cache: false });
+    const uncached = createProvisioner({ store, userCache: false, tokenCache: false });
     const third = await uncached.ensureUserExists({ issuer: ISS, subject: 'u1' });
     expect(third).toMatchObject({ created: false, path: 'fast' });
     expect(lookup).toHaveBeenCalledTimes(2);
@@ -130,7 +130,12 @@ describe('hooks', () => {
     const seen: ProvisionedEvent[] = [];
     const store = createMemoryStore();
     const provisioners = Array.from({ length: 3 }, () =>
-      createProvisioner({ store, cache: false, onProvisioned: [(e) => void seen.push(e)] }),
+      createProvisioner({
+        store,
+        userCache: false,
+        tokenCache: false,
+        onProvisioned: [(e) => void seen.push(e)],
+      }),
     );
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
@@ -203,7 +208,12 @@ describe('policies', () => {
     const store = createMemoryStore();
     const settled: unknown[] = [];
     const beforeCreate = vi.fn(() => ({ role: 'editor', settle: (o: unknown) => void settled.push(o) }));
-    const provisioner = createProvisioner({ store, cache: false, policies: [{ name: 'p', beforeCreate }] });
+    const provisioner = createProvisioner({
+      store,
+      userCache: false,
+      tokenCache: false,
+      policies: [{ name: 'p', beforeCreate }],
+    });
     const first = await provisioner.ensureUserExists({ issuer: ISS, subject: 'pol' });
     expect(first.user.role).toBe('editor');
     await provisioner.ensureUserExists({ issuer: ISS, subject: 'pol' });

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changesChannel, createPostgresStore, type ListenOptions } from '../src/index';
 import { createTestDatabase, DATABASE_URL, PGLITE_SKIP_REASON, type TestDatabase } from './database';
-import { ROLE_CHANGES, runInvalidationFleet } from './invalidation-fleet';
+import { LIFECYCLE_CHANGES, ROLE_CHANGES, runInvalidationFleet } from './invalidation-fleet';
 import { createOutageProxy } from './outage-proxy';
 import { until } from './until';
 
@@ -241,6 +241,22 @@ describe.skipIf(DATABASE_URL === undefined)(
       console.info(
         `invalidation latency over ${all.length} observations: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms`,
       );
+    }, 120_000);
+
+    it(`${PROCESSES} processes with the user cached: each of ${CHANGES} disables and enables (API and raw SQL) is seen by every process`, async () => {
+      const { latencies, paths } = await runInvalidationFleet({
+        url: db.url,
+        schema: db.schema,
+        processes: PROCESSES,
+        changes: CHANGES,
+        variants: LIFECYCLE_CHANGES,
+        deadlineMs: 15_000,
+      });
+      for (const variant of LIFECYCLE_CHANGES) {
+        expect(latencies[variant.name]).toHaveLength((PROCESSES * CHANGES) / LIFECYCLE_CHANGES.length);
+      }
+      // Half the changes disable (refused: no path), half enable (a fresh store read).
+      expect(paths).toEqual({ error: (PROCESSES * CHANGES) / 2, fast: (PROCESSES * CHANGES) / 2 });
     }, 120_000);
   },
 );

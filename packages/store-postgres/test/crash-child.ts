@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     case 'reserve-then-hang': {
       const provisioner = createProvisioner({
         store,
-        cache: false,
+        userCache: false,
+        tokenCache: false,
         logger,
         reservation: { leaseMs },
         createUser: async () => {
@@ -63,7 +64,8 @@ async function main(): Promise<void> {
       });
       const provisioner = createProvisioner({
         store: stalling,
-        cache: false,
+        userCache: false,
+        tokenCache: false,
         logger,
         hookDelivery: 'outbox',
         onProvisioned: [recordDelivery],

@@ -81,7 +81,8 @@ describe.skipIf(DATABASE_URL === undefined)(
       const provisioners = [0, 1].map(() =>
         createProvisioner({
           store: createPostgresStore({ pool, schema }),
-          cache: false,
+          userCache: false,
+          tokenCache: false,
           reservation: { leaseMs: 10_000, waitMs: LEASE_MS + 5_000 },
           createUser: async () => {
             calls += 1;

@@ -3,7 +3,8 @@
  * Holds a provisioner with its user cache on (TTL 10 minutes, so only the change feed can make it see a
  * change in time) and answers JSON lines on stdin:
  * - `{ op: 'watch', i, expect }`: wait until the user is served from the cache (the stale state every
- *   change starts from), answer `{ i, watching: true }`, then call `ensureUserExists` every millisecond
+ *   change starts from; for a disabled user, whose refusals are cached too: refused as the previous change
+ *   expected), answer `{ i, watching: true }`, then call `ensureUserExists` every millisecond
  *   until the result matches `expect` (user fields, or `{ error: code }`) and answer `{ i, seenAt, path }`.
  * - `{ op: 'exit' }`: close and exit.
  */
@@ -36,8 +37,16 @@ async function observe(): Promise<{ path: string | null; fields: Record<string, 
 const matches = (fields: Record<string, unknown>, expect: Record<string, unknown>) =>
   Object.entries(expect).every(([key, value]) => fields[key] === value);
 
+/** What the previous change made every process see: the state the next change starts from. */
+let previous: Record<string, unknown> | undefined;
+
+const stale = (seen: { path: string | null; fields: Record<string, unknown> }) =>
+  seen.path === 'cache' ||
+  (seen.path === null && previous !== undefined && 'error' in previous && matches(seen.fields, previous));
+
 async function watch(i: number, expect: Record<string, unknown>): Promise<void> {
-  while ((await observe()).path !== 'cache') await tick();
+  while (!stale(await observe())) await tick();
+  previous = expect;
   reply({ i, watching: true });
   for (;;) {
     const seen = await observe();

@@ -42,6 +42,49 @@ export const ROLE_CHANGES: readonly ChangeVariant[] = [
   },
 ];
 
+/**
+ * Disable and enable, through the API and by hand in SQL, in a cycle that always starts from the state the
+ * previous change left (active → disabled → active…): every process must refuse a disabled user, and serve
+ * a re-enabled one with its new role, within the bound.
+ */
+export const LIFECYCLE_CHANGES: readonly ChangeVariant[] = [
+  {
+    name: 'provisioner.disable',
+    expect: () => ({ error: 'user_disabled' }),
+    async apply({ provisioner, userId }) {
+      await provisioner.disable(userId);
+    },
+  },
+  {
+    name: 'raw SQL enable (and role)',
+    expect: (i) => ({ status: 'active', role: `sql-${i}` }),
+    async apply({ pool, schema, userId }, i) {
+      await pool.query(
+        `UPDATE "${schema}".users SET status = 'active', disabled_at = NULL, role = $2 WHERE id = $1`,
+        [userId, `sql-${i}`],
+      );
+    },
+  },
+  {
+    name: 'raw SQL disable',
+    expect: () => ({ error: 'user_disabled' }),
+    async apply({ pool, schema, userId }) {
+      await pool.query(
+        `UPDATE "${schema}".users SET status = 'disabled', disabled_at = now() WHERE id = $1`,
+        [userId],
+      );
+    },
+  },
+  {
+    name: 'provisioner.enable (and setRole)',
+    expect: (i) => ({ status: 'active', role: `api-${i}` }),
+    async apply({ provisioner, userId }, i) {
+      await provisioner.enable(userId);
+      await provisioner.setRole(userId, `api-${i}`);
+    },
+  },
+];
+
 export interface FleetOptions {
   url: string;
   schema: string;

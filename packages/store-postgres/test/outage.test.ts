@@ -75,7 +75,8 @@ describe.skipIf(DATABASE_URL === undefined)(
         store: createPostgresStore({ pool: viaProxy, schema }),
         issuers: [{ issuer: idp.issuer, audience: AUD }],
         onProvisioningError,
-        cache: false,
+        userCache: false,
+        tokenCache: false,
         logger: { warn: () => {}, error: () => {} },
         reservation: { leaseMs: 1_000, waitMs: 1_500 },
         // App-owned creation, so reservations are in play and must not stay stuck.

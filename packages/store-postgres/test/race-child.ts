@@ -14,7 +14,7 @@ const store = createPostgresStore({
   poolConfig: { max: 5 },
   schema: env('RACE_SCHEMA'),
 });
-const provisioner = createProvisioner({ store, cache: false });
+const provisioner = createProvisioner({ store, userCache: false, tokenCache: false });
 const calls = Number(env('RACE_CALLS'));
 const identities = Number(env('RACE_IDENTITIES'));
 const issuer = env('RACE_ISSUER');

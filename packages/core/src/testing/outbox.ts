@@ -187,7 +187,8 @@ export function outboxCases<S extends Store>(options: StoreConformanceOptions<S>
       const provisioners = [0, 1].map(() =>
         createProvisioner({
           store,
-          cache: false,
+          userCache: false,
+          tokenCache: false,
           hookDelivery: 'outbox',
           onProvisioned: [hook],
           outbox: { pollMs: 20 },

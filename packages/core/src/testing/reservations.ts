@@ -87,7 +87,7 @@ export function reservationCases<S extends Store>(options: StoreConformanceOptio
         return appId();
       };
       const provisioners = Array.from({ length: 4 }, () =>
-        createProvisioner({ store, cache: false, createUser }),
+        createProvisioner({ store, userCache: false, tokenCache: false, createUser }),
       );
       const results = await Promise.all(
         Array.from({ length: 40 }, (_, i) => provisioners[i % 4]?.ensureUserExists(key)),
@@ -102,7 +102,8 @@ export function reservationCases<S extends Store>(options: StoreConformanceOptio
       await store.reservations!.reserve(key, { leaseMs: 100 }); // never confirmed nor released
       const provisioner = createProvisioner({
         store,
-        cache: false,
+        userCache: false,
+        tokenCache: false,
         createUser: async () => appId(),
         reservation: { leaseMs: 5_000, waitMs: 3_000 },
       });
@@ -115,7 +116,8 @@ export function reservationCases<S extends Store>(options: StoreConformanceOptio
       const key = freshKey('fail');
       const failing = createProvisioner({
         store,
-        cache: false,
+        userCache: false,
+        tokenCache: false,
         createUser: async () => {
           throw new Error('app database down');
         },

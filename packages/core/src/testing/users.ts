@@ -109,7 +109,9 @@ export function userCases<S extends Store>(options: StoreConformanceOptions<S>):
     it('100 parallel ensureUserExists of one identity across 4 provisioners: one user, one created', async () => {
       const key = freshKey('race');
       // Four provisioners stand for four processes: in-process single-flight cannot hide a store race.
-      const provisioners = Array.from({ length: 4 }, () => createProvisioner({ store, cache: false }));
+      const provisioners = Array.from({ length: 4 }, () =>
+        createProvisioner({ store, userCache: false, tokenCache: false }),
+      );
       const results = await Promise.all(
         Array.from({ length: 100 }, (_, i) =>
           provisioners[i % 4]?.ensureUserExists({ ...key, email: 'r@example.com' }),
@@ -122,7 +124,7 @@ export function userCases<S extends Store>(options: StoreConformanceOptions<S>):
     });
 
     it('100 parallel ensureUserExists of 100 identities: 100 users, all created', async () => {
-      const provisioner = createProvisioner({ store, cache: false });
+      const provisioner = createProvisioner({ store, userCache: false, tokenCache: false });
       const keys = Array.from({ length: 100 }, () => freshKey('many'));
       const results = await Promise.all(keys.map((key) => provisioner.ensureUserExists(key)));
       expect(results.every((r) => r.created)).toBe(true);
