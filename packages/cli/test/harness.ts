@@ -77,3 +77,131 @@ export function scratch(): { dir: string; path(name: string): string; remove(): 
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** A running app process (test/app-child.ts) holding one user in its cache. */
+export interface AppProcess {
+  /** The next stdout line parsed as JSON that satisfies `match`; rejects after `timeoutMs` (a hang catcher). */
+  next(
+    match: (message: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  send(message: unknown): void;
+  stop(): Promise<void>;
+}
+
+/** Start test/app-child.ts in its own Node process, for `identity`, against `env`'s schema. */
+export async function startApp(
+  env: Record<string, string>,
+  identity: { issuer: string; subject: string },
+): Promise<AppProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX, fileURLToPath(new URL('./app-child.ts', import.meta.url))],
+    {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        TSX_TSCONFIG_PATH: TSCONFIG,
+        ...env,
+        APP_ISSUER: identity.issuer,
+        APP_SUBJECT: identity.subject,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  const messages: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  let stderr = '';
+  let exited = false;
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdout.on('data', (c: Buffer) => {
+    buffer += c.toString();
+    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      messages.push(line === 'ready' ? { ready: true } : (JSON.parse(line) as Record<string, unknown>));
+    }
+    for (const wake of waiters) wake();
+  });
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      exited = true;
+      for (const wake of waiters) wake();
+      resolve();
+    }),
+  );
+  const next: AppProcess['next'] = (match, timeoutMs = 60_000) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`app process: no matching message in ${timeoutMs} ms; stderr: ${stderr}`));
+      }, timeoutMs);
+      function check() {
+        const index = messages.findIndex(match);
+        if (index >= 0) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(messages.splice(index, 1)[0] as Record<string, unknown>);
+        } else if (exited) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          reject(new Error(`app process exited; stderr: ${stderr}`));
+        }
+      }
+      waiters.add(check);
+      check();
+    });
+  await next((m) => m['ready'] === true);
+  return {
+    next,
+    send: (message) => child.stdin.write(`${JSON.stringify(message)}\n`),
+    async stop() {
+      if (!exited) child.stdin.write(`${JSON.stringify({ op: 'exit' })}\n`);
+      await closed;
+    },
+  };
+}
+
+/** Whether script(1) from util-linux is there to give a command a pseudo-terminal. */
+export const hasScript = (): Promise<boolean> =>
+  new Promise<boolean>((resolve) =>
+    spawn('script', ['--version'])
+      .once('error', () => resolve(false))
+      .once('close', (code) => resolve(code === 0)),
+  );
+
+/**
+ * Run `jit-provision …` on a pseudo-terminal (script -q -e -c): standard input, output and error are a TTY.
+ * When the output shows `prompt`, type `answer` and Enter. Answers the exit code and everything the
+ * terminal showed.
+ */
+export function runOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  reply?: { prompt: string; answer: string },
+): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [...cliCommand(), ...args].map(quote).join(' ');
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+    env: { PATH: process.env['PATH'] ?? '', TERM: 'xterm', TSX_TSCONFIG_PATH: TSCONFIG, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let answered = reply === undefined;
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+    // Typed only once the question is on screen, as a person would.
+    if (!answered && reply !== undefined && output.includes(reply.prompt)) {
+      answered = true;
+      child.stdin.write(`${reply.answer}\r`);
+    }
+  });
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      child.stdin.destroy();
+      resolve({ code, output });
+    }),
+  );
+}
