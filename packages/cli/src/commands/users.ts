@@ -27,7 +27,7 @@ const showUser = (app: App, json: boolean | undefined, user: UserRecord) =>
 interface RefSpec {
   name: string;
   summary: string;
-  example: string;
+  example: string | string[];
   extraArgs?: string;
   /** Whether it changes the user: then it takes `--actor`, named in the events it emits. */
   changes?: boolean;
@@ -62,26 +62,28 @@ function refCommand(
     );
   }
   if (spec.options !== undefined) command = spec.options(command);
-  return command.addHelpText('after', examples(spec.example)).action(async (...args: unknown[]) => {
-    // commander passes the positionals, then the options, then the command.
-    const positionals = args.slice(0, -2) as (string | undefined)[];
-    const options = args[args.length - 2] as RefOptions;
-    const byKey = options.issuer !== undefined || options.subject !== undefined;
-    // With --issuer/--subject there is no <ref>: the first positional is the next argument.
-    const given = positionals.filter((p) => p !== undefined);
-    if (byKey && given.length > (spec.extraArgs === undefined ? 0 : 1)) {
-      throw usageError('give either <ref> or --issuer/--subject, not both');
-    }
-    const [ref, ...rest] = byKey ? [undefined, ...given] : positionals;
-    const extra = rest.filter((p): p is string => p !== undefined);
-    spec.check?.(options, extra);
-    const user = await resolveUser(app.context(), {
-      ref,
-      issuer: options.issuer,
-      subject: options.subject,
+  return command
+    .addHelpText('after', examples(...[spec.example].flat()))
+    .action(async (...args: unknown[]) => {
+      // commander passes the positionals, then the options, then the command.
+      const positionals = args.slice(0, -2) as (string | undefined)[];
+      const options = args[args.length - 2] as RefOptions;
+      const byKey = options.issuer !== undefined || options.subject !== undefined;
+      // With --issuer/--subject there is no <ref>: the first positional is the next argument.
+      const given = positionals.filter((p) => p !== undefined);
+      if (byKey && given.length > (spec.extraArgs === undefined ? 0 : 1)) {
+        throw usageError('give either <ref> or --issuer/--subject, not both');
+      }
+      const [ref, ...rest] = byKey ? [undefined, ...given] : positionals;
+      const extra = rest.filter((p): p is string => p !== undefined);
+      spec.check?.(options, extra);
+      const user = await resolveUser(app.context(), {
+        ref,
+        issuer: options.issuer,
+        subject: options.subject,
+      });
+      await run(user, options, extra);
     });
-    await run(user, options, extra);
-  });
 }
 
 /**
@@ -233,7 +235,10 @@ export const registerUsers: Register = (program, app) => {
       name: 'delete',
       summary:
         'erase a user (their next login is a new first login; to keep someone out, disable them); asks on a terminal, else needs --yes',
-      example: 'jit-provision users delete oidc:kcl:f81d4fae --yes',
+      example: [
+        'jit-provision users delete oidc:kcl:f81d4fae',
+        'jit-provision users delete oidc:kcl:f81d4fae --yes',
+      ],
       changes: true,
       options: (command) => command.option('-y, --yes', 'do not ask (required without a terminal)'),
       check: (options) => checkDeleteConfirmable(app, options),
@@ -294,7 +299,10 @@ export const registerUsers: Register = (program, app) => {
     {
       name: 'set-role',
       summary: 'set a user’s role, or with --default hand it back to the default role',
-      example: 'jit-provision users set-role oidc:kcl:f81d4fae admin',
+      example: [
+        'jit-provision users set-role oidc:kcl:f81d4fae admin',
+        'jit-provision users set-role oidc:kcl:f81d4fae --default',
+      ],
       extraArgs: '[role]',
       changes: true,
       options: (command) =>
