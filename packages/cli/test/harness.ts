@@ -5,8 +5,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { migrate } from '@jit-provision/store-postgres';
+import { createPostgresStore, migrate, type PostgresStore } from '@jit-provision/store-postgres';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] || undefined;
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -17,6 +18,8 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 export const SECRET = randomBytes(24).toString('hex');
 export const INVITATION_URL = 'https://app.example.com/signup?token={token}';
+
+const APP_CHILD = fileURLToPath(new URL('../../store-postgres/test/invalidation-child.ts', import.meta.url));
 
 /** The command line that runs the CLI from source in a fresh Node process. */
 export const cliCommand = (): string[] => [process.execPath, '--import', TSX, CLI];
@@ -78,7 +81,12 @@ export function scratch(): { dir: string; path(name: string): string; remove(): 
   };
 }
 
-/** A running app process (test/app-child.ts) holding one user in its cache. */
+/**
+ * A running app process holding one user in its cache: store-postgres's own invalidation child (a provisioner
+ * with a 10-minute user cache TTL, so only the change feed can make it see a change in time), driven by
+ * JSON lines: `{ op: 'watch', expect }` → `{ watching: true }` once the user is served from the cache, then
+ * `{ seenAt, path }` once `ensureUserExists` matches `expect` (user fields, or `{ error: code }`).
+ */
 export interface AppProcess {
   /** The next stdout line parsed as JSON that satisfies `match`; rejects after `timeoutMs` (a hang catcher). */
   next(
@@ -89,25 +97,22 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** Start test/app-child.ts in its own Node process, for `identity`, against `env`'s schema. */
+/** Start the app process in its own Node process, for `identity`, against `env`'s schema. */
 export async function startApp(
   env: Record<string, string>,
   identity: { issuer: string; subject: string },
 ): Promise<AppProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', TSX, fileURLToPath(new URL('./app-child.ts', import.meta.url))],
-    {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        TSX_TSCONFIG_PATH: TSCONFIG,
-        ...env,
-        APP_ISSUER: identity.issuer,
-        APP_SUBJECT: identity.subject,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', TSX, APP_CHILD], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      TSX_TSCONFIG_PATH: TSCONFIG,
+      ...env,
+      FLEET_SCHEMA: env['JIT_PROVISION_SCHEMA'] ?? '',
+      FLEET_ISSUER: identity.issuer,
+      FLEET_SUBJECT: identity.subject,
     },
-  );
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const messages: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let buffer = '';
@@ -204,4 +209,42 @@ export function runOnTerminal(
       resolve({ code, output });
     }),
   );
+}
+
+/** What a describe block of CLI tests works with: a fresh schema, a store on it, a scratch directory. */
+export interface CliSuite {
+  readonly db: Awaited<ReturnType<typeof freshDatabase>>;
+  readonly store: PostgresStore;
+  readonly dir: ReturnType<typeof scratch>;
+  /** `jit-provision …` in a real process, with the schema's env unless `env` replaces it. */
+  cli(args: string[], env?: Record<string, string>, cwd?: string): Promise<CliResult>;
+}
+
+/** Set up a {@link CliSuite} before the enclosing describe's tests and tear it down after them. */
+export function cliSuite(label: string): CliSuite {
+  let state: Omit<CliSuite, 'cli'> | undefined;
+  const get = () => {
+    if (state === undefined) throw new Error('cliSuite is ready once beforeAll has run');
+    return state;
+  };
+  beforeAll(async () => {
+    const db = await freshDatabase(label);
+    state = { db, store: createPostgresStore({ pool: db.pool, schema: db.schema }), dir: scratch() };
+  });
+  afterAll(async () => {
+    state?.dir.remove();
+    await state?.db.close();
+  });
+  return {
+    get db() {
+      return get().db;
+    },
+    get store() {
+      return get().store;
+    },
+    get dir() {
+      return get().dir;
+    },
+    cli: (args, env = get().db.env, cwd) => runCli(args, { env, ...(cwd === undefined ? {} : { cwd }) }),
+  };
 }

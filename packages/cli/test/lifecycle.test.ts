@@ -1,40 +1,18 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { createPostgresStore, type PostgresStore } from '@jit-provision/store-postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DATABASE_URL,
-  freshDatabase,
-  hasScript,
-  ROOT,
-  runCli,
-  runOnTerminal,
-  scratch,
-  startApp,
-} from './harness';
+import { describe, expect, it } from 'vitest';
+import { cliSuite, DATABASE_URL, hasScript, ROOT, runOnTerminal, startApp } from './harness';
 
 const ISSUER = 'https://sso.example.com/realms/main';
 
 // Each case spawns several CLI processes (about a second each from source): generous budgets for a loaded
 // machine; none of them is a timing assertion.
 describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeout: 180_000 }, () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let store: PostgresStore;
-  let dir: ReturnType<typeof scratch>;
-  beforeAll(async () => {
-    db = await freshDatabase('life');
-    store = createPostgresStore({ pool: db.pool, schema: db.schema });
-    dir = scratch();
-  });
-  afterAll(async () => {
-    dir?.remove();
-    await db?.close();
-  });
-  const cli = (args: string[], env: Record<string, string> = db.env, cwd?: string) =>
-    runCli(args, { env, ...(cwd === undefined ? {} : { cwd }) });
+  const t = cliSuite('life');
+  const { cli } = t;
   const add = async (subject: string, role = 'user', email?: string) =>
     (
-      await store.upsert({
+      await t.store.upsert({
         issuer: ISSUER,
         subject,
         username: `oidc:kcl:${subject}`,
@@ -49,12 +27,12 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     const bob = await add('list-bob', 'user', 'bob@example.com');
     const old = await add('list-old', 'user', 'old@example.com');
     // Dormant: created and last seen 120 and 100 days ago. Ada was seen today; Bob never, but is new.
-    await db.pool.query(
-      `UPDATE "${db.schema}".users SET created_at = now() - interval '120 days', last_seen_at = now() - interval '100 days' WHERE id = $1`,
+    await t.db.pool.query(
+      `UPDATE "${t.db.schema}".users SET created_at = now() - interval '120 days', last_seen_at = now() - interval '100 days' WHERE id = $1`,
       [old.id],
     );
-    await db.pool.query(`UPDATE "${db.schema}".users SET last_seen_at = now() WHERE id = $1`, [ada.id]);
-    await store.users.setStatus(bob.id, 'disabled');
+    await t.db.pool.query(`UPDATE "${t.db.schema}".users SET last_seen_at = now() WHERE id = $1`, [ada.id]);
+    await t.store.users.setStatus(bob.id, 'disabled');
 
     const ids = async (args: string[]) => {
       const result = await cli(['users', 'list', ...args, '--json']);
@@ -79,8 +57,8 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
 
   it('users list pages through more than one page (cursor) and --limit caps the total', async () => {
     // 600 users in one statement: more than the 500 of one listUsers page.
-    await db.pool.query(
-      `INSERT INTO "${db.schema}".users (id, issuer, subject, username, role)
+    await t.db.pool.query(
+      `INSERT INTO "${t.db.schema}".users (id, issuer, subject, username, role)
        SELECT gen_random_uuid()::text, $1, 'bulk-' || i, 'oidc:kcl:bulk-' || i, 'bulk' FROM generate_series(1, 600) AS i`,
       [ISSUER],
     );
@@ -133,7 +111,10 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     ]);
     expect(disabled.code, disabled.stderr).toBe(0);
     expect(json(disabled.stdout)).toMatchObject({ id: user.id, status: 'disabled' });
-    expect(await store.getUser(user.id)).toMatchObject({ status: 'disabled', disabledAt: expect.any(Date) });
+    expect(await t.store.getUser(user.id)).toMatchObject({
+      status: 'disabled',
+      disabledAt: expect.any(Date),
+    });
     const shown = await cli(['users', 'show', user.id]);
     expect(shown.stdout).toMatch(/status:\s+disabled/);
     expect(shown.stdout).toMatch(/disabledAt:\s+\d{4}-\d\d-\d\dT/);
@@ -143,12 +124,12 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     const enabled = await cli(['users', 'enable', '--issuer', ISSUER, '--subject', 'cycle', '--json']);
     expect(enabled.code).toBe(0);
     expect(json(enabled.stdout)).toMatchObject({ status: 'active', disabledAt: null });
-    expect(await store.getUser(user.id)).toMatchObject({ status: 'active' });
+    expect(await t.store.getUser(user.id)).toMatchObject({ status: 'active' });
 
-    expect((await store.getUser(user.id))?.tokensValidAfter).toBeNull();
+    expect((await t.store.getUser(user.id))?.tokensValidAfter).toBeNull();
     const revoked = await cli(['users', 'revoke-sessions', user.id, '--json']);
     expect(revoked.code).toBe(0);
-    const after = (await store.getUser(user.id))?.tokensValidAfter;
+    const after = (await t.store.getUser(user.id))?.tokensValidAfter;
     expect(after).toBeInstanceOf(Date);
     expect(json(revoked.stdout).tokensValidAfter).toBe(after?.toISOString());
   });
@@ -158,20 +139,20 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     expect(json((await cli(['users', 'set-role', user.id, 'admin', '--json'])).stdout)).toMatchObject({
       role: 'admin',
     });
-    expect((await store.getUser(user.id))?.role).toBe('admin');
+    expect((await t.store.getUser(user.id))?.role).toBe('admin');
     const back = await cli(['users', 'set-role', 'oidc:kcl:promote', '--default', '--json']);
     expect(back.code).toBe(0);
     expect(json(back.stdout)).toMatchObject({ role: 'user' });
-    expect((await store.getUser(user.id))?.role).toBe('user');
+    expect((await t.store.getUser(user.id))?.role).toBe('user');
     const custom = await cli(['users', 'set-role', user.id, '--default'], {
-      ...db.env,
+      ...t.db.env,
       JIT_DEFAULT_ROLE: 'member',
     });
     expect(json((await cli(['users', 'show', user.id, '--json'])).stdout)).toMatchObject({ role: 'member' });
     expect(custom.code).toBe(0);
     expect((await cli(['users', 'set-role', user.id])).code).toBe(2);
     expect((await cli(['users', 'set-role', user.id, 'admin', '--default'])).code).toBe(2);
-    expect((await store.getUser(user.id))?.role).toBe('member');
+    expect((await t.store.getUser(user.id))?.role).toBe('member');
   });
 
   it('bad refs: every lifecycle command exits 1 with user_not_found for an unknown id, username or issuer/subject', async () => {
@@ -192,11 +173,11 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     const refused = await cli(['users', 'delete', user.id]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^jit-provision: usage_error: .*--yes/);
-    expect(await store.getUser(user.id)).not.toBeNull();
+    expect(await t.store.getUser(user.id)).not.toBeNull();
     const deleted = await cli(['users', 'delete', 'oidc:kcl:erase', '--yes', '--json']);
     expect(deleted.code).toBe(0);
     expect(json(deleted.stdout)).toEqual({ deleted: user.id, username: 'oidc:kcl:erase' });
-    expect(await store.getUser(user.id)).toBeNull();
+    expect(await t.store.getUser(user.id)).toBeNull();
     const again = await cli(['users', 'delete', user.id, '--yes']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('user_not_found');
@@ -206,27 +187,33 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     if (!(await hasScript())) return context.skip('script(1) from util-linux is not installed');
     const user = await add('confirm');
     const prompt = '[y/N]';
-    const no = await runOnTerminal(['users', 'delete', 'oidc:kcl:confirm'], db.env, { prompt, answer: 'n' });
+    const no = await runOnTerminal(['users', 'delete', 'oidc:kcl:confirm'], t.db.env, {
+      prompt,
+      answer: 'n',
+    });
     expect(no.output).toContain(`Delete oidc:kcl:confirm (${user.id})?`);
     expect(no.output).toContain('not_confirmed');
     expect(no.code).toBe(1);
-    expect(await store.getUser(user.id)).not.toBeNull();
-    const yes = await runOnTerminal(['users', 'delete', 'oidc:kcl:confirm'], db.env, { prompt, answer: 'y' });
+    expect(await t.store.getUser(user.id)).not.toBeNull();
+    const yes = await runOnTerminal(['users', 'delete', 'oidc:kcl:confirm'], t.db.env, {
+      prompt,
+      answer: 'y',
+    });
     expect(yes.code, yes.output).toBe(0);
     expect(yes.output).toContain(`deleted oidc:kcl:confirm (${user.id})`);
-    expect(await store.getUser(user.id)).toBeNull();
+    expect(await t.store.getUser(user.id)).toBeNull();
   });
 
   it("the actor: events name cli:<os user>, or --actor; disable's --reason is in the event (app config with onUserEvent)", async () => {
     const user = await add('audited');
-    const events = dir.path('events.jsonl');
+    const events = t.dir.path('events.jsonl');
     const src = (pkg: string) => `${ROOT}packages/${pkg}/src/index.ts`;
     writeFileSync(
-      dir.path('jit-provision.config.ts'),
+      t.dir.path('jit-provision.config.ts'),
       `import { appendFileSync } from 'node:fs';
 import { createProvisioner } from '${src('core')}';
 import { createPostgresStore } from '${src('store-postgres')}';
-const store = createPostgresStore({ connectionString: ${JSON.stringify(db.env.DATABASE_URL)}, schema: ${JSON.stringify(db.schema)} });
+const store = createPostgresStore({ connectionString: ${JSON.stringify(t.db.env.DATABASE_URL)}, schema: ${JSON.stringify(t.db.schema)} });
 export const provisioner = createProvisioner({
   store,
   userCache: false,
@@ -236,7 +223,7 @@ export { store };
 `,
     );
     appendFileSync(events, '');
-    const inDir = (args: string[]) => cli(args, {}, dir.dir);
+    const inDir = (args: string[]) => cli(args, {}, t.dir.dir);
     expect((await inDir(['users', 'disable', user.id, '--reason', 'left'])).code).toBe(0);
     expect((await inDir(['users', 'set-role', user.id, 'admin', '--actor', 'ops@example.com'])).code).toBe(0);
     expect((await inDir(['users', 'revoke-sessions', user.id, '--actor', 'ops@example.com'])).code).toBe(0);
@@ -265,7 +252,7 @@ export { store };
 
   it('set-role and disable are seen by a running app process (user cache on, 10-minute TTL) through the change feed', async () => {
     const user = await add('live');
-    const app = await startApp(db.env, { issuer: ISSUER, subject: 'live' });
+    const app = await startApp(t.db.env, { issuer: ISSUER, subject: 'live' });
     try {
       const latencies: Record<string, number> = {};
       const observe = async (expectation: Record<string, unknown>, args: string[], label: string) => {

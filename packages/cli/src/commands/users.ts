@@ -1,4 +1,4 @@
-import type { ListUsersQuery, UserRecord, UserStatus } from '@jit-provision/core';
+import type { ListUsersQuery, Provisioner, UserRecord, UserStatus } from '@jit-provision/core';
 import type { Command } from 'commander';
 import { actorOf } from '../actor';
 import { type App, emit, examples, type Register } from '../app';
@@ -197,36 +197,26 @@ export const registerUsers: Register = (program, app) => {
     },
   );
 
-  refCommand(
-    users,
-    app,
-    {
-      name: 'enable',
-      summary: 'let a disabled user in again; idempotent',
-      example: 'jit-provision users enable oidc:kcl:f81d4fae',
-      changes: true,
-    },
-    async (user, options) => {
+  // Changes that take nothing but the actor and answer the user as it is now.
+  for (const [name, summary, example, change] of [
+    [
+      'enable',
+      'let a disabled user in again; idempotent',
+      'jit-provision users enable oidc:kcl:f81d4fae',
+      (p: Provisioner, id: string, actor: string) => p.enable(id, { actor }),
+    ],
+    [
+      'revoke-sessions',
+      'sign a user out everywhere: tokens issued before now are refused (401)',
+      'jit-provision users revoke-sessions --issuer https://sso.example.com/realms/main --subject f81d4fae',
+      (p: Provisioner, id: string, actor: string) => p.revokeSessions(id, { actor }),
+    ],
+  ] as const) {
+    refCommand(users, app, { name, summary, example, changes: true }, async (user, options) => {
       const provisioner = await app.context().provisioner();
-      showUser(app, options.json, await provisioner.enable(user.id, { actor: actorOf(options) }));
-    },
-  );
-
-  refCommand(
-    users,
-    app,
-    {
-      name: 'revoke-sessions',
-      summary: 'sign a user out everywhere: tokens issued before now are refused (401)',
-      example:
-        'jit-provision users revoke-sessions --issuer https://sso.example.com/realms/main --subject f81d4fae',
-      changes: true,
-    },
-    async (user, options) => {
-      const provisioner = await app.context().provisioner();
-      showUser(app, options.json, await provisioner.revokeSessions(user.id, { actor: actorOf(options) }));
-    },
-  );
+      showUser(app, options.json, await change(provisioner, user.id, actorOf(options)));
+    });
+  }
 
   refCommand(
     users,
