@@ -1,9 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInvitationService, createProvisioner } from '@jit-provision/core';
-import { createPostgresStore, type PostgresStore } from '@jit-provision/store-postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from '../src/index';
-import { DATABASE_URL, freshDatabase, ROOT, runCli, SECRET, scratch } from './harness';
+import { cliSuite, DATABASE_URL, freshDatabase, ROOT, SECRET } from './harness';
 
 const ISSUER = 'https://sso.example.com/realms/main';
 const DAY = 86_400_000;
@@ -26,7 +25,12 @@ describe('--help (in-process)', () => {
     [[]],
     [['migrate']],
     [['status']],
+    [['users', 'list']],
     [['users', 'show']],
+    [['users', 'disable']],
+    [['users', 'enable']],
+    [['users', 'delete']],
+    [['users', 'revoke-sessions']],
     [['users', 'add']],
     [['users', 'set-role']],
     [['invite']],
@@ -51,20 +55,8 @@ describe('--help (in-process)', () => {
 // Every case spawns several CLI processes (about a second each from source): generous per-case budgets for a
 // loaded machine; none of them is a timing assertion.
 describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { timeout: 180_000 }, () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let store: PostgresStore;
-  let dir: ReturnType<typeof scratch>;
-  beforeAll(async () => {
-    db = await freshDatabase('cmds');
-    store = createPostgresStore({ pool: db.pool, schema: db.schema });
-    dir = scratch();
-  });
-  afterAll(async () => {
-    dir?.remove();
-    await db?.close();
-  });
-  const cli = (args: string[], env: Record<string, string> = db.env, cwd?: string) =>
-    runCli(args, { env, ...(cwd === undefined ? {} : { cwd }) });
+  const t = cliSuite('cmds');
+  const { cli } = t;
 
   it('migrate creates a fresh schema, a second run finds it up to date', async () => {
     const fresh = await freshDatabase('migrate', { migrate: false });
@@ -100,13 +92,13 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     expect(added.code).toBe(0);
     const user = JSON.parse(added.stdout);
     expect(user).toMatchObject({ issuer: ISSUER, subject: 'boss', username: 'oidc:kcl:boss', role: 'admin' });
-    const app = createProvisioner({ store });
+    const app = createProvisioner({ store: t.store });
     const login = await app.ensureUserExists({ issuer: ISSUER, subject: 'boss', email: 'boss@example.com' });
     expect(login).toMatchObject({ created: false, user: { id: user.id, role: 'admin' } });
   });
 
   it('users show finds a user by id, by username and by --issuer/--subject; set-role changes the role', async () => {
-    const { user } = await store.upsert({
+    const { user } = await t.store.upsert({
       issuer: ISSUER,
       subject: 'ref',
       username: 'oidc:kcl:ref',
@@ -131,7 +123,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
       '--json',
     ]);
     expect(JSON.parse(byKey.stdout)).toMatchObject({ role: 'auditor' });
-    expect((await store.getUser(user.id))?.role).toBe('auditor');
+    expect((await t.store.getUser(user.id))?.role).toBe('auditor');
   });
 
   it('bad refs: an unknown user is user_not_found (exit 1); a missing or doubled ref is a usage error (exit 2)', async () => {
@@ -159,7 +151,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
       2 * DAY + 60_000,
     );
     const token = new URL(url).searchParams.get('token') as string;
-    const service = createInvitationService({ store, secret: SECRET });
+    const service = createInvitationService({ store: t.store, secret: SECRET });
     expect(await service.peek({ token })).toMatchObject({ email: 'ada@example.com', role: 'editor' });
     // The secret is never printed, and the token appears only in the link.
     expect(invited.stdout + invited.stderr).not.toContain(SECRET);
@@ -187,7 +179,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
 
   it('invitations purge from a cron-like run: no secret, no output, exit 0; --json and --verbose report', async () => {
     const old = (email: string, daysAgo: number) =>
-      store.invitations.createInvitation({
+      t.store.invitations.createInvitation({
         id: crypto.randomUUID(),
         tokenHash: crypto.randomUUID(),
         email,
@@ -199,10 +191,10 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     await old('stale2@example.com', 45);
     await old('recent@example.com', 2);
     // cron: a bare environment (only the database), no terminal, another working directory.
-    const cron = { DATABASE_URL: db.env.DATABASE_URL, JIT_PROVISION_SCHEMA: db.schema };
+    const cron = { DATABASE_URL: t.db.env.DATABASE_URL, JIT_PROVISION_SCHEMA: t.db.schema };
     const quiet = await cli(['invitations', 'purge', '--older-than', '30d'], cron, '/');
     expect(quiet).toEqual({ code: 0, stdout: '', stderr: '' });
-    const emails = (await store.invitations.listInvitations({ now: new Date() })).map((i) => i.email);
+    const emails = (await t.store.invitations.listInvitations({ now: new Date() })).map((i) => i.email);
     expect(emails).toContain('recent@example.com');
     expect(emails).not.toContain('stale1@example.com');
     await old('stale3@example.com', 40);
@@ -213,7 +205,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
   });
 
   it('outbox list shows a failed event; retry --all-failed puts it back to pending; an unknown id exits 1', async () => {
-    const { user } = await store.upsert({
+    const { user } = await t.store.upsert({
       issuer: ISSUER,
       subject: 'hooked',
       username: 'oidc:kcl:hooked',
@@ -221,9 +213,9 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
       emitEvent: { identity: { issuer: ISSUER, subject: 'hooked' } },
     });
     for (;;) {
-      const batch = await store.outbox.claim({ limit: 50, leaseMs: 60_000 });
+      const batch = await t.store.outbox.claim({ limit: 50, leaseMs: 60_000 });
       if (batch.length === 0) break;
-      for (const e of batch) await store.outbox.fail(e.id, { error: 'smtp down', retryAt: null });
+      for (const e of batch) await t.store.outbox.fail(e.id, { error: 'smtp down', retryAt: null });
     }
     const failed = JSON.parse((await cli(['outbox', 'list', '--status', 'failed', '--json'])).stdout);
     expect(failed.events).toEqual([
@@ -233,8 +225,8 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     expect(table.stdout).toMatch(/^id\s+type\s+userId\s+status/);
     const retried = await cli(['outbox', 'retry', '--all-failed', '--json']);
     expect(JSON.parse(retried.stdout)).toEqual({ retried: [failed.events[0].id] });
-    expect(await store.outbox.list({ status: 'failed' })).toEqual([]);
-    expect((await store.outbox.list({ status: 'pending' })).map((e) => e.attempts)).toEqual([0]);
+    expect(await t.store.outbox.list({ status: 'failed' })).toEqual([]);
+    expect((await t.store.outbox.list({ status: 'pending' })).map((e) => e.attempts)).toEqual([0]);
     const unknown = await cli(['outbox', 'retry', 'no-such-event']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('outbox_event_not_found');
@@ -246,7 +238,7 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     const status = await cli(['status', '--json']);
     expect(status.code).toBe(0);
     const doc = JSON.parse(status.stdout);
-    expect(doc).toMatchObject({ source: 'env', schema: db.schema, schemaVersion: expect.any(Number) });
+    expect(doc).toMatchObject({ source: 'env', schema: t.db.schema, schemaVersion: expect.any(Number) });
     expect(doc.users.byRole).toMatchObject({ admin: 1, auditor: 1 });
     expect(doc.users.byStatus).toEqual({ active: doc.users.total });
     expect(doc.outbox).toMatchObject({ pending: 1, failed: 0 });
@@ -259,40 +251,43 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     const noUrl = await cli(['status'], {});
     expect(noUrl.code).toBe(2);
     expect(noUrl.stderr).toMatch(/^jit-provision: configuration_error: DATABASE_URL is not set/);
-    const { INVITATION_SECRET: _s, ...noSecret } = db.env;
+    const { INVITATION_SECRET: _s, ...noSecret } = t.db.env;
     const missingSecret = await cli(['invite', 'x@example.com'], noSecret);
     expect(missingSecret.code).toBe(2);
     expect(missingSecret.stderr).toContain('INVITATION_SECRET');
     const short = await cli(['invite', 'x@example.com'], {
-      ...db.env,
+      ...t.db.env,
       INVITATION_SECRET: 'short-secret-value',
     });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('INVITATION_SECRET must be at least 32 bytes');
     expect(short.stderr).not.toContain('short-secret-value');
-    const { INVITATION_URL: _u, ...noUrlTemplate } = db.env;
+    const { INVITATION_URL: _u, ...noUrlTemplate } = t.db.env;
     expect((await cli(['invite', 'x@example.com'], noUrlTemplate)).stderr).toContain('INVITATION_URL');
     const noToken = await cli(['invite', 'x@example.com'], {
-      ...db.env,
+      ...t.db.env,
       INVITATION_URL: 'https://app.example.com/',
     });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('{token}');
     // --secret-file reads the secret from a file (never a value on the command line).
-    writeFileSync(dir.path('secret'), `${SECRET}\n`, { mode: 0o600 });
-    const fromFile = await cli(['--secret-file', dir.path('secret'), 'invite', 'file@example.com'], noSecret);
+    writeFileSync(t.dir.path('secret'), `${SECRET}\n`, { mode: 0o600 });
+    const fromFile = await cli(
+      ['--secret-file', t.dir.path('secret'), 'invite', 'file@example.com'],
+      noSecret,
+    );
     expect(fromFile.code).toBe(0);
     expect(fromFile.stdout + fromFile.stderr).not.toContain(SECRET);
-    expect((await cli(['--config', dir.path('missing.mjs'), 'status'])).code).toBe(2);
+    expect((await cli(['--config', t.dir.path('missing.mjs'), 'status'])).code).toBe(2);
   });
 
   it('an unreachable database is one line and exit 1, no stack trace', async () => {
-    const down = await cli(['status'], { ...db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    const down = await cli(['status'], { ...t.db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(down.code).toBe(1);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
     expect(down.stderr).not.toMatch(/\n\s+at /);
     const users = await cli(['users', 'show', 'x'], {
-      ...db.env,
+      ...t.db.env,
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
     });
     expect(users.code).toBe(1);
@@ -300,14 +295,14 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
   });
 
   it('a jit-provision.config.ts in the working directory is used: invitations go out through its send hook', async () => {
-    const sent = dir.path('sent.jsonl');
+    const sent = t.dir.path('sent.jsonl');
     const src = (pkg: string) => `${ROOT}packages/${pkg}/src/index.ts`;
     writeFileSync(
-      dir.path('jit-provision.config.ts'),
+      t.dir.path('jit-provision.config.ts'),
       `import { appendFileSync } from 'node:fs';
 import { createInvitationService, createProvisioner, type InvitationMessage } from '${src('core')}';
 import { createPostgresStore } from '${src('store-postgres')}';
-const store = createPostgresStore({ connectionString: ${JSON.stringify(db.env.DATABASE_URL)}, schema: ${JSON.stringify(db.schema)} });
+const store = createPostgresStore({ connectionString: ${JSON.stringify(t.db.env.DATABASE_URL)}, schema: ${JSON.stringify(t.db.schema)} });
 export const provisioner = createProvisioner({ store, defaultRole: 'member' });
 export const invitations = createInvitationService({
   store,
@@ -318,7 +313,7 @@ export const invitations = createInvitationService({
 `,
     );
     // No database variables at all: everything comes from the config file.
-    const invited = await cli(['invite', 'cfg@example.com'], {}, dir.dir);
+    const invited = await cli(['invite', 'cfg@example.com'], {}, t.dir.dir);
     expect(invited.code).toBe(0);
     expect(invited.stdout).not.toContain('https://configured.example.com');
     const [message] = readFileSync(sent, 'utf8')
@@ -329,14 +324,18 @@ export const invitations = createInvitationService({
       email: 'cfg@example.com',
       url: expect.stringMatching(/^https:\/\/configured\.example\.com\/join\//),
     });
-    const printed = await cli(['invite', 'cfg2@example.com', '--print-url'], {}, dir.dir);
+    const printed = await cli(['invite', 'cfg2@example.com', '--print-url'], {}, t.dir.dir);
     expect(printed.stdout).toMatch(/^https:\/\/configured\.example\.com\/join\/[\w-]{43}\n$/);
-    const added = await cli(['users', 'add', '--issuer', ISSUER, '--subject', 'cfg', '--json'], {}, dir.dir);
+    const added = await cli(
+      ['users', 'add', '--issuer', ISSUER, '--subject', 'cfg', '--json'],
+      {},
+      t.dir.dir,
+    );
     expect(JSON.parse(added.stdout)).toMatchObject({ role: 'member' });
-    const status = JSON.parse((await cli(['status', '--json'], {}, dir.dir)).stdout);
-    expect(status.source).toBe(dir.path('jit-provision.config.ts'));
-    writeFileSync(dir.path('broken.mjs'), 'export const nothing = 1;\n');
-    const broken = await cli(['--config', 'broken.mjs', 'status'], {}, dir.dir);
+    const status = JSON.parse((await cli(['status', '--json'], {}, t.dir.dir)).stdout);
+    expect(status.source).toBe(t.dir.path('jit-provision.config.ts'));
+    writeFileSync(t.dir.path('broken.mjs'), 'export const nothing = 1;\n');
+    const broken = await cli(['--config', 'broken.mjs', 'status'], {}, t.dir.dir);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toContain('must export { provisioner, invitations }');
   });
