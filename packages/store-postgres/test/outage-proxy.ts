@@ -38,6 +38,10 @@ export async function createOutageProxy(target: URL) {
   url.port = String(port);
   return {
     url: url.toString(),
+    /** The current mode. */
+    get state(): Mode {
+      return mode;
+    },
     set(next: Mode) {
       mode = next;
       // Going down also kills live connections, as a crashed or restarted server would.
