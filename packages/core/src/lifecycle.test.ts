@@ -162,9 +162,9 @@ describe('admin operations', () => {
       code: 'user_not_found',
     });
     await expect(provisioner.setRole(user.id, 'admin', { actor: 'x\u0000' })).rejects.toMatchObject({
-      code: 'invalid_argument',
+      code: 'invalid_field',
     });
-    await expect(provisioner.disable(42 as never)).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(provisioner.disable(42 as never)).rejects.toMatchObject({ code: 'invalid_field' });
     expect((await store.getUser(user.id))?.role).toBe('member');
     expect(events.filter((e) => e.type === 'user.role_changed').map((e) => e.data)).toEqual([
       { from: 'member', to: 'admin', source: 'local' },
@@ -172,7 +172,7 @@ describe('admin operations', () => {
     ]);
   });
 
-  it('listUsers: limit defaults to 50, is capped at 500; bad arguments are invalid_argument', async () => {
+  it('listUsers: limit defaults to 50, is capped at 500; bad arguments are invalid_field', async () => {
     const store = createMemoryStore();
     const list = vi.spyOn(store.users, 'list');
     const provisioner = createProvisioner({ store });
@@ -187,7 +187,7 @@ describe('admin operations', () => {
       { seenBefore: new Date(Number.NaN) },
       { query: 'x'.repeat(257) },
     ]) {
-      await expect(provisioner.listUsers(bad as never)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(provisioner.listUsers(bad as never)).rejects.toMatchObject({ code: 'invalid_field' });
     }
     expect(list).toHaveBeenCalledTimes(2);
   });
