@@ -220,4 +220,28 @@ describe('admin operations', () => {
     expect(events[0]).toMatchObject({ type: 'user.provisioned', userId: user.id, actor: null });
     expect(provisioned).toEqual([events[0]?.eventId]);
   });
+
+  it('preProvision names its actor on user.provisioned, inline and through the outbox; a bad actor writes nothing', async () => {
+    for (const hookDelivery of ['inline', 'outbox'] as const) {
+      const events: UserEvent[] = [];
+      const store = createMemoryStore();
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+      });
+      const user = await provisioner.preProvision(id(`pre-${hookDelivery}`), { actor: 'admin-7' });
+      await expect(provisioner.preProvision(id('bad-actor'), { actor: '' })).rejects.toMatchObject({
+        code: 'invalid_field',
+        field: 'actor',
+      });
+      expect(await store.lookup(id('bad-actor'))).toBeNull();
+      const deadline = Date.now() + 10_000;
+      while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(events, hookDelivery).toMatchObject([
+        { type: 'user.provisioned', userId: user.id, actor: 'admin-7' },
+      ]);
+      await provisioner.close();
+    }
+  });
 });
