@@ -1,7 +1,7 @@
 import { type AdminContext, json, noContent } from './admin-context';
 import { asFieldErrors, bodyObject, oneOf, positiveInteger, queryValue, roleField } from './admin-fields';
 import { InvalidFieldError, UserNotFoundError } from './errors';
-import { changeUserKeepingAdmin, type UserChange } from './last-admin';
+import { changeUserKeepingAdmin } from './last-admin';
 import type { ListUsersQuery } from './provisioner-types';
 import type { Route } from './routes';
 import type { UserStatus } from './types';
@@ -59,7 +59,8 @@ export function userRoutes(ctx: AdminContext): Route[] {
       method: 'GET',
       path: '/users',
       handler: ctx.guard(async ({ query }) => {
-        const page = await asFieldErrors(() => provisioner.listUsers(listQuery(query)));
+        // A cursor the store did not issue is its own 422 (field `cursor`), like every argument it refuses.
+        const page = await provisioner.listUsers(listQuery(query));
         return json(200, { users: page.users, nextCursor: page.nextCursor });
       }),
     },
@@ -69,8 +70,7 @@ export function userRoutes(ctx: AdminContext): Route[] {
       handler: ctx.guard(async ({ params, body }, auth) => {
         const patch = patchBody(body);
         const actor = { actor: auth.user.id };
-        const change: UserChange = patch;
-        const user = await changeUserKeepingAdmin(provisioner, params['id'] ?? '', change, async (target) => {
+        const user = await changeUserKeepingAdmin(provisioner, params['id'] ?? '', patch, async (target) => {
           let user = target;
           if (patch.role !== undefined) user = await provisioner.setRole(user.id, patch.role, actor);
           if (patch.status === 'disabled') user = await provisioner.disable(user.id, actor);
