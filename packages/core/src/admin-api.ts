@@ -59,7 +59,10 @@ const withNoStore = (out: RouteResponse): RouteResponse => ({
  * otherwise). Only the `Authorization` header is read, never a cookie, so there is no CSRF surface. Bodies
  * are JSON; errors are the one error shape (`{ error, error_description }`, plus `field` for a 422).
  *
- * Routes: `GET /users/:id`, `POST /users`; `GET /invitations?status`, `POST /invitations`,
+ * Routes: `GET /users?query&role&status&limit&cursor`, `GET /users/:id`, `POST /users`, `PATCH /users/:id`
+ * (`{ role?, status? }`), `DELETE /users/:id`, `POST /users/:id/revoke-sessions` (409 `last_admin` where a
+ * change would leave no active admin; every change's event names the calling admin as `actor`);
+ * `GET /invitations?status`, `POST /invitations`,
  * `POST /invitations/bulk` (202 with a job id), `GET /invitations/bulk/:job`, `DELETE /invitations/:id?soft=true`,
  * `POST /invitations/purge`; `GET /outbox?status`, `POST /outbox/:id/retry`; public, rate-limited
  * `GET /invitations/peek?token=…`. See docs/admin-api.md.

@@ -15,7 +15,6 @@ export type ErrorCode =
   | 'forbidden'
   | 'insufficient_scope'
   | 'user_disabled'
-  | 'invalid_argument'
   | 'policy_rejected'
   | 'email_domain_not_allowed'
   | 'email_not_verified'
@@ -305,24 +304,6 @@ export class InsufficientScopeError extends JitProvisionError {
   }
 }
 
-/**
- * An argument of an admin operation is invalid (a status, limit, cursor, query, date or reference).
- * Raised before anything is read or written; `field` names the argument.
- *
- * @example
- * ```ts
- * await provisioner.listUsers({ status: 'banned' as never }); // throws InvalidArgumentError (invalid_argument)
- * ```
- */
-export class InvalidArgumentError extends JitProvisionError {
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super('invalid_argument', 400, message);
-    this.field = field;
-  }
-}
-
 /** Codes a policy may refuse with. */
 export type PolicyCode = Extract<
   ErrorCode,
@@ -505,13 +486,15 @@ export class UserExistsError extends JitProvisionError {
 }
 
 /**
- * A request field with an invalid value. HTTP 422 whose body names the field (`"field": "emails[3]"`), so a
- * form can mark it; nothing was changed.
+ * A field or argument with an invalid value: an admin API request field, or an argument of a lifecycle
+ * operation (a status, limit, cursor, query, date, actor or user reference). HTTP 422 whose body names the
+ * field (`"field": "emails[3]"`), so a form can mark it; raised before anything was read or changed.
  *
  * @example
  * ```ts
  * throw new InvalidFieldError('expiresInMs', 'expiresInMs must be a positive integer');
  * // → 422 { "error": "invalid_field", "field": "expiresInMs", "error_description": "…" }
+ * await provisioner.listUsers({ status: 'banned' as never }); // throws InvalidFieldError (field 'status')
  * ```
  */
 export class InvalidFieldError extends JitProvisionError {

@@ -162,9 +162,9 @@ describe('admin operations', () => {
       code: 'user_not_found',
     });
     await expect(provisioner.setRole(user.id, 'admin', { actor: 'x\u0000' })).rejects.toMatchObject({
-      code: 'invalid_argument',
+      code: 'invalid_field',
     });
-    await expect(provisioner.disable(42 as never)).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(provisioner.disable(42 as never)).rejects.toMatchObject({ code: 'invalid_field' });
     expect((await store.getUser(user.id))?.role).toBe('member');
     expect(events.filter((e) => e.type === 'user.role_changed').map((e) => e.data)).toEqual([
       { from: 'member', to: 'admin', source: 'local' },
@@ -172,7 +172,7 @@ describe('admin operations', () => {
     ]);
   });
 
-  it('listUsers: limit defaults to 50, is capped at 500; bad arguments are invalid_argument', async () => {
+  it('listUsers: limit defaults to 50, is capped at 500; bad arguments are invalid_field', async () => {
     const store = createMemoryStore();
     const list = vi.spyOn(store.users, 'list');
     const provisioner = createProvisioner({ store });
@@ -187,7 +187,7 @@ describe('admin operations', () => {
       { seenBefore: new Date(Number.NaN) },
       { query: 'x'.repeat(257) },
     ]) {
-      await expect(provisioner.listUsers(bad as never)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(provisioner.listUsers(bad as never)).rejects.toMatchObject({ code: 'invalid_field' });
     }
     expect(list).toHaveBeenCalledTimes(2);
   });
@@ -219,5 +219,29 @@ describe('admin operations', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'user.provisioned', userId: user.id, actor: null });
     expect(provisioned).toEqual([events[0]?.eventId]);
+  });
+
+  it('preProvision names its actor on user.provisioned, inline and through the outbox; a bad actor writes nothing', async () => {
+    for (const hookDelivery of ['inline', 'outbox'] as const) {
+      const events: UserEvent[] = [];
+      const store = createMemoryStore();
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+      });
+      const user = await provisioner.preProvision(id(`pre-${hookDelivery}`), { actor: 'admin-7' });
+      await expect(provisioner.preProvision(id('bad-actor'), { actor: '' })).rejects.toMatchObject({
+        code: 'invalid_field',
+        field: 'actor',
+      });
+      expect(await store.lookup(id('bad-actor'))).toBeNull();
+      const deadline = Date.now() + 10_000;
+      while (events.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(events, hookDelivery).toMatchObject([
+        { type: 'user.provisioned', userId: user.id, actor: 'admin-7' },
+      ]);
+      await provisioner.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigurationError, InvalidArgumentError, UserNotFoundError } from './errors';
+import { ConfigurationError, InvalidFieldError, UserNotFoundError } from './errors';
 import { runHooks } from './hooks';
 import { hasControlCharacters, isRole, ROLE_RULE, validateRole } from './identity';
 import type { ListUsersQuery, Provisioner } from './provisioner-types';
@@ -33,33 +33,36 @@ export type UserLifecycle = Pick<
 function optionalText(field: string, value: unknown, max: number): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length === 0 || value.length > max || hasControlCharacters(value))
-    throw new InvalidArgumentError(field, `${field} must be 1-${max} characters without control characters`);
+    throw new InvalidFieldError(field, `${field} must be 1-${max} characters without control characters`);
   return value;
 }
 
-/** Check `listUsers`' arguments before anything is read: every bad value is an `invalid_argument`. */
+/** The `actor` of a change: a user id (1-255 characters) or null when none is given. */
+export const validActor = (value: unknown): string | null => optionalText('actor', value, 255);
+
+/** Check `listUsers`' arguments before anything is read: every bad value is an `invalid_field` (422) naming it. */
 export function validateListQuery(q: ListUsersQuery = {}): UserListQuery {
-  if (typeof q !== 'object' || q === null) throw new InvalidArgumentError('query', 'expected an object');
+  if (typeof q !== 'object' || q === null) throw new InvalidFieldError('query', 'expected an object');
   const out: UserListQuery = { limit: LIST_LIMITS.default };
   const query = optionalText('query', q.query === '' ? undefined : q.query, 256);
   if (query !== null) out.query = query;
   if (q.role !== undefined) {
-    if (!isRole(q.role)) throw new InvalidArgumentError('role', `role ${ROLE_RULE}`);
+    if (!isRole(q.role)) throw new InvalidFieldError('role', `role ${ROLE_RULE}`);
     out.role = q.role;
   }
   if (q.status !== undefined) {
     if (q.status !== 'active' && q.status !== 'disabled')
-      throw new InvalidArgumentError('status', "status must be 'active' or 'disabled'");
+      throw new InvalidFieldError('status', "status must be 'active' or 'disabled'");
     out.status = q.status;
   }
   if (q.seenBefore !== undefined) {
     if (!(q.seenBefore instanceof Date) || Number.isNaN(q.seenBefore.getTime()))
-      throw new InvalidArgumentError('seenBefore', 'seenBefore must be a valid Date');
+      throw new InvalidFieldError('seenBefore', 'seenBefore must be a valid Date');
     out.seenBefore = q.seenBefore;
   }
   if (q.limit !== undefined) {
     if (!Number.isInteger(q.limit) || q.limit < 1)
-      throw new InvalidArgumentError('limit', 'limit must be an integer ≥ 1');
+      throw new InvalidFieldError('limit', 'limit must be an integer ≥ 1');
     out.limit = Math.min(q.limit, LIST_LIMITS.max);
   }
   const cursor = optionalText('cursor', q.cursor === '' ? undefined : q.cursor, 1024);
@@ -94,7 +97,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
       typeof ref.issuer !== 'string' ||
       typeof ref.subject !== 'string'
     )
-      throw new InvalidArgumentError('ref', 'a user id or { issuer, subject }');
+      throw new InvalidFieldError('ref', 'a user id or { issuer, subject }');
     const user = await store.lookup({ issuer: ref.issuer, subject: ref.subject });
     if (user === null) throw new UserNotFoundError();
     return user.id;
@@ -144,7 +147,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
   ): Promise<UserRecord> {
     const operation = status === 'active' ? 'enable' : 'disable';
     const part = users(operation);
-    const actor = optionalText('actor', actorInput, 255);
+    const actor = validActor(actorInput);
     const type = status === 'active' ? 'user.enabled' : 'user.disabled';
     const result = await part.setStatus(await idOf(ref), status, eventInput(type, actor, data));
     if (result.changed) await changed(result.user, type, actor, data);
@@ -167,7 +170,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
 
     async deleteUser(ref, opts = {}) {
       const part = users('deleteUser');
-      const actor = optionalText('actor', opts.actor, 255);
+      const actor = validActor(opts.actor);
       const deleted = await part.delete(await idOf(ref), eventInput('user.deleted', actor));
       if (deleted === null) throw new UserNotFoundError();
       await changed(deleted, 'user.deleted', actor);
@@ -175,7 +178,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
 
     async revokeSessions(ref, opts = {}) {
       const part = users('revokeSessions');
-      const actor = optionalText('actor', opts.actor, 255);
+      const actor = validActor(opts.actor);
       const user = await part.revokeSessions(await idOf(ref), eventInput('user.sessions_revoked', actor));
       await changed(user, 'user.sessions_revoked', actor);
       return user;
@@ -185,7 +188,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
       // `null` is "no explicit role": the default one, until provider roles exist to hand it back to.
       const role = roleInput === null ? options.defaultRole : validateRole(roleInput);
       const source = roleInput === null ? 'default' : 'local';
-      const actor = optionalText('actor', opts.actor, 255);
+      const actor = validActor(opts.actor);
       const id = await idOf(ref);
       if (store.users !== undefined) {
         const result = await store.users.setRole(

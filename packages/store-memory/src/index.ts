@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  InvalidArgumentError,
+  InvalidFieldError,
   type NewUser,
   type OutboxStore,
   type Reservation,
@@ -60,7 +60,7 @@ function decodeCursor(cursor: string): [number, string] {
     if (Array.isArray(value) && Number.isFinite(value[0]) && typeof value[1] === 'string')
       return [value[0], value[1]];
   } catch {}
-  throw new InvalidArgumentError('cursor', 'cursor is not one this store issued');
+  throw new InvalidFieldError('cursor', 'cursor is not one this store issued');
 }
 
 /** (createdAt, id) order: the listing's stable order. */
@@ -140,7 +140,10 @@ export function createMemoryStore(): MemoryStore {
     byId.set(id, user);
     usernames.add(input.username);
     // Same synchronous step as the insert: the event exists iff the user was created.
-    if (input.emitEvent !== undefined) outbox.add(id, input.emitEvent.identity);
+    if (input.emitEvent !== undefined) {
+      const { identity, actor } = input.emitEvent;
+      outbox.add(id, identity, { type: 'user.provisioned', actor: actor ?? null });
+    }
     return user;
   }
 

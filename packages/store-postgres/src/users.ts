@@ -1,5 +1,5 @@
 import {
-  InvalidArgumentError,
+  InvalidFieldError,
   type UserChangeOptions,
   type UserLifecycleStore,
   UserNotFoundError,
@@ -29,7 +29,7 @@ function decodeCursor(cursor: string): [string, string] {
     )
       return [value[0], value[1]];
   } catch {}
-  throw new InvalidArgumentError('cursor', 'cursor is not one this store issued');
+  throw new InvalidFieldError('cursor', 'cursor is not one this store issued');
 }
 
 /** A LIKE pattern matching `text` literally anywhere: `\`, `%` and `_` escaped (LIKE's default escape is `\`). */

@@ -80,8 +80,30 @@ export function outboxCases<S extends Store>(options: StoreConformanceOptions<S>
         lastError: null,
         completedAt: null,
         identity: { issuer: input.issuer, subject: input.subject, email: input.email, emailVerified: true },
+        actor: null,
       });
       expect(pending[0]?.createdAt).toBeInstanceOf(Date);
+    });
+
+    it('emitEvent.actor (an admin pre-provisioning) is written on the event, by upsert and by confirm', async () => {
+      const withActor = (input: NewUser, actor: string): NewUser => ({
+        ...input,
+        emitEvent: { identity: input.emitEvent?.identity ?? input, actor },
+      });
+      const { user } = await store.upsert(withActor(newUser(), 'admin-1'));
+      const ids = [user.id];
+      const key = freshKey('outbox-actor');
+      if (store.reservations !== undefined) {
+        const held = await store.reservations.reserve(key, { leaseMs: 10_000 });
+        ids.push(
+          (await store.reservations.confirm(withActor(newUser(key), 'admin-2'), held, `app-${key.subject}`))
+            .id,
+        );
+      }
+      const events = await listMine(ids);
+      expect(events.map((e) => [e.userId, e.actor]).sort()).toEqual(
+        [[user.id, 'admin-1'], ...(ids[1] === undefined ? [] : [[ids[1], 'admin-2']])].sort(),
+      );
     });
 
     it('100 racing upserts with emitEvent write exactly one event', async () => {

@@ -221,13 +221,13 @@ export function userLifecycleCases<S extends Store>(options: StoreConformanceOpt
       expect(page.nextCursor).toBeNull();
     });
 
-    it('provisioner: a malformed cursor and a bad status are invalid_argument; nothing is read', async () => {
+    it('provisioner: a malformed cursor and a bad status are invalid_field; nothing is read', async () => {
       const provisioner = createProvisioner({ store, logger: quiet });
       await expect(provisioner.listUsers({ cursor: 'not-a-cursor' })).rejects.toMatchObject({
-        code: 'invalid_argument',
+        code: 'invalid_field',
       });
       await expect(provisioner.listUsers({ status: 'banned' as never })).rejects.toMatchObject({
-        code: 'invalid_argument',
+        code: 'invalid_field',
       });
       await expect(provisioner.disable('00000000-0000-4000-8000-00000000dead')).rejects.toMatchObject({
         code: 'user_not_found',
