@@ -78,14 +78,14 @@ describe.skipIf(DATABASE_URL === undefined)('users lifecycle commands', { timeou
     expect(small.stdout).toContain('(more: raise --limit)');
   });
 
-  it('bad list arguments: a bad --status or --role is invalid_argument (exit 1); a bad --seen-before or --limit is a usage error (exit 2)', async () => {
+  it('bad list arguments: a bad --status or --role is invalid_field (exit 1); a bad --seen-before or --limit is a usage error (exit 2)', async () => {
     for (const args of [
       ['--status', 'banned'],
       ['--role', 'Not A Role'],
     ]) {
       const result = await cli(['users', 'list', ...args]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^jit-provision: invalid_argument: [^\n]*\n$/);
+      expect(result.stderr).toMatch(/^jit-provision: invalid_field: [^\n]*\n$/);
     }
     for (const args of [
       ['--seen-before', '90'],
@@ -247,7 +247,7 @@ export { store };
     // A bad actor is refused by core before anything is written.
     const bad = await cli(['users', 'enable', 'oidc:kcl:promote', '--actor', 'x'.repeat(300)]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/invalid_argument/);
+    expect(bad.stderr).toMatch(/invalid_field/);
   });
 
   it('set-role and disable are seen by a running app process (user cache on, 10-minute TTL) through the change feed', async () => {

@@ -145,7 +145,7 @@ export const registerUsers: Register = (program, app) => {
             ? undefined
             : new Date(Date.now() - parseDuration(options.seenBefore, '--seen-before'));
         const provisioner = await app.context().provisioner();
-        // Core checks role and status (invalid_argument, exit 1) before it reads anything.
+        // Core checks role and status (invalid_field, exit 1) before it reads anything.
         const query: ListUsersQuery = {
           ...(options.query === undefined ? {} : { query: options.query }),
           ...(options.role === undefined ? {} : { role: options.role }),
