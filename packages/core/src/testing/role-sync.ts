@@ -117,6 +117,37 @@ export function roleSyncCases<S extends Store>(options: StoreConformanceOptions<
       expect(roleEvents()).toHaveLength(1);
     });
 
+    it('outbox mode: a login’s role change is written once with its change, not per login', async (context) => {
+      const { outbox } = store;
+      if (outbox === undefined) {
+        context.skip('this store has no outbox');
+        return;
+      }
+      const key = freshKey('roles-outbox');
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery: 'outbox',
+        logger: quiet,
+        issuers: [
+          {
+            issuer: key.issuer,
+            audience: 'api',
+            jwksUri: 'https://keys.invalid/jwks',
+            roles: { claim: 'groups', map: { a: 'admin' }, allow: ['admin', 'editor', 'user'] },
+          },
+        ],
+      });
+      const { user } = await provisioner.ensureUserExists({ ...key, providerRole: 'admin' });
+      for (let i = 0; i < 3; i++) await provisioner.ensureUserExists({ ...key, providerRole: 'editor' });
+      const events = (await outbox.list({ userIds: [user.id] })).filter(
+        (e) => e.type === 'user.role_changed',
+      );
+      expect(events.map((e) => [e.actor, e.data])).toEqual([
+        [null, { from: 'admin', to: 'editor', source: 'provider' }],
+      ]);
+      await provisioner.close();
+    });
+
     it('a providerRole outside the issuer’s allow list is refused before anything is written', async () => {
       const { key, provisioner } = setup();
       await expect(provisioner.ensureUserExists({ ...key, providerRole: 'root' })).rejects.toMatchObject({
