@@ -99,6 +99,32 @@ describe("roles from each provider's documented claim layout", () => {
   });
 });
 
+describe('roles from claims with tenantClaim', () => {
+  it('maps per user row: the row keeps its tenant and gets the mapped role', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({
+      store,
+      logger: quiet,
+      issuers: [
+        {
+          issuer: idp.issuer,
+          audience: 'api',
+          tenantClaim: 'tid',
+          roles: { claim: 'roles', map: { 'Task.Admin': 'admin' }, allow: ALLOW, default: 'user' },
+        },
+      ],
+    });
+    const login = async (sub: string, claims: Record<string, unknown>) =>
+      provisioner.authenticate({
+        headers: { authorization: `Bearer ${await idp.mint({ sub, ...claims }, { audience: 'api' })}` },
+      });
+    const a = await login('tenant-a', { tid: 't-1', roles: ['Task.Admin'] });
+    const b = await login('tenant-b', { tid: 't-2', roles: [] });
+    expect(a.user).toMatchObject({ tenantId: 't-1', role: 'admin', roleSource: 'provider' });
+    expect(b.user).toMatchObject({ tenantId: 't-2', role: 'user', roleSource: 'provider' });
+  });
+});
+
 describe('roles from claims through authenticate with caches on', () => {
   it('a demotion takes effect on the next request with a new token; the old cached token never serves the old role after', async () => {
     const { request, events } = setup({
