@@ -6,6 +6,24 @@ const A = 'https://sso.example.com/realms/main';
 const B = 'https://accounts.google.com';
 
 describe('configFromEnv', () => {
+  it('reads JIT_ROLE_CLAIMS: a JSON mapping per trusted issuer, path claims included', () => {
+    const roles = {
+      claim: ['resource_access', 'billing.api', 'roles'],
+      map: { 'app-admin': 'admin' },
+      allow: ['admin', 'user'],
+      default: 'user',
+    };
+    const config = configFromEnv({
+      JIT_TRUSTED_ISSUERS: `${A},${B}`,
+      JIT_AUDIENCE: 'api',
+      JIT_ROLE_CLAIMS: JSON.stringify({ [A]: roles }),
+    });
+    expect(config.issuers).toEqual([
+      { issuer: A, audience: 'api', roles },
+      { issuer: B, audience: 'api' },
+    ]);
+  });
+
   it('returns nothing for an empty environment', () => {
     expect(configFromEnv({})).toEqual({});
   });
@@ -149,6 +167,24 @@ describe('configFromEnv', () => {
     ['JIT_EMAIL_CLAIMS', { JIT_TRUSTED_ISSUERS: A, JIT_EMAIL_CLAIMS: `${B}=mail` }],
     ['JIT_NAME_CLAIMS', { JIT_NAME_CLAIMS: `${A}=name` }],
     ['JIT_TENANT_CLAIMS', { JIT_TRUSTED_ISSUERS: A, JIT_TENANT_CLAIMS: `${A}=` }],
+    ['JIT_ROLE_CLAIMS', { JIT_TRUSTED_ISSUERS: A, JIT_AUDIENCE: 'api', JIT_ROLE_CLAIMS: 'groups=admin' }],
+    [
+      'JIT_ROLE_CLAIMS',
+      {
+        JIT_TRUSTED_ISSUERS: A,
+        JIT_AUDIENCE: 'api',
+        JIT_ROLE_CLAIMS: JSON.stringify({ [A]: { claim: 'groups', map: { g: 'root' }, allow: ['user'] } }),
+      },
+    ],
+    [
+      'JIT_ROLE_CLAIMS',
+      {
+        JIT_TRUSTED_ISSUERS: A,
+        JIT_AUDIENCE: 'api',
+        JIT_ROLE_CLAIMS: JSON.stringify({ [B]: { claim: 'groups', map: {}, allow: ['user'] } }),
+      },
+    ],
+    ['JIT_ROLE_CLAIMS', { JIT_ROLE_CLAIMS: '{}' }],
     ['JIT_JWKS_COOLDOWN_MS', { JIT_JWKS_COOLDOWN_MS: '-5' }],
     ['JIT_JWKS_COOLDOWN_MS', { JIT_JWKS_COOLDOWN_MS: '30s' }],
   ])('refuses a bad %s, naming it', (variable, env) => {

@@ -2,7 +2,8 @@ import { ConfigurationError } from './errors';
 import { validateRole } from './identity';
 import { isLoopback } from './jwks';
 import type { ProvisionerOptions } from './provisioner-types';
-import type { IssuerConfig } from './types';
+import { compileRoles } from './role-claims';
+import type { IssuerConfig, RoleMapping } from './types';
 import { DEFAULT_ALGORITHMS } from './verifier';
 
 /** What {@link configFromEnv} reads: every option of `createProvisioner` except `store`. */
@@ -49,6 +50,37 @@ function issuerPair(entry: string, variable: string, issuers: string[]): [issuer
     throw new ConfigurationError(`${variable}: ${issuer} is not listed in JIT_TRUSTED_ISSUERS`);
   }
   return [issuer, value];
+}
+
+/**
+ * `JIT_ROLE_CLAIMS`: one JSON object, trusted issuer → {@link RoleMapping}. JSON because a claim path is a list
+ * of names that may hold dots (a Keycloak client id), and `map` is a table: no flat syntax says both plainly.
+ */
+function roleMappings(env: Env, issuers: string[]): Map<string, RoleMapping> {
+  const out = new Map<string, RoleMapping>();
+  const raw = env['JIT_ROLE_CLAIMS']?.trim();
+  if (raw === undefined || raw === '') return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError(
+      'JIT_ROLE_CLAIMS must be JSON: {"<issuer>": {"claim": …, "map": {…}, "allow": […]}}',
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigurationError('JIT_ROLE_CLAIMS must be a JSON object keyed by issuer');
+  for (const [issuer, roles] of Object.entries(parsed)) {
+    if (!issuers.includes(issuer))
+      throw new ConfigurationError(`JIT_ROLE_CLAIMS: ${issuer} is not listed in JIT_TRUSTED_ISSUERS`);
+    try {
+      compileRoles(roles as RoleMapping, issuer);
+    } catch (err) {
+      throw new ConfigurationError(`JIT_ROLE_CLAIMS: ${(err as Error).message}`);
+    }
+    out.set(issuer, roles as RoleMapping);
+  }
+  return out;
 }
 
 /** `issuer=value,...` → Map, every issuer one of the trusted ones, each at most once. */
@@ -107,6 +139,7 @@ function boolean(env: Env, variable: string): boolean | undefined {
  * | `JIT_CACHE` | `off` disables the in-process caches |
  * | `JIT_CLOCK_TOLERANCE_SEC` | integer 0–300 |
  * | `JIT_EMAIL_CLAIMS`, `JIT_EMAIL_VERIFIED_CLAIMS`, `JIT_NAME_CLAIMS`, `JIT_TENANT_CLAIMS` | `issuer=claim,...`: where an issuer puts the profile (e.g. Auth0's `https://example.com/email`); top-level claim names, taken literally |
+ * | `JIT_ROLE_CLAIMS` | roles from the provider's claims, one JSON object: `{"<issuer>": {"claim": ["realm_access", "roles"], "map": {"app-admin": "admin"}, "allow": ["admin", "user"], "default": "user", "sync": "login"}}`; `claim` is a top-level name (taken literally) or a path array; checked at start-up like `IssuerConfig.roles` |
  * | `JIT_JWKS_COOLDOWN_MS` | least time between JWKS fetches for an unknown `kid` (jose's default 30000) |
  *
  * @example
@@ -124,6 +157,7 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
     'JIT_ALGORITHMS',
     ...Object.keys(CLAIM_VARIABLES),
     'JIT_TENANT_CLAIMS',
+    'JIT_ROLE_CLAIMS',
   ];
   if (issuers.length === 0) {
     const orphan = perIssuerVariables.find((name) => env[name]?.trim());
@@ -139,6 +173,7 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
       ([variable, field]) => [field, perIssuer(env, variable, issuers)] as const,
     );
     const tenantClaims = perIssuer(env, 'JIT_TENANT_CLAIMS', issuers);
+    const roles = roleMappings(env, issuers);
     const algorithms = list(env['JIT_ALGORITHMS'] ?? '');
     for (const alg of algorithms) {
       // HS* needs a secret, which has no place in a shared list of variables.
@@ -174,6 +209,8 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
       if (Object.keys(claims).length > 0) entry.claims = claims;
       const tenantClaim = tenantClaims.get(issuer);
       if (tenantClaim !== undefined) entry.tenantClaim = tenantClaim;
+      const mapping = roles.get(issuer);
+      if (mapping !== undefined) entry.roles = mapping;
       return entry;
     });
   }

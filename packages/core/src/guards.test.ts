@@ -12,6 +12,7 @@ const user: UserRecord = {
   email: null,
   name: null,
   role: 'admin',
+  roleSource: 'local',
   tenantId: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),

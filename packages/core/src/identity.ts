@@ -80,6 +80,8 @@ export function validateIdentity(identity: Identity): Identity {
   if (identity.emailVerified !== undefined) out.emailVerified = identity.emailVerified;
   if (name !== undefined) out.name = name;
   if (tenantId !== undefined) out.tenantId = tenantId;
+  if (identity.providerRole !== undefined)
+    out.providerRole = validateRole(identity.providerRole, 'providerRole');
   return out;
 }
 

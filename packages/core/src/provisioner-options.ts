@@ -5,6 +5,7 @@ import type { JwksOptions } from './jwks';
 import { consoleLogger } from './logger';
 import { positive } from './positive';
 import type { ProvisionerOptions } from './provisioner-types';
+import { compileRoles } from './role-claims';
 import type { ReservationStore, Store } from './store';
 import type { Hook, Identity, IssuerConfig, Logger, Policy, UserEventHook } from './types';
 import type { UserCacheOptions } from './user-cache';
@@ -33,6 +34,8 @@ export interface ProvisionerSettings {
   userCache: UserCacheOptions | false;
   /** Option name the user cache's bounds are reported under. */
   userCacheField: string;
+  /** Issuers with a `roles` mapping: when it applies and which roles a token may carry. */
+  roleMappings: ReadonlyMap<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>;
   /** Everything the authenticator takes from the provisioner's options. */
   authenticator: Omit<AuthenticatorOptions, 'issuers' | 'ensureUserExists' | 'logger'>;
 }
@@ -90,6 +93,16 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
     "onProvisioningError must be 'reject' or 'continue'",
   );
 
+  const roleMappings = new Map<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>();
+  for (const config of options.issuers ?? []) {
+    if (config?.roles === undefined) continue;
+    const { sync, allow } = compileRoles(config.roles, config.issuer);
+    // A login's sync must not overwrite a local grant decided meanwhile: only `users.setRole` decides it atomically.
+    if (sync === 'login' && store.users === undefined)
+      throw new ConfigurationError(`roles of ${config.issuer}: sync 'login' needs a store with \`users\``);
+    roleMappings.set(config.issuer, { sync, allow: new Set(allow) });
+  }
+
   // The deprecated `cache` set both caches; the new options win where given.
   const legacy = options.cache;
   if (legacy !== undefined)
@@ -113,6 +126,7 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
     createUser,
     userCache: options.userCache ?? legacy ?? {},
     userCacheField: options.userCache === undefined && legacy !== undefined ? 'cache' : 'userCache',
+    roleMappings,
     authenticator: {
       ...(options.onProvisioningError === undefined
         ? {}

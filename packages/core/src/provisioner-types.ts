@@ -137,13 +137,16 @@ export interface Provisioner {
     options?: { exclusive?: boolean; actor?: string },
   ): Promise<UserRecord>;
   /**
-   * Set a user's role (validated), emit `user.role_changed` when it changed, and drop the user from the cache.
-   * `null` resets the role to `defaultRole` (a later version hands it back to the provider's roles).
+   * Set a user's role (validated) as a local one (`roleSource: 'local'`, which no login overwrites), emit
+   * `user.role_changed` when it changed, and drop the user from the cache. `null` hands the role back: to the
+   * provider when the user's issuer maps roles with `sync: 'login'` (`roleSource: 'provider'`, the role is
+   * re-evaluated at the next login), else to `defaultRole` (`roleSource: 'default'`).
    * Raises `UserNotFoundError` for an unknown user.
    *
    * @example
    * ```ts
    * await provisioner.setRole({ issuer, subject: 'f81d4fae' }, 'admin', { actor: adminId });
+   * await provisioner.setRole(userId, null, { actor: adminId }); // back to the provider's mapping
    * ```
    */
   setRole(ref: UserRef, role: string | null, options?: { actor?: string }): Promise<UserRecord>;

@@ -3,7 +3,7 @@ import { createAuthenticator } from './authenticate';
 import { followChanges } from './cache-invalidation';
 import { runChecks } from './check';
 import { createViaApp, type Outcome } from './create-user';
-import { UserDisabledError, UserExistsError, UserNotProvisionedError } from './errors';
+import { InvalidIdentityError, UserDisabledError, UserExistsError, UserNotProvisionedError } from './errors';
 import { runHooks } from './hooks';
 import { validateIdentity, validateRole } from './identity';
 import { createLastSeen } from './last-seen';
@@ -12,7 +12,7 @@ import { profileChanges, userKey } from './profile';
 import { resolveProvisionerOptions } from './provisioner-options';
 import type { Provisioner, ProvisionerOptions, ProvisionResult } from './provisioner-types';
 import type { NewUser } from './store';
-import type { AuthInput, AuthResult, Identity, PolicyDecision, UserRecord } from './types';
+import type { AuthInput, AuthResult, Identity, PolicyDecision, RoleSource, UserRecord } from './types';
 import { createUserCache, frozenUser, type UserRef } from './user-cache';
 import { createUserLifecycle, validActor } from './user-lifecycle';
 import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
@@ -46,6 +46,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     logger,
     hookTimeoutMs,
     outboxMode,
+    roleMappings,
   } = settings;
   const prefixes = resolvePrefixes(settings.issuers);
   // Without local hooks the events wait for a dispatcher elsewhere (e.g. a worker process).
@@ -79,11 +80,17 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       ? (input) => store.upsert(input)
       : createViaApp({ store, logger, ...settings.createUser });
 
-  const newUser = (identity: Identity, role: string, actor: string | null = null): NewUser => ({
+  const newUser = (
+    identity: Identity,
+    role: string,
+    roleSource: RoleSource,
+    actor: string | null = null,
+  ): NewUser => ({
     issuer: identity.issuer,
     subject: identity.subject,
     username: usernameFor(prefixes.get(identity.issuer) ?? defaultPrefix(identity.issuer), identity.subject),
     role,
+    roleSource,
     email: identity.email ?? null,
     name: identity.name ?? null,
     tenantId: identity.tenantId ?? null,
@@ -121,25 +128,58 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     for (const decision of decisions) await decision.settle?.(outcome);
   }
 
+  /**
+   * The provider's role this login must write, or undefined: none mapped, the issuer syncs at creation only,
+   * the role is local, or the row already has it. The one rule for the cache, the fast and the slow path.
+   */
+  function roleToSync(user: UserRecord, identity: Identity): string | undefined {
+    const role = identity.providerRole;
+    if (role === undefined || user.roleSource === 'local') return undefined;
+    if (role === user.role && user.roleSource === 'provider') return undefined;
+    return roleMappings.get(identity.issuer)?.sync === 'login' ? role : undefined;
+  }
+
+  /** A direct caller may pass `providerRole` too: only a role the issuer's mapping allows is accepted. */
+  function validated(input: Identity): Identity {
+    const identity = validateIdentity(input);
+    const role = identity.providerRole;
+    if (role !== undefined && roleMappings.get(identity.issuer)?.allow.has(role) !== true)
+      throw new InvalidIdentityError('providerRole', "providerRole must be one of the issuer's roles.allow");
+    return identity;
+  }
+
   async function slowPath(identity: Identity, generation: number | undefined): Promise<ProvisionResult> {
     const decisions: PolicyDecision[] = [];
     const context = { identity, findUser: () => store.lookup(identity) };
     let role = defaultRole;
+    let source: RoleSource = 'default';
     let outcome: Outcome;
     try {
       for (const policy of policies) {
         const decision = await policy.beforeCreate(context);
         if (decision) {
           decisions.push(decision);
-          if (decision.role !== undefined) role = validateRole(decision.role);
+          if (decision.role !== undefined) {
+            role = validateRole(decision.role);
+            source = 'local';
+          }
         }
       }
-      outcome = await createRow(newUser(identity, role), identity);
+      // The issuer's mapping (opted into per issuer, bounded by `allow`) decides over a policy's role.
+      if (identity.providerRole !== undefined) {
+        role = identity.providerRole;
+        source = 'provider';
+      }
+      outcome = await createRow(newUser(identity, role, source), identity);
     } catch (error) {
       await settle(decisions, { error });
       throw error;
     }
     await settle(decisions, outcome);
+    // Another caller (or preProvision) created the row first: this login still brings its role up to date.
+    const providerRole = outcome.created ? undefined : roleToSync(outcome.user, identity);
+    if (providerRole !== undefined && outcome.user.status !== 'disabled')
+      outcome = { ...outcome, user: await lifecycle.syncProviderRole(outcome.user, providerRole) };
     const user = frozenUser(outcome.user);
     remember(user, generation);
     await announce(outcome, identity);
@@ -160,7 +200,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     if (found.status === 'disabled') remember(frozenUser(found), generation);
     admit(found);
     const patch = profileChanges(found, identity);
-    const user = frozenUser(patch === undefined ? found : await store.sync(found.id, patch));
+    let row = patch === undefined ? found : await store.sync(found.id, patch);
+    const providerRole = roleToSync(row, identity);
+    if (providerRole !== undefined) row = await lifecycle.syncProviderRole(row, providerRole);
+    const user = frozenUser(row);
     remember(user, generation);
     return { user, created: false, path: 'fast' };
   }
@@ -175,6 +218,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   function cachedUser(identity: Identity, key = userKey(identity)): UserRecord | undefined {
     const cached = serveCache ? users?.get(key) : undefined;
     if (cached === undefined || profileChanges(cached, identity) !== undefined) return undefined;
+    // A token whose mapped role differs from the cached row's (a demotion at the provider) reaches the store.
+    if (identity.providerRole !== undefined && roleToSync(cached, identity) !== undefined) return undefined;
     if (cached.status !== 'disabled') seen?.(cached);
     return cached;
   }
@@ -184,7 +229,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   function cachedUserOfToken(frozen: Identity): UserRecord | undefined {
     let known = checked.get(frozen);
     if (known === undefined) {
-      const identity = validateIdentity(frozen);
+      const identity = validated(frozen);
       known = { identity, key: userKey(identity) };
       if (Object.isFrozen(frozen)) checked.set(frozen, known);
     }
@@ -197,7 +242,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   function ensureUserExists(input: Identity): Promise<ProvisionResult> {
     let identity: Identity;
     try {
-      identity = validateIdentity(input);
+      identity = validated(input);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -207,7 +252,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       if (cached.status === 'disabled') return Promise.reject(new UserDisabledError());
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
-    const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}`;
+    const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}\u0000${identity.providerRole ?? ''}`;
     const running = inflight.get(flightKey);
     if (running !== undefined) {
       // Exactly one caller sees `created: true`: the one that ran the slow path.
@@ -237,7 +282,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     const actor = validActor(opts.actor);
     // Exclusive: look first so an existing row is not even synced; the create below settles a race.
     if (opts.exclusive === true && (await store.lookup(identity)) !== null) throw new UserExistsError();
-    const outcome = await createRow(newUser(identity, role, actor), identity);
+    const outcome = await createRow(
+      newUser(identity, role, input.role === undefined ? 'default' : 'local', actor),
+      identity,
+    );
     if (opts.exclusive === true && !outcome.created) throw new UserExistsError();
     let { user } = outcome;
     if (!outcome.created && input.role !== undefined && user.role !== role)
@@ -259,7 +307,9 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       invalidate(user.id);
       invalidate({ issuer: user.issuer, subject: user.subject });
     },
+    providerManaged: (issuer) => roleMappings.get(issuer)?.sync === 'login',
   });
+  const { syncProviderRole: _sync, ...lifecycleOperations } = lifecycle;
 
   const getUser = (ref: UserRef): Promise<UserRecord | null> =>
     typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
@@ -279,7 +329,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     authenticate,
     preProvision,
     getUser,
-    ...lifecycle,
+    ...lifecycleOperations,
     invalidate,
     check: () =>
       runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5_000 }),

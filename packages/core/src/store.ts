@@ -1,4 +1,4 @@
-import type { Identity, UserEventType, UserRecord, UserStatus } from './types';
+import type { Identity, RoleSource, UserEventType, UserRecord, UserStatus } from './types';
 
 /** The identity key of a user: never email. */
 export interface StoreKey {
@@ -6,10 +6,12 @@ export interface StoreKey {
   subject: string;
 }
 
-/** Everything a store needs to create (or sync) a user row. `role` and `username` apply on create only. */
+/** Everything a store needs to create (or sync) a user row. `role`, `roleSource` and `username` apply on create only. */
 export interface NewUser extends StoreKey {
   username: string;
   role: string;
+  /** Who decided `role` (default `'default'`). */
+  roleSource?: RoleSource | undefined;
   email?: string | null | undefined;
   name?: string | null | undefined;
   tenantId?: string | null | undefined;
@@ -149,13 +151,16 @@ export interface UserLifecycleStore {
     options?: UserChangeOptions,
   ): Promise<{ user: UserRecord; changed: boolean }>;
   /**
-   * Set `role`, answering the role it replaced. Nothing is written (no event) when it is unchanged; the event
-   * written gets `from` (the replaced role) added to its `data`, read in the same atomic step.
+   * Set `role` and `roleSource` (`options.source`, default `'local'`), answering the role it replaced.
+   * `changed` is true only when the role changed: only then is the event written, with `from` (the replaced
+   * role) added to its `data`, read in the same atomic step. Nothing at all is written when role and source
+   * are both unchanged. With `keepLocal` (a login's sync) a row whose `roleSource` is `'local'` is left
+   * exactly as it is, decided in the same atomic step: a local grant is never overwritten by a login.
    */
   setRole(
     userId: string,
     role: string,
-    options?: UserChangeOptions,
+    options?: UserChangeOptions & { source?: RoleSource | undefined; keepLocal?: boolean | undefined },
   ): Promise<{ user: UserRecord; from: string; changed: boolean }>;
   /** Set `tokensValidAfter` to now on the store's clock (every token issued before is refused). */
   revokeSessions(userId: string, options?: UserChangeOptions): Promise<UserRecord>;
@@ -348,8 +353,8 @@ export interface Store {
   /** Write changed profile fields of an existing user; returns the row as stored. */
   sync(userId: string, patch: UserPatch): Promise<UserRecord>;
   getUser(userId: string): Promise<UserRecord | null>;
-  /** Raises `UserNotFoundError` for an unknown id. */
-  setRole(userId: string, role: string): Promise<UserRecord>;
+  /** Sets `role` and `roleSource` (`source`, default `'local'`). Raises `UserNotFoundError` for an unknown id. */
+  setRole(userId: string, role: string, source?: RoleSource): Promise<UserRecord>;
   /** Present on stores that support createUser mode (`createProvisioner({ createUser })` needs it). */
   readonly reservations?: ReservationStore;
   /** Present on stores that support invitations. */

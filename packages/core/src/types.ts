@@ -14,6 +14,45 @@ export interface Identity {
   emailVerified?: boolean | undefined;
   name?: string | null | undefined;
   tenantId?: string | null | undefined;
+  /**
+   * The app role the issuer's `roles` mapping gives this token (computed once per verified token); absent when
+   * the issuer maps no roles or the claim matched nothing and there is no `default`. Only a role listed in the
+   * issuer's `roles.allow` is accepted here.
+   */
+  providerRole?: string | undefined;
+}
+
+/**
+ * Who decided a user's role: `provider` (the issuer's `roles` mapping, re-evaluated at login), `local` (`setRole`,
+ * the CLI, the admin API, `preProvision` with a role, an invitation: never overwritten by a login) or `default`
+ * (nobody: the default role).
+ */
+export type RoleSource = 'provider' | 'local' | 'default';
+
+/**
+ * An issuer's opt-in mapping of a token claim to app roles (see docs/roles.md).
+ *
+ * @example
+ * ```ts
+ * const roles: RoleMapping = {
+ *   claim: ['realm_access', 'roles'],          // Keycloak realm roles
+ *   map: { 'app-admin': 'admin', 'app-editor': 'editor' },
+ *   allow: ['admin', 'editor', 'user'],        // highest first; nothing else can ever be set from a claim
+ *   default: 'user',                           // no match → 'user' (without it: the role is left alone)
+ * };
+ * ```
+ */
+export interface RoleMapping {
+  /** Where the provider puts its roles or groups: a top-level name (taken literally) or a path into nested claims. */
+  claim: ClaimName;
+  /** Provider value → app role; every app role must be listed in `allow` (checked at start-up). */
+  map: Record<string, string>;
+  /** The only roles a claim can ever set, highest first: several matches pick the earliest listed. */
+  allow: string[];
+  /** `login` (default): re-evaluated at every login that reaches the store; `create`: at creation only. */
+  sync?: 'login' | 'create';
+  /** The role when the claim matches nothing (must be in `allow`); without it, no match leaves the role alone. */
+  default?: string;
 }
 
 /** The local user row. */
@@ -26,6 +65,8 @@ export interface UserRecord {
   email: string | null;
   name: string | null;
   role: string;
+  /** Who decided `role`: see {@link RoleSource}. */
+  roleSource: RoleSource;
   tenantId: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -116,9 +157,15 @@ export interface IssuerConfig {
   tenantClaim?: ClaimName;
   /**
    * Where the profile claims are, when not at `email`, `email_verified` and `name`: e.g. Auth0's namespaced
-   * custom claims, `{ email: 'https://example.com/email' }`. Only profile claims are mapped; roles never are.
+   * custom claims, `{ email: 'https://example.com/email' }`. Only profile claims are mapped here; roles only
+   * through `roles`.
    */
   claims?: { email?: ClaimName; emailVerified?: ClaimName; name?: ClaimName };
+  /**
+   * Opt in to roles from this provider's claims, bounded by `allow` (see {@link RoleMapping}). Without it,
+   * no claim ever sets a role.
+   */
+  roles?: RoleMapping;
 }
 
 /** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */

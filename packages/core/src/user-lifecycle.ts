@@ -4,7 +4,7 @@ import { runHooks } from './hooks';
 import { hasControlCharacters, isRole, ROLE_RULE, validateRole } from './identity';
 import type { ListUsersQuery, Provisioner } from './provisioner-types';
 import type { Store, UserEventInput, UserLifecycleStore, UserListQuery, UserPage } from './store';
-import type { Logger, UserEvent, UserEventHook, UserEventType, UserRecord } from './types';
+import type { Logger, RoleSource, UserEvent, UserEventHook, UserEventType, UserRecord } from './types';
 import type { UserRef } from './user-cache';
 
 /** Default and largest page of `listUsers`. */
@@ -22,6 +22,17 @@ export interface UserLifecycleOptions {
   logger: Logger;
   /** Drop every cached trace of a user (by id and by identity). */
   forget: (user: { id: string; issuer: string; subject: string }) => void;
+  /** Whether this issuer's logins keep roles in sync (`roles.sync: 'login'`): `setRole(ref, null)` hands back to it. */
+  providerManaged: (issuer: string) => boolean;
+}
+
+/** What the provisioner's login path needs from the lifecycle besides the public operations. */
+export interface ProviderRoleSync {
+  /**
+   * A login's role sync: set the provider's role unless the user's role is local (decided atomically by the
+   * store), emitting `user.role_changed` with `source: 'provider'` only when the role really changed.
+   */
+  syncProviderRole(user: UserRecord, role: string): Promise<UserRecord>;
 }
 
 /** The provisioner's admin operations on existing users. */
@@ -75,7 +86,7 @@ export function validateListQuery(q: ListUsersQuery = {}): UserListQuery {
  * validate, resolve the reference, change the store (with its outbox event in outbox mode), drop the user
  * from the cache, then deliver the event inline or nudge the dispatcher.
  */
-export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycle {
+export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycle & ProviderRoleSync {
   const { store, outboxMode, userEventHooks, logger, hookTimeoutMs } = options;
 
   function users(operation: string): UserLifecycleStore {
@@ -185,17 +196,25 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
     },
 
     async setRole(ref, roleInput, opts = {}) {
-      // `null` is "no explicit role": the default one, until provider roles exist to hand it back to.
-      const role = roleInput === null ? options.defaultRole : validateRole(roleInput);
-      const source = roleInput === null ? 'default' : 'local';
+      let role = roleInput === null ? options.defaultRole : validateRole(roleInput);
+      let source: RoleSource = roleInput === null ? 'default' : 'local';
       const actor = validActor(opts.actor);
       const id = await idOf(ref);
+      if (roleInput === null) {
+        // `null` hands the role back: to the provider when its logins keep roles in sync (the role stays
+        // until the next login re-evaluates it), else to the default role.
+        const user = await store.getUser(id);
+        if (user === null) throw new UserNotFoundError();
+        if (options.providerManaged(user.issuer)) {
+          role = user.role;
+          source = 'provider';
+        }
+      }
       if (store.users !== undefined) {
-        const result = await store.users.setRole(
-          id,
-          role,
-          eventInput('user.role_changed', actor, { to: role, source }),
-        );
+        const result = await store.users.setRole(id, role, {
+          ...eventInput('user.role_changed', actor, { to: role, source }),
+          source,
+        });
         if (result.changed)
           await changed(result.user, 'user.role_changed', actor, { from: result.from, to: role, source });
         else options.forget(result.user);
@@ -203,11 +222,26 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
       }
       // A store without the lifecycle part: no atomic outbox write, so the event is delivered inline.
       const before = await store.getUser(id);
-      const user = await store.setRole(id, role);
+      const user = await store.setRole(id, role, source);
       if (before !== null && before.role !== role)
         await changed(user, 'user.role_changed', actor, { from: before.role, to: role, source }, false);
       else options.forget(user);
       return user;
     },
-  } satisfies UserLifecycle & { listUsers(query?: ListUsersQuery): Promise<UserPage> };
+
+    async syncProviderRole(user, role) {
+      // Checked at start-up: sync at login needs `users`. Without it the row is served as it is.
+      if (store.users === undefined) return user;
+      const data = { to: role, source: 'provider' };
+      const result = await store.users.setRole(user.id, role, {
+        ...eventInput('user.role_changed', null, data),
+        source: 'provider',
+        keepLocal: true,
+      });
+      if (result.changed)
+        await changed(result.user, 'user.role_changed', null, { from: result.from, ...data });
+      else options.forget(result.user);
+      return result.user;
+    },
+  } satisfies UserLifecycle & ProviderRoleSync & { listUsers(query?: ListUsersQuery): Promise<UserPage> };
 }

@@ -10,6 +10,7 @@ import {
 import { hasControlCharacters, isIllFormed } from './identity';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import { consoleLogger } from './logger';
+import { compileRoles, mappedRole } from './role-claims';
 import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from './types';
 
 /** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
@@ -182,6 +183,11 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
   const tenant = claimAt(claims, config.tenantClaim ?? 'tenant_id');
   if (typeof tenant === 'string') identity.tenantId = tenant;
   else if (typeof tenant === 'number' && Number.isSafeInteger(tenant)) identity.tenantId = String(tenant);
+  // Once per verified token (a cached token keeps its identity), so the cache-hit path compares one string.
+  if (config.roles !== undefined) {
+    const role = mappedRole(claimAt(claims, config.roles.claim), config.roles, config.issuer);
+    if (role !== undefined) identity.providerRole = role;
+  }
   return identity;
 }
 
@@ -218,6 +224,7 @@ export function createTokenVerifier(
     for (const field of ['email', 'emailVerified', 'name'] as const) {
       checkClaimName(config.claims?.[field], `claims.${field} of ${config.issuer}`);
     }
+    if (config.roles !== undefined) compileRoles(config.roles, config.issuer);
     const needsKeys = algorithms.some((alg) => !HMAC_ALGORITHMS.includes(alg));
     if (needsKeys && config.jwksUri === undefined) {
       try {

@@ -128,6 +128,7 @@ export function createMemoryStore(): MemoryStore {
       email: input.email ?? null,
       name: input.name ?? null,
       role: input.role,
+      roleSource: input.roleSource ?? 'default',
       tenantId: input.tenantId ?? null,
       createdAt: now,
       updatedAt: now,
@@ -203,12 +204,17 @@ export function createMemoryStore(): MemoryStore {
     async setRole(userId, role, options) {
       const user = existing(userId);
       const from = user.role;
-      if (from === role) return { user: copy(user), from, changed: false };
+      const source = options?.source ?? 'local';
+      // A login's sync never overwrites a local grant.
+      if (options?.keepLocal === true && user.roleSource === 'local')
+        return { user: copy(user), from, changed: false };
+      if (from === role && user.roleSource === source) return { user: copy(user), from, changed: false };
       user.role = role;
+      user.roleSource = source;
       user.updatedAt = new Date();
-      emit(user, options, { from });
+      if (from !== role) emit(user, options, { from });
       changed(user);
-      return { user: copy(user), from, changed: true };
+      return { user: copy(user), from, changed: from !== role };
     },
 
     async revokeSessions(userId, options) {
@@ -320,8 +326,8 @@ export function createMemoryStore(): MemoryStore {
       return user === undefined ? null : copy(user);
     },
 
-    async setRole(userId, role) {
-      return (await userStore.setRole(userId, role)).user;
+    async setRole(userId, role, source) {
+      return (await userStore.setRole(userId, role, { source })).user;
     },
 
     // Nothing to migrate or reach: always ready.

@@ -125,6 +125,17 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION ${s}.notify_user_change();
     `,
   },
+  {
+    version: 5,
+    name: 'users role source',
+    // Who decided a user's role. Rows from before this version cannot tell, so all of them start as
+    // 'default' (docs/roles.md: mark earlier local grants 'local' before turning a role mapping on).
+    sql: (s) => `
+      ALTER TABLE ${s}.users
+        ADD COLUMN IF NOT EXISTS role_source text NOT NULL DEFAULT 'default'
+          CONSTRAINT users_role_source_check CHECK (role_source IN ('provider', 'local', 'default'));
+    `,
+  },
 ];
 
 /** Options of {@link migrate}. */

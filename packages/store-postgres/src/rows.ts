@@ -1,8 +1,8 @@
-import type { Invitation, UserRecord, UserStatus } from '@jit-provision/core';
+import type { Invitation, RoleSource, UserRecord, UserStatus } from '@jit-provision/core';
 
 /** Columns of `users`, in the order `toUser` reads them. */
 export const USER_COLUMNS =
-  'id, issuer, subject, username, email, name, role, tenant_id, created_at, updated_at, status, disabled_at, tokens_valid_after, last_seen_at';
+  'id, issuer, subject, username, email, name, role, tenant_id, created_at, updated_at, status, disabled_at, tokens_valid_after, last_seen_at, role_source';
 
 /** {@link USER_COLUMNS} qualified by a table alias, for statements that join `users` with itself. */
 export const userColumnsOf = (alias: string): string =>
@@ -25,6 +25,7 @@ export interface UserRow {
   disabled_at: Date | null;
   tokens_valid_after: Date | null;
   last_seen_at: Date | null;
+  role_source: RoleSource;
 }
 
 export const toUser = (row: UserRow): UserRecord => ({
@@ -35,6 +36,7 @@ export const toUser = (row: UserRow): UserRecord => ({
   email: row.email,
   name: row.name,
   role: row.role,
+  roleSource: row.role_source,
   tenantId: row.tenant_id,
   createdAt: row.created_at,
   updatedAt: row.updated_at,

@@ -98,7 +98,7 @@ export interface PostgresStore extends Store {
   close(): Promise<void>;
 }
 
-/** Parameters $1–$8 of the insert and confirm statements, in `users` column order. */
+/** Parameters $1–$9 of the insert and confirm statements, in their column order. */
 const userValues = (id: string, input: NewUser) => [
   id,
   input.issuer,
@@ -108,6 +108,7 @@ const userValues = (id: string, input: NewUser) => [
   input.name ?? null,
   input.role,
   input.tenantId ?? null,
+  input.roleSource ?? 'default',
 ];
 
 /**
@@ -169,8 +170,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     // that loses on (issuer, subject) can still fail on the username index it reached first.
     insert: {
       ...named('insert'),
-      text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT DO NOTHING
              RETURNING ${USER_COLUMNS}`,
     },
@@ -178,31 +179,31 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     insertWithEvent: {
       ...named('insert_event'),
       text: `WITH inserted AS (
-               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                ON CONFLICT DO NOTHING
                RETURNING ${USER_COLUMNS}
-             ), ${outboxInsertCte(schema, 'inserted', 9)}
+             ), ${outboxInsertCte(schema, 'inserted', 10)}
              SELECT ${USER_COLUMNS} FROM inserted`,
     },
     confirm: {
       ...named('confirm'),
       text: `WITH released AS (
-               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $9 RETURNING 1
+               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $10 RETURNING 1
              )
-             INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM released
+             INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM released
              RETURNING ${USER_COLUMNS}`,
     },
     confirmWithEvent: {
       ...named('confirm_event'),
       text: `WITH released AS (
-               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $9 RETURNING 1
+               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $10 RETURNING 1
              ), inserted AS (
-               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id)
-               SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM released
+               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
+               SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM released
                RETURNING ${USER_COLUMNS}
-             ), ${outboxInsertCte(schema, 'inserted', 10)}
+             ), ${outboxInsertCte(schema, 'inserted', 11)}
              SELECT ${USER_COLUMNS} FROM inserted`,
     },
     sync: {
@@ -305,15 +306,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         return row === undefined ? null : toUser(row);
       }),
 
-    setRole: (userId, role) =>
+    setRole: (userId, role, source = 'local') =>
       guard(async () => {
         const row = (
           await db.rows<UserRow>({
-            text: `UPDATE ${s}.users SET role = $2,
-                     updated_at = CASE WHEN role IS DISTINCT FROM $2 THEN now() ELSE updated_at END
+            text: `UPDATE ${s}.users SET role = $2, role_source = $3,
+                     updated_at = CASE WHEN role IS DISTINCT FROM $2 OR role_source IS DISTINCT FROM $3
+                       THEN now() ELSE updated_at END
                    WHERE id = $1
                    RETURNING ${USER_COLUMNS}`,
-            values: [userId, role],
+            values: [userId, role, source],
           })
         )[0];
         if (row === undefined) throw new UserNotFoundError();

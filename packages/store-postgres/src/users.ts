@@ -67,16 +67,21 @@ export function createPostgresUserStore(
              ), ${event('changed', 3)}
              SELECT ${USER_COLUMNS} FROM changed`,
     },
-    // `old` locks the row, so `from` is the role this statement replaced, even under concurrent changes.
+    // `old` locks the row, so `from` is the role this statement replaced, even under concurrent changes. A
+    // login's sync ($7, keepLocal) never touches a local grant; the event is written only for a new role.
     setRole: {
       ...named('set_role'),
       text: `WITH old AS (
-               SELECT id, role FROM ${s}.users WHERE id = $1 FOR UPDATE
+               SELECT id, role, role_source FROM ${s}.users WHERE id = $1 FOR UPDATE
              ), changed AS (
-               UPDATE ${s}.users u SET role = $2::text, updated_at = now()
-               FROM old WHERE u.id = old.id AND old.role IS DISTINCT FROM $2::text
+               UPDATE ${s}.users u SET role = $2::text, role_source = $6::text, updated_at = now()
+               FROM old WHERE u.id = old.id
+                 AND (old.role IS DISTINCT FROM $2::text OR old.role_source IS DISTINCT FROM $6::text)
+                 AND NOT ($7::boolean AND old.role_source = 'local')
                RETURNING ${userColumnsOf('u')}, old.role AS previous_role
-             ), ${event('changed', 3, `COALESCE($5::jsonb, '{}'::jsonb) || jsonb_build_object('from', previous_role)`)}
+             ), role_changed AS (
+               SELECT * FROM changed WHERE previous_role IS DISTINCT FROM role
+             ), ${event('role_changed', 3, `COALESCE($5::jsonb, '{}'::jsonb) || jsonb_build_object('from', previous_role)`)}
              SELECT ${USER_COLUMNS}, previous_role FROM changed`,
     },
     revokeSessions: {
@@ -112,8 +117,17 @@ export function createPostgresUserStore(
     },
 
     async setRole(userId, role, options) {
-      const row = await change(sql.setRole, userId, [role, ...userEventValues(options)]);
-      if (row !== undefined) return { user: toUser(row), from: row.previous_role ?? role, changed: true };
+      const values = [
+        role,
+        ...userEventValues(options),
+        options?.source ?? 'local',
+        options?.keepLocal === true,
+      ];
+      const row = await change(sql.setRole, userId, values);
+      if (row !== undefined) {
+        const from = row.previous_role ?? role;
+        return { user: toUser(row), from, changed: from !== role };
+      }
       const user = await current(userId);
       return { user, from: user.role, changed: false };
     },

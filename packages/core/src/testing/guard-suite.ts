@@ -5,7 +5,7 @@ import { type ClaimsPredicate, type GuardFactories, MAX_GUARD_CLAIM_ITEMS } from
 import { createProvisioner } from '../provisioner';
 import type { Provisioner } from '../provisioner-types';
 import type { Store } from '../store';
-import type { UserRecord } from '../types';
+import type { RoleMapping, UserRecord } from '../types';
 import type { AdapterTestApp, AdapterTestResponse } from './adapter-suite';
 import { withOutage } from './outage-store';
 
@@ -134,12 +134,13 @@ export function runGuardSuite<H>(options: GuardSuiteOptions<H>): void {
     async function setup(
       overrides: { onProvisioningError?: 'reject' | 'continue' } = {},
       adapterOptions: JitProvisionOptions = {},
+      roles?: RoleMapping,
     ) {
       const statuses = new Map<string, string>();
       const outage = withOutage(withStatuses(await options.createStore(), statuses));
       const provisioner = createProvisioner({
         store: outage.store,
-        issuers: [{ issuer: idp.issuer, audience: AUD }],
+        issuers: [{ issuer: idp.issuer, audience: AUD, ...(roles === undefined ? {} : { roles }) }],
         logger: { warn: () => {}, error: () => {} },
         // The hostile cases carry 10,000-item claims; the guard, not the token size limit, must refuse them.
         maxTokenBytes: 256 * 1024,
@@ -157,7 +158,7 @@ export function runGuardSuite<H>(options: GuardSuiteOptions<H>): void {
           get: (path: string) => app.request(path, { authorization: `Bearer ${token}` }),
         };
       };
-      return { app, as, statuses, setDown: outage.setDown };
+      return { app, as, statuses, setDown: outage.setDown, provisioner };
     }
 
     const expectRefused = (response: AdapterTestResponse, status: number, error: string) => {
@@ -204,6 +205,37 @@ export function runGuardSuite<H>(options: GuardSuiteOptions<H>): void {
         const { as } = await setup();
         const claimer = await as({ role: 'admin', roles: ['admin'], realm_access: { roles: ['admin'] } });
         expectForbidden(await claimer.get('/role/admin'));
+      });
+    });
+
+    describe('requireRole with roles from the provider (IssuerConfig.roles)', () => {
+      const roles: RoleMapping = {
+        claim: 'groups',
+        map: { admins: 'admin' },
+        allow: ['admin', 'user'],
+        default: 'user',
+      };
+      const withGroups = async (app: AdapterTestApp, sub: string, groups: string[]) => {
+        const token = await idp.mint({ sub, groups }, { audience: AUD });
+        return app.request('/role/admin', { authorization: `Bearer ${token}` });
+      };
+
+      it('a demotion at the provider takes effect on the next request with a new token, caches on', async () => {
+        const { app } = await setup({}, {}, roles);
+        const sub = fresh('mapped');
+        const adminToken = await idp.mint({ sub, groups: ['admins'] }, { audience: AUD });
+        for (let i = 0; i < 3; i++)
+          expectOk(await app.request('/role/admin', { authorization: `Bearer ${adminToken}` }));
+        expectForbidden(await withGroups(app, sub, ['staff']));
+        expectForbidden(await withGroups(app, sub, []));
+      });
+
+      it('a local grant survives logins whose claim maps to another role', async () => {
+        const { app, provisioner } = await setup({}, {}, roles);
+        const sub = fresh('local');
+        expectForbidden(await withGroups(app, sub, ['staff']));
+        await provisioner.setRole({ issuer: idp.issuer, subject: sub }, 'admin');
+        for (let i = 0; i < 3; i++) expectOk(await withGroups(app, sub, ['staff']));
       });
     });
 

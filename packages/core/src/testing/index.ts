@@ -7,6 +7,7 @@ import type { StoreConformanceOptions } from './options';
 import { outageCases } from './outage';
 import { outboxCases } from './outbox';
 import { reservationCases } from './reservations';
+import { roleSyncCases } from './role-sync';
 import { userCases } from './users';
 import { userLifecycleCases } from './users-lifecycle';
 
@@ -45,6 +46,7 @@ export function runStoreConformance<S extends Store>(options: StoreConformanceOp
   describe(`Store conformance: ${options.name}`, () => {
     userCases(options);
     userLifecycleCases(options);
+    roleSyncCases(options);
     edgeCases(options);
     reservationCases(options);
     runInvitationConformance({

@@ -93,6 +93,42 @@ export function userLifecycleCases<S extends Store>(options: StoreConformanceOpt
       expect((await store.getUser(user.id))?.role).toBe('admin');
     });
 
+    it('roleSource round trip: created as given (default when absent), set by setRole, read back', async () => {
+      expect((await create()).roleSource).toBe('default');
+      const provider = await create({ role: 'editor', roleSource: 'provider' });
+      expect(provider).toMatchObject({ role: 'editor', roleSource: 'provider' });
+      expect((await store.lookup(provider))?.roleSource).toBe('provider');
+      // Same role, new source: written, but not a role change.
+      expect(await users.setRole(provider.id, 'editor')).toMatchObject({
+        changed: false,
+        user: { role: 'editor', roleSource: 'local' },
+      });
+      expect((await store.getUser(provider.id))?.roleSource).toBe('local');
+      expect((await store.setRole(provider.id, 'user', 'default')).roleSource).toBe('default');
+      expect(await store.lookup(provider)).toMatchObject({ role: 'user', roleSource: 'default' });
+    });
+
+    it('setRole with keepLocal never overwrites a local role; otherwise it sets the provider role once', async () => {
+      const user = await create();
+      const sync = { source: 'provider', keepLocal: true } as const;
+      expect(await users.setRole(user.id, 'editor', sync)).toMatchObject({
+        from: 'user',
+        changed: true,
+        user: { role: 'editor', roleSource: 'provider' },
+      });
+      expect(await users.setRole(user.id, 'editor', sync)).toMatchObject({ changed: false });
+      await users.setRole(user.id, 'admin');
+      expect(await users.setRole(user.id, 'viewer', sync)).toMatchObject({
+        changed: false,
+        user: { role: 'admin', roleSource: 'local' },
+      });
+      expect(await store.getUser(user.id)).toMatchObject({ role: 'admin', roleSource: 'local' });
+      // Handing it back (not keepLocal) makes it the provider's again.
+      expect((await users.setRole(user.id, 'admin', { source: 'provider' })).user.roleSource).toBe(
+        'provider',
+      );
+    });
+
     it('revokeSessions sets tokensValidAfter on the store clock, and again later', async () => {
       const user = await create();
       const before = Date.now();
