@@ -65,7 +65,7 @@ export function nodeRequestHeaders(req: {
 }): Record<string, string | string[] | undefined> {
   const raw = req.rawHeaders;
   // Node keeps the first Authorization in `headers`: none there means none in `rawHeaders` either.
-  if (raw === undefined || req.headers.authorization === undefined) return req.headers;
+  if (raw === undefined || req.headers['authorization'] === undefined) return req.headers;
   let values: string[] | undefined;
   let first: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
