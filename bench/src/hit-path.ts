@@ -1,6 +1,10 @@
 import * as crypto from 'node:crypto';
 import { createProvisioner } from '@jit-provision/core';
-import { authenticateRequest, nodeAdapterRequest } from '@jit-provision/core/adapter';
+import {
+  authenticateCachedRequest,
+  authenticateRequest,
+  nodeAdapterRequest,
+} from '@jit-provision/core/adapter';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { AUDIENCE, openIssuer, settle } from './env';
 import { fmt, median, type Section } from './report';
@@ -94,6 +98,13 @@ export async function hitPathBenchmark(): Promise<Section> {
     };
     const ours = (req: typeof smallReq) =>
       authenticateRequest(provisioner, nodeAdapterRequest(req, '/me', options), options);
+    // What the adapters run first: the synchronous full-hit path (no promise), against a sync header read.
+    const bareSync = (req: typeof smallReq) => {
+      const value = req.headers.authorization;
+      return { ok: typeof value === 'string' && value.startsWith('Bearer '), auth: null };
+    };
+    const now = (req: typeof smallReq) =>
+      authenticateCachedRequest(provisioner, nodeAdapterRequest(req, '/me', options), options);
     const identity = { issuer: idp.issuer, subject: 'user-1', email: 'user-1@example.com', name: 'User One' };
     const result = await rounds({
       'bare: read the header (async)': () => bare(smallReq),
@@ -101,6 +112,9 @@ export async function hitPathBenchmark(): Promise<Section> {
       'authenticateRequest, cache hit, 14 KB token': () => ours(largeReq),
       'authenticateRequest, cache hit, 10,000 users cached': () =>
         authenticateRequest(busy, nodeAdapterRequest(smallReq, '/me', options), options),
+      'bare: read the header (sync)': () => bareSync(smallReq),
+      'authenticateCachedRequest (sync), cache hit, 0.8 KB token': () => now(smallReq),
+      'authenticateCachedRequest (sync), cache hit, 14 KB token': () => now(largeReq),
       'provisioner.authenticate, cache hit, 0.8 KB token': () =>
         provisioner.authenticate({ headers: smallReq.headers }),
       'ensureUserExists, user cache hit': () => provisioner.ensureUserExists(identity),
@@ -114,6 +128,9 @@ export async function hitPathBenchmark(): Promise<Section> {
       'over bare, µs': fmt(r.median - base, 3),
     }));
     const added = (result['authenticateRequest, cache hit, 0.8 KB token']?.median ?? Number.NaN) - base;
+    const syncAdded =
+      (result['authenticateCachedRequest (sync), cache hit, 0.8 KB token']?.median ?? Number.NaN) -
+      (result['bare: read the header (sync)']?.median ?? Number.NaN);
     return {
       title: '7. Cache-hit path in process (CPU per call)',
       rows,
@@ -124,6 +141,12 @@ export async function hitPathBenchmark(): Promise<Section> {
           measured: `${fmt(added, 2)} µs`,
           goal: '≤ 2.5 µs',
           pass: added <= 2.5,
+        },
+        {
+          name: 'authenticateCachedRequest (what the adapters call first) adds ≤ 1.5 µs over a sync header read',
+          measured: `${fmt(syncAdded, 2)} µs`,
+          goal: '≤ 1.5 µs',
+          pass: syncAdded <= 1.5,
         },
       ],
       notes: [

@@ -1,5 +1,6 @@
 import type { AuthResult, Provisioner } from '@jit-provision/core';
 import {
+  authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
   nodeAdapterRequest,
@@ -44,7 +45,14 @@ export function jitProvision(
   options: ExpressJitProvisionOptions = {},
 ): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    authenticateRequest(provisioner, nodeAdapterRequest(req, req.originalUrl ?? req.url, options), options)
+    const request = nodeAdapterRequest(req, req.originalUrl ?? req.url, options);
+    // A cached token and user: continue in this tick, without a promise.
+    const now = authenticateCachedRequest(provisioner, request, options);
+    if (now?.ok) {
+      if (now.auth !== null) req.auth = now.auth;
+      return next();
+    }
+    authenticateRequest(provisioner, request, options)
       .then((outcome) => {
         if (outcome.ok) {
           if (outcome.auth !== null) req.auth = outcome.auth;

@@ -1,5 +1,6 @@
 import { type AuthResult, ConfigurationError, type Provisioner } from '@jit-provision/core';
 import {
+  authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
   nodeAdapterRequest,
@@ -40,18 +41,31 @@ export function createJitProvisionHook(
   provisioner: Provisioner,
   options: JitProvisionOptions = {},
 ): onRequestHookHandler {
-  return async (request, reply) => {
-    const outcome = await authenticateRequest(
-      provisioner,
-      nodeAdapterRequest(request.raw, request.url, options),
-      options,
-    );
-    if (outcome.ok) {
-      request.auth = outcome.auth;
-      return;
+  // Callback style, not `async`: a cached token and user continue with `done()` in this tick, no promise.
+  return function jitProvisionHook(request, reply, done) {
+    const input = nodeAdapterRequest(request.raw, request.url, options);
+    const now = authenticateCachedRequest(provisioner, input, options);
+    if (now?.ok) {
+      request.auth = now.auth;
+      return done();
     }
-    const { status, headers, body } = outcome.response;
-    return reply.code(status).headers(headers).send(body);
+    authenticateRequest(provisioner, input, options)
+      .then(
+        (outcome) => {
+          if (outcome.ok) {
+            request.auth = outcome.auth;
+            return done();
+          }
+          const { status, headers, body } = outcome.response;
+          // Sending ends the request; `done()` after it would run the route as well.
+          reply.code(status).headers(headers).send(body);
+        },
+        (err: unknown) => done(err as Error),
+      )
+      // Nothing above should throw; if it ever does, hand it to Fastify's error handler, not an unhandled rejection.
+      .catch((err: unknown) => {
+        if (!reply.sent) reply.send(err);
+      });
   };
 }
 

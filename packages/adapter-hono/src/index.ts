@@ -1,5 +1,6 @@
 import type { AuthInput, Provisioner } from '@jit-provision/core';
 import {
+  authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
   nodeRequestHeaders,
@@ -38,11 +39,11 @@ export function jitProvision(
   return async (c, next) => {
     // Only `skip` reads the path; parsing the URL on every request would be wasted work.
     const path = options.skip === undefined ? '' : new URL(c.req.url).pathname;
-    const outcome = await authenticateRequest(
-      provisioner,
-      { headers: requestHeaders(c.env, c.req.raw), path, method: c.req.method },
-      options,
-    );
+    const request = { headers: requestHeaders(c.env, c.req.raw), path, method: c.req.method };
+    // A cached token and user: no promise and no await before `next()`.
+    const outcome =
+      authenticateCachedRequest(provisioner, request, options) ??
+      (await authenticateRequest(provisioner, request, options));
     if (!outcome.ok) throw httpException(outcome.response, outcome.error);
     c.set('auth', outcome.auth);
     await next();

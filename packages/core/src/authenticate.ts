@@ -100,8 +100,24 @@ export function createAuthenticator(
     throw err;
   };
 
+  /**
+   * The answer to a request whose token and user are both cached and still good, synchronously; undefined
+   * for anything else (a miss, a refused or revoked token, a disabled user, a profile change), which the
+   * full path below then decides. exp is checked by `cache.get`, revocation here, disabled by `cachedUser`.
+   */
+  const cachedHit = (headers: AuthInput['headers']): AuthResult | undefined => {
+    if (cache === undefined || options.cachedUser === undefined) return undefined;
+    const value = headerValue(headers, 'authorization');
+    if (typeof value !== 'string' || value.length > max + 7 || !value.startsWith('Bearer ')) return undefined;
+    const verified = cache.get(tokenKey(value.slice(7)));
+    if (verified === undefined) return undefined;
+    const user = options.cachedUser(verified.identity);
+    if (user === undefined || revoked(user, verified.claims)) return undefined;
+    return { user, identity: verified.identity, claims: verified.claims, created: false };
+  };
+
   // Not `async`: a request whose token and user are cached is answered with one promise and no awaits.
-  return (input) => {
+  const authenticate = (input: AuthInput): Promise<AuthResult> => {
     let token: string;
     let key: string | undefined;
     try {
@@ -137,7 +153,12 @@ export function createAuthenticator(
       noteRefusal(token),
     );
   };
+  cachedHits.set(authenticate, cachedHit);
+  return authenticate;
 }
+
+/** Each authenticator's synchronous full-hit path, found by the function a provisioner exposes as `authenticate`. */
+const cachedHits = new WeakMap<object, (headers: AuthInput['headers']) => AuthResult | undefined>();
 
 /** Options every adapter's `jitProvision` accepts, with the same meaning in each framework. */
 export interface JitProvisionOptions {
@@ -165,6 +186,34 @@ export type AdapterOutcome =
 
 // Shared by every skipped or anonymous request: frozen, so no adapter can alter what the next one gets.
 const ANONYMOUS: AdapterOutcome = Object.freeze({ ok: true, auth: null });
+
+/**
+ * The outcome of a request that needs no I/O and no promise, or undefined when the adapter must call
+ * {@link authenticateRequest}: a skipped request, or one whose token and user are both cached and still
+ * valid (exp, revocation and disabled status checked as on every path). Lets an adapter continue
+ * synchronously on the common request; anything else (misses, failures, `optional`) goes the full way.
+ *
+ * @example
+ * ```ts
+ * const now = authenticateCachedRequest(provisioner, request, options);
+ * if (now?.ok) { ctx.auth = now.auth; return next(); }
+ * const outcome = await authenticateRequest(provisioner, request, options);
+ * ```
+ */
+export function authenticateCachedRequest(
+  provisioner: { authenticate(input: AuthInput): Promise<AuthResult> },
+  request: AdapterRequest,
+  options: JitProvisionOptions = {},
+): AdapterOutcome | undefined {
+  try {
+    if (options.skip?.(request.path, request.method)) return ANONYMOUS;
+    const auth = cachedHits.get(provisioner.authenticate)?.(request.headers);
+    return auth === undefined ? undefined : { ok: true, auth };
+  } catch {
+    // The full path raises the same failure again and answers it.
+    return undefined;
+  }
+}
 
 /**
  * The whole of an adapter's decision in one framework-neutral call: skip, optional, authenticate,

@@ -64,10 +64,18 @@ export function nodeRequestHeaders(req: {
   rawHeaders?: readonly string[];
 }): Record<string, string | string[] | undefined> {
   const raw = req.rawHeaders;
-  if (raw === undefined) return req.headers;
-  const values: string[] = [];
+  // Node keeps the first Authorization in `headers`: none there means none in `rawHeaders` either.
+  if (raw === undefined || req.headers['authorization'] === undefined) return req.headers;
+  let values: string[] | undefined;
+  let first: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() === 'authorization') values.push(raw[i + 1] as string);
+    const name = raw[i] as string;
+    // Length first: lower-casing every header name would allocate on every request.
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    const value = raw[i + 1] as string;
+    if (first === undefined) first = value;
+    else if (values === undefined) values = [first, value];
+    else values.push(value);
   }
-  return values.length > 1 ? { ...req.headers, authorization: values } : req.headers;
+  return values === undefined ? req.headers : { ...req.headers, authorization: values };
 }

@@ -2,6 +2,7 @@
 export {
   type AdapterOutcome,
   type AdapterRequest,
+  authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
 } from '../authenticate';
