@@ -3,6 +3,7 @@ import { hookName, runHookOrThrow } from './hooks';
 import { consoleLogger, describeError } from './logger';
 import { positive } from './positive';
 import type { OutboxEvent, Store } from './store';
+import type { Telemetry } from './telemetry';
 import type { Hook, Logger, ProvisionedEvent, UserEvent, UserEventHook, UserRecord } from './types';
 
 /** Options of {@link createOutboxDispatcher}. */
@@ -83,7 +84,11 @@ export function userEventOf(event: OutboxEvent, user: UserRecord | null): UserEv
  * process.on('SIGTERM', () => dispatcher.stop());
  * ```
  */
-export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
+export function createOutboxDispatcher(
+  options: OutboxDispatcherOptions,
+  /** @internal the provisioner's counters and spans */
+  telemetry?: Telemetry,
+): OutboxDispatcher {
   const outbox = options.store.outbox;
   if (outbox === undefined) throw new ConfigurationError('this store has no outbox; use inline hooks');
   const { hooks } = options;
@@ -121,6 +126,7 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
 
   async function deliver(event: OutboxEvent): Promise<boolean> {
     const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
+    const finish = telemetry?.delivery(event);
     try {
       // Inside the try: a store error here is a failed attempt (retried after backoff), not an event left
       // claimed until its lease runs out.
@@ -132,10 +138,12 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
       );
       if (failures.length > 0) throw new Error(failures.join('; '));
       await outbox?.complete(event.id);
+      finish?.('delivered');
       return true;
     } catch (err) {
       const error = describeError(err);
       const retryAt = event.attempts >= maxAttempts ? null : new Date(Date.now() + backoff(event.attempts));
+      finish?.(retryAt === null ? 'failed' : 'retry', err);
       if (retryAt === null) logger.error({ ...context, error }, 'outbox event failed for good');
       else logger.warn({ ...context, error, retryAt }, 'outbox delivery failed; will retry');
       await outbox?.fail(event.id, { error, retryAt });
