@@ -134,7 +134,10 @@ export function createAuthenticator(
         const verified = cache.get(key);
         if (verified !== undefined) {
           const user = options.cachedUser?.(verified.identity);
-          if (user === undefined) return provision(verified);
+          if (user === undefined) {
+            telemetry?.tokenHit();
+            return provision(verified);
+          }
           const { identity, claims } = verified;
           if (revoked(user, claims)) return refuse(new InvalidTokenError('token_revoked'));
           telemetry?.served(identity, user.id);

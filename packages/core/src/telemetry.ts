@@ -185,6 +185,8 @@ export interface Telemetry {
   stats(): ProvisionerStats;
   /** A request answered from the token cache and the user cache. */
   served(identity: Identity, userId: string): void;
+  /** The verified-token cache knew the token (the user cache did not serve it). */
+  tokenHit(): void;
   /** The verified-token cache did not know the token. */
   tokenMiss(): void;
   userCache(hit: boolean): void;
@@ -271,6 +273,10 @@ export function createTelemetry(
         });
         provision.end();
       }
+    },
+    tokenHit() {
+      counts.cache.token.hits++;
+      m?.cacheHits.add(1, { 'jit.cache.name': 'token' });
     },
     tokenMiss() {
       counts.cache.token.misses++;
