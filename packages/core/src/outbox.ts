@@ -124,6 +124,19 @@ export function createOutboxDispatcher(
     return runs;
   }
 
+  /** One hook run, counted and traced like an inline one (a timeout counts as `failed` here). */
+  async function observed(name: string, userId: string, run: () => Promise<void>): Promise<void> {
+    const label = name.startsWith('onUserEvent:') ? 'onUserEvent' : 'onProvisioned';
+    const finish = telemetry?.hook(label, name, userId);
+    try {
+      await run();
+      finish?.('ok');
+    } catch (err) {
+      finish?.('failed', err);
+      throw err;
+    }
+  }
+
   async function deliver(event: OutboxEvent): Promise<boolean> {
     const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
     const finish = telemetry?.delivery(event);
@@ -132,7 +145,7 @@ export function createOutboxDispatcher(
       // claimed until its lease runs out.
       const user = event.type === 'user.deleted' ? null : await options.store.getUser(event.userId);
       const runs = runsFor(event, user);
-      const results = await Promise.allSettled(runs.map(([, run]) => run()));
+      const results = await Promise.allSettled(runs.map(([name, run]) => observed(name, event.userId, run)));
       const failures = results.flatMap((r, i) =>
         r.status === 'rejected' ? [`${runs[i]?.[0]}: ${describeError(r.reason)}`] : [],
       );

@@ -241,9 +241,38 @@ describe('OpenTelemetry traces and metrics', () => {
     expect(deliveries.map((s) => s.attributes['jit.outcome']).sort()).toEqual(['delivered', 'retry']);
     expect(deliveries[0]?.attributes['enduser.id']).toBe(result.user?.id);
     expect(await t.value('jit.outbox.deliveries', { 'jit.outcome': 'retry' })).toBe(1);
+    expect(
+      t
+        .named('jit.hook')
+        .map((s) => s.attributes['jit.outcome'])
+        .sort(),
+    ).toEqual(['failed', 'ok']);
+    expect(t.provisioner.stats().hooks).toEqual({ ok: 1, failed: 1, timedOut: 0 });
     expect(await t.value('jit.outbox.events', { 'jit.outbox.status': 'pending' })).toBe(0);
     expect(await t.value('jit.outbox.events', { 'jit.outbox.status': 'failed' })).toBe(0);
     await t.provisioner.close();
+  });
+
+  it('counts a token-cache hit whose user is not cached, and every change the feed reports', async () => {
+    const t = instrumented({ userCache: false });
+    const token = await mint('uncached');
+    const first = await t.provisioner.authenticate(bearer(token));
+    await t.provisioner.authenticate(bearer(token));
+    expect(t.provisioner.stats().cache).toEqual({
+      token: { hits: 1, misses: 1 },
+      user: { hits: 0, misses: 2 },
+    });
+    expect(await t.value('jit.cache.hits', { 'jit.cache.name': 'token' })).toBe(1);
+
+    const fed = instrumented();
+    const user = (await fed.provisioner.authenticate(bearer(token))).user;
+    // The memory store's change feed reports the disable; poll until the provisioner has seen it.
+    await fed.provisioner.disable(user?.id ?? '');
+    for (let i = 0; i < 1_000 && fed.provisioner.stats().invalidations === 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(fed.provisioner.stats().invalidations).toBeGreaterThanOrEqual(1);
+    expect(await fed.value('jit.invalidations')).toBe(fed.provisioner.stats().invalidations);
+    expect(first.user?.id).toBeDefined();
   });
 
   it('no token, email or claim value reaches any span or metric attribute', async () => {

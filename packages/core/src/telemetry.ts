@@ -89,7 +89,7 @@ export interface ProvisionerStats {
   usersCreated: number;
   /** Hits and misses of the verified-token cache and of the user cache. */
   cache: { token: { hits: number; misses: number }; user: { hits: number; misses: number } };
-  /** Hook runs (inline `onProvisioned` / `onUserEvent` of first logins) by outcome. */
+  /** Hook runs by outcome: inline ones of first logins, and every run of an outbox delivery (a timeout there counts as failed). */
   hooks: { ok: number; failed: number; timedOut: number };
   /** Outbox deliveries: `delivered`, `retry` (failed, will be retried), `failed` (gave up). */
   outbox: { delivered: number; retry: number; failed: number };
@@ -323,8 +323,11 @@ export function createTelemetry(
         m?.hooks.add(1, { 'jit.outcome': outcome, 'jit.hook.label': label });
         if (span !== undefined) {
           span.setAttribute('jit.outcome', outcome);
-          if (outcome !== 'ok') fail(span, outcome === 'timed_out' ? { code: 'timeout' } : err);
-          if (outcome === 'timed_out') span.setAttribute('error.type', 'timeout');
+          if (outcome === 'failed') fail(span, err);
+          if (outcome === 'timed_out') {
+            span.setAttribute('error.type', 'timeout');
+            span.setStatus({ code: OTEL_ERROR });
+          }
           span.end();
         }
       };
