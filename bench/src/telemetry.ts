@@ -9,7 +9,7 @@ import { rounds } from './hit-path';
 import { fmt, type Section } from './report';
 
 /**
- * Benchmark 8: what OpenTelemetry costs on the cache-hit path (in-process CPU per call, as in benchmark 7).
+ * Benchmark 9: what OpenTelemetry costs on the cache-hit path (in-process CPU per call, as in benchmark 8).
  * `@opentelemetry/api` is installed here; the provisioner checks once, at creation, whether a provider is
  * registered, so "API present, no provider" must cost what `telemetry: false` costs. With providers, every
  * hit records two spans and three counter increments.
@@ -76,7 +76,7 @@ export async function telemetryBenchmark(): Promise<Section> {
     }));
     const idle = (result['API installed, no provider registered (default)']?.median ?? Number.NaN) - base;
     return {
-      title: '8. OpenTelemetry on the cache-hit path (CPU per call)',
+      title: '9. OpenTelemetry on the cache-hit path (CPU per call)',
       rows,
       targets: [
         {
@@ -88,7 +88,7 @@ export async function telemetryBenchmark(): Promise<Section> {
         },
       ],
       notes: [
-        'Same method as benchmark 7: serial awaited authenticateRequest calls on a cached token and user, CPU time.',
+        'Same method as benchmark 8 (hit-path): serial awaited authenticateRequest calls on a cached token and user, CPU time.',
         'Providers are passed explicitly (`telemetry: { tracerProvider, meterProvider }`), the same code path as global registration; no exporter, so only the SDK work is measured.',
       ],
     };
