@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   memory: async () => (await import('./src/memory')).memoryBenchmark(),
   invalidation: async () => (await import('./src/invalidation')).invalidationBenchmark(),
   'hit-path': async () => (await import('./src/hit-path')).hitPathBenchmark(),
+  telemetry: async () => (await import('./src/telemetry')).telemetryBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -24,7 +24,7 @@ async function cpuPerCall(call: () => Promise<unknown> | unknown): Promise<numbe
  * Alternating rounds of every variant; CPU time, not wall time, so other processes on the machine do not
  * count. Median and min per variant.
  */
-async function rounds(
+export async function rounds(
   variants: Record<string, () => Promise<unknown> | unknown>,
 ): Promise<Record<string, { median: number; min: number }>> {
   const samples: Record<string, number[]> = {};

@@ -12,4 +12,6 @@ export default defineConfig({
   // module system (ESM or CJS) `@jit-provision/core/testing` and `@jit-provision/core` then load the very same
   // error classes and provisioner. Across module systems the error brand (errors.ts) does the recognising.
   splitting: true,
+  // `import.meta.url` in the CJS build: telemetry.ts loads the optional `@opentelemetry/api` with createRequire.
+  shims: true,
 });

@@ -1,7 +1,7 @@
 import { jitProvision } from '@jit-provision/adapter-express';
 import { isJitProvisionError, type UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import { type AppOptions, invitationLanding } from '@jit-provision/example-shared';
+import { type AppOptions, invitationLanding, prometheusMetrics } from '@jit-provision/example-shared';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
@@ -25,6 +25,12 @@ export function createApp({ provisioner, invitations, todos }: AppOptions): expr
   // The link in an invitation, opened before any login.
   app.get('/signup', async (req, res) => {
     res.json(await invitationLanding(invitations, req.query['token']));
+  });
+
+  // provisioner.stats() for Prometheus; keep it off the public internet in production.
+  const metrics = prometheusMetrics(provisioner);
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.text());
   });
 
   app.use(jitProvision(provisioner));

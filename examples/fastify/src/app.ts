@@ -1,7 +1,7 @@
 import { jitProvision } from '@jit-provision/adapter-fastify';
 import { isJitProvisionError, type UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import { type AppOptions, invitationLanding } from '@jit-provision/example-shared';
+import { type AppOptions, invitationLanding, prometheusMetrics } from '@jit-provision/example-shared';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
@@ -27,6 +27,10 @@ export async function createApp({ provisioner, invitations, todos }: AppOptions)
   });
 
   app.get('/health', async () => ({ ok: true }));
+
+  // provisioner.stats() for Prometheus; keep it off the public internet in production.
+  const metrics = prometheusMetrics(provisioner);
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   // The link in an invitation, opened before any login.
   app.get<{ Querystring: { token?: string } }>('/signup', (request) =>

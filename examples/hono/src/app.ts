@@ -1,7 +1,7 @@
 import { jitProvision } from '@jit-provision/adapter-hono';
 import type { UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import { type AppOptions, invitationLanding } from '@jit-provision/example-shared';
+import { type AppOptions, invitationLanding, prometheusMetrics } from '@jit-provision/example-shared';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -34,9 +34,16 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
 export function createApp({ provisioner, invitations, todos }: AppOptions): Hono {
   const app = new Hono();
 
-  app.use('*', jitProvision(provisioner, { skip: (path) => path === '/health' || path === '/signup' }));
+  const open = new Set(['/health', '/signup', '/metrics']);
+  app.use('*', jitProvision(provisioner, { skip: (path) => open.has(path) }));
 
   app.get('/health', (c) => c.json({ ok: true }));
+
+  // provisioner.stats() for Prometheus; keep it off the public internet in production.
+  const metrics = prometheusMetrics(provisioner);
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }),
+  );
 
   // The link in an invitation, opened before any login.
   app.get('/signup', async (c) => c.json(await invitationLanding(invitations, c.req.query('token'))));

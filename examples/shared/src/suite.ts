@@ -126,6 +126,28 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       expect(stored.user.email).toBe('erin@new.example');
     });
 
+    it('serves provisioner.stats() on GET /metrics in the Prometheus text format', async () => {
+      const before = app.demo.provisioner.stats();
+      const token = await app.demo.token('metrics-reader');
+      expect((await call(app, '/me', token)).status).toBe(200);
+      expect((await call(app, '/me', token)).status).toBe(200);
+      expect((await call(app, '/me', `${token}x`)).status).toBe(401);
+      const res = await fetch(`${app.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      const sample = (line: string) =>
+        Number(text.match(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm'))?.[1]);
+      expect(sample('jit_requests_total{outcome="ok"}')).toBe(before.requests.ok + 2);
+      expect(
+        sample('jit_requests_total{outcome="invalid_token",reason="bad_signature"}'),
+      ).toBeGreaterThanOrEqual(1);
+      expect(sample('jit_users_created_total')).toBe(before.usersCreated + 1);
+      expect(sample('jit_cache_hits_total{cache="token"}')).toBe(before.cache.token.hits + 1);
+      expect(text).toMatch(/^# TYPE jit_requests_total counter$/m);
+      expect(text).not.toContain(token);
+    });
+
     it('answers 401 without a valid token and provisions nothing', async () => {
       const missing = await call(app, '/me');
       expect(missing.status).toBe(401);

@@ -5,6 +5,7 @@ import { InvalidTokenError, isJitProvisionError } from './errors';
 import { headerValue } from './headers';
 import { type HttpResponse, toHttpResponse } from './http';
 import type { ProvisionResult } from './provisioner-types';
+import type { Telemetry } from './telemetry';
 import { createTokenCache, type TokenCache, type TokenCacheOptions, tokenKey } from './token-cache';
 import type { AuthInput, AuthResult, Claims, Identity, IssuerConfig, Logger, UserRecord } from './types';
 import { createTokenVerifier, type TokenVerifierOptions, type VerifiedToken } from './verifier';
@@ -23,6 +24,8 @@ export interface AuthenticatorOptions extends TokenVerifierOptions {
   logger?: Logger;
   /** Verified-token cache bounds (default 10,000 tokens, 5 min); `false` verifies every request. */
   cache?: TokenCacheOptions | false;
+  /** Counts outcomes (`stats()`) and, when OpenTelemetry is on, traces verification. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -49,7 +52,7 @@ function revoked(user: UserRecord | null, claims: Claims): boolean {
 export function createAuthenticator(
   options: AuthenticatorOptions,
 ): (input: AuthInput) => Promise<AuthResult> {
-  const { ensureUserExists, logger, maxTokenBytes } = options;
+  const { ensureUserExists, logger, maxTokenBytes, telemetry } = options;
   let cache: TokenCache | undefined;
   const verifier = createTokenVerifier(options.issuers, {
     ...options,
@@ -87,16 +90,23 @@ export function createAuthenticator(
     } catch (err) {
       const continuing = continueOnOutage && isJitProvisionError(err, 'provisioning_unavailable');
       diagnostics?.note(err, { issuer: identity.issuer, continuing });
+      telemetry?.refused(err);
       if (!continuing) throw err;
       return { user: null, identity, claims, created: false };
     }
     const { user, created } = result;
-    if (revoked(user, claims)) throw new InvalidTokenError('token_revoked');
+    if (revoked(user, claims)) {
+      const err = new InvalidTokenError('token_revoked');
+      telemetry?.refused(err);
+      throw err;
+    }
+    telemetry?.ok();
     return { user, identity, claims, created };
   }
 
   const noteRefusal = (token: string) => (err: unknown) => {
     diagnostics?.note(err, { issuer: trustedIssuerOf(token) });
+    telemetry?.refused(err);
     throw err;
   };
 
@@ -113,7 +123,13 @@ export function createAuthenticator(
     if (verified === undefined) return undefined;
     const user = options.cachedUser(verified.identity);
     if (user === undefined || revoked(user, verified.claims)) return undefined;
+    telemetry?.served(verified.identity, user.id);
     return { user, identity: verified.identity, claims: verified.claims, created: false };
+  };
+
+  const refuse = (err: unknown) => {
+    telemetry?.refused(err);
+    return Promise.reject(err);
   };
 
   // Not `async`: a request whose token and user are cached is answered with one promise and no awaits.
@@ -135,20 +151,27 @@ export function createAuthenticator(
         const verified = cache.get(key);
         if (verified !== undefined) {
           const user = options.cachedUser?.(verified.identity);
-          if (user === undefined) return provision(verified);
+          if (user === undefined) {
+            telemetry?.tokenHit();
+            return provision(verified);
+          }
           const { identity, claims } = verified;
-          if (revoked(user, claims)) return Promise.reject(new InvalidTokenError('token_revoked'));
+          if (revoked(user, claims)) return refuse(new InvalidTokenError('token_revoked'));
+          telemetry?.served(identity, user.id);
           return Promise.resolve({ user, identity, claims, created: false });
         }
+        telemetry?.tokenMiss();
         token = parseBearer(value, max);
         if (token !== candidate) key = undefined;
       } else {
         token = parseBearer(value, max);
       }
     } catch (err) {
-      return Promise.reject(err);
+      return refuse(err);
     }
-    return (cache === undefined ? verifier.verify(token) : cache.verify(token, key)).then(
+    const verify = () => (cache === undefined ? verifier.verify(token) : cache.verify(token, key));
+    const traced = telemetry?.traceVerify;
+    return (traced === undefined ? verify() : traced(verify, () => trustedIssuerOf(token))).then(
       provision,
       noteRefusal(token),
     );

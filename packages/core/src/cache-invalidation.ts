@@ -31,6 +31,7 @@ export function followChanges(
   cache: UserCache,
   logger: Logger,
   setLive: (live: boolean) => void,
+  onChange?: () => void,
 ): CacheInvalidation {
   let reported = false;
   let closed = false;
@@ -53,6 +54,7 @@ export function followChanges(
         (change) => {
           cache.invalidate(change.userId);
           cache.invalidate({ issuer: change.issuer, subject: change.subject });
+          onChange?.();
         },
         { onStatus },
       ),

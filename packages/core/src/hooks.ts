@@ -1,3 +1,4 @@
+import type { Telemetry } from './telemetry';
 import { TIMED_OUT, withTimeout } from './timers';
 import type { Logger } from './types';
 
@@ -11,16 +12,20 @@ type AnyHook<E> = (event: E) => void | Promise<void>;
 export async function runHooks<E extends { eventId: string }>(
   hooks: readonly AnyHook<E>[],
   event: E,
-  options: { timeoutMs: number; logger: Logger; userId: string; label?: string },
+  options: { timeoutMs: number; logger: Logger; userId: string; label?: string; telemetry?: Telemetry },
 ): Promise<void> {
   const label = options.label ?? 'onProvisioned';
   await Promise.all(
     hooks.map(async (hook, index) => {
       const context = { hook: hookName(hook, index), eventId: event.eventId, userId: options.userId };
+      const finish = options.telemetry?.hook(label, context.hook, options.userId);
       try {
-        if ((await withTimeout(() => hook(event), options.timeoutMs)) === TIMED_OUT)
+        if ((await withTimeout(() => hook(event), options.timeoutMs)) === TIMED_OUT) {
+          finish?.('timed_out');
           options.logger.warn({ ...context, timeoutMs: options.timeoutMs }, `${label} hook timed out`);
+        } else finish?.('ok');
       } catch (err) {
+        finish?.('failed', err);
         options.logger.error({ ...context, err }, `${label} hook failed`);
       }
     }),

@@ -3,6 +3,7 @@ import { hookName, runHookOrThrow } from './hooks';
 import { consoleLogger, describeError } from './logger';
 import { positive } from './positive';
 import type { OutboxEvent, Store } from './store';
+import type { Telemetry } from './telemetry';
 import type { Hook, Logger, ProvisionedEvent, UserEvent, UserEventHook, UserRecord } from './types';
 
 /** Options of {@link createOutboxDispatcher}. */
@@ -83,7 +84,11 @@ export function userEventOf(event: OutboxEvent, user: UserRecord | null): UserEv
  * process.on('SIGTERM', () => dispatcher.stop());
  * ```
  */
-export function createOutboxDispatcher(options: OutboxDispatcherOptions): OutboxDispatcher {
+export function createOutboxDispatcher(
+  options: OutboxDispatcherOptions,
+  /** @internal the provisioner's counters and spans */
+  telemetry?: Telemetry,
+): OutboxDispatcher {
   const outbox = options.store.outbox;
   if (outbox === undefined) throw new ConfigurationError('this store has no outbox; use inline hooks');
   const { hooks } = options;
@@ -119,23 +124,39 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions): Outbox
     return runs;
   }
 
+  /** One hook run, counted and traced like an inline one (a timeout counts as `failed` here). */
+  async function observed(name: string, userId: string, run: () => Promise<void>): Promise<void> {
+    const label = name.startsWith('onUserEvent:') ? 'onUserEvent' : 'onProvisioned';
+    const finish = telemetry?.hook(label, name, userId);
+    try {
+      await run();
+      finish?.('ok');
+    } catch (err) {
+      finish?.('failed', err);
+      throw err;
+    }
+  }
+
   async function deliver(event: OutboxEvent): Promise<boolean> {
     const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
+    const finish = telemetry?.delivery(event);
     try {
       // Inside the try: a store error here is a failed attempt (retried after backoff), not an event left
       // claimed until its lease runs out.
       const user = event.type === 'user.deleted' ? null : await options.store.getUser(event.userId);
       const runs = runsFor(event, user);
-      const results = await Promise.allSettled(runs.map(([, run]) => run()));
+      const results = await Promise.allSettled(runs.map(([name, run]) => observed(name, event.userId, run)));
       const failures = results.flatMap((r, i) =>
         r.status === 'rejected' ? [`${runs[i]?.[0]}: ${describeError(r.reason)}`] : [],
       );
       if (failures.length > 0) throw new Error(failures.join('; '));
       await outbox?.complete(event.id);
+      finish?.('delivered');
       return true;
     } catch (err) {
       const error = describeError(err);
       const retryAt = event.attempts >= maxAttempts ? null : new Date(Date.now() + backoff(event.attempts));
+      finish?.(retryAt === null ? 'failed' : 'retry', err);
       if (retryAt === null) logger.error({ ...context, error }, 'outbox event failed for good');
       else logger.warn({ ...context, error, retryAt }, 'outbox delivery failed; will retry');
       await outbox?.fail(event.id, { error, retryAt });

@@ -1,6 +1,7 @@
 import type { CheckReport } from './check';
 import type { OutboxDispatcher, OutboxDispatcherOptions } from './outbox';
 import type { Store, UserPage } from './store';
+import type { ProvisionerStats, TelemetryOptions } from './telemetry';
 import type { TokenCacheOptions } from './token-cache';
 import type {
   AuthInput,
@@ -17,6 +18,13 @@ import type {
 import type { UserCacheOptions, UserRef } from './user-cache';
 
 export type { CheckEntry, CheckReport } from './check';
+export type {
+  OtelMeterProvider,
+  OtelTracerProvider,
+  ProvisionerStats,
+  RequestOutcome,
+  TelemetryOptions,
+} from './telemetry';
 export type { UserCacheOptions, UserRef } from './user-cache';
 
 /** What `ensureUserExists` answers. `path` tells which route served it (cache, one lookup, or creation). */
@@ -92,6 +100,12 @@ export interface ProvisionerOptions {
    */
   jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
   logger?: Logger;
+  /**
+   * OpenTelemetry traces and metrics (docs/observability.md). By default the providers registered with
+   * `@opentelemetry/api` (an optional peer dependency) when the provisioner is created are used; without the
+   * API or a registered provider nothing is traced. `false` turns it off; `stats()` counts either way.
+   */
+  telemetry?: TelemetryOptions | false;
 }
 
 /** Filter and page of {@link Provisioner.listUsers}. */
@@ -239,4 +253,17 @@ export interface Provisioner {
    * ```
    */
   close(): Promise<void>;
+  /**
+   * Counters since the provisioner was created: requests by outcome, users created, cache hits and misses,
+   * hook runs, outbox deliveries, invalidations. Always on (plain integer increments), with or without
+   * OpenTelemetry; a fresh copy on every call.
+   *
+   * @example
+   * ```ts
+   * app.get('/metrics', (_req, res) => res.json(provisioner.stats()));
+   * const { requests } = provisioner.stats();
+   * console.log(requests.ok, requests.invalidToken.expired ?? 0);
+   * ```
+   */
+  stats(): ProvisionerStats;
 }

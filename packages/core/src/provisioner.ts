@@ -12,6 +12,7 @@ import { profileChanges, userKey } from './profile';
 import { resolveProvisionerOptions } from './provisioner-options';
 import type { Provisioner, ProvisionerOptions, ProvisionResult } from './provisioner-types';
 import type { NewUser } from './store';
+import { createTelemetry } from './telemetry';
 import type { AuthInput, AuthResult, Identity, PolicyDecision, RoleSource, UserRecord } from './types';
 import { createUserCache, frozenUser, type UserRef } from './user-cache';
 import { createUserLifecycle, validActor } from './user-lifecycle';
@@ -36,8 +37,10 @@ import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
  */
 export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const settings = resolveProvisionerOptions(options);
+  // Wraps the store once (spans, lookup timing) only when OpenTelemetry is on; counters always.
+  const telemetry = createTelemetry(options.telemetry, settings.store, settings.logger);
+  const store = telemetry.traceStore(settings.store);
   const {
-    store,
     defaultRole,
     autoCreate,
     policies,
@@ -52,7 +55,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   // Without local hooks the events wait for a dispatcher elsewhere (e.g. a worker process).
   const dispatcher =
     outboxMode && hooks.length + userEventHooks.length > 0
-      ? createOutboxDispatcher({ ...options.outbox, store, hooks, userEventHooks, logger, hookTimeoutMs })
+      ? createOutboxDispatcher(
+          { ...options.outbox, store, hooks, userEventHooks, logger, hookTimeoutMs },
+          telemetry,
+        )
       : undefined;
   const users =
     settings.userCache === false ? undefined : createUserCache(settings.userCache, settings.userCacheField);
@@ -62,9 +68,15 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   let serveCache = true;
   const sync =
     users !== undefined && store.changes !== undefined
-      ? followChanges(store.changes, users, logger, (live) => {
-          serveCache = live;
-        })
+      ? followChanges(
+          store.changes,
+          users,
+          logger,
+          (live) => {
+            serveCache = live;
+          },
+          telemetry.invalidation,
+        )
       : undefined;
   // One slow path per identity (and profile) per process; joiners share its result.
   const inflight = new Map<string, Promise<ProvisionResult>>();
@@ -98,6 +110,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   });
 
   async function announce(outcome: Outcome, identity: Identity, actor: string | null = null): Promise<void> {
+    if (outcome.created) telemetry.created();
     // Outbox mode: the event is already durable; only make its delivery prompt.
     if (outboxMode) {
       if (outcome.created) dispatcher?.nudge();
@@ -106,7 +119,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     if (!outcome.created || hooks.length + userEventHooks.length === 0) return;
     const eventId = randomUUID();
     const { user } = outcome;
-    const runs = { timeoutMs: hookTimeoutMs, logger, userId: user.id };
+    const runs = { timeoutMs: hookTimeoutMs, logger, userId: user.id, telemetry };
     await Promise.all([
       runHooks(hooks, { eventId, user, identity }, runs),
       runHooks(
@@ -188,12 +201,14 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     return { user, created: outcome.created, path: 'slow' };
   }
 
+  const timedSlowPath = telemetry.traceSlowPath(slowPath);
+
   async function resolve(identity: Identity): Promise<ProvisionResult> {
     const generation = users?.generation;
     const found = await store.lookup(identity);
     if (found === null) {
       if (!autoCreate) throw new UserNotProvisionedError();
-      return slowPath(identity, generation);
+      return timedSlowPath(identity, generation);
     }
     // A disabled user is refused before anything is written (their profile sync included), and cached so
     // that their next requests are refused without a store read.
@@ -248,6 +263,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     }
     const key = userKey(identity);
     const cached = cachedUser(identity, key);
+    telemetry.userCache(cached !== undefined);
     if (cached !== undefined) {
       if (cached.status === 'disabled') return Promise.reject(new UserDisabledError());
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
@@ -314,10 +330,12 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const getUser = (ref: UserRef): Promise<UserRecord | null> =>
     typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
 
+  const ensure = telemetry.traceProvision(ensureUserExists);
   const authenticate: (input: AuthInput) => Promise<AuthResult> = createAuthenticator({
     ...settings.authenticator,
     issuers: settings.issuers,
-    ensureUserExists,
+    ensureUserExists: ensure,
+    telemetry,
     ...(users === undefined ? {} : { cachedUser: cachedUserOfToken }),
     logger,
   });
@@ -325,7 +343,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   // Started last, once every option is valid; it also delivers events left by a crashed process.
   dispatcher?.start();
   return {
-    ensureUserExists,
+    ensureUserExists: ensure,
     authenticate,
     preProvision,
     getUser,
@@ -334,6 +352,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     check: () =>
       runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5_000 }),
     outbox: dispatcher,
+    stats: telemetry.stats,
     async close() {
       await sync?.close();
       await dispatcher?.stop();
