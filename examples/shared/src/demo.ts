@@ -104,7 +104,9 @@ async function openStore(choice: StoreChoice): Promise<{ store: Store; close(): 
     poolConfig: { max: choice.kind === 'pglite' ? 1 : 10 },
     // PGlite is one server session behind every socket: statements prepared on a connection the pool
     // closed when idle would still exist and clash with the next connection's.
-    ...(choice.kind === 'pglite' ? { preparedStatements: false } : {}),
+    // And its single session cannot also hold a LISTEN connection for the change feed: with one process
+    // and one pool there is no other instance to hear from anyway.
+    ...(choice.kind === 'pglite' ? { preparedStatements: false, listen: false as const } : {}),
     ...(choice.kind === 'postgres' && choice.schema !== undefined ? { schema: choice.schema } : {}),
   });
   const close = async () => {
