@@ -1,1 +1,3 @@
 export * from './demo';
+export * from './dev-provider';
+export * from './pages';
