@@ -13,7 +13,7 @@ import {
 } from '@jit-provision/core';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { createMemoryStore } from '@jit-provision/store-memory';
-import { type DevProvider, startDevProvider } from './dev-provider';
+import { DEMO_PASSWORD, type DevProvider, startDevProvider } from './dev-provider';
 
 export const AUDIENCE = 'jit-provision-demo';
 
@@ -135,6 +135,8 @@ export interface DemoOptions {
    * need an invitation; its `ADMIN_EMAIL` user is seeded as admin.
    */
   provider?: false | { port?: number };
+  /** The demo's stand-in for e-mail: print each invitation link sent (`pnpm demo` does). */
+  printInvitations?: boolean;
 }
 
 export interface Demo {
@@ -144,6 +146,8 @@ export interface Demo {
   idp: DevIssuer;
   /** The dev OpenID Provider of the pages, unless `provider: false`. */
   op: DevProvider | undefined;
+  /** The demo's mail: the last invitation link sent to each (normalised) email. */
+  mailbox: Map<string, string>;
   store: StoreChoice['kind'];
   /** A token for `sub` from the dev issuer, as a real login would give the browser. */
   token(sub: string, profile?: { email?: string; name?: string }, expiresIn?: string): Promise<string>;
@@ -194,10 +198,17 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
   }
   const { store } = opened;
   const todos = createTodos();
+  const mailbox = new Map<string, string>();
   const invitations = createInvitationService({
     store,
     secret: randomBytes(32),
     urlFor: (token) => `${baseUrl}/invite?token=${encodeURIComponent(token)}`,
+    send: ({ email, url }) => {
+      if (url === undefined) return;
+      mailbox.set(email, url);
+      // A dev stand-in for the e-mail an app would send; a real app never prints invitation links.
+      if (options.printInvitations) console.log(`[demo mail] invitation for ${email}: ${url}`);
+    },
   });
   const provisioner = createProvisioner({
     store,
@@ -236,6 +247,7 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
     todos,
     idp,
     op,
+    mailbox,
     store: choice.kind,
     token: (sub, profile = {}, expiresIn = '15m') =>
       idp.mint(
@@ -267,8 +279,21 @@ export async function instructions(demo: Demo, baseUrl: string, inviteOnly: bool
     demo.token('dave', { email: 'dave@example.com', name: 'Dave' }, '1h'),
   ]);
   const auth = (variable: string) => `-H "Authorization: Bearer $${variable}"`;
+  const pages = demo.op
+    ? [
+        `Try the admin pages (sign-in at the dev OpenID Provider ${demo.op.issuer}; development only: any password works):`,
+        `  1. open ${baseUrl}/admin and sign in as ${ADMIN_EMAIL}, password ${DEMO_PASSWORD}`,
+        '  2. invite someone (paste emails or upload a CSV); their link is printed below as "[demo mail] … /invite?token=…"',
+        '  3. open that link in a second (private) window, "Continue with sign-in" with the invited email (any password)',
+        `     → ${baseUrl}/account shows the account with the invited role; /admin lists the invitation as consumed`,
+        '',
+      ]
+    : [];
   return [
     `jit-provision demo listening on ${baseUrl}`,
+    '',
+    ...pages,
+    'Or call the API with tokens of the dev issuer:',
     `store: ${demo.store}${inviteOnly ? ', invite-only signup' : ''}; dev issuer: ${demo.idp.issuer}; tokens valid 1h`,
     '',
     `export NEW_USER_TOKEN='${fresh}'`,
@@ -285,7 +310,8 @@ export async function instructions(demo: Demo, baseUrl: string, inviteOnly: bool
     `curl -s ${auth('RETURNING_TOKEN')} ${baseUrl}/me`,
     '# the pre-provisioned admin invites dave@example.com ...',
     `curl -s -X POST ${auth('ADMIN_TOKEN')} -H 'content-type: application/json' -d '{"email":"dave@example.com"}' ${baseUrl}/admin/invitations`,
-    '# ... its "url" (/signup?token=...) opens without a login and shows whom the invitation is for',
+    '# ... its "url" (/invite?token=...) opens the invitation page; the page peeks without a login:',
+    `curl -s "${baseUrl}/admin/api/invitations/peek?token=TOKEN_FROM_THE_URL"`,
     inviteOnly
       ? "# ... and dave's first login consumes the invitation (role from the invitation)"
       : '# ... and dave logs in (start with --invite-only to make invitations required)',
@@ -314,6 +340,9 @@ export async function demoFromProcess(
     store,
     inviteOnly,
     baseUrl: `http://localhost:${port}`,
+    printInvitations: true,
+    // Like the dev issuer's: a fixed port keeps the provider's issuer, part of every user's key, across restarts.
+    provider: { port: env['OIDC_PORT'] ? Number(env['OIDC_PORT']) : store.kind === 'postgres' ? port + 2 : 0 },
     ...(issuerPort === undefined ? {} : { issuerPort }),
   });
   // What every app should do at start: verify issuers and store now, not at the first login.
