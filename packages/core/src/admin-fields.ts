@@ -53,13 +53,16 @@ export function roleField(value: unknown, field: string): string | undefined {
   return value;
 }
 
-/** Run `fn`, turning the identity checks' `invalid_identity` (400, with a field) into a 422 naming it. */
+/**
+ * Run `fn`, turning the identity checks' `invalid_identity` and the lifecycle's `invalid_argument` (400, with a
+ * field) into a 422 naming it.
+ */
 export async function asFieldErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const { field } = err as { field?: unknown };
-    if (isJitProvisionError(err, 'invalid_identity') && typeof field === 'string')
+    if (isJitProvisionError(err, 'invalid_identity', 'invalid_argument') && typeof field === 'string')
       throw new InvalidFieldError(field, err.message);
     throw err;
   }

@@ -1,7 +1,14 @@
-import { type AdminContext, json } from './admin-context';
-import { asFieldErrors, bodyObject, roleField } from './admin-fields';
+import { type AdminContext, json, noContent } from './admin-context';
+import { asFieldErrors, bodyObject, oneOf, positiveInteger, queryValue, roleField } from './admin-fields';
 import { InvalidFieldError, UserNotFoundError } from './errors';
+import { changeUserKeepingAdmin, type UserChange } from './last-admin';
+import type { ListUsersQuery } from './provisioner-types';
 import type { Route } from './routes';
+import type { UserStatus } from './types';
+import { LIST_LIMITS } from './user-lifecycle';
+
+const STATUSES: readonly UserStatus[] = ['active', 'disabled'];
+const PATCH_FIELDS = new Set(['role', 'status']);
 
 /** An optional text field of a pre-provisioned user: type-checked here, its length by the identity rules. */
 function optionalText(body: Record<string, unknown>, key: 'email' | 'name'): { [k: string]: string } {
@@ -11,14 +18,86 @@ function optionalText(body: Record<string, unknown>, key: 'email' | 'name'): { [
   return { [key]: value };
 }
 
+/** `GET /users` query parameters, each checked here so a bad one is a 422 naming it. */
+function listQuery(query: Parameters<typeof queryValue>[0]): ListUsersQuery {
+  const text = queryValue(query, 'query');
+  const role = roleField(queryValue(query, 'role'), 'role');
+  const status = oneOf(queryValue(query, 'status'), STATUSES, 'status');
+  const limit = positiveInteger(queryValue(query, 'limit'), 'limit', LIST_LIMITS.max);
+  const cursor = queryValue(query, 'cursor');
+  return {
+    ...(text === undefined ? {} : { query: text }),
+    ...(role === undefined ? {} : { role }),
+    ...(status === undefined ? {} : { status }),
+    ...(limit === undefined ? {} : { limit }),
+    ...(cursor === undefined ? {} : { cursor }),
+  };
+}
+
+/** A `PATCH /users/:id` body: `role` (a role, or null for the default) and `status`; nothing else. */
+function patchBody(body: unknown): { role?: string | null; status?: UserStatus } {
+  const input = bodyObject(body);
+  const unknown = Object.keys(input).find((key) => !PATCH_FIELDS.has(key));
+  if (unknown !== undefined) throw new InvalidFieldError(unknown, `${unknown} cannot be changed here`);
+  const role = input['role'] === null ? null : roleField(input['role'], 'role');
+  const status = oneOf(input['status'], STATUSES, 'status');
+  return {
+    ...(role === undefined ? {} : { role }),
+    ...(status === undefined ? {} : { status }),
+  };
+}
+
 /**
- * The `/users` routes. Listing, `PATCH`, `DELETE` and `revoke-sessions` come with the provisioner's lifecycle
- * methods; each is one `ctx.guard` around one provisioner call (plus `assertAdminRemains` for the ones that
- * can remove an admin).
+ * The `/users` routes: each is one `ctx.guard` around provisioner calls. The ones that can take an admin away
+ * (`PATCH`, `DELETE`) run through `changeUserKeepingAdmin` (404, 409 `last_admin`, one at a time per
+ * process); every change names the calling admin as the event's `actor`.
  */
 export function userRoutes(ctx: AdminContext): Route[] {
   const { provisioner } = ctx;
   return [
+    {
+      method: 'GET',
+      path: '/users',
+      handler: ctx.guard(async ({ query }) => {
+        const page = await asFieldErrors(() => provisioner.listUsers(listQuery(query)));
+        return json(200, { users: page.users, nextCursor: page.nextCursor });
+      }),
+    },
+    {
+      method: 'PATCH',
+      path: '/users/:id',
+      handler: ctx.guard(async ({ params, body }, auth) => {
+        const patch = patchBody(body);
+        const actor = { actor: auth.user.id };
+        const change: UserChange = patch;
+        const user = await changeUserKeepingAdmin(provisioner, params['id'] ?? '', change, async (target) => {
+          let user = target;
+          if (patch.role !== undefined) user = await provisioner.setRole(user.id, patch.role, actor);
+          if (patch.status === 'disabled') user = await provisioner.disable(user.id, actor);
+          if (patch.status === 'active') user = await provisioner.enable(user.id, actor);
+          return user;
+        });
+        return json(200, user);
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/users/:id',
+      handler: ctx.guard(async ({ params }, auth) => {
+        await changeUserKeepingAdmin(provisioner, params['id'] ?? '', { deleted: true }, (target) =>
+          provisioner.deleteUser(target.id, { actor: auth.user.id }),
+        );
+        return noContent();
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/users/:id/revoke-sessions',
+      handler: ctx.guard(async ({ params }, auth) => {
+        const user = await provisioner.revokeSessions(params['id'] ?? '', { actor: auth.user.id });
+        return json(200, user);
+      }),
+    },
     {
       method: 'GET',
       path: '/users/:id',
@@ -31,7 +110,7 @@ export function userRoutes(ctx: AdminContext): Route[] {
     {
       method: 'POST',
       path: '/users',
-      handler: ctx.guard(async ({ body }) => {
+      handler: ctx.guard(async ({ body }, auth) => {
         const input = bodyObject(body);
         const role = roleField(input['role'], 'role');
         const user = await asFieldErrors(() =>
@@ -43,7 +122,7 @@ export function userRoutes(ctx: AdminContext): Route[] {
               ...optionalText(input, 'name'),
               ...(role === undefined ? {} : { role }),
             },
-            { exclusive: true },
+            { exclusive: true, actor: auth.user.id },
           ),
         );
         return json(201, user);

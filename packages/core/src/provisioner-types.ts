@@ -117,7 +117,13 @@ export interface Provisioner {
   /**
    * Create a user before their first login (e.g. with an elevated role). An existing user keeps its row
    * (a given `role` is applied to it), unless `exclusive`: then it raises `UserExistsError` (409) and
-   * changes nothing.
+   * changes nothing. A created user emits `user.provisioned` with `actor` (the admin who created it; null
+   * by default, as for a login).
+   *
+   * @example
+   * ```ts
+   * await provisioner.preProvision({ issuer, subject: 'f81d4fae', role: 'admin' }, { exclusive: true, actor: adminId });
+   * ```
    */
   preProvision(
     input: {
@@ -128,7 +134,7 @@ export interface Provisioner {
       role?: string;
       tenantId?: string;
     },
-    options?: { exclusive?: boolean },
+    options?: { exclusive?: boolean; actor?: string },
   ): Promise<UserRecord>;
   /**
    * Set a user's role (validated), emit `user.role_changed` when it changed, and drop the user from the cache.

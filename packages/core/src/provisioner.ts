@@ -14,7 +14,7 @@ import type { Provisioner, ProvisionerOptions, ProvisionResult } from './provisi
 import type { NewUser } from './store';
 import type { AuthInput, AuthResult, Identity, PolicyDecision, UserRecord } from './types';
 import { createUserCache, frozenUser, type UserRef } from './user-cache';
-import { createUserLifecycle } from './user-lifecycle';
+import { createUserLifecycle, validActor } from './user-lifecycle';
 import { defaultPrefix, resolvePrefixes, usernameFor } from './username';
 
 /**
@@ -79,7 +79,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       ? (input) => store.upsert(input)
       : createViaApp({ store, logger, ...settings.createUser });
 
-  const newUser = (identity: Identity, role: string): NewUser => ({
+  const newUser = (identity: Identity, role: string, actor: string | null = null): NewUser => ({
     issuer: identity.issuer,
     subject: identity.subject,
     username: usernameFor(prefixes.get(identity.issuer) ?? defaultPrefix(identity.issuer), identity.subject),
@@ -87,10 +87,10 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     email: identity.email ?? null,
     name: identity.name ?? null,
     tenantId: identity.tenantId ?? null,
-    ...(outboxMode ? { emitEvent: { identity } } : {}),
+    ...(outboxMode ? { emitEvent: actor === null ? { identity } : { identity, actor } } : {}),
   });
 
-  async function announce(outcome: Outcome, identity: Identity): Promise<void> {
+  async function announce(outcome: Outcome, identity: Identity, actor: string | null = null): Promise<void> {
     // Outbox mode: the event is already durable; only make its delivery prompt.
     if (outboxMode) {
       if (outcome.created) dispatcher?.nudge();
@@ -104,7 +104,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       runHooks(hooks, { eventId, user, identity }, runs),
       runHooks(
         userEventHooks,
-        { type: 'user.provisioned', eventId, userId: user.id, user, actor: null, at: user.createdAt },
+        { type: 'user.provisioned', eventId, userId: user.id, user, actor, at: user.createdAt },
         { ...runs, label: 'onUserEvent' },
       ),
     ]);
@@ -234,15 +234,16 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   ): Promise<UserRecord> {
     const identity = validateIdentity(input);
     const role = validateRole(input.role ?? defaultRole);
+    const actor = validActor(opts.actor);
     // Exclusive: look first so an existing row is not even synced; the create below settles a race.
     if (opts.exclusive === true && (await store.lookup(identity)) !== null) throw new UserExistsError();
-    const outcome = await createRow(newUser(identity, role), identity);
+    const outcome = await createRow(newUser(identity, role, actor), identity);
     if (opts.exclusive === true && !outcome.created) throw new UserExistsError();
     let { user } = outcome;
     if (!outcome.created && input.role !== undefined && user.role !== role)
       user = await store.setRole(user.id, role);
     invalidate(user.id);
-    await announce(outcome, identity);
+    await announce(outcome, identity, actor);
     return user;
   }
 

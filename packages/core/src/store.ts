@@ -15,10 +15,11 @@ export interface NewUser extends StoreKey {
   tenantId?: string | null | undefined;
   /**
    * Outbox mode: when this call creates the row, write a `user.provisioned` {@link OutboxEvent} carrying
-   * `identity` in the same atomic step (same statement or transaction). Ignored when the row already
-   * exists, and by stores without `outbox`.
+   * `identity` (and `actor`, who created it: an admin's user id for `preProvision`, absent for a login) in the
+   * same atomic step (same statement or transaction). Ignored when the row already exists, and by stores
+   * without `outbox`.
    */
-  emitEvent?: { identity: Identity } | undefined;
+  emitEvent?: { identity: Identity; actor?: string | null | undefined } | undefined;
 }
 
 /** `pending`: waiting for (re)delivery; `done`: every hook succeeded; `failed`: gave up after max attempts. */

@@ -37,6 +37,9 @@ function optionalText(field: string, value: unknown, max: number): string | null
   return value;
 }
 
+/** The `actor` of a change: a user id (1-255 characters) or null when none is given. */
+export const validActor = (value: unknown): string | null => optionalText('actor', value, 255);
+
 /** Check `listUsers`' arguments before anything is read: every bad value is an `invalid_argument`. */
 export function validateListQuery(q: ListUsersQuery = {}): UserListQuery {
   if (typeof q !== 'object' || q === null) throw new InvalidArgumentError('query', 'expected an object');
@@ -144,7 +147,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
   ): Promise<UserRecord> {
     const operation = status === 'active' ? 'enable' : 'disable';
     const part = users(operation);
-    const actor = optionalText('actor', actorInput, 255);
+    const actor = validActor(actorInput);
     const type = status === 'active' ? 'user.enabled' : 'user.disabled';
     const result = await part.setStatus(await idOf(ref), status, eventInput(type, actor, data));
     if (result.changed) await changed(result.user, type, actor, data);
@@ -167,7 +170,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
 
     async deleteUser(ref, opts = {}) {
       const part = users('deleteUser');
-      const actor = optionalText('actor', opts.actor, 255);
+      const actor = validActor(opts.actor);
       const deleted = await part.delete(await idOf(ref), eventInput('user.deleted', actor));
       if (deleted === null) throw new UserNotFoundError();
       await changed(deleted, 'user.deleted', actor);
@@ -175,7 +178,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
 
     async revokeSessions(ref, opts = {}) {
       const part = users('revokeSessions');
-      const actor = optionalText('actor', opts.actor, 255);
+      const actor = validActor(opts.actor);
       const user = await part.revokeSessions(await idOf(ref), eventInput('user.sessions_revoked', actor));
       await changed(user, 'user.sessions_revoked', actor);
       return user;
@@ -185,7 +188,7 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
       // `null` is "no explicit role": the default one, until provider roles exist to hand it back to.
       const role = roleInput === null ? options.defaultRole : validateRole(roleInput);
       const source = roleInput === null ? 'default' : 'local';
-      const actor = optionalText('actor', opts.actor, 255);
+      const actor = validActor(opts.actor);
       const id = await idOf(ref);
       if (store.users !== undefined) {
         const result = await store.users.setRole(

@@ -140,7 +140,10 @@ export function createMemoryStore(): MemoryStore {
     byId.set(id, user);
     usernames.add(input.username);
     // Same synchronous step as the insert: the event exists iff the user was created.
-    if (input.emitEvent !== undefined) outbox.add(id, input.emitEvent.identity);
+    if (input.emitEvent !== undefined) {
+      const { identity, actor } = input.emitEvent;
+      outbox.add(id, identity, { type: 'user.provisioned', actor: actor ?? null });
+    }
     return user;
   }
 

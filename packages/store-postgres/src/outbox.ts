@@ -47,12 +47,12 @@ const toEvent = (row: OutboxRow): OutboxEvent => ({
 /**
  * The `WITH` clause that writes the outbox event of a user row created by the same statement: `source` is
  * a CTE returning the inserted row's `id` (empty when nothing was inserted, so no event either). Takes
- * its identity JSON as parameter `$n`.
+ * its identity JSON as parameter `$n` and its actor (null for a login) as `$n+1`.
  */
 export function outboxInsertCte(schema: string, source: string, identityParam: number): string {
   return `event AS (
-    INSERT INTO ${quoteSchema(schema)}.outbox (user_id, identity)
-    SELECT id, $${identityParam}::jsonb FROM ${source}
+    INSERT INTO ${quoteSchema(schema)}.outbox (user_id, identity, actor)
+    SELECT id, $${identityParam}::jsonb, $${identityParam + 1}::text FROM ${source}
   )`;
 }
 
@@ -77,9 +77,14 @@ export const userEventValues = (options: UserChangeOptions | undefined): Array<s
   return [event.type, event.actor, event.data === undefined ? null : JSON.stringify(event.data)];
 };
 
-/** The identity to store with the event, as JSON; null when the caller did not ask for one. */
-export const eventIdentity = (input: NewUser): string | null =>
-  input.emitEvent === undefined ? null : JSON.stringify(input.emitEvent.identity);
+/**
+ * The parameters of {@link outboxInsertCte}: the identity as JSON and the actor; null when the caller did not
+ * ask for an event.
+ */
+export const eventIdentity = (input: NewUser): [string, string | null] | null =>
+  input.emitEvent === undefined
+    ? null
+    : [JSON.stringify(input.emitEvent.identity), input.emitEvent.actor ?? null];
 
 /**
  * The Postgres outbox: rows written in the same statement as their user (see `outboxInsertCte`), claimed

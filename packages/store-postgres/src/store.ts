@@ -267,7 +267,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         for (let attempt = 0; attempt < 3; attempt++) {
           const inserted = await db.rows<UserRow>({
             ...(identity === null ? sql.insert : sql.insertWithEvent),
-            values: [...userValues(randomUUID(), input), ...(identity === null ? [] : [identity])],
+            values: [...userValues(randomUUID(), input), ...(identity ?? [])],
           });
           if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
 
@@ -352,11 +352,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           try {
             rows = await db.rows<UserRow>({
               ...(identity === null ? sql.confirm : sql.confirmWithEvent),
-              values: [
-                ...userValues(userId, input),
-                reservation.token,
-                ...(identity === null ? [] : [identity]),
-              ],
+              values: [...userValues(userId, input), reservation.token, ...(identity ?? [])],
             });
           } catch (error) {
             if (sqlState(error) === '23505') {

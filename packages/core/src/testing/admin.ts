@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AdminApiOptions } from '../admin-api';
 import { createDevIssuer, type DevIssuer } from '../dev';
 import { createInvitationService, type InvitationMessage } from '../invitations';
 import { createProvisioner } from '../provisioner';
+import type { Provisioner } from '../provisioner-types';
 import type { Store } from '../store';
 import { sleep } from '../timers';
+import type { UserEvent, UserRecord } from '../types';
 
 /** One request to the mounted admin API; `body` is sent as is, `ip` is the client address to present. */
 export interface AdminTestRequest {
@@ -82,6 +84,8 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
   describe(`admin API: ${options.name}`, () => {
     let idp: DevIssuer;
     const apps: AdminTestApp[] = [];
+    // Every case's provisioner reports here: on a shared store, any case's outbox dispatcher may deliver.
+    const userEvents: UserEvent[] = [];
     beforeAll(async () => {
       idp = await createDevIssuer();
     });
@@ -91,7 +95,7 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
     });
 
     /** A fresh app over the store; `tag` keeps this case's emails and subjects apart on a shared store. */
-    async function setup(overrides: Partial<AdminApiOptions> = {}, failFor?: string) {
+    async function setup(overrides: Partial<AdminApiOptions> = {}, failFor?: string, events = true) {
       const store = await options.createStore();
       const tag = randomBytes(4).toString('hex');
       const sent: InvitationMessage[] = [];
@@ -108,8 +112,11 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
         store,
         issuers: [{ issuer: idp.issuer, audience: AUD }],
         logger: quiet,
+        ...(events ? { onUserEvent: [(event: UserEvent) => void userEvents.push(event)] } : {}),
         ...(store.outbox === undefined ? {} : { hookDelivery: 'outbox' as const }),
       });
+      // Its outbox dispatcher stops with the case, so it cannot claim a later case's events on a shared store.
+      onTestFinished(() => provisioner.close());
       const app = await options.mount({
         provisioner,
         invitations,
@@ -144,7 +151,43 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
         });
       };
       const email = (name: string) => `${name}-${tag}@example.com`;
-      return { call, store, invitations, provisioner, admin, adminToken, userToken, sent, tag, email };
+      /** A user of this case, created directly; `token()` mints a bearer token for them. */
+      const person = async (name: string, role?: string) => {
+        const user = await provisioner.preProvision({
+          issuer: idp.issuer,
+          subject: `${name}-${tag}`,
+          email: email(name),
+          ...(role === undefined ? {} : { role }),
+        });
+        return { user, token: () => idp.mint({ sub: user.subject }, { audience: AUD }) };
+      };
+      return {
+        call,
+        store,
+        invitations,
+        provisioner,
+        admin,
+        adminToken,
+        userToken,
+        sent,
+        tag,
+        email,
+        person,
+      };
+    }
+
+    /** Wait (with a deadline) until the events of `userId` have these types, and answer them. */
+    async function eventsOf(userId: string, types: string[]): Promise<UserEvent[]> {
+      const deadline = Date.now() + DEADLINE_MS;
+      for (;;) {
+        const mine = userEvents.filter((e) => e.userId === userId);
+        if (mine.length >= types.length || Date.now() > deadline) {
+          // Outbox delivery may reorder events of one user; the set of types is what must match.
+          expect(mine.map((e) => e.type).sort()).toEqual([...types].sort());
+          return mine;
+        }
+        await sleep(10);
+      }
     }
 
     const fieldError = (field: string) => ({
@@ -155,8 +198,12 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
     it('every admin route: 401 without or with a bad token (a cookie is no credential), 403 forbidden for a non-admin; nothing changes', async () => {
       const { call, userToken, invitations, email } = await setup();
       const routes: [AdminTestRequest['method'], string, unknown?][] = [
+        ['GET', '/users'],
         ['GET', '/users/some-id'],
         ['POST', '/users', { issuer: 'https://idp.example.com', subject: 'x' }],
+        ['PATCH', '/users/some-id', { role: 'admin' }],
+        ['DELETE', '/users/some-id'],
+        ['POST', '/users/some-id/revoke-sessions'],
         ['GET', '/invitations'],
         ['POST', '/invitations', { email: email('nobody') }],
         ['POST', '/invitations/bulk', { emails: [email('nobody')] }],
@@ -230,6 +277,240 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
       expect(await call('POST', '/users', [1])).toMatchObject({
         status: 400,
         body: { error: 'invalid_request' },
+      });
+    });
+
+    it('GET /users: query, role and status filters; pages with nextCursor; 422 names the field', async () => {
+      const { call, admin, person, tag, provisioner } = await setup();
+      const made: UserRecord[] = [admin];
+      for (let i = 0; i < 5; i++)
+        made.push((await person(`list${i}`, i % 2 === 0 ? 'editor' : undefined)).user);
+      await provisioner.disable(made[3]?.id as string);
+      type Page = { users: UserRecord[]; nextCursor: string | null };
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res = await call(
+          'GET',
+          `/users?query=${tag}&limit=2${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`,
+        );
+        expect(res.status).toBe(200);
+        expect(res.headers['cache-control']).toBe('no-store');
+        const page = res.body as Page;
+        expect(page.users.length).toBeLessThanOrEqual(2);
+        seen.push(...page.users.map((u) => u.id));
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor !== null && pages < 10);
+      expect(pages).toBeGreaterThanOrEqual(3);
+      expect([...seen].sort()).toEqual(made.map((u) => u.id).sort());
+      const ids = async (path: string) =>
+        ((await call('GET', path)).body as Page).users.map((u) => u.id).sort();
+      expect(await ids(`/users?query=${tag}&role=editor`)).toEqual(
+        [made[1], made[3], made[5]].map((u) => u?.id).sort(),
+      );
+      expect(await ids(`/users?query=${tag}&status=disabled`)).toEqual([made[3]?.id]);
+      expect(await ids(`/users?query=${tag}&status=active&role=editor`)).toEqual(
+        [made[1], made[5]].map((u) => u?.id).sort(),
+      );
+      expect((await call('GET', `/users?query=${tag}`)).body).toMatchObject({ nextCursor: null });
+      expect(await call('GET', '/users?role=no%20spaces')).toMatchObject(fieldError('role'));
+      expect(await call('GET', '/users?status=banned')).toMatchObject(fieldError('status'));
+      expect(await call('GET', '/users?limit=0')).toMatchObject(fieldError('limit'));
+      expect(await call('GET', '/users?limit=501')).toMatchObject(fieldError('limit'));
+      expect(await call('GET', '/users?cursor=not-a-cursor')).toMatchObject(fieldError('cursor'));
+      expect(await call('GET', `/users?query=${'q'.repeat(300)}`)).toMatchObject(fieldError('query'));
+    });
+
+    it('PATCH /users/:id: role and status; role null hands it back to the default; 404; 422 names the field, nothing changes', async () => {
+      const { call, person } = await setup();
+      const { user } = await person('patch');
+      const patch = (body: unknown, id = user.id) => call('PATCH', `/users/${id}`, body);
+      expect(await patch({ role: 'editor' })).toMatchObject({
+        status: 200,
+        body: { id: user.id, role: 'editor' },
+      });
+      expect(await patch({ role: null })).toMatchObject({
+        status: 200,
+        body: { role: 'user', status: 'active' },
+      });
+      const disabled = await patch({ status: 'disabled', role: 'viewer' });
+      expect(disabled).toMatchObject({ status: 200, body: { role: 'viewer', status: 'disabled' } });
+      expect((disabled.body as { disabledAt: unknown }).disabledAt).toEqual(expect.any(String));
+      expect(await patch({ status: 'active' })).toMatchObject({
+        status: 200,
+        body: { status: 'active', disabledAt: null },
+      });
+      expect(await patch({})).toMatchObject({ status: 200, body: { id: user.id, role: 'viewer' } });
+      expect(await patch({ role: 'admin' }, 'no-such-user')).toMatchObject({
+        status: 404,
+        body: { error: 'user_not_found' },
+      });
+      expect(await patch({ role: 'no spaces' })).toMatchObject(fieldError('role'));
+      expect(await patch({ role: 7 })).toMatchObject(fieldError('role'));
+      expect(await patch({ status: 'banned' })).toMatchObject(fieldError('status'));
+      expect(await patch({ role: 'admin', email: 'x@example.com' })).toMatchObject(fieldError('email'));
+      expect(await patch([1])).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+      expect((await call('GET', `/users/${user.id}`)).body).toMatchObject({
+        role: 'viewer',
+        status: 'active',
+      });
+    });
+
+    it('a user disabled by PATCH is refused on their next call (403 user_disabled); revoke-sessions makes their token 401', async () => {
+      const { call, person } = await setup();
+      const other = await person('other-admin', 'admin');
+      const token = await other.token();
+      expect((await call('GET', '/invitations', undefined, token)).status).toBe(200);
+      expect(await call('PATCH', `/users/${other.user.id}`, { status: 'disabled' })).toMatchObject({
+        status: 200,
+        body: { status: 'disabled' },
+      });
+      expect(await call('GET', '/invitations', undefined, token)).toMatchObject({
+        status: 403,
+        body: { error: 'user_disabled' },
+      });
+      expect((await call('PATCH', `/users/${other.user.id}`, { status: 'active' })).status).toBe(200);
+      expect((await call('GET', '/invitations', undefined, token)).status).toBe(200);
+      const revoked = await call('POST', `/users/${other.user.id}/revoke-sessions`);
+      expect(revoked).toMatchObject({ status: 200, body: { id: other.user.id, status: 'active' } });
+      expect((revoked.body as { tokensValidAfter: unknown }).tokensValidAfter).toEqual(expect.any(String));
+      expect(await call('GET', '/invitations', undefined, token)).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_token' },
+      });
+      expect(await call('POST', '/users/no-such-user/revoke-sessions')).toMatchObject({
+        status: 404,
+        body: { error: 'user_not_found' },
+      });
+    });
+
+    it('DELETE /users/:id: 204, then 404 for it', async () => {
+      const { call, person } = await setup();
+      const { user } = await person('gone');
+      const deleted = await call('DELETE', `/users/${user.id}`);
+      expect(deleted.status).toBe(204);
+      expect(deleted.body).toBeUndefined();
+      expect(await call('GET', `/users/${user.id}`)).toMatchObject({
+        status: 404,
+        body: { error: 'user_not_found' },
+      });
+      expect(await call('DELETE', `/users/${user.id}`)).toMatchObject({
+        status: 404,
+        body: { error: 'user_not_found' },
+      });
+    });
+
+    /** Disable every other active admin of the store (a shared store holds other cases' admins). */
+    async function onlyAdmin(provisioner: Provisioner, keep: string): Promise<void> {
+      for (;;) {
+        const { users } = await provisioner.listUsers({ role: 'admin', status: 'active', limit: 500 });
+        const others = users.filter((u) => u.id !== keep);
+        if (others.length === 0) return;
+        for (const u of others) await provisioner.disable(u.id);
+      }
+    }
+
+    it('last_admin: the only active admin cannot demote, disable or delete themselves (409, nothing changes); with a second admin they can', async () => {
+      const { call, admin, provisioner, person } = await setup();
+      await onlyAdmin(provisioner, admin.id);
+      for (const body of [
+        { role: 'user' },
+        { role: null },
+        { status: 'disabled' },
+        { role: 'admin', status: 'disabled' },
+      ]) {
+        expect(await call('PATCH', `/users/${admin.id}`, body), JSON.stringify(body)).toMatchObject({
+          status: 409,
+          body: { error: 'last_admin' },
+        });
+      }
+      expect(await call('DELETE', `/users/${admin.id}`)).toMatchObject({
+        status: 409,
+        body: { error: 'last_admin' },
+      });
+      expect((await call('GET', `/users/${admin.id}`)).body).toMatchObject({
+        role: 'admin',
+        status: 'active',
+      });
+      expect(await call('PATCH', `/users/${admin.id}`, { role: 'admin', status: 'active' })).toMatchObject({
+        status: 200,
+      });
+      const second = await person('second', 'admin');
+      expect(await call('PATCH', `/users/${admin.id}`, { role: 'user' })).toMatchObject({
+        status: 200,
+        body: { role: 'user' },
+      });
+      // The former admin is no admin now; the second one is the last.
+      expect((await call('GET', '/users')).status).toBe(403);
+      expect(await call('DELETE', `/users/${second.user.id}`, undefined, await second.token())).toMatchObject(
+        { status: 409, body: { error: 'last_admin' } },
+      );
+    });
+
+    it('last_admin under a race: admins demoting and disabling each other all at once leave one active admin', async () => {
+      const { call, admin, provisioner, person } = await setup();
+      await onlyAdmin(provisioner, admin.id);
+      const others = await Promise.all([
+        person('race1', 'admin'),
+        person('race2', 'admin'),
+        person('race3', 'admin'),
+      ]);
+      const all = [
+        { id: admin.id, token: (await idp.mint({ sub: admin.subject }, { audience: AUD })) as string },
+        ...(await Promise.all(others.map(async (o) => ({ id: o.user.id, token: await o.token() })))),
+      ];
+      // Every admin acts on every other one, demoting or disabling; all requests are in flight together.
+      const answers = await Promise.all(
+        all.flatMap((actor, i) =>
+          all
+            .filter((target) => target.id !== actor.id)
+            .map((target, j) =>
+              call(
+                'PATCH',
+                `/users/${target.id}`,
+                (i + j) % 2 === 0 ? { role: 'user' } : { status: 'disabled' },
+                actor.token,
+              ),
+            ),
+        ),
+      );
+      // A caller already demoted or disabled when its request arrives gets 403; a change that would take
+      // the last admin away gets 409; everything else passes.
+      for (const answer of answers) {
+        expect([200, 403, 409]).toContain(answer.status);
+        if (answer.status === 409) expect(answer.body).toMatchObject({ error: 'last_admin' });
+      }
+      const { users } = await provisioner.listUsers({ role: 'admin', status: 'active', limit: 500 });
+      expect(users.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it("every change is an event whose actor is the calling admin's user id", async () => {
+      const { call, admin, tag } = await setup();
+      const created = await call('POST', '/users', {
+        issuer: 'https://idp.example.com',
+        subject: `ev-${tag}`,
+      });
+      expect(created.status).toBe(201);
+      const id = (created.body as { id: string }).id;
+      expect((await call('PATCH', `/users/${id}`, { role: 'editor' })).status).toBe(200);
+      expect((await call('PATCH', `/users/${id}`, { status: 'disabled' })).status).toBe(200);
+      expect((await call('PATCH', `/users/${id}`, { status: 'active' })).status).toBe(200);
+      expect((await call('POST', `/users/${id}/revoke-sessions`)).status).toBe(200);
+      expect((await call('DELETE', `/users/${id}`)).status).toBe(204);
+      const events = await eventsOf(id, [
+        'user.provisioned',
+        'user.role_changed',
+        'user.disabled',
+        'user.enabled',
+        'user.sessions_revoked',
+        'user.deleted',
+      ]);
+      for (const event of events) expect(event, event.type).toMatchObject({ userId: id, actor: admin.id });
+      expect(events.find((e) => e.type === 'user.role_changed')?.data).toMatchObject({
+        from: 'user',
+        to: 'editor',
       });
     });
 
@@ -476,7 +757,8 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
     });
 
     it('outbox: GET /outbox lists events by status; retry makes a failed one pending again; 404 for unknown', async (context) => {
-      const { call, store, provisioner, tag } = await setup();
+      // No event hooks: no dispatcher delivers the event before the case claims it.
+      const { call, store, provisioner, tag } = await setup({}, undefined, false);
       const outbox = store.outbox;
       if (outbox?.retry === undefined) return context.skip('this store has no outbox retry');
       const { user } = await provisioner.ensureUserExists({
