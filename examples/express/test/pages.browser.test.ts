@@ -15,10 +15,14 @@ const present = existsSync(CHROMIUM);
 const artefacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 
 const people = Array.from({ length: 25 }, (_, i) => `person${i + 1}@example.com`);
-const csv = ['email,role', ...people.map((email, i) => `${email},${i % 2 === 0 ? 'editor' : 'user'}`)].join('\n');
+const csv = ['email,role', ...people.map((email, i) => `${email},${i % 2 === 0 ? 'editor' : 'user'}`)].join(
+  '\n',
+);
 
 describe.skipIf(!present)(
-  present ? 'example pages in Chromium' : `example pages in Chromium: SKIPPED, ${CHROMIUM} is missing (apt-get install -y chromium)`,
+  present
+    ? 'example pages in Chromium'
+    : `example pages in Chromium: SKIPPED, ${CHROMIUM} is missing (apt-get install -y chromium)`,
   () => {
     let server: Server;
     let demo: Demo;
@@ -32,6 +36,8 @@ describe.skipIf(!present)(
       const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
       contexts.push(context);
       const page = await context.newPage();
+      // Well under the test's timeout, so a stuck step fails with its own selector.
+      page.setDefaultTimeout(15_000);
       // Any alert/confirm/prompt means a value was run as code.
       page.on('dialog', (dialog) => {
         dialogs.push(dialog.message());
@@ -48,7 +54,8 @@ describe.skipIf(!present)(
       await page.click('button[type=submit]');
     }
 
-    const shot = (page: Page, name: string) => page.screenshot({ path: `${artefacts}${name}.png`, fullPage: true });
+    const shot = (page: Page, name: string) =>
+      page.screenshot({ path: `${artefacts}${name}.png`, fullPage: true });
 
     beforeAll(async () => {
       mkdirSync(artefacts, { recursive: true });
@@ -92,9 +99,15 @@ describe.skipIf(!present)(
       expect(admin.url()).toBe(`${base}/admin`);
       expect(await admin.evaluate(() => localStorage.length)).toBe(0);
 
-      await admin.setInputFiles('#csv', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await admin.setInputFiles('#csv', {
+        name: 'people.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(csv),
+      });
       await admin.click('#invite-button');
-      await admin.waitForFunction(() => document.getElementById('bulk-summary')?.textContent?.startsWith('25 of 25'));
+      await admin.waitForFunction(() =>
+        document.getElementById('bulk-summary')?.textContent?.startsWith('25 of 25'),
+      );
       expect(await admin.textContent('#bulk-summary')).toBe('25 of 25 done: 25 sent, 0 skipped, 0 failed');
       expect(await admin.locator('#bulk-results tbody tr').count()).toBe(25);
       await admin.waitForFunction(() => document.querySelectorAll('#invitations tbody tr').length === 25);
@@ -129,7 +142,9 @@ describe.skipIf(!present)(
       await admin.selectOption('#invitation-status', 'pending');
       await admin.click('#invitations-form button[type=submit]');
       await admin.click('button:text-is("Revoke person2@example.com")');
-      await admin.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Revoked'));
+      await admin.waitForFunction(() =>
+        document.getElementById('status')?.textContent?.startsWith('Revoked'),
+      );
       const visitor = await newPage();
       await visitor.goto(demo.mailbox.get('person2@example.com') as string);
       await visitor.waitForSelector('#invalid', { state: 'visible' });
@@ -163,13 +178,17 @@ describe.skipIf(!present)(
       await shot(admin, 'admin-users');
 
       await user.click('#refresh');
-      await user.waitForFunction(() => document.getElementById('error')?.textContent?.includes('user_disabled'));
+      await user.waitForFunction(() =>
+        document.getElementById('error')?.textContent?.includes('user_disabled'),
+      );
+      expect(await user.textContent('#error')).toBe('Refused (403): user_disabled');
       expect(await user.isVisible('#account')).toBe(false);
 
       await admin.click('button:text-is("Enable person3@example.com")');
       await admin.waitForSelector('button:text-is("Disable person3@example.com")');
       await user.click('#refresh');
       await user.waitForSelector('#account', { state: 'visible' });
+      expect(await user.textContent('#error')).toBe('');
     });
 
     it('renders an invited value like <img src=x onerror=alert(1)> as text: nothing executes', async () => {
@@ -179,7 +198,9 @@ describe.skipIf(!present)(
       await admin.waitForFunction(() => document.getElementById('invite-error')?.textContent !== '');
       expect(await admin.textContent('#invite-error')).toContain(payload);
       // Give an injected image a chance to fail and fire its handler before looking.
-      await admin.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+      await admin.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),
+      );
       expect(await admin.locator('main img').count()).toBe(0);
       expect(dialogs).toEqual([]);
     });

@@ -13,7 +13,12 @@ function userOf(request: FastifyRequest, reply: FastifyReply): UserRecord | unde
 }
 
 /** The demo API. Routes in the authenticated scope see `request.auth`, with the local user already created. */
-export async function createApp({ provisioner, invitations, todos, op }: AppOptions): Promise<FastifyInstance> {
+export async function createApp({
+  provisioner,
+  invitations,
+  todos,
+  op,
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: 16 * 1024 });
 
   app.setErrorHandler((err, _request, reply) => {

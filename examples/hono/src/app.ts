@@ -36,7 +36,12 @@ export function createApp({ provisioner, invitations, todos, op }: AppOptions): 
 
   // The pages (/admin, /invite, /account) need no token; the admin API they call verifies its own.
   const open = (path: string) =>
-    path === '/health' || path === '/admin' || path === '/invite' || path === '/account' || path.startsWith('/pages/') || path.startsWith('/admin/api/');
+    path === '/health' ||
+    path === '/admin' ||
+    path === '/invite' ||
+    path === '/account' ||
+    path.startsWith('/pages/') ||
+    path.startsWith('/admin/api/');
   for (const path of PAGE_PATHS) {
     app.get(path, async (c) => {
       const page = await pageFor(c.req.path, op?.issuer);
@@ -49,7 +54,6 @@ export function createApp({ provisioner, invitations, todos, op }: AppOptions): 
   app.use('*', jitProvision(provisioner, { skip: open }));
 
   app.get('/health', (c) => c.json({ ok: true }));
-
 
   app.get('/me', (c) => c.json({ user: userOf(c), created: c.get('auth')?.created ?? false }));
 

@@ -32,6 +32,7 @@ async function start() {
     return;
   }
   $('signin').hidden = true;
+  $('refresh').hidden = false;
   await load();
 }
 

@@ -10,7 +10,9 @@ const say = (text) => {
 
 /** Entries of the textarea and the CSV: `email` or `email,role` per line; a header line is skipped. */
 async function entries() {
-  const lines = $('emails').value.split(/[\n,;]+/).map((line) => ({ email: line.trim() }));
+  const lines = $('emails')
+    .value.split(/[\n,;]+/)
+    .map((line) => ({ email: line.trim() }));
   const file = $('csv').files[0];
   if (file) {
     for (const line of (await file.text()).split(/\r?\n/)) {
@@ -25,7 +27,8 @@ async function entries() {
 function errorText(body, list) {
   // 422 names the entry ("emails[3].email"): show the value the admin typed, as text.
   const match = /^emails\[(\d+)\]/.exec(body?.field ?? '');
-  if (match) return `Not invited: entry ${Number(match[1]) + 1} (${list[Number(match[1])]?.email ?? ''}) is invalid.`;
+  if (match)
+    return `Not invited: entry ${Number(match[1]) + 1} (${list[Number(match[1])]?.email ?? ''}) is invalid.`;
   return `Not invited: ${body?.error ?? 'error'}${body?.field ? ` (${body.field})` : ''}`;
 }
 
@@ -49,7 +52,9 @@ async function invite(event) {
     }
     $('bulk').hidden = false;
     for (;;) {
-      const { status, body: job } = await api(`${API}/invitations/bulk/${encodeURIComponent(started.body.job)}`);
+      const { status, body: job } = await api(
+        `${API}/invitations/bulk/${encodeURIComponent(started.body.job)}`,
+      );
       if (status !== 200) {
         $('invite-error').textContent = `Progress unavailable: ${job?.error ?? status}`;
         return;
@@ -86,8 +91,14 @@ async function listInvitations(event) {
       new Date(inv.expiresAt).toLocaleString(),
       inv.status === 'pending'
         ? button(`Revoke ${inv.email}`, async () => {
-            const res = await api(`${API}/invitations/${encodeURIComponent(inv.id)}?soft=true`, { method: 'DELETE' });
-            say(res.status === 204 ? `Revoked the invitation of ${inv.email}.` : `Not revoked: ${res.body?.error}`);
+            const res = await api(`${API}/invitations/${encodeURIComponent(inv.id)}?soft=true`, {
+              method: 'DELETE',
+            });
+            say(
+              res.status === 204
+                ? `Revoked the invitation of ${inv.email}.`
+                : `Not revoked: ${res.body?.error}`,
+            );
             await listInvitations();
           })
         : '',

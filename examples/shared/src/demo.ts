@@ -342,7 +342,9 @@ export async function demoFromProcess(
     baseUrl: `http://localhost:${port}`,
     printInvitations: true,
     // Like the dev issuer's: a fixed port keeps the provider's issuer, part of every user's key, across restarts.
-    provider: { port: env['OIDC_PORT'] ? Number(env['OIDC_PORT']) : store.kind === 'postgres' ? port + 2 : 0 },
+    provider: {
+      port: env['OIDC_PORT'] ? Number(env['OIDC_PORT']) : store.kind === 'postgres' ? port + 2 : 0,
+    },
     ...(issuerPort === undefined ? {} : { issuerPort }),
   });
   // What every app should do at start: verify issuers and store now, not at the first login.

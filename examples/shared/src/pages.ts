@@ -56,10 +56,7 @@ export function pageHeaders(issuer: string | undefined, type: string): Record<st
  *   page ? res.status(page.status).set(page.headers).send(page.body) : res.sendStatus(404);
  * });
  */
-export async function pageFor(
-  path: string,
-  issuer: string | undefined,
-): Promise<PageResponse | undefined> {
+export async function pageFor(path: string, issuer: string | undefined): Promise<PageResponse | undefined> {
   if (path === '/pages/config.json') {
     return {
       status: 200,
@@ -72,7 +69,11 @@ export async function pageFor(
   if (file === undefined) return undefined;
   const type = TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
   try {
-    return { status: 200, headers: pageHeaders(issuer, type), body: await readFile(`${publicDir}${file}`, 'utf8') };
+    return {
+      status: 200,
+      headers: pageHeaders(issuer, type),
+      body: await readFile(`${publicDir}${file}`, 'utf8'),
+    };
   } catch {
     return undefined;
   }
