@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The example pages in a real browser (Debian's Chromium through playwright-core): the admin signs in at the
 // dev OpenID Provider with code + PKCE, bulk-invites from a CSV, an invitee follows the link, and the refusals
 // (revoked link, non-admin, disabled user) and escaping hold. Screenshots go to examples/express/test-artifacts.

@@ -178,6 +178,7 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       const link = new URL(invited.body.url);
       const page = await fetch(`${app.url}${link.pathname}${link.search}`);
       expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module" src="/pages/invite.js">');
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
       const peek = `/admin/api/invitations/peek${link.search}`;
