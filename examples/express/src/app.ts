@@ -1,7 +1,7 @@
-import { jitProvision } from '@jit-provision/adapter-express';
+import { adminApi, jitProvision } from '@jit-provision/adapter-express';
 import { isJitProvisionError, type UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import { type AppOptions, invitationLanding, prometheusMetrics } from '@jit-provision/example-shared';
+import { type AppOptions, PAGE_PATHS, pageFor, prometheusMetrics } from '@jit-provision/example-shared';
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
@@ -13,7 +13,7 @@ function userOf(req: Request, res: Response): UserRecord | undefined {
 }
 
 /** The demo API. Everything after `jitProvision` sees `req.auth`, with the local user already created. */
-export function createApp({ provisioner, invitations, todos }: AppOptions): express.Express {
+export function createApp({ provisioner, invitations, todos, op }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '16kb' }));
@@ -22,10 +22,14 @@ export function createApp({ provisioner, invitations, todos }: AppOptions): expr
     res.json({ ok: true });
   });
 
-  // The link in an invitation, opened before any login.
-  app.get('/signup', async (req, res) => {
-    res.json(await invitationLanding(invitations, req.query['token']));
+  // The pages (/admin, /invite, /account) and the admin API they call: both before `jitProvision`, the
+  // pages need no token and the admin API verifies its own.
+  app.get([...PAGE_PATHS], async (req, res) => {
+    const page = await pageFor(req.path, op?.issuer);
+    if (page) res.status(page.status).set(page.headers).send(page.body);
+    else res.status(404).json({ error: 'not_found', error_description: 'No such page' });
   });
+  app.use('/admin/api', adminApi({ provisioner, invitations }));
 
   // provisioner.stats() for Prometheus; keep it off the public internet in production.
   const metrics = prometheusMetrics(provisioner);

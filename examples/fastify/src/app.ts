@@ -1,7 +1,7 @@
-import { jitProvision } from '@jit-provision/adapter-fastify';
+import { adminApi, jitProvision } from '@jit-provision/adapter-fastify';
 import { isJitProvisionError, type UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import { type AppOptions, invitationLanding, prometheusMetrics } from '@jit-provision/example-shared';
+import { type AppOptions, PAGE_PATHS, pageFor, prometheusMetrics } from '@jit-provision/example-shared';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 /** The user `jitProvision` attached; it is null only with `onProvisioningError: 'continue'` during an outage. */
@@ -13,7 +13,12 @@ function userOf(request: FastifyRequest, reply: FastifyReply): UserRecord | unde
 }
 
 /** The demo API. Routes in the authenticated scope see `request.auth`, with the local user already created. */
-export async function createApp({ provisioner, invitations, todos }: AppOptions): Promise<FastifyInstance> {
+export async function createApp({
+  provisioner,
+  invitations,
+  todos,
+  op,
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: 16 * 1024 });
 
   app.setErrorHandler((err, _request, reply) => {
@@ -32,10 +37,15 @@ export async function createApp({ provisioner, invitations, todos }: AppOptions)
   const metrics = prometheusMetrics(provisioner);
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
-  // The link in an invitation, opened before any login.
-  app.get<{ Querystring: { token?: string } }>('/signup', (request) =>
-    invitationLanding(invitations, request.query.token),
-  );
+  // The pages (/admin, /invite, /account) need no token; the admin API they call verifies its own.
+  for (const path of PAGE_PATHS) {
+    app.get(path, async (request, reply) => {
+      const page = await pageFor(request.url.split('?')[0] ?? '', op?.issuer);
+      if (!page) return reply.code(404).send({ error: 'not_found', error_description: 'No such page' });
+      return reply.code(page.status).headers(page.headers).send(page.body);
+    });
+  }
+  await app.register(adminApi({ provisioner, invitations }), { prefix: '/admin/api' });
 
   // The plugin authenticates every route of the scope it is registered in, and only those.
   await app.register(async (api) => {

@@ -1,7 +1,7 @@
-import { jitProvision } from '@jit-provision/adapter-hono';
+import { adminApi, jitProvision } from '@jit-provision/adapter-hono';
 import type { UserRecord } from '@jit-provision/core';
 import { toHttpResponse } from '@jit-provision/core/adapter';
-import { type AppOptions, invitationLanding, prometheusMetrics } from '@jit-provision/example-shared';
+import { type AppOptions, PAGE_PATHS, pageFor, prometheusMetrics } from '@jit-provision/example-shared';
 import { type Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -31,11 +31,28 @@ async function jsonBody(c: Context): Promise<Record<string, unknown>> {
 }
 
 /** The demo API. Handlers after `jitProvision` see `c.get('auth')`, with the local user already created. */
-export function createApp({ provisioner, invitations, todos }: AppOptions): Hono {
+export function createApp({ provisioner, invitations, todos, op }: AppOptions): Hono {
   const app = new Hono();
 
-  const open = new Set(['/health', '/signup', '/metrics']);
-  app.use('*', jitProvision(provisioner, { skip: (path) => open.has(path) }));
+  // The pages (/admin, /invite, /account) need no token; the admin API they call verifies its own.
+  const open = (path: string) =>
+    path === '/health' ||
+    path === '/metrics' ||
+    path === '/admin' ||
+    path === '/invite' ||
+    path === '/account' ||
+    path.startsWith('/pages/') ||
+    path.startsWith('/admin/api/');
+  for (const path of PAGE_PATHS) {
+    app.get(path, async (c) => {
+      const page = await pageFor(c.req.path, op?.issuer);
+      if (!page) return c.json({ error: 'not_found', error_description: 'No such page' }, 404);
+      return c.body(page.body, 200, page.headers);
+    });
+  }
+  app.route('/admin/api', adminApi({ provisioner, invitations }));
+
+  app.use('*', jitProvision(provisioner, { skip: open }));
 
   app.get('/health', (c) => c.json({ ok: true }));
 
@@ -44,9 +61,6 @@ export function createApp({ provisioner, invitations, todos }: AppOptions): Hono
   app.get('/metrics', async (c) =>
     c.body(await metrics.text(), 200, { 'content-type': metrics.contentType }),
   );
-
-  // The link in an invitation, opened before any login.
-  app.get('/signup', async (c) => c.json(await invitationLanding(invitations, c.req.query('token'))));
 
   app.get('/me', (c) => c.json({ user: userOf(c), created: c.get('auth')?.created ?? false }));
 

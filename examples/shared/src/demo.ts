@@ -7,11 +7,13 @@ import {
   createProvisioner,
   type InvitationService,
   invitationRequired,
+  type Policy,
   type Provisioner,
   type Store,
 } from '@jit-provision/core';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { DEMO_PASSWORD, type DevProvider, startDevProvider } from './dev-provider';
 
 export const AUDIENCE = 'jit-provision-demo';
 
@@ -128,8 +130,15 @@ export interface DemoOptions {
   inviteOnly?: boolean;
   /** Port of the dev issuer; fixed, it keeps the issuer (part of every user's key) stable across restarts. */
   issuerPort?: number;
-  /** Base URL of the app, for invitation links. */
+  /** Base URL of the app, for invitation links and the pages' sign-in redirects. */
   baseUrl?: string;
+  /**
+   * Start the dev OpenID Provider the pages sign in with (`false`: only the dev issuer). Its first logins always
+   * need an invitation; its `ADMIN_EMAIL` user is seeded as admin.
+   */
+  provider?: false | { port?: number };
+  /** The demo's stand-in for e-mail: print each invitation link sent (`pnpm demo` does). */
+  printInvitations?: boolean;
 }
 
 export interface Demo {
@@ -137,6 +146,10 @@ export interface Demo {
   invitations: InvitationService;
   todos: Todos;
   idp: DevIssuer;
+  /** The dev OpenID Provider of the pages, unless `provider: false`. */
+  op: DevProvider | undefined;
+  /** The demo's mail: the last invitation link sent to each (normalised) email. */
+  mailbox: Map<string, string>;
   store: StoreChoice['kind'];
   /** A token for `sub` from the dev issuer, as a real login would give the browser. */
   token(sub: string, profile?: { email?: string; name?: string }, expiresIn?: string): Promise<string>;
@@ -144,34 +157,74 @@ export interface Demo {
 }
 
 /** What each example's `createApp` needs from the demo: the SDK's two services and the app's own data. */
-export type AppOptions = Pick<Demo, 'provisioner' | 'invitations' | 'todos'>;
+export type AppOptions = Pick<Demo, 'provisioner' | 'invitations' | 'todos'> & { op?: Demo['op'] };
 
 /** The pre-provisioned admin: created before their first login, with a role no token could grant. */
 export const ADMIN = { subject: 'admin', email: 'admin@example.com', name: 'Ada Admin' };
 
+/** Whom the pages' seeded admin signs in as at the dev provider (any password works; the demo prints `demo`). */
+export const ADMIN_EMAIL = 'admin@example.com';
+
+/** Applies `inner` to first logins from `issuer` only. */
+function forIssuer(issuer: string, inner: Policy): Policy {
+  return {
+    name: `${inner.name}@${issuer}`,
+    beforeCreate: (context) => (context.identity.issuer === issuer ? inner.beforeCreate(context) : undefined),
+  };
+}
+
 export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
   const idp = await createDevIssuer(options.issuerPort === undefined ? {} : { port: options.issuerPort });
+  const baseUrl = options.baseUrl ?? 'http://localhost:3000';
+  let op: DevProvider | undefined;
+  if (options.provider !== false) {
+    try {
+      op = await startDevProvider({
+        audience: AUDIENCE,
+        appOrigins: [new URL(baseUrl).origin],
+        ...(options.provider?.port === undefined ? {} : { port: options.provider.port }),
+      });
+    } catch (err) {
+      await idp.close();
+      throw err;
+    }
+  }
   const choice = options.store ?? { kind: 'memory' };
   let opened: Awaited<ReturnType<typeof openStore>>;
   try {
     opened = await openStore(choice);
   } catch (err) {
     await idp.close();
+    await op?.close();
     throw err;
   }
   const { store } = opened;
   const todos = createTodos();
-  const baseUrl = options.baseUrl ?? 'http://localhost:3000';
+  const mailbox = new Map<string, string>();
   const invitations = createInvitationService({
     store,
     secret: randomBytes(32),
-    urlFor: (token) => `${baseUrl}/signup?token=${token}`,
+    urlFor: (token) => `${baseUrl}/invite?token=${encodeURIComponent(token)}`,
+    send: ({ email, url }) => {
+      if (url === undefined) return;
+      mailbox.set(email, url);
+      // A dev stand-in for the e-mail an app would send; a real app never prints invitation links.
+      if (options.printInvitations) console.log(`[demo mail] invitation for ${email}: ${url}`);
+    },
   });
   const provisioner = createProvisioner({
     store,
     // Each dev issuer is another issuer (its URL has the port), so it gets its own username prefix.
-    issuers: [{ issuer: idp.issuer, audience: AUDIENCE, prefix: `dev-${new URL(idp.issuer).port}` }],
-    policies: options.inviteOnly ? [invitationRequired(invitations)] : [],
+    issuers: [
+      { issuer: idp.issuer, audience: AUDIENCE, prefix: `dev-${new URL(idp.issuer).port}` },
+      ...(op ? [{ issuer: op.issuer, audience: AUDIENCE, prefix: `op-${new URL(op.issuer).port}` }] : []),
+    ],
+    // The pages' provider is always invite-only: its sign-in is what the invitation page leads to.
+    policies: options.inviteOnly
+      ? [invitationRequired(invitations)]
+      : op
+        ? [forIssuer(op.issuer, invitationRequired(invitations))]
+        : [],
     onProvisioned: [
       ({ user }) => {
         todos.add(user.id, 'Welcome! This todo was created on your first login');
@@ -180,12 +233,23 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
     ],
   });
   await provisioner.preProvision({ issuer: idp.issuer, ...ADMIN, role: 'admin' });
+  if (op) {
+    await provisioner.preProvision({
+      issuer: op.issuer,
+      subject: ADMIN_EMAIL,
+      email: ADMIN_EMAIL,
+      name: ADMIN.name,
+      role: 'admin',
+    });
+  }
 
   return {
     provisioner,
     invitations,
     todos,
     idp,
+    op,
+    mailbox,
     store: choice.kind,
     token: (sub, profile = {}, expiresIn = '15m') =>
       idp.mint(
@@ -200,25 +264,8 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
     async close() {
       await opened.close();
       await idp.close();
+      await op?.close();
     },
-  };
-}
-
-/**
- * What the demo answers at the invitation link `create` returns (`/signup?token=…`), without authentication:
- * the pending invitation's email and role, so the invitee knows which identity to log in with. `peek` does not
- * consume it; an unknown, expired, revoked or used token throws the SDK's `invalid_invitation` error (403).
- *
- * @example
- * app.get('/signup', async (req, res) => res.json(await invitationLanding(invitations, req.query.token)));
- */
-export async function invitationLanding(invitations: InvitationService, token: unknown) {
-  const { email, role, expiresAt } = await invitations.peek({
-    token: typeof token === 'string' ? token : '',
-  });
-  return {
-    invitation: { email, role, expiresAt },
-    next: `Log in with an identity whose verified email is ${email}: the first login accepts the invitation.`,
   };
 }
 
@@ -234,8 +281,21 @@ export async function instructions(demo: Demo, baseUrl: string, inviteOnly: bool
     demo.token('dave', { email: 'dave@example.com', name: 'Dave' }, '1h'),
   ]);
   const auth = (variable: string) => `-H "Authorization: Bearer $${variable}"`;
+  const pages = demo.op
+    ? [
+        `Try the admin pages (sign-in at the dev OpenID Provider ${demo.op.issuer}; development only: any password works):`,
+        `  1. open ${baseUrl}/admin and sign in as ${ADMIN_EMAIL}, password ${DEMO_PASSWORD}`,
+        '  2. invite someone (paste emails or upload a CSV); their link is printed below as "[demo mail] … /invite?token=…"',
+        '  3. open that link in a second (private) window, "Continue with sign-in" with the invited email (any password)',
+        `     → ${baseUrl}/account shows the account with the invited role; /admin lists the invitation as consumed`,
+        '',
+      ]
+    : [];
   return [
     `jit-provision demo listening on ${baseUrl}`,
+    '',
+    ...pages,
+    'Or call the API with tokens of the dev issuer:',
     `store: ${demo.store}${inviteOnly ? ', invite-only signup' : ''}; dev issuer: ${demo.idp.issuer}; tokens valid 1h`,
     '',
     `export NEW_USER_TOKEN='${fresh}'`,
@@ -252,7 +312,8 @@ export async function instructions(demo: Demo, baseUrl: string, inviteOnly: bool
     `curl -s ${auth('RETURNING_TOKEN')} ${baseUrl}/me`,
     '# the pre-provisioned admin invites dave@example.com ...',
     `curl -s -X POST ${auth('ADMIN_TOKEN')} -H 'content-type: application/json' -d '{"email":"dave@example.com"}' ${baseUrl}/admin/invitations`,
-    '# ... its "url" (/signup?token=...) opens without a login and shows whom the invitation is for',
+    '# ... its "url" (/invite?token=...) opens the invitation page; the page peeks without a login:',
+    `curl -s "${baseUrl}/admin/api/invitations/peek?token=TOKEN_FROM_THE_URL"`,
     inviteOnly
       ? "# ... and dave's first login consumes the invitation (role from the invitation)"
       : '# ... and dave logs in (start with --invite-only to make invitations required)',
@@ -281,6 +342,11 @@ export async function demoFromProcess(
     store,
     inviteOnly,
     baseUrl: `http://localhost:${port}`,
+    printInvitations: true,
+    // Like the dev issuer's: a fixed port keeps the provider's issuer, part of every user's key, across restarts.
+    provider: {
+      port: env['OIDC_PORT'] ? Number(env['OIDC_PORT']) : store.kind === 'postgres' ? port + 2 : 0,
+    },
     ...(issuerPort === undefined ? {} : { issuerPort }),
   });
   // What every app should do at start: verify issuers and store now, not at the first login.

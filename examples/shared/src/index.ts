@@ -1,2 +1,4 @@
 export * from './demo';
+export * from './dev-provider';
 export * from './metrics';
+export * from './pages';

@@ -79,10 +79,11 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       await app?.close();
     });
 
-    it('passes the start-up check main.ts prints: the dev issuer and the migrated store', async () => {
+    it('passes the start-up check main.ts prints: both issuers and the migrated store', async () => {
       const report = await app.demo.provisioner.check();
       expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
         [`issuer ${app.demo.idp.issuer}`, true],
+        [`issuer ${app.demo.op?.issuer}`, true],
         ['store', true],
       ]);
       expect(report.ok).toBe(true);
@@ -193,18 +194,23 @@ export function runExampleSuite(name: string, listen: (demo: Demo) => Promise<Ex
       });
       expect(invited.status).toBe(201);
       expect(invited.body.invitation).toMatchObject({ email: 'dave@example.com', role: 'editor' });
-      expect(invited.body.url).toMatch(/\/signup\?token=/);
+      expect(invited.body.url).toMatch(/\/invite\?token=/);
 
-      // The link works before any login: it shows whom the invitation is for and consumes nothing.
+      // The link opens the invitation page, which peeks before any login: whom it is for, nothing consumed.
       const link = new URL(invited.body.url);
-      const landing = await call(app, `${link.pathname}${link.search}`);
+      const page = await fetch(`${app.url}${link.pathname}${link.search}`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<script type="module" src="/pages/invite.js">');
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(page.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+      const peek = `/admin/api/invitations/peek${link.search}`;
+      const landing = await call(app, peek);
       expect(landing.status).toBe(200);
-      expect(landing.body.invitation).toMatchObject({ email: 'dave@example.com', role: 'editor' });
-      expect((await call(app, `${link.pathname}${link.search}`)).status).toBe(200);
-      const forged = await call(app, '/signup?token=forged');
-      expect(forged.status).toBe(403);
-      expect(forged.body.error).toBe('invalid_invitation');
-      expect((await call(app, '/signup')).body.error).toBe('invalid_invitation');
+      expect(landing.body).toMatchObject({ email: 'dave@example.com', role: 'editor' });
+      expect((await call(app, peek)).status).toBe(200);
+      const forged = await call(app, '/admin/api/invitations/peek?token=forged');
+      expect(forged.status).toBe(404);
+      expect(forged.body.error).toBe('not_found');
 
       const bad = await call(app, '/admin/invitations', admin, { email: 'not-an-email' });
       expect(bad.status).toBe(400);
