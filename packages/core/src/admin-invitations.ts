@@ -2,10 +2,10 @@ import type { BulkJobs } from './admin-bulk';
 import { type AdminContext, json, NO_STORE, noContent } from './admin-context';
 import { bodyObject, emailField, oneOf, positiveInteger, queryValue, roleField } from './admin-fields';
 import { InvalidFieldError, isJitProvisionError, NotFoundError, RateLimitedError } from './errors';
-import { INVITATION_STATUSES } from './invitations';
+import { INVITATION_STATUSES, invitationStatus } from './invitations';
 import type { RateLimiter } from './rate-limit';
 import type { Route } from './routes';
-import type { Invitation, InvitationStatus } from './store';
+import type { Invitation } from './store';
 
 const DAY = 86_400_000;
 /** Longest lifetime an admin may give one invitation. */
@@ -13,22 +13,13 @@ const MAX_EXPIRES_IN_MS = 365 * DAY;
 /** `POST /invitations/purge` without `olderThanMs`: what ended more than 30 days ago. */
 const DEFAULT_PURGE_AGE_MS = 30 * DAY;
 
-const statusOf = (i: Invitation, now: number): InvitationStatus =>
-  i.revokedAt !== null
-    ? 'revoked'
-    : i.consumedAt !== null
-      ? 'consumed'
-      : i.expiresAt.getTime() <= now
-        ? 'expired'
-        : 'pending';
-
 /** An invitation as the API shows it: listed fields only, so a store's extra columns (a token hash) never leak. */
 function invitationView(i: Invitation, now = Date.now()) {
   return {
     id: i.id,
     email: i.email,
     role: i.role,
-    status: statusOf(i, now),
+    status: invitationStatus(i, now),
     invitedBy: i.invitedBy,
     createdAt: i.createdAt,
     expiresAt: i.expiresAt,

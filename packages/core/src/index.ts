@@ -16,6 +16,7 @@ export {
   type InvitationSecret,
   type InvitationService,
   type InvitationServiceOptions,
+  invitationStatus,
 } from './invitations';
 export type { JwksOptions } from './jwks';
 export {

@@ -1,17 +1,8 @@
-import type { Invitation, InvitationStatus } from '@jit-provision/core';
+import { type InvitationStatus, invitationStatus } from '@jit-provision/core';
 import { type App, emit, examples, type Register } from '../app';
 import { parseDuration } from '../durations';
 import { CliError } from '../errors';
 import { table } from '../output';
-
-const statusOf = (i: Invitation, now: number): InvitationStatus =>
-  i.revokedAt !== null
-    ? 'revoked'
-    : i.consumedAt !== null
-      ? 'consumed'
-      : i.expiresAt.getTime() <= now
-        ? 'expired'
-        : 'pending';
 
 /** `invitations list|revoke|purge`. */
 export const registerInvitations: Register = (program, app: App) => {
@@ -27,7 +18,7 @@ export const registerInvitations: Register = (program, app: App) => {
       const service = await app.context().invitations(false);
       const list = await service.list(options.status === undefined ? {} : { status: options.status });
       const now = Date.now();
-      const rows = list.map((i) => ({ ...i, status: statusOf(i, now) }));
+      const rows = list.map((i) => ({ ...i, status: invitationStatus(i, now) }));
       emit(app, options.json, { invitations: rows }, () =>
         table(rows, ['id', 'email', 'role', 'status', 'invitedBy', 'createdAt', 'expiresAt']),
       );
