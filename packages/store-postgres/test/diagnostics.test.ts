@@ -17,7 +17,12 @@ afterAll(async () => {
 
 function setup() {
   const logger = { warn: vi.fn<Logger['warn']>(), error: vi.fn<Logger['error']>() };
-  const store = createPostgresStore({ pool: db.pool, schema: db.schema });
+  const store = createPostgresStore({
+    pool: db.pool,
+    schema: db.schema,
+    // PGlite serves one session: a change-feed listener would hold it for good.
+    ...(db.kind === 'pglite' ? { listen: false as const } : {}),
+  });
   const provisioner = createProvisioner({
     store,
     issuers: [{ issuer: idp.issuer, audience: 'api' }],
