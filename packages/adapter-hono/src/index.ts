@@ -1,5 +1,6 @@
-import type { AuthInput, Provisioner } from '@jit-provision/core';
+import type { Provisioner } from '@jit-provision/core';
 import {
+  type AdapterRequest,
   authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
@@ -39,7 +40,7 @@ export function jitProvision(
   return async (c, next) => {
     // Only `skip` reads the path; parsing the URL on every request would be wasted work.
     const path = options.skip === undefined ? '' : new URL(c.req.url).pathname;
-    const request = { headers: requestHeaders(c.env, c.req.raw), path, method: c.req.method };
+    const request = adapterRequest(c.env, c.req.raw, path, c.req.method);
     // A cached token and user: no promise and no await before `next()`.
     const outcome =
       authenticateCachedRequest(provisioner, request, options) ??
@@ -54,16 +55,18 @@ export function jitProvision(
  * On @hono/node-server the Node request is `c.env.incoming`: reading its raw headers skips building a web
  * `Headers` per request (the server builds one lazily, on first access) and still sees repeated headers.
  */
-function requestHeaders(env: unknown, request: Request): AuthInput['headers'] {
+function adapterRequest(env: unknown, request: Request, path: string, method: string): AdapterRequest {
   const incoming = (env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | undefined)?.incoming;
   if (
     typeof incoming?.headers === 'object' &&
     incoming.headers !== null &&
     Array.isArray(incoming.rawHeaders)
   ) {
-    return nodeRequestHeaders(incoming as Parameters<typeof nodeRequestHeaders>[0]);
+    const headers = nodeRequestHeaders(incoming as Parameters<typeof nodeRequestHeaders>[0]);
+    // Node lower-cases header names, and nodeRequestHeaders put every repeated value here.
+    return { headers, authorization: headers['authorization'], path, method };
   }
-  return request.headers;
+  return { headers: request.headers, path, method };
 }
 
 export { type AdminApiOptions, adminApi } from './admin';

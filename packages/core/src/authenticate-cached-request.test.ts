@@ -51,6 +51,27 @@ describe('authenticateCachedRequest (the synchronous full-hit path)', () => {
     expect(refused).toMatchObject({ ok: false, response: { status: 401 } });
   });
 
+  it("reads the adapter's `authorization` instead of searching the headers, repeated values included", async () => {
+    const { provisioner, token, id } = await cached({ sub: 'given' });
+    const given = (authorization: string | string[] | undefined) => ({
+      headers: {},
+      authorization,
+      path: '/',
+      method: 'GET',
+    });
+    expect(authenticateCachedRequest(provisioner, given(`Bearer ${token}`))).toMatchObject({
+      ok: true,
+      auth: { user: { id } },
+    });
+    expect(
+      authenticateCachedRequest(provisioner, given([`Bearer ${token}`, `Bearer ${token}`])),
+    ).toBeUndefined();
+    expect(authenticateCachedRequest(provisioner, given(undefined))).toBeUndefined();
+    // Given but absent wins over the headers: the adapter read them already.
+    const both = { ...given(undefined), headers: { authorization: `Bearer ${token}` } };
+    expect(authenticateCachedRequest(provisioner, both)).toBeUndefined();
+  });
+
   it('checks exp on every hit: an expired cached token falls through to a 401', async () => {
     const { provisioner, request, token } = await cached({ sub: 'exp' }, 60);
     const { exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as {

@@ -115,9 +115,8 @@ export function createAuthenticator(
    * for anything else (a miss, a refused or revoked token, a disabled user, a profile change), which the
    * full path below then decides. exp is checked by `cache.get`, revocation here, disabled by `cachedUser`.
    */
-  const cachedHit = (headers: AuthInput['headers']): AuthResult | undefined => {
+  const cachedHit = (value: string | string[] | undefined): AuthResult | undefined => {
     if (cache === undefined || options.cachedUser === undefined) return undefined;
-    const value = headerValue(headers, 'authorization');
     if (typeof value !== 'string' || value.length > max + 7 || !value.startsWith('Bearer ')) return undefined;
     const verified = cache.get(tokenKey(value.slice(7)));
     if (verified === undefined) return undefined;
@@ -181,7 +180,10 @@ export function createAuthenticator(
 }
 
 /** Each authenticator's synchronous full-hit path, found by the function a provisioner exposes as `authenticate`. */
-const cachedHits = new WeakMap<object, (headers: AuthInput['headers']) => AuthResult | undefined>();
+const cachedHits = new WeakMap<
+  object,
+  (authorization: string | string[] | undefined) => AuthResult | undefined
+>();
 
 /** Options every adapter's `jitProvision` accepts, with the same meaning in each framework. */
 export interface JitProvisionOptions {
@@ -200,6 +202,11 @@ export interface AdapterRequest extends AuthInput {
   /** Raw path without the query string. Only `skip` reads it: an adapter may pass '' when `skip` is unset. */
   path: string;
   method: string;
+  /**
+   * The Authorization header exactly as `headerValue(headers, 'authorization')` would read it (an array when
+   * repeated), when the adapter already has it; the synchronous hit path then skips searching `headers`.
+   */
+  authorization?: string | string[] | undefined;
 }
 
 /** What an adapter does next: continue with `auth` (null when skipped or anonymous), or answer `response`. */
@@ -230,7 +237,12 @@ export function authenticateCachedRequest(
 ): AdapterOutcome | undefined {
   try {
     if (options.skip?.(request.path, request.method)) return ANONYMOUS;
-    const auth = cachedHits.get(provisioner.authenticate)?.(request.headers);
+    const hit = cachedHits.get(provisioner.authenticate);
+    if (hit === undefined) return undefined;
+    // An adapter that already read the header hands it over: no search through every header name.
+    const auth = hit(
+      'authorization' in request ? request.authorization : headerValue(request.headers, 'authorization'),
+    );
     return auth === undefined ? undefined : { ok: true, auth };
   } catch {
     // The full path raises the same failure again and answers it.

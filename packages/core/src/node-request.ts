@@ -15,8 +15,11 @@ export function nodeAdapterRequest(
   url: string | undefined,
   options: JitProvisionOptions,
 ): AdapterRequest {
+  const headers = nodeRequestHeaders(req);
   return {
-    headers: nodeRequestHeaders(req),
+    headers,
+    // Node lower-cases header names, and nodeRequestHeaders put every repeated value here.
+    authorization: headers['authorization'],
     // Only `skip` reads the path: no split on the hot path otherwise.
     path: options.skip === undefined ? '' : ((url ?? '/').split('?')[0] ?? '/'),
     method: req.method ?? 'GET',
