@@ -13,17 +13,22 @@ export interface Database {
   schema: string;
   /** Qualified users table of the Postgres store. */
   table: string;
-  /** Queries sent by any pg client in this process since the last reset (all pools). */
+  /** Queries sent by any pg client in this process since the last reset (all pools), the change feed's session excepted. */
   queries(): number;
   resetQueries(): void;
   close(): Promise<void>;
 }
 
-// Counting at the client covers pool.query and checked-out clients (transactions) alike.
+// Counting at the client covers pool.query and checked-out clients (transactions) alike. The store's change-feed
+// session (the client that ran LISTEN) is left out: its heartbeat runs on a timer, whatever the requests do.
 let queryCount = 0;
+const feedClients = new WeakSet<pg.Client>();
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
-  queryCount++;
+  const first = args[0];
+  const text = typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text;
+  if (typeof text === 'string' && /^\s*LISTEN\b/i.test(text)) feedClients.add(this);
+  if (!feedClients.has(this)) queryCount++;
   return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof originalQuery;
 

@@ -132,7 +132,7 @@ export async function hitPathBenchmark(): Promise<Section> {
       (result['authenticateCachedRequest (sync), cache hit, 0.8 KB token']?.median ?? Number.NaN) -
       (result['bare: read the header (sync)']?.median ?? Number.NaN);
     return {
-      title: '7. Cache-hit path in process (CPU per call)',
+      title: '8. Cache-hit path in process (CPU per call)',
       rows,
       targets: [
         {

@@ -16,9 +16,10 @@ import { createMemoryStore } from '@jit-provision/store-memory';
 export type Framework = 'express' | 'fastify' | 'hono';
 /**
  * bare: the handler alone; ours: `jitProvision` with default options (caches on); ours-nocache: the same
- * with `userCache: false, tokenCache: false`; peer: the framework's usual JWT middleware, verifying against the same JWKS.
+ * with `userCache: false, tokenCache: false`; empty: an empty middleware, i.e. what having any middleware costs the
+ * framework (the floor under ours); peer: the framework's usual JWT middleware, verifying against the same JWKS.
  */
-export type Variant = 'bare' | 'ours' | 'ours-nocache' | 'peer';
+export type Variant = 'bare' | 'ours' | 'ours-nocache' | 'empty' | 'peer';
 
 export interface ServerConfig {
   framework: Framework;
@@ -27,13 +28,11 @@ export interface ServerConfig {
   audience: string;
   /** The one subject the benchmark's token carries (pre-provisioned for `ours`). */
   subject: string;
-  /** `noop`: the peer variant is an empty middleware instead, i.e. what any middleware costs the framework. */
-  peer: 'jwt' | 'noop';
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
 const { framework, variant, issuer, audience, subject } = config;
-const noopPeer = variant === 'peer' && config.peer === 'noop';
+const empty = variant === 'empty';
 
 // Counted in the route handler, which only runs for authenticated requests: the 2xx count.
 let measuring = false;
@@ -60,7 +59,7 @@ async function listenExpress(): Promise<number> {
   const app = express();
   app.disable('x-powered-by');
   if (provisioner) app.use((await import('@jit-provision/adapter-express')).jitProvision(provisioner));
-  if (noopPeer) app.use((_req, _res, next) => next());
+  if (empty) app.use((_req, _res, next) => next());
   else if (variant === 'peer')
     app.use((await import('express-oauth2-jwt-bearer')).auth({ issuerBaseURL: issuer, audience }));
   app.get('/me', (req, res) => {
@@ -78,7 +77,7 @@ async function listenFastify(): Promise<number> {
   const app = Fastify({ logger: false });
   if (provisioner)
     await app.register((await import('@jit-provision/adapter-fastify')).jitProvision, { provisioner });
-  if (noopPeer) app.addHook('onRequest', async () => {});
+  if (empty) app.addHook('onRequest', (_request, _reply, done) => done());
   else if (variant === 'peer') {
     const { default: fastifyJwt } = await import('@fastify/jwt');
     const { default: buildGetJwks } = await import('get-jwks');
@@ -114,7 +113,7 @@ async function listenHono(): Promise<number> {
   const { serve } = await import('@hono/node-server');
   const app = new Hono<{ Variables: { jwtPayload: { sub?: string } } }>();
   if (provisioner) app.use('*', (await import('@jit-provision/adapter-hono')).jitProvision(provisioner));
-  if (noopPeer)
+  if (empty)
     app.use('*', async (_c, next) => {
       await next();
     });

@@ -34,9 +34,7 @@ const LOAD_CORE = 1;
 const trace = process.env['BENCH_TRACE']
   ? (what: string) => console.error(`[http ${(performance.now() / 1000).toFixed(1)} s] ${what}`)
   : () => {};
-/** BENCH_PEER=noop replaces the peer JWT middleware by an empty one: the framework's own cost of a middleware. */
-const PEER: 'jwt' | 'noop' = process.env['BENCH_PEER'] === 'noop' ? 'noop' : 'jwt';
-const COMPARED: Variant[] = ['bare', 'ours', 'peer'];
+const COMPARED: Variant[] = ['bare', 'ours', 'empty', 'peer'];
 const PEERS: Record<Framework, string> = {
   express: 'express-oauth2-jwt-bearer',
   fastify: '@fastify/jwt + get-jwks',
@@ -209,7 +207,7 @@ export async function httpBenchmark(): Promise<Section> {
     await loader.ask(undefined, has('ready'), 30_000);
     pin(loader.proc, LOAD_CORE);
     for (const framework of FRAMEWORKS) {
-      const variants: Variant[] = ['bare', 'ours', 'ours-nocache', 'peer'];
+      const variants: Variant[] = ['bare', 'ours', 'ours-nocache', 'empty', 'peer'];
       const servers = new Map<Variant, Child & { port: number }>();
       const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
       try {
@@ -220,7 +218,6 @@ export async function httpBenchmark(): Promise<Section> {
             issuer: idp.issuer,
             audience: AUDIENCE,
             subject: SUBJECT,
-            peer: PEER,
           }).then((server) => servers.set(variant, server)),
         );
         // allSettled first: a start-up that fails must not leave its siblings running unrecorded.
@@ -229,7 +226,9 @@ export async function httpBenchmark(): Promise<Section> {
         trace(`${framework}: servers started`);
         for (const [variant, server] of servers) await check(server.port, token, `${framework} ${variant}`);
         for (let round = 0; round < ROUNDS; round++) {
-          for (const variant of round === 0 ? variants : COMPARED) {
+          // Odd rounds run in reverse order, so a machine that drifts during a run slows no variant more than another.
+          const order = round === 0 ? variants : round % 2 === 1 ? [...COMPARED].reverse() : COMPARED;
+          for (const variant of order) {
             const server = servers.get(variant) as Child & { port: number };
             const lead = round === 0 ? WARMUP_S * 1000 : EDGE_MS;
             const window = variant === 'ours-nocache' ? NOCACHE_WINDOW_S : DURATION_S;
@@ -246,6 +245,7 @@ export async function httpBenchmark(): Promise<Section> {
       const bare = median(cpu('bare'));
       const ours = median(cpu('ours'));
       const peer = median(cpu('peer'));
+      const empty = median(cpu('empty'));
       // Rounds are interleaved, so each round's own ratio is meaningful: its spread shows how still it holds.
       const perRound = cpu('bare').map((b, i) => ratio(b, cpu('ours')[i] as number));
       rows.push({
@@ -253,10 +253,12 @@ export async function httpBenchmark(): Promise<Section> {
         'bare µs/req': spread(cpu('bare')),
         'ours µs/req': spread(cpu('ours')),
         'bare ÷ ours': `${fmt(ratio(bare, ours))} (${fmt(Math.min(...perRound))}–${fmt(Math.max(...perRound))})`,
+        'empty middleware µs/req': spread(cpu('empty')),
+        'bare ÷ empty': fmt(ratio(bare, empty)),
         'ours caches off µs/req': spread(cpu('ours-nocache')),
         'peer µs/req': spread(cpu('peer')),
         'peer ÷ ours': fmt(ratio(peer, ours)),
-        'req/s bare / ours / off / peer': variants.map(rps).join(' / '),
+        'req/s bare / ours / off / empty / peer': variants.map(rps).join(' / '),
       });
       for (const variant of variants) {
         const failed = (runs.get(variant) as Run[]).reduce((n, r) => n + r.failed, 0);
@@ -275,8 +277,8 @@ export async function httpBenchmark(): Promise<Section> {
     await idp.close();
   }
   notes.push(
-    `Server CPU µs per 2xx answer: process.cpuUsage() of the server process (all its threads) over a ${DURATION_S} s window opened and closed over IPC, divided by the 2xx answers sent in it. Median of ${ROUNDS} interleaved rounds (bare, ours, peer, …), spread min–max in brackets; caches off measured in the first round only, over ${NOCACHE_WINDOW_S} s (informational). bare ÷ ours brackets: each round's own ratio.`,
-    `Load: autocannon, ${CONNECTIONS} connections, no pipelining, one valid RS256 token, ${WARMUP_S} s warm-up per server (the lead-in of its first run), ${EDGE_MS} ms of load before and after every other window. ours = jitProvision with default options on store-memory (user pre-provisioned); peers: ${PEER === 'noop' ? 'an empty middleware (BENCH_PEER=noop)' : FRAMEWORKS.map((f) => `${f} → ${PEERS[f]}`).join(', ')}; all verify against the dev issuer's JWKS on loopback.`,
+    `Server CPU µs per 2xx answer: process.cpuUsage() of the server process (all its threads) over a ${DURATION_S} s window opened and closed over IPC, divided by the 2xx answers sent in it. Median of ${ROUNDS} interleaved rounds (bare, ours, empty, peer, then the reverse, …), spread min–max in brackets; caches off measured in the first round only, over ${NOCACHE_WINDOW_S} s (informational). bare ÷ ours brackets: each round's own ratio.`,
+    `Load: autocannon, ${CONNECTIONS} connections, no pipelining, one valid RS256 token, ${WARMUP_S} s warm-up per server (the lead-in of its first run), ${EDGE_MS} ms of load before and after every other window. ours = jitProvision with default options on store-memory (user pre-provisioned); empty = an empty middleware (the framework's cost of having any middleware: bare ÷ empty is the ceiling for bare ÷ ours); peers: ${FRAMEWORKS.map((f) => `${f} → ${PEERS[f]}`).join(', ')}; all verify against the dev issuer's JWKS on loopback.`,
     pinning.on
       ? `Each server pinned to core ${SERVER_CORE}, the load generator to core ${LOAD_CORE} (taskset).`
       : `NOT pinned (${pinning.why}): server and load generator share the cores, so figures move more.`,

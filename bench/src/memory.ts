@@ -82,7 +82,7 @@ async function userCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'no
   const growth = async (cache: boolean) => {
     const provisioner = createProvisioner({
       store: createMemoryStore(),
-      issuers: [{ issuer: ISSUER }],
+      issuers: [{ issuer: ISSUER, audience: 'api' }],
       ...(cache ? {} : { userCache: false as const, tokenCache: false as const }),
     });
     await settle();
