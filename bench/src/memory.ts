@@ -3,8 +3,8 @@ import { type Claims, createProvisioner, type IssuerConfig } from '@jit-provisio
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { decodeJwt } from 'jose';
 // The token cache is internal (not a public export); the bench measures it from source, through tsx.
-import { createTokenCache, DEFAULT_TOKEN_CACHE } from '../../packages/core/src/token-cache';
-import { identityFromClaims, type TokenVerifier } from '../../packages/core/src/verifier';
+import { createTokenCache, DEFAULT_TOKEN_CACHE } from '../../packages/core/src/token/token-cache';
+import { identityFromClaims, type TokenVerifier } from '../../packages/core/src/token/verifier';
 import { settle } from './env';
 import { fmt, type Section } from './report';
 

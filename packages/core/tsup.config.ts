@@ -5,6 +5,8 @@ export default defineConfig({
   ...packageConfig({
     index: 'src/index.ts',
     adapter: 'src/adapter/index.ts',
+    admin: 'src/admin/index.ts',
+    kratos: 'src/kratos/index.ts',
     testing: 'src/testing/index.ts',
     dev: 'src/dev/index.ts',
   }),

@@ -1,8 +1,8 @@
-import { type AdminApiOptions, adminApi as createAdminApi } from '@jit-provision/core';
+import { type AdminApiOptions, adminApi as createAdminApi } from '@jit-provision/core/admin';
 import type { Router } from 'express';
 import { router } from './routes';
 
-export type { AdminApiOptions } from '@jit-provision/core';
+export type { AdminApiOptions } from '@jit-provision/core/admin';
 
 /**
  * The admin HTTP API as an Express router (see `adminApi` in `@jit-provision/core` and docs/admin-api.md):

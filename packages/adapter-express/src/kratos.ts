@@ -1,8 +1,11 @@
-import { kratosWebhooks as createKratosWebhooks, type KratosWebhooksOptions } from '@jit-provision/core';
+import {
+  kratosWebhooks as createKratosWebhooks,
+  type KratosWebhooksOptions,
+} from '@jit-provision/core/kratos';
 import type { Router } from 'express';
 import { router } from './routes';
 
-export type { KratosWebhooksOptions } from '@jit-provision/core';
+export type { KratosWebhooksOptions } from '@jit-provision/core/kratos';
 
 /**
  * The Kratos webhooks as an Express router: POST `/check-invitation`, `/consume-invitation` and

@@ -1,4 +1,5 @@
-import type { AdminApiOptions, AuthResult } from '@jit-provision/core';
+import type { AuthResult } from '@jit-provision/core';
+import type { AdminApiOptions } from '@jit-provision/core/admin';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { describe, expectTypeOf, it } from 'vitest';
 import {

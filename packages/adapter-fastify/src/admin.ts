@@ -1,8 +1,8 @@
-import { type AdminApiOptions, adminApi as createAdminApi } from '@jit-provision/core';
+import { type AdminApiOptions, adminApi as createAdminApi } from '@jit-provision/core/admin';
 import type { FastifyPluginAsync } from 'fastify';
 import { routesPlugin } from './routes';
 
-export type { AdminApiOptions } from '@jit-provision/core';
+export type { AdminApiOptions } from '@jit-provision/core/admin';
 
 /**
  * The admin HTTP API as a Fastify plugin under the prefix you register it with (see `adminApi` in

@@ -1,8 +1,11 @@
-import { kratosWebhooks as createKratosWebhooks, type KratosWebhooksOptions } from '@jit-provision/core';
+import {
+  kratosWebhooks as createKratosWebhooks,
+  type KratosWebhooksOptions,
+} from '@jit-provision/core/kratos';
 import type { FastifyPluginAsync } from 'fastify';
 import { routesPlugin } from './routes';
 
-export type { KratosWebhooksOptions } from '@jit-provision/core';
+export type { KratosWebhooksOptions } from '@jit-provision/core/kratos';
 
 /**
  * The Kratos webhooks as a Fastify plugin: POST `/check-invitation`, `/consume-invitation` and

@@ -1,8 +1,8 @@
-import { type AdminApiOptions, adminApi as createAdminApi } from '@jit-provision/core';
+import { type AdminApiOptions, adminApi as createAdminApi } from '@jit-provision/core/admin';
 import type { Hono } from 'hono';
 import { subApp } from './routes';
 
-export type { AdminApiOptions } from '@jit-provision/core';
+export type { AdminApiOptions } from '@jit-provision/core/admin';
 
 /**
  * The admin HTTP API as a Hono sub-app; mount it with `app.route(prefix, ...)` (see `adminApi` in

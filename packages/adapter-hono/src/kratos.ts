@@ -1,8 +1,11 @@
-import { kratosWebhooks as createKratosWebhooks, type KratosWebhooksOptions } from '@jit-provision/core';
+import {
+  kratosWebhooks as createKratosWebhooks,
+  type KratosWebhooksOptions,
+} from '@jit-provision/core/kratos';
 import type { Hono } from 'hono';
 import { subApp } from './routes';
 
-export type { KratosWebhooksOptions } from '@jit-provision/core';
+export type { KratosWebhooksOptions } from '@jit-provision/core/kratos';
 
 /**
  * The Kratos webhooks as a Hono sub-app: POST `/check-invitation`, `/consume-invitation` and

@@ -1,4 +1,5 @@
-import type { AdminApiOptions, AuthResult } from '@jit-provision/core';
+import type { AuthResult } from '@jit-provision/core';
+import type { AdminApiOptions } from '@jit-provision/core/admin';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
 import {

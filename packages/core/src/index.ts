@@ -1,10 +1,47 @@
-// `@jit-provision/core`: what an app author uses. Adapter and store authors import from
-// `@jit-provision/core/adapter`; pure helpers stay internal.
-export { type AdminApi, type AdminApiOptions, adminApi } from './admin-api';
-export type { BulkInvitationResult, BulkJobProgress } from './admin-bulk';
-export type { AdminAuth } from './admin-context';
-export { configFromEnv, type EnvConfig } from './env';
-export * from './errors';
+// `@jit-provision/core`: what an app author uses, named one by one (no `export *`: what is public is chosen
+// here, not inherited). Adapter and store authors import `@jit-provision/core/adapter`; the admin API and
+// the Kratos webhooks have their own subpaths (`/admin`, `/kratos`); the folders' other exports stay internal.
+import { adminApi as adminApiOfSubpath } from './admin';
+import { kratosWebhooks as kratosWebhooksOfSubpath } from './kratos';
+
+// Kept one minor version at the root; they moved to `@jit-provision/core/admin` and `@jit-provision/core/kratos`.
+export type { AdminApi, AdminApiOptions, AdminAuth, BulkInvitationResult, BulkJobProgress } from './admin';
+export { configFromEnv, type EnvConfig } from './config';
+export {
+  type ClaimMismatch,
+  ConfigurationError,
+  type ErrorCode,
+  ForbiddenError,
+  INVITATION_ERROR_CODES,
+  InsufficientScopeError,
+  InvalidApiKeyError,
+  InvalidFieldError,
+  InvalidIdentityError,
+  InvalidInvitationError,
+  InvalidRequestError,
+  InvalidTokenError,
+  type InvalidTokenReason,
+  type InvitationErrorCode,
+  isJitProvisionError,
+  JitProvisionError,
+  type JitProvisionErrorOptions,
+  LastAdminError,
+  MissingTokenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  type PolicyCode,
+  PolicyRejectedError,
+  RateLimitedError,
+  ReservationConflictError,
+  StoreUnavailableError,
+  type StoreUnavailableReason,
+  UntrustedIssuerError,
+  UserDisabledError,
+  UserExistsError,
+  UserNotFoundError,
+  UserNotProvisionedError,
+} from './errors';
+export { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './events';
 export {
   type CreatedInvitation,
   type CreateInvitationInput,
@@ -18,24 +55,90 @@ export {
   type InvitationServiceOptions,
   invitationStatus,
 } from './invitations';
-export type { JwksOptions } from './jwks';
-export {
-  type KratosWebhookHandler,
-  type KratosWebhookRequest,
-  type KratosWebhookResponse,
-  type KratosWebhooks,
-  type KratosWebhooksOptions,
-  kratosWebhooks,
+export type {
+  KratosWebhookHandler,
+  KratosWebhookRequest,
+  KratosWebhookResponse,
+  KratosWebhooks,
+  KratosWebhooksOptions,
 } from './kratos';
-export { createOutboxDispatcher, type OutboxDispatcher, type OutboxDispatcherOptions } from './outbox';
 export {
   type EmailDomainAllowlistOptions,
   emailDomainAllowlist,
   type InvitationRequiredOptions,
   invitationRequired,
 } from './policies';
-export { createProvisioner } from './provisioner';
-export type * from './provisioner-types';
-export type * from './store';
-export type { TokenCacheOptions } from './token-cache';
-export type * from './types';
+export {
+  type CheckEntry,
+  type CheckReport,
+  createProvisioner,
+  type ListUsersQuery,
+  type OtelMeterProvider,
+  type OtelTracerProvider,
+  type Provisioner,
+  type ProvisionerOptions,
+  type ProvisionerStats,
+  type ProvisionResult,
+  type RequestOutcome,
+  type TelemetryOptions,
+  type UserCacheOptions,
+  type UserLifecycle,
+} from './provisioning';
+export type {
+  Invitation,
+  InvitationStatus,
+  InvitationStore,
+  NewInvitation,
+  NewUser,
+  OutboxEvent,
+  OutboxStatus,
+  OutboxStore,
+  Reservation,
+  ReservationStore,
+  Store,
+  StoreCheckResult,
+  StoreKey,
+  UserChange,
+  UserChangeFeed,
+  UserChangeOptions,
+  UserChangeStatus,
+  UserChangeSubscribeOptions,
+  UserEventInput,
+  UserLifecycleStore,
+  UserListQuery,
+  UserPage,
+  UserPatch,
+} from './store';
+export type { JwksOptions, TokenCacheOptions } from './token';
+export type {
+  AuthInput,
+  AuthResult,
+  ClaimName,
+  Claims,
+  Hook,
+  Identity,
+  IssuerConfig,
+  Logger,
+  Policy,
+  PolicyContext,
+  PolicyDecision,
+  ProvisionedEvent,
+  RoleMapping,
+  RoleSource,
+  UserEvent,
+  UserEventHook,
+  UserEventType,
+  UserRecord,
+  UserRef,
+  UserStatus,
+} from './types';
+/**
+ * @deprecated Import `adminApi` from `@jit-provision/core/admin` (or use your adapter's `adminApi`); the
+ * root re-export is removed in the next minor version.
+ */
+export const adminApi: typeof adminApiOfSubpath = adminApiOfSubpath;
+/**
+ * @deprecated Import `kratosWebhooks` from `@jit-provision/core/kratos` (or use your adapter's
+ * `kratosWebhooks`); the root re-export is removed in the next minor version.
+ */
+export const kratosWebhooks: typeof kratosWebhooksOfSubpath = kratosWebhooksOfSubpath;

@@ -1,12 +1,16 @@
 // `@jit-provision/core/adapter`: what an adapter (or store) author needs, kept out of the app author's root.
+
+export { type HttpResponse, toHttpResponse } from '../errors';
+// Store authors: the key and the profile-sync rule every store must apply exactly as the provisioner does.
+export { profileChanges, userKey } from '../identity';
+export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, readBearerToken } from '../token';
 export {
   type AdapterOutcome,
   type AdapterRequest,
   authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
-} from '../authenticate';
-export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, readBearerToken } from '../bearer';
+} from './authenticate';
 export {
   type ClaimsPredicate,
   defineGuards,
@@ -19,16 +23,13 @@ export {
   requirePermissions,
   requireRole,
   requireScopes,
-} from '../guards';
-export { type HttpResponse, toHttpResponse } from '../http';
-export { KRATOS_MAX_BODY_BYTES } from '../kratos';
-export { nodeAdapterRequest } from '../node-request';
-// Store authors: the key and the profile-sync rule every store must apply exactly as the provisioner does.
-export { profileChanges, userKey } from '../profile';
+} from './guards';
+export { nodeAdapterRequest } from './node-request';
 export {
   answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
+  KRATOS_MAX_BODY_BYTES,
   MAX_BODY_DEPTH,
   type Route,
   type RouteMethod,
@@ -36,4 +37,4 @@ export {
   type RouteResponse,
   type SerializedRouteResponse,
   serializeRouteResponse,
-} from '../routes';
+} from './routes';

@@ -1,9 +1,9 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { JitProvisionOptions } from '../authenticate';
+import type { JitProvisionOptions } from '../adapter';
 import { createDevIssuer, type DevIssuer } from '../dev';
-import { createProvisioner } from '../provisioner';
-import type { Provisioner, ProvisionerOptions } from '../provisioner-types';
+import type { Provisioner, ProvisionerOptions } from '../provisioning';
+import { createProvisioner } from '../provisioning';
 import type { Store } from '../store';
 import { withOutage } from './outage-store';
 

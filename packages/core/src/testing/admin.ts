@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { AdminApiOptions } from '../admin-api';
+import type { AdminApiOptions } from '../admin';
 import { createDevIssuer, type DevIssuer } from '../dev';
+import { sleep } from '../internal';
 import { createInvitationService, type InvitationMessage } from '../invitations';
-import { createProvisioner } from '../provisioner';
-import type { Provisioner } from '../provisioner-types';
+import type { Provisioner } from '../provisioning';
+import { createProvisioner } from '../provisioning';
 import type { Store } from '../store';
-import { sleep } from '../timers';
 import type { UserEvent, UserRecord } from '../types';
 
 /** One request to the mounted admin API; `body` is sent as is, `ip` is the client address to present. */

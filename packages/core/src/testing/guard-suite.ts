@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JitProvisionOptions } from '../authenticate';
+import type { JitProvisionOptions } from '../adapter';
+import { type ClaimsPredicate, type GuardFactories, MAX_GUARD_CLAIM_ITEMS } from '../adapter';
 import { createDevIssuer, type DevIssuer } from '../dev';
-import { type ClaimsPredicate, type GuardFactories, MAX_GUARD_CLAIM_ITEMS } from '../guards';
-import { createProvisioner } from '../provisioner';
-import type { Provisioner } from '../provisioner-types';
+import type { Provisioner } from '../provisioning';
+import { createProvisioner } from '../provisioning';
 import type { Store } from '../store';
 import type { RoleMapping, UserRecord } from '../types';
 import type { AdapterTestApp, AdapterTestResponse } from './adapter-suite';

@@ -4,8 +4,8 @@ import { inspect } from 'node:util';
 import { exportJWK, generateKeyPair, type JWK, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDevIssuer, type DevIssuer } from '../dev';
-import { createProvisioner } from '../provisioner';
-import type { Provisioner } from '../provisioner-types';
+import type { Provisioner } from '../provisioning';
+import { createProvisioner } from '../provisioning';
 import type { Store } from '../store';
 import type { Logger } from '../types';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createInvitationService } from '../invitations';
 import type { KratosWebhooksOptions } from '../kratos';
-import { createProvisioner } from '../provisioner';
+import { createProvisioner } from '../provisioning';
 import type { Store } from '../store';
 import { deepJson } from './routes';
 

@@ -48,4 +48,4 @@ export const conformanceUser = (
   ...extra,
 });
 
-export { sleep } from '../timers';
+export { sleep } from '../internal';

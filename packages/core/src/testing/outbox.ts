@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOutboxDispatcher } from '../outbox';
-import { createProvisioner } from '../provisioner';
+import { createOutboxDispatcher } from '../events';
+import { createProvisioner } from '../provisioning';
 import type { NewUser, OutboxEvent, OutboxStatus, OutboxStore, Store } from '../store';
 import type { ProvisionedEvent } from '../types';
 import { freshKey, type StoreConformanceOptions, sleep } from './options';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProvisioner } from '../provisioner';
+import { createProvisioner } from '../provisioning';
 import type { Store } from '../store';
 import { freshKey, type StoreConformanceOptions, sleep } from './options';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_DEPTH, type Route } from '../routes';
+import { MAX_BODY_DEPTH, type Route } from '../adapter';
 
 /** What a mounted route table answered; `body` parsed as JSON (undefined when empty). */
 export interface RouteTestResponse {

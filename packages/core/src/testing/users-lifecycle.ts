@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOutboxDispatcher } from '../outbox';
-import { createProvisioner } from '../provisioner';
+import { createOutboxDispatcher } from '../events';
+import { createProvisioner } from '../provisioning';
 import type { NewUser, Store, UserLifecycleStore } from '../store';
 import type { UserEvent, UserRecord } from '../types';
 import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';

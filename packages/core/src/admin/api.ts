@@ -1,0 +1,164 @@
+import type { Route, RouteResponse } from '../adapter';
+import { ConfigurationError, ForbiddenError, NotFoundError, toHttpResponse } from '../errors';
+import { createRateLimiter, positive } from '../internal';
+import type { InvitationService } from '../invitations';
+import type { Provisioner } from '../provisioning';
+import type { OutboxStatus } from '../store';
+import { readBearerToken } from '../token';
+import type { AuthResult } from '../types';
+import { createBulkJobs } from './bulk';
+import { type AdminAuth, type AdminContext, json, NO_STORE } from './context';
+import { oneOf, positiveInteger, queryValue } from './fields';
+import { invitationRoutes } from './invitations';
+import { userRoutes } from './users';
+
+/** Options of {@link adminApi}. */
+export interface AdminApiOptions {
+  provisioner: Provisioner;
+  invitations: InvitationService;
+  /**
+   * Who may use the API (every route but `peek`), given the verified caller. Default: an active user with
+   * role `admin`. A caller without a local user is always refused.
+   */
+  authorize?: (auth: AdminAuth) => boolean | Promise<boolean>;
+  /** Most emails one `POST /invitations/bulk` takes; default 1,000. */
+  maxBulk?: number;
+  /** Bulk delivery: invitations per second (default 10), at once (default 4), jobs kept in memory (default 100). */
+  bulk?: { perSecond?: number; concurrency?: number; maxJobs?: number };
+  /**
+   * `GET /invitations/peek` per client address: a bucket of `burst` requests (default 10) refilled at
+   * `perSecond` (default 0.5, i.e. 30 a minute), for `maxClients` addresses at once (default 10,000).
+   * `false` turns it off (e.g. when a gateway limits already).
+   */
+  peekRateLimit?: { perSecond?: number; burst?: number; maxClients?: number } | false;
+}
+
+/** The admin API's route table, for an adapter's route mounter (or each adapter's own `adminApi`). */
+export interface AdminApi {
+  routes: Route[];
+}
+
+const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'done', 'failed'];
+
+/** The default `authorize`: an active user with role `admin`. */
+const isActiveAdmin = (auth: AdminAuth) =>
+  auth.user.role === 'admin' && (auth.user as { status?: unknown }).status !== 'disabled';
+
+/** Answers get `no-store` too when they are errors. */
+const withNoStore = (out: RouteResponse): RouteResponse => ({
+  ...out,
+  headers: { ...out.headers, ...NO_STORE },
+});
+
+/**
+ * The admin HTTP API, framework-neutral: a route table each adapter mounts under a prefix of the app's
+ * choice (`/admin/api` in the examples). Every route but `GET /invitations/peek` needs a bearer token the
+ * provisioner verifies (401 otherwise, with `WWW-Authenticate`) and `authorize(auth)` (403 `forbidden`
+ * otherwise). Only the `Authorization` header is read, never a cookie, so there is no CSRF surface. Bodies
+ * are JSON; errors are the one error shape (`{ error, error_description }`, plus `field` for a 422).
+ *
+ * Routes: `GET /users?query&role&status&limit&cursor`, `GET /users/:id`, `POST /users`, `PATCH /users/:id`
+ * (`{ role?, status? }`), `DELETE /users/:id`, `POST /users/:id/revoke-sessions` (409 `last_admin` where a
+ * change would leave no active admin; every change's event names the calling admin as `actor`);
+ * `GET /invitations?status`, `POST /invitations`,
+ * `POST /invitations/bulk` (202 with a job id), `GET /invitations/bulk/:job`, `DELETE /invitations/:id?soft=true`,
+ * `POST /invitations/purge`; `GET /outbox?status`, `POST /outbox/:id/retry`; public, rate-limited
+ * `GET /invitations/peek?token=…`. See docs/admin-api.md.
+ *
+ * @example
+ * ```ts
+ * import { adminApi } from '@jit-provision/core/admin';
+ * import { router } from '@jit-provision/adapter-express';
+ *
+ * app.use('/admin/api', router(adminApi({ provisioner, invitations }).routes));
+ * // curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
+ * //   -d '{"email":"ada@example.com","role":"editor"}' http://localhost:3000/admin/api/invitations
+ * ```
+ */
+export function adminApi(options: AdminApiOptions): AdminApi {
+  const { provisioner, invitations } = options;
+  if (typeof provisioner?.authenticate !== 'function')
+    throw new ConfigurationError('adminApi needs a provisioner');
+  if (typeof invitations?.createMany !== 'function')
+    throw new ConfigurationError('adminApi needs an invitation service');
+  const authorize = options.authorize ?? isActiveAdmin;
+  const maxBulk = Math.floor(positive(options.maxBulk, 1_000, 'maxBulk'));
+  const bulk = options.bulk ?? {};
+  const jobs = createBulkJobs({
+    invitations,
+    perSecond: positive(bulk.perSecond, 10, 'bulk.perSecond'),
+    concurrency: Math.floor(positive(bulk.concurrency, 4, 'bulk.concurrency')),
+    maxJobs: Math.floor(positive(bulk.maxJobs, 100, 'bulk.maxJobs')),
+  });
+  const limit = options.peekRateLimit ?? {};
+  const peekLimiter =
+    limit === false
+      ? undefined
+      : createRateLimiter({
+          perSecond: positive(limit.perSecond, 0.5, 'peekRateLimit.perSecond'),
+          burst: Math.floor(positive(limit.burst, 10, 'peekRateLimit.burst')),
+          maxKeys: Math.floor(positive(limit.maxClients, 10_000, 'peekRateLimit.maxClients')),
+        });
+
+  const open: AdminContext['open'] = (run) => async (request) => {
+    try {
+      return await run(request);
+    } catch (err) {
+      return withNoStore(toHttpResponse(err));
+    }
+  };
+  const ctx: AdminContext = {
+    provisioner,
+    invitations,
+    open,
+    guard: (run) =>
+      open(async (request) => {
+        const auth: AuthResult = await provisioner.authenticate({ headers: request.headers });
+        if (auth.user === null || !(await authorize(auth as AdminAuth)))
+          throw new ForbiddenError('This account may not use the admin API');
+        return run(request, auth as AdminAuth);
+      }),
+  };
+
+  const outboxRoutes: Route[] = [
+    {
+      method: 'GET',
+      path: '/outbox',
+      handler: ctx.guard(async ({ query }) => {
+        const status = oneOf(queryValue(query, 'status'), OUTBOX_STATUSES, 'status');
+        const max = positiveInteger(queryValue(query, 'limit'), 'limit', 1_000);
+        const { outbox } = invitations.store;
+        const events =
+          outbox === undefined
+            ? []
+            : await outbox.list({
+                ...(status === undefined ? {} : { status }),
+                ...(max === undefined ? {} : { limit: max }),
+              });
+        return json(200, { events });
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/outbox/:id/retry',
+      handler: ctx.guard(async ({ params }) => {
+        const id = params['id'] ?? '';
+        const outbox = invitations.store.outbox;
+        if (outbox?.retry === undefined || !(await outbox.retry(id)))
+          throw new NotFoundError('No such outbox event');
+        return json(200, { id, status: 'pending' });
+      }),
+    },
+  ];
+
+  // Refuse a request without a well-formed bearer token before its body is read; the handler verifies it.
+  const requireBearer = (headers: Parameters<NonNullable<Route['authorize']>>[0]) => {
+    readBearerToken(headers, Number.MAX_SAFE_INTEGER);
+  };
+  const routes = [
+    ...userRoutes(ctx),
+    ...invitationRoutes(ctx, { jobs, maxBulk, peekLimiter }),
+    ...outboxRoutes,
+  ].map((route) => (route.path === '/invitations/peek' ? route : { ...route, authorize: requireBearer }));
+  return { routes };
+}

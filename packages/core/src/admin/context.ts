@@ -1,0 +1,34 @@
+import type { Route, RouteRequest, RouteResponse } from '../adapter';
+import type { InvitationService } from '../invitations';
+import type { Provisioner } from '../provisioning';
+import type { AuthResult, UserRecord } from '../types';
+
+/** An authenticated admin request: `auth.user` is always a local user here. */
+export type AdminAuth = AuthResult & { user: UserRecord };
+
+/** A route body that runs only after authentication and `authorize`. */
+export type AdminRun = (request: RouteRequest, auth: AdminAuth) => Promise<RouteResponse>;
+
+/** What the admin route groups share. */
+export interface AdminContext {
+  provisioner: Provisioner;
+  invitations: InvitationService;
+  /** Wrap a route body: 401/403 first, every error in the one error shape. */
+  guard(run: AdminRun): Route['handler'];
+  /** Wrap a public route body: errors in the one error shape. */
+  open(run: (request: RouteRequest) => Promise<RouteResponse>): Route['handler'];
+}
+
+/** Admin answers are per-user and may name people: never cached by a browser or a proxy. */
+export const NO_STORE = { 'cache-control': 'no-store' } as const;
+const JSON_HEADERS = { 'content-type': 'application/json', ...NO_STORE };
+
+/** A JSON answer. */
+export const json = (status: number, body: unknown): RouteResponse => ({
+  status,
+  headers: JSON_HEADERS,
+  body,
+});
+
+/** An answer without a body. */
+export const noContent = (): RouteResponse => ({ status: 204, headers: { ...NO_STORE } });

@@ -1,0 +1,77 @@
+import { LastAdminError, UserNotFoundError } from '../errors';
+import type { Provisioner } from '../provisioning';
+import type { UserRecord } from '../types';
+
+/** A change an admin asks for; `role: null` removes the role. */
+export interface UserChange {
+  role?: string | null;
+  status?: 'active' | 'disabled';
+  deleted?: boolean;
+}
+
+const isActiveAdmin = (user: UserRecord, adminRole: string) =>
+  user.role === adminRole && (user as { status?: unknown }).status !== 'disabled';
+
+/**
+ * Refuse (409 `last_admin`) a change that would take the last active admin away: demoting, disabling or
+ * deleting an active admin while `countActiveAdmins()` says they are the only one. Changes to anyone else
+ * pass without counting. On its own this is a check, not a lock: two admins demoting each other at the same
+ * moment can both pass. {@link changeUserKeepingAdmin} runs it under a per-process lock.
+ *
+ * @example
+ * ```ts
+ * await assertAdminRemains(target, { status: 'disabled' }, async () =>
+ *   (await provisioner.listUsers({ role: 'admin', status: 'active', limit: 2 })).users.length);
+ * ```
+ */
+export async function assertAdminRemains(
+  target: UserRecord,
+  change: UserChange,
+  countActiveAdmins: () => Promise<number>,
+  adminRole = 'admin',
+): Promise<void> {
+  if (!isActiveAdmin(target, adminRole)) return;
+  const removes =
+    change.deleted === true ||
+    change.status === 'disabled' ||
+    (change.role !== undefined && change.role !== adminRole);
+  if (removes && (await countActiveAdmins()) <= 1) throw new LastAdminError();
+}
+
+// One queue per provisioner: the admin changes of this process run one after another.
+const queues = new WeakMap<Provisioner, Promise<unknown>>();
+const settled = () => undefined;
+
+/**
+ * Read user `id`, refuse the change with 409 `last_admin` if it would leave no active admin, then `apply` it,
+ * all while no other `changeUserKeepingAdmin` of this process for the same provisioner runs: two admins
+ * demoting each other at once cannot both pass here. Other processes are not covered (see docs/admin-api.md).
+ * Active admins are counted with `listUsers({ role: 'admin', status: 'active', limit: 2 })`.
+ *
+ * @example
+ * ```ts
+ * await changeUserKeepingAdmin(provisioner, userId, { deleted: true }, (user) =>
+ *   provisioner.deleteUser(user.id, { actor: adminId }),
+ * ); // 404 user_not_found, 409 last_admin, or deleted
+ * ```
+ */
+export function changeUserKeepingAdmin<T>(
+  provisioner: Provisioner,
+  id: string,
+  change: UserChange,
+  apply: (user: UserRecord) => Promise<T>,
+): Promise<T> {
+  const run = async () => {
+    const user = await provisioner.getUser(id);
+    if (user === null) throw new UserNotFoundError();
+    await assertAdminRemains(
+      user,
+      change,
+      async () => (await provisioner.listUsers({ role: 'admin', status: 'active', limit: 2 })).users.length,
+    );
+    return apply(user);
+  };
+  const next = (queues.get(provisioner) ?? Promise.resolve()).then(run, run);
+  queues.set(provisioner, next.then(settled, settled));
+  return next;
+}

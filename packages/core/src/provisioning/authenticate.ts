@@ -1,0 +1,203 @@
+import { decodeJwt } from 'jose';
+import { InvalidTokenError, isJitProvisionError } from '../errors';
+import { headerValue } from '../internal';
+import type { Telemetry } from '../telemetry';
+import {
+  createDiagnostics,
+  createTokenCache,
+  createTokenVerifier,
+  DEFAULT_MAX_TOKEN_BYTES,
+  parseBearer,
+  type TokenCache,
+  type TokenCacheOptions,
+  type TokenVerifierOptions,
+  tokenKey,
+  type VerifiedToken,
+} from '../token';
+import type { AuthInput, AuthResult, Claims, Identity, IssuerConfig, Logger, UserRecord } from '../types';
+import type { ProvisionResult } from './types';
+
+/** Options of {@link createAuthenticator}. */
+export interface AuthenticatorOptions extends TokenVerifierOptions {
+  issuers: IssuerConfig[];
+  ensureUserExists(identity: Identity): Promise<ProvisionResult>;
+  /**
+   * The user `ensureUserExists(identity)` would answer from its cache, synchronously; undefined when it
+   * would go further. Lets a request whose token and user are both cached finish without a promise chain.
+   */
+  cachedUser?(identity: Identity): UserRecord | undefined;
+  /** Store failure: 'reject' (rethrow: 503) or 'continue' with `user: null`. Default 'reject'. */
+  onProvisioningError?: 'reject' | 'continue';
+  logger?: Logger;
+  /** Verified-token cache bounds (default 10,000 tokens, 5 min); `false` verifies every request. */
+  cache?: TokenCacheOptions | false;
+  /** Counts outcomes (`stats()`) and, when OpenTelemetry is on, traces verification. */
+  telemetry?: Telemetry;
+}
+
+/** What {@link createAuthenticator} builds: the full path, and the synchronous answer of a full cache hit. */
+export interface Authenticator {
+  /** Read the bearer token → verify it (or find it in the token cache) → `ensureUserExists`. */
+  authenticate(input: AuthInput): Promise<AuthResult>;
+  /**
+   * The answer `authenticate` would give, synchronously, when the token and its user are both cached and
+   * still good; undefined for anything else (a miss, a revoked token, a disabled user, a profile change).
+   * `authorization` is the header's value as `headerValue` reads it (an array when repeated).
+   */
+  cached(authorization: string | string[] | undefined): AuthResult | undefined;
+}
+
+/**
+ * Signed out everywhere: a token issued before the user's `tokensValidAfter` (or one that cannot say when it
+ * was issued) is refused. Two field reads on the row, no allocation. `undefined` is a custom store that
+ * predates the lifecycle: nothing was ever revoked there.
+ */
+function revoked(user: UserRecord | null, claims: Claims): boolean {
+  const validAfter = user?.tokensValidAfter;
+  return validAfter != null && !(typeof claims.iat === 'number' && claims.iat * 1000 >= validAfter.getTime());
+}
+
+/**
+ * Build `authenticate`: read the bearer token → verify it → `ensureUserExists`. Nothing is provisioned
+ * for a token that fails verification. With `onProvisioningError: 'continue'`, a store outage yields
+ * `user: null` (logged without the token) instead of a 503.
+ *
+ * @example
+ * ```ts
+ * const { authenticate } = createAuthenticator({ issuers, ensureUserExists: provisioner.ensureUserExists });
+ * const { user, created } = await authenticate({ headers: request.headers });
+ * ```
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const { ensureUserExists, logger, maxTokenBytes, telemetry } = options;
+  let cache: TokenCache | undefined;
+  const verifier = createTokenVerifier(options.issuers, {
+    ...options,
+    // A key removed by rotation must stop accepting the tokens it signed, cached ones included.
+    onKeysRemoved: (issuer) => {
+      cache?.dropIssuer(issuer);
+      options.onKeysRemoved?.(issuer);
+    },
+  });
+  if (options.cache !== false) {
+    cache = createTokenCache(verifier, {
+      ...options.cache,
+      ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
+    });
+  }
+  const continueOnOutage = options.onProvisioningError === 'continue';
+  const max = maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  // A refused token or a failing store is a bare 401/503 to the client; the operator learns why here.
+  const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
+  const trusted = new Set(options.issuers.map((config) => config.issuer));
+  // Only a trusted `iss` may name a log key: any other value is the caller's choice.
+  const trustedIssuerOf = (token: string) => {
+    try {
+      const { iss } = decodeJwt(token);
+      return typeof iss === 'string' && trusted.has(iss) ? iss : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  async function provision({ claims, identity }: VerifiedToken): Promise<AuthResult> {
+    let result: ProvisionResult;
+    try {
+      result = await ensureUserExists(identity);
+    } catch (err) {
+      const continuing = continueOnOutage && isJitProvisionError(err, 'provisioning_unavailable');
+      diagnostics?.note(err, { issuer: identity.issuer, continuing });
+      telemetry?.refused(err);
+      if (!continuing) throw err;
+      return { user: null, identity, claims, created: false };
+    }
+    const { user, created } = result;
+    if (revoked(user, claims)) {
+      const err = new InvalidTokenError('token_revoked');
+      telemetry?.refused(err);
+      throw err;
+    }
+    telemetry?.ok();
+    return { user, identity, claims, created };
+  }
+
+  const noteRefusal = (token: string) => (err: unknown) => {
+    diagnostics?.note(err, { issuer: trustedIssuerOf(token) });
+    telemetry?.refused(err);
+    throw err;
+  };
+
+  /** The cache key of a header value that may carry a cached token: one `Bearer ` value within the size bound. */
+  const candidateKey = (value: string | string[] | undefined): string | undefined =>
+    cache !== undefined && typeof value === 'string' && value.length <= max + 7 && value.startsWith('Bearer ')
+      ? tokenKey(value.slice(7))
+      : undefined;
+
+  /**
+   * The one cache-hit rule, for both hit paths: the answer for a cached token whose user is cached too and
+   * not revoked; REVOKED for a cached user who signed out everywhere after the token was issued; undefined
+   * when the user is not cached (or the cache may not serve). exp is checked by `cache.get`, a disabled user
+   * and a profile change by `cachedUser`.
+   */
+  const servedFromCache = (verified: VerifiedToken): AuthResult | typeof REVOKED | undefined => {
+    const user = options.cachedUser?.(verified.identity);
+    if (user === undefined) return undefined;
+    const { identity, claims } = verified;
+    if (revoked(user, claims)) return REVOKED;
+    telemetry?.served(identity, user.id);
+    return { user, identity, claims, created: false };
+  };
+
+  const refuse = (err: unknown) => {
+    telemetry?.refused(err);
+    return Promise.reject(err);
+  };
+
+  // Not `async`: a request whose token and user are cached is answered with one promise and no awaits.
+  const authenticate = (input: AuthInput): Promise<AuthResult> => {
+    let token: string;
+    let key: string | undefined;
+    try {
+      const value = headerValue(input.headers, 'authorization');
+      key = candidateKey(value);
+      if (key !== undefined) {
+        // A hit means these bytes hash like a token that passed the strict parse and the signature check
+        // before, so the strict parse (a regex over the whole token) is only run on a miss.
+        const verified = cache?.get(key);
+        if (verified !== undefined) {
+          const served = servedFromCache(verified);
+          if (served === REVOKED) return refuse(new InvalidTokenError('token_revoked'));
+          if (served !== undefined) return Promise.resolve(served);
+          telemetry?.tokenHit();
+          return provision(verified);
+        }
+        telemetry?.tokenMiss();
+      }
+      token = parseBearer(value, max);
+      // The hash was of the header's bytes after `Bearer `; a token the strict parse reads differently
+      // (surrounding spaces) must not be cached under it.
+      if (key !== undefined && `Bearer ${token}` !== value) key = undefined;
+    } catch (err) {
+      return refuse(err);
+    }
+    const verify = () => (cache === undefined ? verifier.verify(token) : cache.verify(token, key));
+    const traced = telemetry?.traceVerify;
+    return (traced === undefined ? verify() : traced(verify, () => trustedIssuerOf(token))).then(
+      provision,
+      noteRefusal(token),
+    );
+  };
+
+  // The synchronous hit path: the same rule, with anything but a served answer left to `authenticate`.
+  const cached = (authorization: string | string[] | undefined): AuthResult | undefined => {
+    if (options.cachedUser === undefined) return undefined;
+    const key = candidateKey(authorization);
+    const verified = key === undefined ? undefined : cache?.get(key);
+    const served = verified === undefined ? undefined : servedFromCache(verified);
+    return served === REVOKED ? undefined : served;
+  };
+  return { authenticate, cached };
+}
+
+/** What {@link servedFromCache} answers for a cached user whose sessions were revoked after the token. */
+const REVOKED = Symbol('revoked');

@@ -1,0 +1,302 @@
+import { decodeJwt, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import {
+  ConfigurationError,
+  InvalidTokenError,
+  type InvalidTokenReason,
+  isJitProvisionError,
+  UntrustedIssuerError,
+} from '../errors';
+import { hasControlCharacters, isIllFormed } from '../identity';
+import { consoleLogger } from '../internal';
+import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
+import { DEFAULT_MAX_TOKEN_BYTES } from './bearer';
+import { createIssuerKeyResolver, type JwksOptions } from './jwks';
+import { compileRoles, mappedRole } from './role-claims';
+
+/** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
+export const DEFAULT_ALGORITHMS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+
+/** Options of {@link createTokenVerifier}. */
+export interface TokenVerifierOptions extends JwksOptions {
+  /** Leeway for `exp`/`nbf`, seconds (default 5). */
+  clockToleranceSec?: number;
+  /** Largest accepted token, bytes (default 16 KiB). */
+  maxTokenBytes?: number;
+  /** Where the start-up warning of an issuer with `audience: false` goes (default: console). */
+  logger?: Logger;
+}
+
+/** A verified token: its claims, the identity they assert, and the issuer that signed them. */
+export interface VerifiedToken {
+  claims: Claims;
+  identity: Identity;
+  issuer: IssuerConfig;
+}
+
+/** Verifies bearer JWTs against a fixed list of trusted issuers. */
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+interface TrustedIssuer {
+  config: IssuerConfig;
+  algorithms: string[];
+  getKey: JWTVerifyGetKey;
+}
+
+function allowedAlgorithms(config: IssuerConfig): string[] {
+  const algorithms = config.algorithms ?? [...DEFAULT_ALGORITHMS];
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new ConfigurationError(`algorithms of ${config.issuer} must be a non-empty list`);
+  }
+  for (const alg of algorithms) {
+    if (HMAC_ALGORITHMS.includes(alg)) {
+      // A shared secret is the only sound HMAC key; without one, HS* would invite key confusion.
+      if (config.secret === undefined || config.secret.length < 32) {
+        throw new ConfigurationError(`${alg} for ${config.issuer} needs a \`secret\` of at least 32 bytes`);
+      }
+    } else if (!DEFAULT_ALGORITHMS.includes(alg)) {
+      throw new ConfigurationError(`algorithm ${JSON.stringify(alg)} of ${config.issuer} is not supported`);
+    }
+  }
+  return [...algorithms];
+}
+
+/** An attacker-controlled claim value made safe to log: printable, at most 256 characters. */
+const printable = (value: string) => value.slice(0, 256).replace(/[^\x20-\x7e]/g, '?');
+
+/** The `aud` a token carried, as logged: strings only, at most 5. */
+function receivedAudience(aud: unknown): string[] {
+  const values = Array.isArray(aud) ? aud : aud === undefined ? [] : [aud];
+  return values.slice(0, 5).map((value) => (typeof value === 'string' ? printable(value) : typeof value));
+}
+
+/** A configured `audience` as a list (none configured: empty). */
+const asList = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.filter((v): v is string => typeof v === 'string')
+      : [];
+
+function checkAudience(config: IssuerConfig, logger: Logger): void {
+  const { audience } = config;
+  if (audience === false) {
+    logger.warn(
+      { issuer: config.issuer },
+      'audience: false — tokens this issuer made for any application are accepted',
+    );
+    return;
+  }
+  const list = typeof audience === 'string' ? [audience] : audience;
+  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
+    throw new ConfigurationError(
+      `issuer ${config.issuer} needs an \`audience\` (the aud your API's tokens carry), or \`audience: false\` to accept tokens for any audience`,
+    );
+  }
+}
+
+function reasonOf(err: unknown): InvalidTokenReason {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return 'not_yet_valid';
+    if (err.claim === 'aud' && err.reason === 'check_failed') return 'wrong_audience';
+    if (err.reason === 'missing') return 'missing_claim';
+    return 'invalid_claim';
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm_not_allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
+    return 'unknown_key';
+  }
+  return 'malformed';
+}
+
+/**
+ * What a refused token's error may carry as `cause`: jose's error names and code, never the error itself,
+ * whose `payload` holds every claim (email, phone…) of the refused token, and apps log `err.cause`.
+ */
+function claimFreeCause(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error('token verification failed');
+  const code = (err as { code?: unknown }).code;
+  const cause = new Error(typeof code === 'string' ? code : 'token verification failed');
+  cause.name = err.name;
+  return cause;
+}
+
+/** The claim at `name` (own properties only, so `__proto__` and friends read as absent). */
+function claimAt(claims: Claims, name: ClaimName): unknown {
+  if (typeof name === 'string') return Object.hasOwn(claims, name) ? claims[name] : undefined;
+  let value: unknown = claims;
+  for (const key of name) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function checkClaimName(name: ClaimName | undefined, what: string): void {
+  if (name === undefined) return;
+  const path = typeof name === 'string' ? [name] : name;
+  if (
+    !Array.isArray(path) ||
+    path.length === 0 ||
+    path.some((k) => typeof k !== 'string' || k.length === 0)
+  ) {
+    throw new ConfigurationError(`${what} must be a claim name or a non-empty path of claim names`);
+  }
+}
+
+/**
+ * Map verified claims to an {@link Identity}, reading profile claims where the issuer's `claims` option
+ * says; profile claims of the wrong type are dropped, not trusted.
+ *
+ * @example
+ * ```ts
+ * identityFromClaims({ iss, sub: 'u1', 'https://example.com/email': 'a@example.com' },
+ *   { issuer: iss, claims: { email: 'https://example.com/email' } }); // → { issuer, subject: 'u1', email: 'a@example.com' }
+ * ```
+ */
+export function identityFromClaims(claims: Claims, config: IssuerConfig): Identity {
+  const identity: Identity = { issuer: config.issuer, subject: claims.sub as string };
+  const names = config.claims ?? {};
+  const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const email = str(claimAt(claims, names.email ?? 'email'));
+  if (email !== undefined) identity.email = email;
+  const verified = claimAt(claims, names.emailVerified ?? 'email_verified');
+  if (typeof verified === 'boolean') identity.emailVerified = verified;
+  else if (verified === 'true' || verified === 'false') identity.emailVerified = verified === 'true';
+  const name = str(claimAt(claims, names.name ?? 'name'));
+  if (name !== undefined) identity.name = name;
+  const tenant = claimAt(claims, config.tenantClaim ?? 'tenant_id');
+  if (typeof tenant === 'string') identity.tenantId = tenant;
+  else if (typeof tenant === 'number' && Number.isSafeInteger(tenant)) identity.tenantId = String(tenant);
+  // Once per verified token (a cached token keeps its identity), so the cache-hit path compares one string.
+  if (config.roles !== undefined) {
+    const role = mappedRole(claimAt(claims, config.roles.claim), config.roles, config.issuer);
+    if (role !== undefined) identity.providerRole = role;
+  }
+  return identity;
+}
+
+/**
+ * Create a verifier for bearer JWTs from the given trusted issuers. The unverified `iss` only picks
+ * the issuer's configuration (exact match); everything else is checked against that configuration:
+ * signature from its JWKS, `aud` (every issuer needs `audience`, or an explicit `audience: false`), an algorithm allow-list (asymmetric only unless the
+ * issuer has a `secret` and names HS*), `exp` required, `nbf`, and a `sub` of 1–255 characters.
+ * Every failure is an {@link InvalidTokenError} with a precise `reason`; the token is never echoed.
+ *
+ * @example
+ * ```ts
+ * const verifier = createTokenVerifier([{ issuer: 'https://sso.example.com/realms/main', audience: 'api' }]);
+ * const { identity, claims } = await verifier.verify(token);
+ * ```
+ */
+export function createTokenVerifier(
+  issuers: IssuerConfig[],
+  options: TokenVerifierOptions = {},
+): TokenVerifier {
+  const clockTolerance = options.clockToleranceSec ?? 5;
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0 || clockTolerance > 300) {
+    throw new ConfigurationError('clockToleranceSec must be between 0 and 300');
+  }
+  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const trusted = new Map<string, TrustedIssuer>();
+  for (const config of issuers) {
+    if (typeof config.issuer !== 'string' || config.issuer.length === 0) {
+      throw new ConfigurationError('every issuer needs a non-empty `issuer`');
+    }
+    checkAudience(config, options.logger ?? consoleLogger);
+    const algorithms = allowedAlgorithms(config);
+    checkClaimName(config.tenantClaim, `tenantClaim of ${config.issuer}`);
+    for (const field of ['email', 'emailVerified', 'name'] as const) {
+      checkClaimName(config.claims?.[field], `claims.${field} of ${config.issuer}`);
+    }
+    if (config.roles !== undefined) compileRoles(config.roles, config.issuer);
+    const needsKeys = algorithms.some((alg) => !HMAC_ALGORITHMS.includes(alg));
+    if (needsKeys && config.jwksUri === undefined) {
+      try {
+        new URL(config.issuer);
+      } catch {
+        throw new ConfigurationError(`issuer ${config.issuer} is not a URL; set \`jwksUri\``);
+      }
+    }
+    trusted.set(config.issuer, { config, algorithms, getKey: createIssuerKeyResolver(config, options) });
+  }
+
+  async function verify(token: string): Promise<VerifiedToken> {
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('malformed');
+    if (token.length > maxTokenBytes)
+      throw new InvalidTokenError('too_large', 'The access token is too large');
+    let unverified: Claims;
+    try {
+      unverified = decodeJwt(token);
+    } catch (cause) {
+      throw new InvalidTokenError('malformed', 'The access token is not a JWT', { cause });
+    }
+    const { iss } = unverified;
+    const issuer = typeof iss === 'string' ? trusted.get(iss) : undefined;
+    if (issuer === undefined) {
+      // Attacker-controlled: kept short and printable for whoever logs it.
+      throw new UntrustedIssuerError(typeof iss === 'string' ? printable(iss) : undefined, [
+        ...trusted.keys(),
+      ]);
+    }
+    const { config } = issuer;
+    let claims: Claims;
+    try {
+      const verified = await jwtVerify(token, issuer.getKey, {
+        issuer: config.issuer,
+        algorithms: issuer.algorithms,
+        clockTolerance,
+        requiredClaims: ['exp', 'sub'],
+        ...(config.audience === false || config.audience === undefined ? {} : { audience: config.audience }),
+      });
+      claims = verified.payload as Claims;
+    } catch (err) {
+      if (isJitProvisionError(err, 'invalid_token')) throw err;
+      const reason = reasonOf(err);
+      const mismatch =
+        reason === 'wrong_audience'
+          ? ({
+              claim: 'aud',
+              expected: asList(config.audience),
+              received: receivedAudience(unverified.aud),
+            } as const)
+          : undefined;
+      throw new InvalidTokenError(reason, undefined, {
+        cause: claimFreeCause(err),
+        issuer: config.issuer,
+        ...(mismatch === undefined ? {} : { mismatch }),
+      });
+    }
+    const { sub } = claims;
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {
+      throw new InvalidTokenError('invalid_claim', 'The token subject is invalid');
+    }
+    const identity = identityFromClaims(claims, config);
+    // A lone surrogate cannot be stored faithfully (UTF-8 turns it into U+FFFD): two subjects would share a row.
+    for (const value of [identity.subject, identity.email, identity.name, identity.tenantId]) {
+      if (typeof value === 'string' && isIllFormed(value)) {
+        throw new InvalidTokenError('invalid_claim', 'The token has a claim that is not well-formed UTF-16', {
+          issuer: config.issuer,
+        });
+      }
+    }
+    return { claims, identity, issuer: config };
+  }
+
+  return { verify };
+}
