@@ -7,7 +7,9 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@jit-provision\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      // The deprecated `/core/testing` entry re-exports `@jit-provision/testing`: both resolve to its sources.
+      { find: /^@jit-provision\/core\/testing$/, replacement: src('testing/src/index.ts') },
+      { find: /^@jit-provision\/testing$/, replacement: src('testing/src/index.ts') },
       { find: /^@jit-provision\/core\/dev$/, replacement: src('core/src/dev/index.ts') },
       { find: /^@jit-provision\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
       { find: /^@jit-provision\/core\/admin$/, replacement: src('core/src/admin/index.ts') },

@@ -1,5 +1,5 @@
-import { runAdminApiSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { runAdminApiSuite } from '@jit-provision/testing';
 import express from 'express';
 import request from 'supertest';
 import { adminApi } from './index';

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runHostileInputSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { runHostileInputSuite } from '@jit-provision/testing';
 import express from 'express';
 import { jitProvision } from './index';
 

@@ -1,5 +1,5 @@
-import { runKratosWebhookSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { runKratosWebhookSuite } from '@jit-provision/testing';
 import express from 'express';
 import request from 'supertest';
 import { kratosWebhooks } from './index';

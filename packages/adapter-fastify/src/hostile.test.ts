@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
-import { runHostileInputSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { runHostileInputSuite } from '@jit-provision/testing';
 import Fastify from 'fastify';
 import { jitProvision } from './index';
 

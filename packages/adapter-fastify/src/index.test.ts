@@ -1,7 +1,7 @@
 import { createProvisioner } from '@jit-provision/core';
 import { createDevIssuer } from '@jit-provision/core/dev';
-import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,6 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
-import { runRouteTableSuite } from '@jit-provision/core/testing';
+import { runRouteTableSuite } from '@jit-provision/testing';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routesPlugin } from './index';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { AdminApiSuiteOptions } from '@jit-provision/core/testing';
-import { runAdminApiSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { createPostgresStore, migrate, type PostgresStore } from '@jit-provision/store-postgres';
+import type { AdminApiSuiteOptions } from '@jit-provision/testing';
+import { runAdminApiSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
 import { afterAll, describe } from 'vitest';
 import { adminApi } from './index';

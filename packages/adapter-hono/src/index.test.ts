@@ -1,5 +1,5 @@
-import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
 import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from './index';
 

@@ -1,5 +1,5 @@
-import { runKratosWebhookSuite } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { runKratosWebhookSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
 import { kratosWebhooks } from './index';
 

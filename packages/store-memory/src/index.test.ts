@@ -1,4 +1,4 @@
-import { runStoreConformance } from '@jit-provision/core/testing';
+import { runStoreConformance } from '@jit-provision/testing';
 import { createMemoryStore } from './index';
 
 runStoreConformance({ name: 'memory', createStore: () => createMemoryStore() });

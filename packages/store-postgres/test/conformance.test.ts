@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { runStoreConformance } from '@jit-provision/core/testing';
+import { runStoreConformance } from '@jit-provision/testing';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { createPostgresStore } from '../src/index';

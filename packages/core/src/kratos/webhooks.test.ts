@@ -1,9 +1,9 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { KRATOS_TEST_API_KEY as KEY, kratosContext } from '@jit-provision/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { KRATOS_MAX_BODY_BYTES } from '../adapter';
 import { createInvitationService } from '../invitations';
 import { createProvisioner } from '../provisioning';
-import { KRATOS_TEST_API_KEY as KEY, kratosContext } from '../testing';
 import type { Logger } from '../types';
 import { kratosWebhooks } from './webhooks';
 

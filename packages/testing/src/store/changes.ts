@@ -1,5 +1,5 @@
+import type { Store, UserChange, UserChangeFeed, UserChangeStatus } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store, UserChange, UserChangeFeed, UserChangeStatus } from '../store';
 import { freshKey, type StoreConformanceOptions, sleep } from './options';
 
 /** Poll until `check` holds; the deadline only catches a feed that never delivers. */

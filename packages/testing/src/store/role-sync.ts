@@ -1,7 +1,6 @@
+import type { Identity, IssuerConfig, Store, UserEvent } from '@jit-provision/core';
+import { createProvisioner } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
-import type { Identity, IssuerConfig, UserEvent } from '../types';
 import { freshKey, type StoreConformanceOptions } from './options';
 
 const quiet = { warn: () => {}, error: () => {} };

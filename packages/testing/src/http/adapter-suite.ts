@@ -1,11 +1,10 @@
+import type { Provisioner, ProvisionerOptions, Store } from '@jit-provision/core';
+import { createProvisioner } from '@jit-provision/core';
+import type { JitProvisionOptions } from '@jit-provision/core/adapter';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { JitProvisionOptions } from '../adapter';
-import { createDevIssuer, type DevIssuer } from '../dev';
-import type { Provisioner, ProvisionerOptions } from '../provisioning';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
-import { withOutage } from './outage-store';
+import { withOutage } from '../store/outage-store';
 
 /** What an adapter test app answers; header names lower-case. */
 export interface AdapterTestResponse {
@@ -47,7 +46,7 @@ interface AuthBody {
  *
  * @example
  * ```ts
- * import { runAdapterSuite } from '@jit-provision/core/testing';
+ * import { runAdapterSuite } from '@jit-provision/testing';
  * import { createMemoryStore } from '@jit-provision/store-memory';
  *
  * runAdapterSuite({

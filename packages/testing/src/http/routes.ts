@@ -1,5 +1,5 @@
+import { MAX_BODY_DEPTH, type Route } from '@jit-provision/core/adapter';
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_DEPTH, type Route } from '../adapter';
 
 /** What a mounted route table answered; `body` parsed as JSON (undefined when empty). */
 export interface RouteTestResponse {

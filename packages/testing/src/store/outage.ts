@@ -1,6 +1,6 @@
+import type { Store } from '@jit-provision/core';
+import { isJitProvisionError } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isJitProvisionError } from '../errors';
-import type { Store } from '../store';
 import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';
 
 /**

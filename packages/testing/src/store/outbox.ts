@@ -1,8 +1,13 @@
+import type {
+  NewUser,
+  OutboxEvent,
+  OutboxStatus,
+  OutboxStore,
+  ProvisionedEvent,
+  Store,
+} from '@jit-provision/core';
+import { createOutboxDispatcher, createProvisioner } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOutboxDispatcher } from '../events';
-import { createProvisioner } from '../provisioning';
-import type { NewUser, OutboxEvent, OutboxStatus, OutboxStore, Store } from '../store';
-import type { ProvisionedEvent } from '../types';
 import { freshKey, type StoreConformanceOptions, sleep } from './options';
 
 /**

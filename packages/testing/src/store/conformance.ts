@@ -1,5 +1,5 @@
+import type { Store } from '@jit-provision/core';
 import { describe } from 'vitest';
-import type { Store } from '../store';
 import { changeFeedCases } from './changes';
 import { edgeCases } from './edges';
 import { runInvitationConformance } from './invitations';
@@ -10,16 +10,6 @@ import { reservationCases } from './reservations';
 import { roleSyncCases } from './role-sync';
 import { userCases } from './users';
 import { userLifecycleCases } from './users-lifecycle';
-
-export * from './adapter-suite';
-export * from './admin';
-export { MAX_LENGTHS } from './edges';
-export * from './guard-suite';
-export * from './hostile';
-export { runInvitationConformance } from './invitations';
-export * from './kratos';
-export type { ConformanceOptions, StoreConformanceOptions } from './options';
-export * from './routes';
 
 /**
  * The vitest suite every Store runs: users (round trip, created once, email sync, 100-caller races), edges
@@ -36,7 +26,7 @@ export * from './routes';
  * @example
  * ```ts
  * // my-store.test.ts
- * import { runStoreConformance } from '@jit-provision/core/testing';
+ * import { runStoreConformance } from '@jit-provision/testing';
  * import { createMyStore } from './my-store';
  *
  * runStoreConformance({ name: 'my-store', createStore: () => createMyStore(), cleanup: (s) => s.close() });

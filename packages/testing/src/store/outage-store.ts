@@ -1,5 +1,5 @@
-import { StoreUnavailableError } from '../errors';
-import type { Store } from '../store';
+import type { Store } from '@jit-provision/core';
+import { StoreUnavailableError } from '@jit-provision/core';
 
 /** A real store whose every method fails with StoreUnavailableError while `down` is set. */
 export function withOutage(store: Store): { store: Store; setDown(down: boolean): void } {

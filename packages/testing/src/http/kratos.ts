@@ -1,8 +1,7 @@
+import type { Store } from '@jit-provision/core';
+import { createInvitationService, createProvisioner } from '@jit-provision/core';
+import type { KratosWebhooksOptions } from '@jit-provision/core/kratos';
 import { describe, expect, it } from 'vitest';
-import { createInvitationService } from '../invitations';
-import type { KratosWebhooksOptions } from '../kratos';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
 import { deepJson } from './routes';
 
 /** What a Kratos webhook answered, as seen over HTTP. */

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Invitation, InvitationStore, NewInvitation, Store } from '@jit-provision/core';
+import { createInvitationService } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createInvitationService } from '../invitations';
-import type { Invitation, InvitationStore, NewInvitation, Store } from '../store';
 import type { ConformanceOptions } from './options';
 
 const HOUR = 60 * 60 * 1000;
@@ -33,7 +33,7 @@ const ids = (list: readonly Invitation[]) => list.map((i) => i.id);
  *
  * @example
  * ```ts
- * import { runInvitationConformance } from '@jit-provision/core/testing';
+ * import { runInvitationConformance } from '@jit-provision/testing';
  * runInvitationConformance({ name: 'my-store', createStore: () => createMyStore() });
  * ```
  */

@@ -1,8 +1,6 @@
+import type { NewUser, Store, UserEvent, UserLifecycleStore, UserRecord } from '@jit-provision/core';
+import { createOutboxDispatcher, createProvisioner } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createOutboxDispatcher } from '../events';
-import { createProvisioner } from '../provisioning';
-import type { NewUser, Store, UserLifecycleStore } from '../store';
-import type { UserEvent, UserRecord } from '../types';
 import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';
 
 const quiet = { warn: () => {}, error: () => {} };

@@ -1,13 +1,15 @@
+import type { Provisioner, RoleMapping, Store, UserRecord } from '@jit-provision/core';
+import { createProvisioner } from '@jit-provision/core';
+import type { JitProvisionOptions } from '@jit-provision/core/adapter';
+import {
+  type ClaimsPredicate,
+  type GuardFactories,
+  MAX_GUARD_CLAIM_ITEMS,
+} from '@jit-provision/core/adapter';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JitProvisionOptions } from '../adapter';
-import { type ClaimsPredicate, type GuardFactories, MAX_GUARD_CLAIM_ITEMS } from '../adapter';
-import { createDevIssuer, type DevIssuer } from '../dev';
-import type { Provisioner } from '../provisioning';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
-import type { RoleMapping, UserRecord } from '../types';
+import { withOutage } from '../store/outage-store';
 import type { AdapterTestApp, AdapterTestResponse } from './adapter-suite';
-import { withOutage } from './outage-store';
 
 /** A route the guard suite asks for: `GET path` behind `guards`, in order. */
 export interface GuardTestRoute<H> {
@@ -78,7 +80,7 @@ const withProtoKey = (json: string): Record<string, unknown> => JSON.parse(json)
  *
  * @example
  * ```ts
- * import { runGuardSuite } from '@jit-provision/core/testing';
+ * import { runGuardSuite } from '@jit-provision/testing';
  * import { createMemoryStore } from '@jit-provision/store-memory';
  * import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from '@jit-provision/adapter-hono';
  *

@@ -1,4 +1,4 @@
-import type { NewUser, Store } from '../store';
+import type { NewUser, Store } from '@jit-provision/core';
 
 /** Options every `run…Conformance` suite takes. */
 export interface ConformanceOptions<S extends Store = Store> {
@@ -48,4 +48,4 @@ export const conformanceUser = (
   ...extra,
 });
 
-export { sleep } from '../internal';
+export { sleep } from '../sleep';

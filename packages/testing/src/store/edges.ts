@@ -1,5 +1,5 @@
+import type { Store } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../store';
 import { conformanceUser, freshKey, type StoreConformanceOptions } from './options';
 
 /** Longest values core lets through (identity.ts, username.ts, validateRole), in UTF-16 code units. */

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { Provisioner, Store, UserEvent, UserRecord } from '@jit-provision/core';
+import { createInvitationService, createProvisioner, type InvitationMessage } from '@jit-provision/core';
+import type { AdminApiOptions } from '@jit-provision/core/admin';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { AdminApiOptions } from '../admin';
-import { createDevIssuer, type DevIssuer } from '../dev';
-import { sleep } from '../internal';
-import { createInvitationService, type InvitationMessage } from '../invitations';
-import type { Provisioner } from '../provisioning';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
-import type { UserEvent, UserRecord } from '../types';
+import { sleep } from '../sleep';
 
 /** One request to the mounted admin API; `body` is sent as is, `ip` is the client address to present. */
 export interface AdminTestRequest {
@@ -62,7 +59,7 @@ const DEADLINE_MS = 20_000;
  *
  * @example
  * ```ts
- * import { runAdminApiSuite } from '@jit-provision/core/testing';
+ * import { runAdminApiSuite } from '@jit-provision/testing';
  *
  * runAdminApiSuite({
  *   name: 'hono',

@@ -1,6 +1,6 @@
+import type { Store } from '@jit-provision/core';
+import { createProvisioner } from '@jit-provision/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
 import { freshKey, type StoreConformanceOptions, sleep } from './options';
 
 export function reservationCases<S extends Store>(options: StoreConformanceOptions<S>): void {

@@ -1,13 +1,11 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import type { Logger, Provisioner, Store } from '@jit-provision/core';
+import { createProvisioner } from '@jit-provision/core';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { exportJWK, generateKeyPair, type JWK, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevIssuer, type DevIssuer } from '../dev';
-import type { Provisioner } from '../provisioning';
-import { createProvisioner } from '../provisioning';
-import type { Store } from '../store';
-import type { Logger } from '../types';
 
 /** A running app under test. */
 export interface HostileTestServer {
@@ -440,7 +438,7 @@ function secretsOf(lines: Array<[string, string]>): string[] {
  *
  * @example
  * ```ts
- * import { runHostileInputSuite } from '@jit-provision/core/testing';
+ * import { runHostileInputSuite } from '@jit-provision/testing';
  * import { createMemoryStore } from '@jit-provision/store-memory';
  *
  * runHostileInputSuite({

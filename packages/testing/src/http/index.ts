@@ -1,0 +1,33 @@
+// The door of http/: the suites an adapter author runs against a framework's app.
+export {
+  type AdapterSuiteOptions,
+  type AdapterTestApp,
+  type AdapterTestResponse,
+  runAdapterSuite,
+} from './adapter-suite';
+export {
+  type AdminApiSuiteOptions,
+  type AdminTestApp,
+  type AdminTestRequest,
+  type AdminTestResponse,
+  runAdminApiSuite,
+} from './admin';
+export { type GuardSuiteOptions, type GuardTestRoute, runGuardSuite } from './guard-suite';
+export {
+  type HostileCase,
+  type HostileContext,
+  type HostileSuiteOptions,
+  type HostileTestServer,
+  hostileCases,
+  runHostileInputSuite,
+  sqlTextIdentities,
+} from './hostile';
+export {
+  KRATOS_TEST_API_KEY,
+  type KratosTestPost,
+  type KratosTestResponse,
+  type KratosWebhookSuiteOptions,
+  kratosContext,
+  runKratosWebhookSuite,
+} from './kratos';
+export { deepJson, type RouteTableSuiteOptions, type RouteTestResponse, runRouteTableSuite } from './routes';
