@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Conformance kit against the packed tarballs: what a store author gets from npm, not the workspace sources.
-# Packs core, store-memory and store-postgres, installs them with plain npm (plus vitest and pg) into a temp
-# app outside the workspace, then
-#   1. runs runStoreConformance from `@jit-provision/core/testing` for both stores against real Postgres
-#      (the kit's dist must share core's error classes with the stores, not bundle a copy of its own);
+# Packs core, testing, store-memory and store-postgres, installs them with plain npm (plus vitest and pg) into a
+# temp app outside the workspace, then
+#   1. runs runStoreConformance from `@jit-provision/testing` for both stores against real Postgres (the kit's
+#      dist must share core's error classes with the stores, not bundle a copy of its own), and checks that the
+#      deprecated `@jit-provision/core/testing` re-exports the very same kits;
 #   2. races 40 first logins in createUser mode with the app on core's ESM build and store-memory loaded
 #      through require() (core's CJS build): every login must succeed and exactly one user be created.
 # Needs `pnpm build` first and DATABASE_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-PACKAGES=(core store-memory store-postgres)
+PACKAGES=(core testing store-memory store-postgres)
 STEP_TIMEOUT="${PACKED_STEP_TIMEOUT:-300}"
 : "${DATABASE_URL:?packed-conformance: DATABASE_URL must point at a Postgres server}"
 
@@ -27,7 +28,7 @@ for pkg in "${PACKAGES[@]}"; do
   fi
   (cd "packages/$pkg" && timeout "$STEP_TIMEOUT" pnpm pack --pack-destination "$WORK/tarballs" >/dev/null)
 done
-VITEST_RANGE="$(node -p "require('./packages/core/package.json').devDependencies.vitest")"
+VITEST_RANGE="$(node -p "require('./packages/testing/package.json').devDependencies.vitest")"
 PG_RANGE="$(node -p "require('./packages/store-postgres/package.json').devDependencies.pg")"
 
 cd "$WORK/app"
@@ -42,16 +43,34 @@ export default { test: { include: ['*.test.mjs'], testTimeout: 30_000, hookTimeo
 JS
 
 cat >memory.test.mjs <<'JS'
-import { runStoreConformance } from '@jit-provision/core/testing';
 import { createMemoryStore } from '@jit-provision/store-memory';
+import { runStoreConformance } from '@jit-provision/testing';
 
 runStoreConformance({ name: 'packed store-memory', createStore: () => createMemoryStore() });
 JS
 
+# The deprecated entry of core: the same functions as the package it re-exports.
+cat >deprecated-entry.test.mjs <<'JS'
+import { createRequire } from 'node:module';
+import * as kits from '@jit-provision/testing';
+import * as shim from '@jit-provision/core/testing';
+import { expect, it } from 'vitest';
+
+const require = createRequire(import.meta.url);
+
+it('@jit-provision/core/testing re-exports @jit-provision/testing', () => {
+  expect(Object.keys(shim).sort()).toEqual(Object.keys(kits).sort());
+  expect(shim.runStoreConformance).toBe(kits.runStoreConformance);
+  // CJS: resolvable only; loading would require() vitest, which refuses CommonJS callers.
+  expect(require.resolve('@jit-provision/core/testing')).toMatch(/testing\.cjs$/);
+  expect(require.resolve('@jit-provision/testing')).toMatch(/index\.cjs$/);
+});
+JS
+
 cat >postgres.test.mjs <<'JS'
 import { randomBytes } from 'node:crypto';
-import { runStoreConformance } from '@jit-provision/core/testing';
 import { createPostgresStore, migrate } from '@jit-provision/store-postgres';
+import { runStoreConformance } from '@jit-provision/testing';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-PACKAGES=(core store-memory store-postgres adapter-express adapter-fastify adapter-hono cli)
+PACKAGES=(core testing store-memory store-postgres adapter-express adapter-fastify adapter-hono cli)
 STEP_TIMEOUT="${SMOKE_STEP_TIMEOUT:-300}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/jit-provision-smoke.XXXXXX")"
@@ -97,6 +97,8 @@ import { createPostgresStore, migrate } from '@jit-provision/store-postgres';
 import express from 'express';
 import harness from './check.cjs';
 
+// The kits (and core's deprecated re-export of them) resolve; loading them needs the vitest runner.
+import.meta.resolve('@jit-provision/testing');
 import.meta.resolve('@jit-provision/core/testing');
 if (typeof (await import('@jit-provision/core/adapter')).bodyErrorResponse !== 'function') throw new Error('ESM core/adapter entry');
 await harness.check('ESM', {
@@ -116,6 +118,7 @@ const { createPostgresStore, migrate } = require('@jit-provision/store-postgres'
 const express = require('express');
 const { check } = require('./check.cjs');
 
+require.resolve('@jit-provision/testing');
 require.resolve('@jit-provision/core/testing');
 if (typeof require('@jit-provision/core/adapter').bodyErrorResponse !== 'function') throw new Error('CJS core/adapter entry');
 check('CJS', {

@@ -14,7 +14,7 @@ export interface StoreCheckResult {
 
 /**
  * Where users live. Implement it for your database and prove it with `runStoreConformance`
- * from `@jit-provision/core/testing`.
+ * from `@jit-provision/testing`.
  *
  * Every method raises `StoreUnavailableError` when the backend cannot be reached, never a driver error.
  *
