@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, DATABASE_URL, freshDatabase, runCli, scratch } from './harness';
+import { cliCommand, DATABASE_URL, freshDatabase, runCli, scratch } from '../test-support/harness';
 
 const N = 1_000;
 const RATE = 200;
@@ -141,7 +141,7 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
     const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
     const command = [...cliCommand(), 'invite', '--csv', csv, '--rate', '20/s'].map(quote).join(' ');
     const { TSX_TSCONFIG_PATH } = {
-      TSX_TSCONFIG_PATH: new URL('../tsconfig.json', import.meta.url).pathname,
+      TSX_TSCONFIG_PATH: new URL('../../tsconfig.json', import.meta.url).pathname,
     };
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
       env: { PATH: process.env['PATH'] ?? '', TERM: 'xterm', TSX_TSCONFIG_PATH, ...db.env },
