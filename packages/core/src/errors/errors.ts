@@ -28,7 +28,6 @@ export type ErrorCode =
   | 'provisioning_unavailable'
   | 'invalid_api_key'
   | 'payload_too_large'
-  | 'forbidden'
   | 'not_found'
   | 'user_exists'
   | 'invalid_field'
