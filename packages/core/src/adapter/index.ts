@@ -35,6 +35,7 @@ export {
   type RouteMethod,
   type RouteRequest,
   type RouteResponse,
+  readJsonBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
 } from './routes';
