@@ -24,7 +24,7 @@ export {
   requireRole,
   requireScopes,
 } from './guards';
-export { nodeAdapterRequest } from './node-request';
+export { type NodeRequestLike, nodeAdapterRequest, nodeAuthRequest } from './node-request';
 export {
   answerRoute,
   bodyErrorResponse,
