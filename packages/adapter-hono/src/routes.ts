@@ -37,9 +37,10 @@ const clientAddress = (env: unknown): string | undefined =>
  *
  * @example
  * ```ts
+ * import { kratosWebhooks } from '@jit-provision/core/kratos';
  * import { subApp } from '@jit-provision/adapter-hono';
  *
- * app.route('/kratos', subApp(kratosWebhooksCore(options).routes));
+ * app.route('/kratos', subApp(kratosWebhooks(options).routes));
  * ```
  */
 export function subApp(routes: readonly Route[]): Hono {
