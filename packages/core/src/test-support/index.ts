@@ -1,4 +1,4 @@
-// What each public entry of @jit-provision/core exports, pinned by the surface tests beside this file:
+// What each public entry of @jit-provision/core exports, pinned by the surface tests (src/surface.test.ts, src/**/index.test-d.ts):
 // values by a type test (`keyof typeof import(...)`) and against the built dist, values and types by the
 // TypeScript compiler. A change to the public API is a change here, on purpose: adding an export (e.g. a
 // new error type at the root) is one added name in its entry's list.
@@ -45,6 +45,7 @@ export const entries = {
     ],
     types: [
       'AdminApi',
+      'AnyJitProvisionError',
       'AdminApiOptions',
       'AdminAuth',
       'AuthInput',
@@ -77,6 +78,7 @@ export const entries = {
       'InvitationStatus',
       'InvitationStore',
       'IssuerConfig',
+      'JitProvisionErrorOf',
       'JitProvisionErrorOptions',
       'JwksOptions',
       'KratosWebhookHandler',

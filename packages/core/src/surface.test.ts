@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { type EntryName, entries, internal } from './entries';
+import { type EntryName, entries, internal } from './test-support';
 
-const core = fileURLToPath(new URL('../../', import.meta.url));
+const core = fileURLToPath(new URL('../', import.meta.url));
 const sourceOf: Record<EntryName, string> = {
   root: 'src/index.ts',
   adapter: 'src/adapter/index.ts',
