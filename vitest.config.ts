@@ -33,7 +33,7 @@ export default defineConfig({
     // Type-level tests (*.test-d.ts: declaration merges, public option types) run with `pnpm test` too.
     typecheck: {
       enabled: true,
-      include: ['packages/*/src/**/*.test-d.ts'],
+      include: ['packages/*/src/**/*.test-d.ts', 'packages/*/test/**/*.test-d.ts'],
       tsconfig: './tsconfig.typecheck.json',
     },
     testTimeout: 30_000,

@@ -38,9 +38,10 @@ const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
  *
  * @example
  * ```ts
+ * import { kratosWebhooks } from '@jit-provision/core/kratos';
  * import { router } from '@jit-provision/adapter-express';
  *
- * app.use('/kratos', router(kratosWebhooksCore(options).routes));
+ * app.use('/kratos', router(kratosWebhooks(options).routes));
  * ```
  */
 export function router(routes: readonly Route[]): Router {

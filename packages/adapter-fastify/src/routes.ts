@@ -23,9 +23,10 @@ const write = (reply: FastifyReply, out: SerializedRouteResponse) =>
  *
  * @example
  * ```ts
+ * import { kratosWebhooks } from '@jit-provision/core/kratos';
  * import { routesPlugin } from '@jit-provision/adapter-fastify';
  *
- * await app.register(routesPlugin(kratosWebhooksCore(options).routes), { prefix: '/kratos' });
+ * await app.register(routesPlugin(kratosWebhooks(options).routes), { prefix: '/kratos' });
  * ```
  */
 export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {

@@ -4,7 +4,8 @@ import {
   authenticateCachedRequest,
   authenticateRequest,
   type JitProvisionOptions,
-  nodeRequestHeaders,
+  type NodeRequestLike,
+  nodeAuthRequest,
 } from '@jit-provision/core/adapter';
 import type { MiddlewareHandler } from 'hono';
 import { httpException } from './http-exception';
@@ -62,9 +63,7 @@ function adapterRequest(env: unknown, request: Request, path: string, method: st
     incoming.headers !== null &&
     Array.isArray(incoming.rawHeaders)
   ) {
-    const headers = nodeRequestHeaders(incoming as Parameters<typeof nodeRequestHeaders>[0]);
-    // Node lower-cases header names, and nodeRequestHeaders put every repeated value here.
-    return { headers, authorization: headers['authorization'], path, method };
+    return nodeAuthRequest(incoming as NodeRequestLike, path, method);
   }
   return { headers: request.headers, path, method };
 }

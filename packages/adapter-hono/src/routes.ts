@@ -1,15 +1,15 @@
-import { InvalidRequestError, PayloadTooLargeError } from '@jit-provision/core';
 import {
   answerRoute,
+  bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
   type Route,
   type RouteRequest,
+  readJsonBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
   toHttpResponse,
 } from '@jit-provision/core/adapter';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 
 const write = (out: SerializedRouteResponse) =>
   new Response(out.body ?? null, { status: out.status, headers: out.headers });
@@ -17,17 +17,6 @@ const write = (out: SerializedRouteResponse) =>
 const respond = (err: unknown) => write(serializeRouteResponse(toHttpResponse(err)));
 
 const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
-
-/** The JSON body, whatever the content type (Kratos may send any); undefined when empty. */
-async function jsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidRequestError('body must be JSON');
-  }
-}
 
 const queryOf = (queries: Record<string, string[]>): RouteRequest['query'] => {
   const query: RouteRequest['query'] = {};
@@ -42,15 +31,16 @@ const clientAddress = (env: unknown): string | undefined =>
 
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Hono sub-app; mount it with
- * `app.route(prefix, ...)`. Each route's `authorize` runs before its body is read, bodies over
- * `maxBodyBytes` get 413 while streaming, and every error answers in the SDK's error shape. Every answer,
+ * `app.route(prefix, ...)`. Each route's `authorize` runs before its body is read, core's `readJsonBody`
+ * reads the body (413 over `maxBodyBytes`, counted while streaming), and every error answers in the SDK's error shape. Every answer,
  * including a handler that throws or a body that cannot be serialised (500), goes through core's `answerRoute`.
  *
  * @example
  * ```ts
+ * import { kratosWebhooks } from '@jit-provision/core/kratos';
  * import { subApp } from '@jit-provision/adapter-hono';
  *
- * app.route('/kratos', subApp(kratosWebhooksCore(options).routes));
+ * app.route('/kratos', subApp(kratosWebhooks(options).routes));
  * ```
  */
 export function subApp(routes: readonly Route[]): Hono {
@@ -69,20 +59,14 @@ export function subApp(routes: readonly Route[]): Hono {
       });
     }
     const hasBody = HAS_BODY.has(route.method);
-    if (hasBody) {
-      handlers.push(
-        bodyLimit({
-          maxSize: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-          onError: () => respond(new PayloadTooLargeError()),
-        }),
-      );
-    }
+    const maxBodyBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     handlers.push(async (c) => {
       let body: unknown;
       try {
-        body = hasBody ? await jsonBody(c.req.raw) : undefined;
+        // Core reads and limits the body, and maps its failures as it maps Express' and Fastify's.
+        body = hasBody ? await readJsonBody(c.req.raw, maxBodyBytes) : undefined;
       } catch (err) {
-        return respond(err);
+        return write(serializeRouteResponse(bodyErrorResponse(err) ?? toHttpResponse(err)));
       }
       const request: RouteRequest = {
         headers: c.req.raw.headers,

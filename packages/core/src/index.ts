@@ -8,6 +8,7 @@ import { kratosWebhooks as kratosWebhooksOfSubpath } from './kratos';
 export type { AdminApi, AdminApiOptions, AdminAuth, BulkInvitationResult, BulkJobProgress } from './admin';
 export { configFromEnv, type EnvConfig } from './config';
 export {
+  type AnyJitProvisionError,
   type ClaimMismatch,
   ConfigurationError,
   type ErrorCode,
@@ -24,6 +25,7 @@ export {
   type InvitationErrorCode,
   isJitProvisionError,
   JitProvisionError,
+  type JitProvisionErrorOf,
   type JitProvisionErrorOptions,
   LastAdminError,
   MissingTokenError,

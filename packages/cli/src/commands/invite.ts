@@ -1,9 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type CreateInvitationInput, type CreateManyResult, isJitProvisionError } from '@jit-provision/core';
+import {
+  type CreateInvitationInput,
+  type CreateManyResult,
+  type InvitationService,
+  isJitProvisionError,
+} from '@jit-provision/core';
 import { stringify } from 'csv-stringify/sync';
 import { type App, emit, examples, type Register } from '../app';
-import { type InviteRow, parseInviteCsv } from '../csv';
+import { type InviteCsv, type InviteRow, parseInviteCsv } from '../csv';
 import { parseCount, parseDuration, parseRate } from '../durations';
 import { CliError, usageError } from '../errors';
 import { startProgress, type Tally } from '../progress';
@@ -63,11 +68,8 @@ async function inviteOne(app: App, email: string, options: InviteOptions): Promi
   }
 }
 
-async function inviteCsv(app: App, file: string, options: InviteOptions): Promise<void> {
-  const perSecond = parseRate(options.rate);
-  const concurrency = parseCount(options.concurrency, '--concurrency');
-  const defaultExpires =
-    options.expires === undefined ? undefined : parseDuration(options.expires, '--expires');
+/** Read and parse `file`; every problem goes to stderr, and a file that is not fully understood sends nothing. */
+function readCsv(app: App, file: string): InviteCsv {
   let text: string;
   try {
     text = readFileSync(resolve(app.io.cwd, file), 'utf8');
@@ -83,13 +85,19 @@ async function inviteCsv(app: App, file: string, options: InviteOptions): Promis
       1,
     );
   }
+  return parsed;
+}
 
-  const context = app.context();
-  const invitations = await context.invitations(true);
-  const fromEnv = (await context.source()) === 'env';
+/**
+ * The rows to send, and the results already known without sending: invalid rows (failed) and addresses
+ * with a pending invitation (skipped).
+ */
+async function sortRows(
+  invitations: InvitationService,
+  parsed: InviteCsv,
+): Promise<{ results: RowResult[]; toSend: InviteRow[] }> {
   // Re-running a file must not invite anyone twice: an address with a pending invitation is skipped.
   const pending = new Set((await invitations.list({ status: 'pending' })).map((i) => i.email));
-
   const results: RowResult[] = parsed.problems
     .filter((p) => p.line > 1)
     .map((p) => ({ line: p.line, email: '', status: 'failed', detail: `invalid row: ${p.message}` }));
@@ -106,83 +114,112 @@ async function inviteCsv(app: App, file: string, options: InviteOptions): Promis
       toSend.push(row);
     }
   }
+  return { results, toSend };
+}
 
+/** What `createMany` did with one row, as a result line (the URL kept only when it is the delivery). */
+function outcome(row: InviteRow, result: CreateManyResult, fromEnv: boolean): RowResult {
+  if (!result.ok)
+    return { line: row.line, email: row.email, status: 'failed', detail: errorCode(result.error) };
+  if (result.duplicate) {
+    return {
+      line: row.line,
+      email: row.email,
+      status: 'skipped',
+      detail: 'duplicate of an earlier line',
+      invitationId: result.invitation.id,
+    };
+  }
+  return {
+    line: row.line,
+    email: result.email,
+    status: 'sent',
+    detail: `${result.invitation.role} until ${result.invitation.expiresAt.toISOString()}`,
+    invitationId: result.invitation.id,
+    url: fromEnv ? result.url : undefined,
+  };
+}
+
+interface SendSettings {
+  perSecond: number;
+  concurrency: number;
+  defaultExpires: number | undefined;
+  fromEnv: boolean;
+}
+
+/** Send `toSend` through `createMany` (throttled), with a progress display counting on from `known`. */
+async function sendRows(
+  app: App,
+  invitations: InvitationService,
+  toSend: InviteRow[],
+  known: RowResult[],
+  options: InviteOptions,
+  settings: SendSettings,
+): Promise<RowResult[]> {
   const tally: Tally = {
     sent: 0,
-    skipped: results.filter((r) => r.status === 'skipped').length,
-    failed: results.length,
+    skipped: known.filter((r) => r.status === 'skipped').length,
+    failed: known.length,
   };
   tally.failed -= tally.skipped;
   const progress = startProgress(app.io, 'invite', toSend.length);
   let done = 0;
-  const outcome = (row: InviteRow, result: CreateManyResult): RowResult => {
-    if (!result.ok)
-      return { line: row.line, email: row.email, status: 'failed', detail: errorCode(result.error) };
-    if (result.duplicate) {
-      return {
-        line: row.line,
-        email: row.email,
-        status: 'skipped',
-        detail: 'duplicate of an earlier line',
-        invitationId: result.invitation.id,
-      };
-    }
-    return {
-      line: row.line,
-      email: result.email,
-      status: 'sent',
-      detail: `${result.invitation.role} until ${result.invitation.expiresAt.toISOString()}`,
-      invitationId: result.invitation.id,
-      url: fromEnv ? result.url : undefined,
-    };
-  };
   const sent = await invitations.createMany(
     toSend.map((row) => ({
       email: row.email,
       invitedBy: options.invitedBy,
       ...((row.role ?? options.role) === undefined ? {} : { role: (row.role ?? options.role) as string }),
-      ...((row.expiresInMs ?? defaultExpires) === undefined
+      ...((row.expiresInMs ?? settings.defaultExpires) === undefined
         ? {}
-        : { expiresInMs: (row.expiresInMs ?? defaultExpires) as number }),
+        : { expiresInMs: (row.expiresInMs ?? settings.defaultExpires) as number }),
     })),
     {
-      perSecond,
-      concurrency,
+      perSecond: settings.perSecond,
+      concurrency: settings.concurrency,
       onResult: (result, index) => {
-        const r = outcome(toSend[index] as InviteRow, result);
+        const r = outcome(toSend[index] as InviteRow, result, settings.fromEnv);
         tally[r.status] += 1;
         progress.update(++done, tally);
       },
     },
   );
   progress.stop();
-  sent.forEach((result, index) => {
-    results.push(outcome(toSend[index] as InviteRow, result));
-  });
-  results.sort((a, b) => a.line - b.line);
+  return sent.map((result, index) => outcome(toSend[index] as InviteRow, result, settings.fromEnv));
+}
 
+/** `--out`: one row per CSV line, readable by its owner only (it can hold live links). */
+function writeResults(app: App, out: string, results: RowResult[], fromEnv: boolean): void {
+  const rows = results.map((r) => ({
+    line: r.line,
+    email: r.email,
+    status: r.status,
+    detail: r.detail,
+    invitation_id: r.invitationId ?? '',
+    ...(fromEnv ? { url: r.url ?? '' } : {}),
+  }));
+  writeFileSync(
+    resolve(app.io.cwd, out),
+    stringify(rows, {
+      header: true,
+      columns: Object.keys(rows[0] ?? { line: 0, email: '', status: '', detail: '', invitation_id: '' }),
+    }),
+    {
+      mode: 0o600,
+    },
+  );
+}
+
+/** The failed lines on stderr, the counts (or `--json`) on stdout; exit 1 when any line failed. */
+function reportResults(
+  app: App,
+  file: string,
+  results: RowResult[],
+  options: InviteOptions,
+  fromEnv: boolean,
+): void {
   for (const r of results)
     if (r.status === 'failed') app.io.stderr(`${file}:${r.line}: ${r.email} ${r.detail}\n`);
-  if (options.out !== undefined) {
-    const rows = results.map((r) => ({
-      line: r.line,
-      email: r.email,
-      status: r.status,
-      detail: r.detail,
-      invitation_id: r.invitationId ?? '',
-      ...(fromEnv ? { url: r.url ?? '' } : {}),
-    }));
-    writeFileSync(
-      resolve(app.io.cwd, options.out),
-      stringify(rows, {
-        header: true,
-        columns: Object.keys(rows[0] ?? { line: 0, email: '', status: '', detail: '', invitation_id: '' }),
-      }),
-      {
-        mode: 0o600,
-      },
-    );
-  }
+  if (options.out !== undefined) writeResults(app, options.out, results, fromEnv);
   const summary = {
     sent: results.filter((r) => r.status === 'sent').length,
     skipped: results.filter((r) => r.status === 'skipped').length,
@@ -201,6 +238,24 @@ async function inviteCsv(app: App, file: string, options: InviteOptions): Promis
     );
   }
   if (summary.failed > 0) throw new CliError('reported', '', 1);
+}
+
+async function inviteCsv(app: App, file: string, options: InviteOptions): Promise<void> {
+  // Flags first: a usage error (exit 2) never waits on the file or the database.
+  const perSecond = parseRate(options.rate);
+  const concurrency = parseCount(options.concurrency, '--concurrency');
+  const defaultExpires =
+    options.expires === undefined ? undefined : parseDuration(options.expires, '--expires');
+  const parsed = readCsv(app, file);
+
+  const context = app.context();
+  const invitations = await context.invitations(true);
+  const fromEnv = (await context.source()) === 'env';
+  const { results, toSend } = await sortRows(invitations, parsed);
+  const settings = { perSecond, concurrency, defaultExpires, fromEnv };
+  results.push(...(await sendRows(app, invitations, toSend, results, options, settings)));
+  results.sort((a, b) => a.line - b.line);
+  reportResults(app, file, results, options, fromEnv);
 }
 
 /** `invite <email>` and `invite --csv file`. */

@@ -106,10 +106,37 @@ async function confirmDelete(app: App, options: RefOptions, user: UserRecord): P
   }
 }
 
-/** `users list|show|add|set-role|disable|enable|delete|revoke-sessions`. */
-export const registerUsers: Register = (program, app) => {
-  const users = program.command('users').description('find, pre-provision, change and remove users');
+interface ListOptions {
+  query?: string;
+  role?: string;
+  status?: string;
+  seenBefore?: string;
+  limit?: string;
+  json?: boolean;
+}
 
+/** Every page `listUsers` answers for `query`, until `limit` users or the last page. */
+async function listAll(
+  provisioner: Provisioner,
+  query: ListUsersQuery,
+  limit: number,
+): Promise<{ users: UserRecord[]; more: boolean }> {
+  const found: UserRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await provisioner.listUsers({
+      ...query,
+      limit: Math.min(PAGE, limit - found.length),
+      ...(cursor === null ? {} : { cursor }),
+    });
+    found.push(...page.users);
+    cursor = page.nextCursor;
+  } while (cursor !== null && found.length < limit);
+  return { users: found, more: cursor !== null };
+}
+
+/** `users list`. */
+function registerList(users: Command, app: App): void {
   users
     .command('list')
     .description('list users, oldest first, every page of them (up to --limit)')
@@ -129,54 +156,41 @@ export const registerUsers: Register = (program, app) => {
         'jit-provision users list --query ada --json',
       ),
     )
-    .action(
-      async (options: {
-        query?: string;
-        role?: string;
-        status?: string;
-        seenBefore?: string;
-        limit?: string;
-        json?: boolean;
-      }) => {
-        const limit =
-          options.limit === undefined ? Number.POSITIVE_INFINITY : parseCount(options.limit, '--limit');
-        const seenBefore =
-          options.seenBefore === undefined
-            ? undefined
-            : new Date(Date.now() - parseDuration(options.seenBefore, '--seen-before'));
-        const provisioner = await app.context().provisioner();
-        // Core checks role and status (invalid_field, exit 1) before it reads anything.
-        const query: ListUsersQuery = {
-          ...(options.query === undefined ? {} : { query: options.query }),
-          ...(options.role === undefined ? {} : { role: options.role }),
-          ...(options.status === undefined ? {} : { status: options.status as UserStatus }),
-          ...(seenBefore === undefined ? {} : { seenBefore }),
-        };
-        const found: UserRecord[] = [];
-        let cursor: string | null = null;
-        do {
-          const page = await provisioner.listUsers({
-            ...query,
-            limit: Math.min(PAGE, limit - found.length),
-            ...(cursor === null ? {} : { cursor }),
-          });
-          found.push(...page.users);
-          cursor = page.nextCursor;
-        } while (cursor !== null && found.length < limit);
-        emit(app, options.json, { users: found, more: cursor !== null }, () => {
-          const rows = table(found, ['id', 'username', 'email', 'role', 'status', 'lastSeenAt', 'createdAt']);
-          return cursor === null ? rows : `${rows}(more: raise --limit)\n`;
-        });
-      },
-    );
+    .action(async (options: ListOptions) => {
+      const limit =
+        options.limit === undefined ? Number.POSITIVE_INFINITY : parseCount(options.limit, '--limit');
+      const seenBefore =
+        options.seenBefore === undefined
+          ? undefined
+          : new Date(Date.now() - parseDuration(options.seenBefore, '--seen-before'));
+      const provisioner = await app.context().provisioner();
+      // Core checks role and status (invalid_field, exit 1) before it reads anything.
+      const query: ListUsersQuery = {
+        ...(options.query === undefined ? {} : { query: options.query }),
+        ...(options.role === undefined ? {} : { role: options.role }),
+        ...(options.status === undefined ? {} : { status: options.status as UserStatus }),
+        ...(seenBefore === undefined ? {} : { seenBefore }),
+      };
+      const { users: found, more } = await listAll(provisioner, query, limit);
+      emit(app, options.json, { users: found, more }, () => {
+        const rows = table(found, ['id', 'username', 'email', 'role', 'status', 'lastSeenAt', 'createdAt']);
+        return more ? `${rows}(more: raise --limit)\n` : rows;
+      });
+    });
+}
 
+/** `users show`. */
+function registerShow(users: Command, app: App): void {
   refCommand(
     users,
     app,
     { name: 'show', summary: 'show one user', example: 'jit-provision users show oidc:kcl:f81d4fae --json' },
     async (user, options) => showUser(app, options.json, user),
   );
+}
 
+/** `users disable`. */
+function registerDisable(users: Command, app: App): void {
   refCommand(
     users,
     app,
@@ -196,8 +210,10 @@ export const registerUsers: Register = (program, app) => {
       showUser(app, options.json, changed);
     },
   );
+}
 
-  // Changes that take nothing but the actor and answer the user as it is now.
+/** `users enable` and `users revoke-sessions`: changes that take nothing but the actor and answer the user. */
+function registerSimpleChanges(users: Command, app: App): void {
   for (const [name, summary, example, change] of [
     [
       'enable',
@@ -217,7 +233,10 @@ export const registerUsers: Register = (program, app) => {
       showUser(app, options.json, await change(provisioner, user.id, actorOf(options)));
     });
   }
+}
 
+/** `users delete`. */
+function registerDelete(users: Command, app: App): void {
   refCommand(
     users,
     app,
@@ -245,6 +264,19 @@ export const registerUsers: Register = (program, app) => {
       );
     },
   );
+}
+
+interface AddOptions {
+  issuer: string;
+  subject: string;
+  email?: string;
+  name?: string;
+  role?: string;
+  json?: boolean;
+}
+
+/** `users add`. */
+function registerAdd(users: Command, app: App): void {
   users
     .command('add')
     .description(
@@ -262,27 +294,21 @@ export const registerUsers: Register = (program, app) => {
         'jit-provision users add --issuer https://sso.example.com/realms/main --subject f81d4fae --role admin',
       ),
     )
-    .action(
-      async (options: {
-        issuer: string;
-        subject: string;
-        email?: string;
-        name?: string;
-        role?: string;
-        json?: boolean;
-      }) => {
-        const provisioner = await app.context().provisioner();
-        const user = await provisioner.preProvision({
-          issuer: options.issuer,
-          subject: options.subject,
-          ...(options.email === undefined ? {} : { email: options.email }),
-          ...(options.name === undefined ? {} : { name: options.name }),
-          ...(options.role === undefined ? {} : { role: options.role }),
-        });
-        showUser(app, options.json, user);
-      },
-    );
+    .action(async (options: AddOptions) => {
+      const provisioner = await app.context().provisioner();
+      const user = await provisioner.preProvision({
+        issuer: options.issuer,
+        subject: options.subject,
+        ...(options.email === undefined ? {} : { email: options.email }),
+        ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.role === undefined ? {} : { role: options.role }),
+      });
+      showUser(app, options.json, user);
+    });
+}
 
+/** `users set-role`. */
+function registerSetRole(users: Command, app: App): void {
   refCommand(
     users,
     app,
@@ -313,4 +339,21 @@ export const registerUsers: Register = (program, app) => {
       );
     },
   );
+}
+
+/** `users list|show|add|set-role|disable|enable|delete|revoke-sessions`. */
+export const registerUsers: Register = (program, app) => {
+  const users = program.command('users').description('find, pre-provision, change and remove users');
+  // In this order: it is the order `users --help` lists them in.
+  for (const register of [
+    registerList,
+    registerShow,
+    registerDisable,
+    registerSimpleChanges,
+    registerDelete,
+    registerAdd,
+    registerSetRole,
+  ]) {
+    register(users, app);
+  }
 };

@@ -24,7 +24,7 @@ export {
   requireRole,
   requireScopes,
 } from './guards';
-export { nodeAdapterRequest } from './node-request';
+export { type NodeRequestLike, nodeAdapterRequest, nodeAuthRequest } from './node-request';
 export {
   answerRoute,
   bodyErrorResponse,
@@ -35,6 +35,7 @@ export {
   type RouteMethod,
   type RouteRequest,
   type RouteResponse,
+  readJsonBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
 } from './routes';

@@ -57,9 +57,7 @@ export async function asFieldErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const { field } = err as { field?: unknown };
-    if (isJitProvisionError(err, 'invalid_identity') && typeof field === 'string')
-      throw new InvalidFieldError(field, err.message);
+    if (isJitProvisionError(err, 'invalid_identity')) throw new InvalidFieldError(err.field, err.message);
     throw err;
   }
 }

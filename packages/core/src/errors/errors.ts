@@ -2,39 +2,58 @@
  * Every error this SDK raises is a {@link JitProvisionError}: a stable literal `code`, an HTTP `status`,
  * and optional response `headers`. `toHttpResponse` (http.ts) is the one place that turns them into
  * responses, so adapters never decide statuses themselves.
+ *
+ * Codes and statuses are written once, in {@link ERRORS}; {@link ERROR_CLASSES} says which class carries each
+ * code, which is how {@link isJitProvisionError} narrows to that class without `instanceof`.
  */
 
-/** Every `code` a {@link JitProvisionError} can carry. Tests and callers branch on these, never on messages. */
-export type ErrorCode =
-  | 'missing_token'
-  | 'invalid_token'
-  | 'invalid_request'
-  | 'invalid_identity'
-  | 'user_not_provisioned'
-  | 'user_not_found'
-  | 'forbidden'
-  | 'insufficient_scope'
-  | 'user_disabled'
-  | 'policy_rejected'
-  | 'email_domain_not_allowed'
-  | 'email_not_verified'
-  | 'invitation_required'
-  | 'invitation_invalid'
-  | 'invitation_expired'
-  | 'invitation_consumed'
-  | 'invitation_revoked'
-  | 'invitation_email_mismatch'
-  | 'reservation_conflict'
-  | 'provisioning_unavailable'
-  | 'invalid_api_key'
-  | 'payload_too_large'
-  | 'forbidden'
-  | 'not_found'
-  | 'user_exists'
-  | 'invalid_field'
-  | 'rate_limited'
-  | 'last_admin'
-  | 'configuration_error';
+/**
+ * The one table of error codes: each code's HTTP status, and the headers every answer with it carries
+ * (per-error ones such as `Retry-After: n` stay in the class). Which of these codes an HTTP client sees is the
+ * class's `publicCode`: invitation failures collapse to `invalid_invitation`.
+ */
+export const ERRORS = {
+  missing_token: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
+  invalid_token: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } },
+  invalid_request: { status: 400 },
+  invalid_identity: { status: 400 },
+  user_not_provisioned: { status: 403 },
+  user_not_found: { status: 404 },
+  forbidden: { status: 403 },
+  insufficient_scope: { status: 403 },
+  user_disabled: { status: 403 },
+  policy_rejected: { status: 403 },
+  email_domain_not_allowed: { status: 403 },
+  email_not_verified: { status: 403 },
+  invitation_required: { status: 403 },
+  invitation_invalid: { status: 403 },
+  invitation_expired: { status: 403 },
+  invitation_consumed: { status: 403 },
+  invitation_revoked: { status: 403 },
+  invitation_email_mismatch: { status: 403 },
+  reservation_conflict: { status: 409 },
+  provisioning_unavailable: { status: 503 },
+  invalid_api_key: { status: 401 },
+  payload_too_large: { status: 413 },
+  not_found: { status: 404 },
+  user_exists: { status: 409 },
+  invalid_field: { status: 422 },
+  rate_limited: { status: 429 },
+  last_admin: { status: 409 },
+  configuration_error: { status: 500 },
+} as const satisfies Readonly<Record<string, ErrorSpec>>;
+
+/** A row of {@link ERRORS}. */
+interface ErrorSpec {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Every `code` a {@link JitProvisionError} can carry: the keys of {@link ERRORS}, so no code is listed twice.
+ * Tests and callers branch on these, never on messages.
+ */
+export type ErrorCode = keyof typeof ERRORS;
 
 /** Why a token was refused; never sent to the client (it would help an attacker), but logged and testable. */
 export type InvalidTokenReason =
@@ -90,6 +109,8 @@ export interface JitProvisionErrorOptions {
  *   // By brand and code: `instanceof` fails when two copies of core are loaded (ESM app, CJS store).
  *   if (isJitProvisionError(err, 'user_not_provisioned')) {
  *     // show the "ask an admin for access" page
+ *   } else if (isJitProvisionError(err, 'invalid_token')) {
+ *     log.info({ reason: err.reason }, 'token refused'); // narrowed to InvalidTokenError
  *   }
  * }
  * ```
@@ -122,19 +143,40 @@ export class JitProvisionError extends Error {
   }
 }
 
+/** What {@link defineError} makes: a class whose only arguments are a message and a cause. */
+interface PlainErrorClass<C extends ErrorCode> {
+  new (message?: string, options?: { cause?: unknown }): JitProvisionError & { readonly code: C };
+}
+
+/**
+ * The base of a one-code class, its status and fixed headers read from {@link ERRORS} so they are written once.
+ * Public classes extend it (`class NotFoundError extends defineError(…) {}`), so each is still a named class:
+ * `name`, `instanceof` and its TSDoc work as for a hand-written one.
+ */
+function defineError<C extends ErrorCode>(code: C, defaultMessage: string): PlainErrorClass<C> {
+  return class extends JitProvisionError {
+    declare readonly code: C;
+
+    constructor(message = defaultMessage, options: { cause?: unknown } = {}) {
+      const { status, headers }: ErrorSpec = ERRORS[code];
+      // A copy per error: a caller that edits `err.headers` must not change every later answer.
+      super(code, status, message, {
+        ...options,
+        ...(headers === undefined ? {} : { headers: { ...headers } }),
+      });
+    }
+  };
+}
+
 /**
  * No credentials at all (RFC 6750 §3.1: no error attribute in the challenge).
  *
  * @example
  * ```ts
- * if (err instanceof MissingTokenError) res.status(err.status).set(err.headers).end();
+ * if (isJitProvisionError(err, 'missing_token')) res.status(err.status).set(err.headers).end();
  * ```
  */
-export class MissingTokenError extends JitProvisionError {
-  constructor(message = 'Authorization bearer token required') {
-    super('missing_token', 401, message, { headers: { 'WWW-Authenticate': 'Bearer' } });
-  }
-}
+export class MissingTokenError extends defineError('missing_token', 'Authorization bearer token required') {}
 
 /**
  * The bearer token is malformed, expired, badly signed, for another audience, from an untrusted issuer,
@@ -142,10 +184,11 @@ export class MissingTokenError extends JitProvisionError {
  *
  * @example
  * ```ts
- * if (err instanceof InvalidTokenError && err.reason === 'expired') metrics.expiredTokens++;
+ * // narrowed to InvalidTokenError: `reason` needs no cast
+ * if (isJitProvisionError(err, 'invalid_token') && err.reason === 'expired') metrics.expiredTokens++;
  * ```
  */
-export class InvalidTokenError extends JitProvisionError {
+export class InvalidTokenError extends defineError('invalid_token', 'The access token is invalid') {
   readonly reason: InvalidTokenReason;
   /** The issuer the token named, when known (untrusted ones shortened). No other claim of a refused token is kept. */
   readonly issuer: string | undefined;
@@ -154,14 +197,11 @@ export class InvalidTokenError extends JitProvisionError {
 
   constructor(
     reason: InvalidTokenReason,
-    message = 'The access token is invalid',
+    message?: string,
     options: { cause?: unknown; issuer?: string; mismatch?: ClaimMismatch } = {},
   ) {
     const { issuer, mismatch, ...rest } = options;
-    super('invalid_token', 401, message, {
-      ...rest,
-      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-    });
+    super(message, rest);
     this.reason = reason;
     this.issuer = issuer;
     this.mismatch = mismatch;
@@ -169,11 +209,14 @@ export class InvalidTokenError extends JitProvisionError {
 }
 
 /**
- * The token's `iss` is not in the trusted issuer list.
+ * The token's `iss` is not in the trusted issuer list. Its code is `invalid_token` (reason `untrusted_issuer`):
+ * clients cannot tell it from any other refused token.
  *
  * @example
  * ```ts
- * if (err instanceof UntrustedIssuerError) log.warn({ issuer: err.issuer }, 'token from unknown issuer');
+ * if (isJitProvisionError(err, 'invalid_token') && err.reason === 'untrusted_issuer') {
+ *   log.warn({ issuer: err.issuer, expected: err.mismatch?.expected }, 'token from unknown issuer');
+ * }
  * ```
  */
 export class UntrustedIssuerError extends InvalidTokenError {
@@ -194,11 +237,7 @@ export class UntrustedIssuerError extends InvalidTokenError {
  * throw new InvalidRequestError('body must be a JSON object');
  * ```
  */
-export class InvalidRequestError extends JitProvisionError {
-  constructor(message = 'The request is malformed') {
-    super('invalid_request', 400, message);
-  }
-}
+export class InvalidRequestError extends defineError('invalid_request', 'The request is malformed') {}
 
 /**
  * An identity that cannot be stored: empty or over-long issuer/subject/email, control characters.
@@ -209,11 +248,11 @@ export class InvalidRequestError extends JitProvisionError {
  * await expect(provisioner.ensureUserExists({ issuer: '', subject: 'x' })).rejects.toMatchObject({ code: 'invalid_identity' });
  * ```
  */
-export class InvalidIdentityError extends JitProvisionError {
+export class InvalidIdentityError extends defineError('invalid_identity', 'The identity is invalid') {
   readonly field: string;
 
   constructor(field: string, message: string) {
-    super('invalid_identity', 400, message);
+    super(message);
     this.field = field;
   }
 }
@@ -227,11 +266,10 @@ export class InvalidIdentityError extends JitProvisionError {
  * // unknown users → 403 { "error": "user_not_provisioned" }
  * ```
  */
-export class UserNotProvisionedError extends JitProvisionError {
-  constructor(message = 'No local user exists for this identity') {
-    super('user_not_provisioned', 403, message);
-  }
-}
+export class UserNotProvisionedError extends defineError(
+  'user_not_provisioned',
+  'No local user exists for this identity',
+) {}
 
 /**
  * `setRole` or an admin call named a user id that does not exist.
@@ -241,11 +279,7 @@ export class UserNotProvisionedError extends JitProvisionError {
  * await provisioner.setRole('nope', 'admin'); // throws UserNotFoundError
  * ```
  */
-export class UserNotFoundError extends JitProvisionError {
-  constructor(message = 'User not found') {
-    super('user_not_found', 404, message);
-  }
-}
+export class UserNotFoundError extends defineError('user_not_found', 'User not found') {}
 
 /**
  * The caller is authenticated but may not do this: a missing role or permission, a claim check that failed,
@@ -257,11 +291,7 @@ export class UserNotFoundError extends JitProvisionError {
  * if (auth.user?.role !== 'admin') throw new ForbiddenError();
  * ```
  */
-export class ForbiddenError extends JitProvisionError {
-  constructor(message = 'Access denied', options: { cause?: unknown } = {}) {
-    super('forbidden', 403, message, options);
-  }
-}
+export class ForbiddenError extends defineError('forbidden', 'Access denied') {}
 
 /**
  * The user exists but is disabled (`provisioner.disable`): every request is refused until `enable`.
@@ -272,11 +302,7 @@ export class ForbiddenError extends JitProvisionError {
  * // their next request → 403 { "error": "user_disabled" }
  * ```
  */
-export class UserDisabledError extends JitProvisionError {
-  constructor(message = 'This user is disabled') {
-    super('user_disabled', 403, message);
-  }
-}
+export class UserDisabledError extends defineError('user_disabled', 'This user is disabled') {}
 
 /**
  * The access token lacks a scope the route requires (RFC 6750 §3.1): HTTP 403 with
@@ -290,12 +316,13 @@ export class UserDisabledError extends JitProvisionError {
  * ```
  */
 export class InsufficientScopeError extends JitProvisionError {
+  declare readonly code: 'insufficient_scope';
   /** The scopes the route requires, as named in the challenge. */
   readonly scopes: readonly string[];
 
   /** `scopes` must be RFC 6749 scope tokens (no space, `"` or `\`); `requireScopes` checks that at start-up. */
   constructor(scopes: readonly string[], message = 'The access token lacks a required scope') {
-    super('insufficient_scope', 403, message, {
+    super('insufficient_scope', ERRORS.insufficient_scope.status, message, {
       headers: {
         'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"`,
       },
@@ -324,12 +351,14 @@ export type PolicyCode = Extract<
  * ```
  */
 export class PolicyRejectedError extends JitProvisionError {
+  declare readonly code: PolicyCode;
+
   constructor(
     code: PolicyCode = 'policy_rejected',
     message = 'Provisioning refused by policy',
     options: { cause?: unknown } = {},
   ) {
-    super(code, 403, message, options);
+    super(code, ERRORS[code].status, message, options);
   }
 }
 
@@ -359,12 +388,14 @@ export const INVITATION_ERROR_CODES: readonly InvitationErrorCode[] = [
  * @example
  * ```ts
  * try { await invitations.consume({ token, email }); }
- * catch (err) { if (err instanceof InvalidInvitationError && err.code === 'invitation_expired') askForANewOne(); }
+ * catch (err) { if (isJitProvisionError(err, 'invitation_expired')) askForANewOne(); }
  * ```
  */
 export class InvalidInvitationError extends JitProvisionError {
+  declare readonly code: InvitationErrorCode;
+
   constructor(code: InvitationErrorCode = 'invitation_invalid', message = 'The invitation is not valid') {
-    super(code, 403, message);
+    super(code, ERRORS[code].status, message);
   }
 
   override get publicCode(): string {
@@ -379,15 +410,18 @@ export class InvalidInvitationError extends JitProvisionError {
  * @example
  * ```ts
  * try { await store.reservations?.reserve(key, { leaseMs: 10_000 }); }
- * catch (err) { if (isJitProvisionError(err, 'reservation_conflict')) await sleep(50); }
+ * catch (err) { if (isJitProvisionError(err, 'reservation_conflict')) await sleep(err.expiresAt ? 50 : 10); }
  * ```
  */
-export class ReservationConflictError extends JitProvisionError {
+export class ReservationConflictError extends defineError(
+  'reservation_conflict',
+  'The identity is being provisioned by another caller',
+) {
   /** When the current holder's lease runs out, if the store knows. */
   readonly expiresAt: Date | undefined;
 
-  constructor(message = 'The identity is being provisioned by another caller', expiresAt?: Date) {
-    super('reservation_conflict', 409, message);
+  constructor(message?: string, expiresAt?: Date) {
+    super(message);
     this.expiresAt = expiresAt;
   }
 
@@ -410,6 +444,7 @@ export class ReservationConflictError extends JitProvisionError {
  * ```
  */
 export class StoreUnavailableError extends JitProvisionError {
+  declare readonly code: 'provisioning_unavailable';
   /**
    * Why, as far as the store can tell; core logs a hint for it (`schema_not_migrated` → run the migrations).
    * Stores set it where they map driver errors; the default is `failed`.
@@ -420,7 +455,7 @@ export class StoreUnavailableError extends JitProvisionError {
     message = 'User provisioning is temporarily unavailable',
     options: { cause?: unknown; retryAfterSeconds?: number; reason?: StoreUnavailableReason } = {},
   ) {
-    super('provisioning_unavailable', 503, message, {
+    super('provisioning_unavailable', ERRORS.provisioning_unavailable.status, message, {
       cause: options.cause,
       headers: { 'Retry-After': String(options.retryAfterSeconds ?? 5) },
     });
@@ -436,11 +471,7 @@ export class StoreUnavailableError extends JitProvisionError {
  * // POST /kratos/check-invitation without x-api-key → 401 { "error": "invalid_api_key" }
  * ```
  */
-export class InvalidApiKeyError extends JitProvisionError {
-  constructor(message = 'Missing or invalid API key') {
-    super('invalid_api_key', 401, message);
-  }
-}
+export class InvalidApiKeyError extends defineError('invalid_api_key', 'Missing or invalid API key') {}
 
 /**
  * A request body over the accepted size.
@@ -450,11 +481,7 @@ export class InvalidApiKeyError extends JitProvisionError {
  * if (bytes > 1_048_576) throw new PayloadTooLargeError();
  * ```
  */
-export class PayloadTooLargeError extends JitProvisionError {
-  constructor(message = 'Request body too large') {
-    super('payload_too_large', 413, message);
-  }
-}
+export class PayloadTooLargeError extends defineError('payload_too_large', 'Request body too large') {}
 
 /**
  * An id in a request path that names nothing (an invitation, an outbox event, a bulk job), or an invitation
@@ -465,11 +492,7 @@ export class PayloadTooLargeError extends JitProvisionError {
  * if (!(await invitations.revoke(id))) throw new NotFoundError('No such invitation');
  * ```
  */
-export class NotFoundError extends JitProvisionError {
-  constructor(message = 'Not found') {
-    super('not_found', 404, message);
-  }
-}
+export class NotFoundError extends defineError('not_found', 'Not found') {}
 
 /**
  * A user for this (issuer, subject) exists already, so an exclusive create (admin `POST /users`) changed nothing.
@@ -479,11 +502,10 @@ export class NotFoundError extends JitProvisionError {
  * await provisioner.preProvision({ issuer, subject }, { exclusive: true }); // second call: UserExistsError (409)
  * ```
  */
-export class UserExistsError extends JitProvisionError {
-  constructor(message = 'A user with this issuer and subject exists') {
-    super('user_exists', 409, message);
-  }
-}
+export class UserExistsError extends defineError(
+  'user_exists',
+  'A user with this issuer and subject exists',
+) {}
 
 /**
  * A field or argument with an invalid value: an admin API request field, or an argument of a lifecycle
@@ -494,14 +516,15 @@ export class UserExistsError extends JitProvisionError {
  * ```ts
  * throw new InvalidFieldError('expiresInMs', 'expiresInMs must be a positive integer');
  * // → 422 { "error": "invalid_field", "field": "expiresInMs", "error_description": "…" }
- * await provisioner.listUsers({ status: 'banned' as never }); // throws InvalidFieldError (field 'status')
+ * try { await provisioner.listUsers({ status: 'banned' as never }); }
+ * catch (err) { if (isJitProvisionError(err, 'invalid_field')) form.markInvalid(err.field); } // 'status'
  * ```
  */
-export class InvalidFieldError extends JitProvisionError {
+export class InvalidFieldError extends defineError('invalid_field', 'A field is invalid') {
   readonly field: string;
 
   constructor(field: string, message = `${field} is invalid`) {
-    super('invalid_field', 422, message);
+    super(message);
     this.field = field;
   }
 }
@@ -516,8 +539,10 @@ export class InvalidFieldError extends JitProvisionError {
  * ```
  */
 export class RateLimitedError extends JitProvisionError {
+  declare readonly code: 'rate_limited';
+
   constructor(retryAfterSeconds: number, message = 'Too many requests') {
-    super('rate_limited', 429, message, {
+    super('rate_limited', ERRORS.rate_limited.status, message, {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     });
   }
@@ -532,11 +557,7 @@ export class RateLimitedError extends JitProvisionError {
  * await assertAdminRemains(user, { status: 'disabled' }, countActiveAdmins); // throws LastAdminError
  * ```
  */
-export class LastAdminError extends JitProvisionError {
-  constructor(message = 'This change would leave no active admin') {
-    super('last_admin', 409, message);
-  }
-}
+export class LastAdminError extends defineError('last_admin', 'This change would leave no active admin') {}
 
 /**
  * Invalid options, found at start-up (duplicate prefixes, short secrets, bad env values).
@@ -547,27 +568,105 @@ export class LastAdminError extends JitProvisionError {
  * // throws ConfigurationError
  * ```
  */
-export class ConfigurationError extends JitProvisionError {
+export class ConfigurationError extends defineError('configuration_error', 'Invalid configuration') {
+  // The message is required: "invalid configuration" alone would not say what to fix.
   constructor(message: string) {
-    super('configuration_error', 500, message);
+    super(message);
   }
 }
+
+/**
+ * The class raised with each code; a class may own several (policies, invitations). Checked against
+ * {@link ERRORS}: a code without a class, or a class for a code not in the table, does not compile.
+ * {@link JitProvisionErrorOf} reads it, so `isJitProvisionError(err, 'invalid_token')` knows it holds an
+ * {@link InvalidTokenError}.
+ */
+export const ERROR_CLASSES = {
+  missing_token: MissingTokenError,
+  invalid_token: InvalidTokenError,
+  invalid_request: InvalidRequestError,
+  invalid_identity: InvalidIdentityError,
+  user_not_provisioned: UserNotProvisionedError,
+  user_not_found: UserNotFoundError,
+  forbidden: ForbiddenError,
+  insufficient_scope: InsufficientScopeError,
+  user_disabled: UserDisabledError,
+  policy_rejected: PolicyRejectedError,
+  email_domain_not_allowed: PolicyRejectedError,
+  email_not_verified: PolicyRejectedError,
+  invitation_required: PolicyRejectedError,
+  invitation_invalid: InvalidInvitationError,
+  invitation_expired: InvalidInvitationError,
+  invitation_consumed: InvalidInvitationError,
+  invitation_revoked: InvalidInvitationError,
+  invitation_email_mismatch: InvalidInvitationError,
+  reservation_conflict: ReservationConflictError,
+  provisioning_unavailable: StoreUnavailableError,
+  invalid_api_key: InvalidApiKeyError,
+  payload_too_large: PayloadTooLargeError,
+  not_found: NotFoundError,
+  user_exists: UserExistsError,
+  invalid_field: InvalidFieldError,
+  rate_limited: RateLimitedError,
+  last_admin: LastAdminError,
+  configuration_error: ConfigurationError,
+} as const satisfies { readonly [C in ErrorCode]: abstract new (...args: never[]) => JitProvisionError };
+
+/** `E` with `code` narrowed to `C`, unless its class already declares exactly that (most do). */
+type WithCode<E, C extends ErrorCode> = E extends { readonly code: C } ? E : E & { readonly code: C };
+
+/**
+ * The error raised with code `C`: its class in {@link ERROR_CLASSES}, `code` narrowed to `C`. A union of codes gives the
+ * union of their classes, discriminated by `code`. This is what {@link isJitProvisionError} narrows to.
+ *
+ * @example
+ * ```ts
+ * function onRefused(err: JitProvisionErrorOf<'invalid_token' | 'invalid_field'>) {
+ *   if (err.code === 'invalid_token') log.info({ reason: err.reason }); // InvalidTokenError
+ *   else form.markInvalid(err.field); // InvalidFieldError
+ * }
+ * ```
+ */
+export type JitProvisionErrorOf<C extends ErrorCode> = C extends ErrorCode
+  ? WithCode<InstanceType<(typeof ERROR_CLASSES)[C]>, C>
+  : never;
+
+/**
+ * Every error jit-provision raises, as a union discriminated by `code` (as jose's `AnyJOSEError`): a `switch`
+ * on `err.code` gives each case its class, subclass fields included.
+ *
+ * @example
+ * ```ts
+ * if (isJitProvisionError(err)) {
+ *   switch (err.code) {
+ *     case 'invalid_token': log.info({ reason: err.reason }); break; // InvalidTokenError
+ *     case 'provisioning_unavailable': log.error({ reason: err.reason }); break; // StoreUnavailableError
+ *   }
+ * }
+ * ```
+ */
+export type AnyJitProvisionError = JitProvisionErrorOf<ErrorCode>;
 
 /**
  * True for any jit-provision error — optionally only for the given `code`s — across duplicated copies of the
  * package: it checks the brand every copy sets, never class identity. Use it instead of `instanceof` wherever
  * an error may come from another copy of core (a store loaded through `require()` by an ESM app, a bundled kit).
  *
+ * It narrows to the class of the codes given ({@link JitProvisionErrorOf}): `'invalid_token'` gives an
+ * {@link InvalidTokenError} with its `reason`, several codes the union of their classes, none
+ * {@link AnyJitProvisionError}.
+ *
  * @example
  * ```ts
+ * if (isJitProvisionError(err, 'invalid_token')) log.info({ reason: err.reason }); // no cast
+ * if (isJitProvisionError(err, 'reservation_conflict', 'provisioning_unavailable')) await retryLater();
  * if (isJitProvisionError(err)) reply.code(err.status);
- * if (isJitProvisionError(err, 'reservation_conflict')) await retryLater();
  * ```
  */
-export function isJitProvisionError<C extends ErrorCode>(
+export function isJitProvisionError<C extends ErrorCode = ErrorCode>(
   value: unknown,
   ...codes: C[]
-): value is JitProvisionError & { readonly code: C } {
+): value is JitProvisionErrorOf<C> {
   if (
     typeof value !== 'object' ||
     value === null ||

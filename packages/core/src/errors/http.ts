@@ -32,8 +32,7 @@ export function toHttpResponse(err: unknown): HttpResponse {
       error: err.publicCode,
       error_description: exposeMessage ? err.publicMessage : 'Internal server error',
     };
-    const { field } = err as { field?: unknown };
-    if (err.code === 'invalid_field' && typeof field === 'string') body.field = field;
+    if (err.code === 'invalid_field') body.field = err.field;
     return { status: err.status, headers: { ...err.headers, 'content-type': 'application/json' }, body };
   }
   return {

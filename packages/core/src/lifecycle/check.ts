@@ -62,9 +62,7 @@ async function checkStore(store: Store): Promise<CheckEntry> {
     const { ok, detail } = await store.check();
     return { name: 'store', ok, detail };
   } catch (err) {
-    const reason = isJitProvisionError(err, 'provisioning_unavailable')
-      ? ` (${(err as { reason?: string }).reason ?? 'failed'})`
-      : '';
+    const reason = isJitProvisionError(err, 'provisioning_unavailable') ? ` (${err.reason})` : '';
     return { name: 'store', ok: false, detail: `check failed${reason}: ${message(err)}` };
   }
 }

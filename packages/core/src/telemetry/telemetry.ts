@@ -155,7 +155,7 @@ function refusal(err: unknown): { outcome: RequestOutcome; detail?: string } {
     case 'missing_token':
       return { outcome: 'missing_token' };
     case 'invalid_token':
-      return { outcome: 'invalid_token', detail: String((err as { reason?: unknown }).reason ?? 'unknown') };
+      return { outcome: 'invalid_token', detail: err.reason };
     case 'user_disabled':
       return { outcome: 'user_disabled' };
     case 'user_not_provisioned':
@@ -427,8 +427,8 @@ export function createTelemetry(
         (err: unknown) => {
           const issuer = issuerOf();
           if (issuer !== undefined) span.setAttribute('jit.issuer', issuer);
-          const reason = (err as { reason?: unknown }).reason;
-          if (typeof reason === 'string') span.setAttribute('jit.token.failure_reason', reason);
+          if (isJitProvisionError(err, 'invalid_token'))
+            span.setAttribute('jit.token.failure_reason', err.reason);
           fail(span, err);
           m?.verify.record(seconds(start), { 'error.type': errorType(err) });
           span.end();

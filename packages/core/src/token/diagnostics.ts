@@ -67,10 +67,9 @@ function causeFields(cause: unknown): Record<string, unknown> {
 /** What to log for `err`, or undefined for errors that are the client's business alone (expired, bad signature…). */
 function diagnose(err: unknown, issuer: string | undefined): Diagnosis | undefined {
   if (isJitProvisionError(err, 'invalid_token')) {
-    const { reason, mismatch } = err as { reason?: string; mismatch?: ClaimMismatch };
+    const { reason, mismatch, cause } = err;
     if (mismatch !== undefined) return mismatchDiagnosis(mismatch, reason, issuer);
     if (reason === 'jwks_unavailable' || reason === 'algorithm_not_allowed') {
-      const { cause } = err as { cause?: unknown };
       return {
         key: `${reason}:${issuer ?? '?'}`,
         level: 'warn',
@@ -88,8 +87,7 @@ function diagnose(err: unknown, issuer: string | undefined): Diagnosis | undefin
     return undefined;
   }
   if (isJitProvisionError(err, 'provisioning_unavailable')) {
-    const { cause } = err as { cause?: unknown };
-    const reason: StoreUnavailableReason = (err as { reason?: StoreUnavailableReason }).reason ?? 'failed';
+    const { reason, cause } = err;
     const fields = causeFields(cause);
     return {
       key: `store:${reason}:${String(fields['causeCode'] ?? '')}`,

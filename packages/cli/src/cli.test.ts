@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInvitationService, createProvisioner } from '@jit-provision/core';
 import { describe, expect, it } from 'vitest';
-import { run } from '../src/index';
-import { cliSuite, DATABASE_URL, freshDatabase, ROOT, SECRET } from './harness';
+import { run } from './index';
+import { cliSuite, DATABASE_URL, freshDatabase, ROOT, SECRET } from './test-support/harness';
 
 const ISSUER = 'https://sso.example.com/realms/main';
 const DAY = 86_400_000;

@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { cliSuite, DATABASE_URL, hasScript, ROOT, runOnTerminal, startApp } from './harness';
+import { cliSuite, DATABASE_URL, hasScript, ROOT, runOnTerminal, startApp } from '../test-support/harness';
 
 const ISSUER = 'https://sso.example.com/realms/main';
 

@@ -1,8 +1,14 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, DATABASE_URL, freshDatabase, runCli, scratch } from './harness';
+import {
+  DATABASE_URL,
+  freshDatabase,
+  hasScript,
+  runCli,
+  runOnTerminal,
+  scratch,
+} from '../test-support/harness';
 
 const N = 1_000;
 const RATE = 200;
@@ -130,28 +136,10 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
   });
 
   it('on a terminal (a pseudo-TTY from script(1)) the progress is a bar', async (context) => {
-    const hasScript = await new Promise<boolean>((resolve) =>
-      spawn('script', ['--version'])
-        .once('error', () => resolve(false))
-        .once('close', (code) => resolve(code === 0)),
-    );
-    if (!hasScript) return context.skip('script(1) from util-linux is not installed');
+    if (!(await hasScript())) return context.skip('script(1) from util-linux is not installed');
     const csv = dir.path('tty.csv');
     writeFileSync(csv, `email\n${Array.from({ length: 30 }, (_, i) => `tty${i}@example.com`).join('\n')}\n`);
-    const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-    const command = [...cliCommand(), 'invite', '--csv', csv, '--rate', '20/s'].map(quote).join(' ');
-    const { TSX_TSCONFIG_PATH } = {
-      TSX_TSCONFIG_PATH: new URL('../tsconfig.json', import.meta.url).pathname,
-    };
-    const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
-      env: { PATH: process.env['PATH'] ?? '', TERM: 'xterm', TSX_TSCONFIG_PATH, ...db.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code, output } = await runOnTerminal(['invite', '--csv', csv, '--rate', '20/s'], db.env);
     expect(code).toBe(0);
     // cli-progress's bar: its shade characters, redrawn in place, and the final count.
     expect(output).toMatch(/[\u2588\u2591]{10,}/);

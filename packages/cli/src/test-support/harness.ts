@@ -1,3 +1,5 @@
+// Test-only: imported by the *.test.ts files beside the code, never by src/index.ts, and left out of the
+// build (tsconfig.build.json), so nothing in the published package depends on vitest.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,16 +12,18 @@ import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] || undefined;
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const CLI = fileURLToPath(new URL('../cli.ts', import.meta.url));
 // tsx resolves `@jit-provision/*` to sources through this tsconfig's paths, as vitest's aliases do; loaded by
 // absolute URL so the CLI can run in any working directory (config discovery is per directory).
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 export const SECRET = randomBytes(24).toString('hex');
 export const INVITATION_URL = 'https://app.example.com/signup?token={token}';
 
-const APP_CHILD = fileURLToPath(new URL('../../store-postgres/test/invalidation-child.ts', import.meta.url));
+const APP_CHILD = fileURLToPath(
+  new URL('../../../store-postgres/test/invalidation-child.ts', import.meta.url),
+);
 
 /** The command line that runs the CLI from source in a fresh Node process. */
 export const cliCommand = (): string[] => [process.execPath, '--import', TSX, CLI];
