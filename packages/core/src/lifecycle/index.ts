@@ -1,5 +1,6 @@
 // The door of lifecycle/: what other folders of core may use from it.
 export { type CheckEntry, type CheckReport, runChecks } from './check';
+export { LIST_LIMITS, validActor } from './fields';
 export { createLastSeen } from './last-seen';
-export { createUserLifecycle, LIST_LIMITS, validActor } from './lifecycle';
+export { createUserLifecycle } from './lifecycle';
 export type { ListUsersQuery, UserLifecycle } from './types';
