@@ -1,6 +1,6 @@
 // The door of lifecycle/: what other folders of core may use from it.
 export { type CheckEntry, type CheckReport, runChecks } from './check';
 export { LIST_LIMITS, validActor } from './fields';
-export { createLastSeen } from './last-seen';
+export { createLastSeen, DEFAULT_LAST_SEEN_INTERVAL_MS } from './last-seen';
 export { createUserLifecycle } from './lifecycle';
 export type { ListUsersQuery, UserLifecycle } from './types';

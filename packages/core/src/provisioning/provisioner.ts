@@ -4,7 +4,6 @@ import { createOutboxDispatcher, runHooks } from '../events';
 import {
   defaultPrefix,
   profileChanges,
-  resolvePrefixes,
   userKey,
   usernameFor,
   validateIdentity,
@@ -54,7 +53,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     outboxMode,
     roleMappings,
   } = settings;
-  const prefixes = resolvePrefixes(settings.issuers);
+  const { prefixes } = settings;
   // Without local hooks the events wait for a dispatcher elsewhere (e.g. a worker process).
   const dispatcher =
     outboxMode && hooks.length + userEventHooks.length > 0
@@ -63,9 +62,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
           telemetry,
         )
       : undefined;
-  const users =
-    settings.userCache === false ? undefined : createUserCache(settings.userCache, settings.userCacheField);
-  const seen = createLastSeen(store.users, options.lastSeen, logger);
+  const users = settings.userCache === false ? undefined : createUserCache(settings.userCache);
+  const seen = createLastSeen(store.users, settings.lastSeen, logger);
   // Whether the cache may serve: always without a feed; with one, only while it is up. Started here, not
   // awaited: the provisioner is usable at once, and its cache is bypassed until the feed is up.
   let serveCache = true;
