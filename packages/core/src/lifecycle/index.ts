@@ -3,4 +3,5 @@ export { type CheckEntry, type CheckReport, runChecks } from './check';
 export { LIST_LIMITS, validActor } from './fields';
 export { createLastSeen, DEFAULT_LAST_SEEN_INTERVAL_MS } from './last-seen';
 export { createUserLifecycle } from './lifecycle';
+export { createPreProvision, type PreProvisionInput } from './pre-provision';
 export type { ListUsersQuery, UserLifecycle } from './types';

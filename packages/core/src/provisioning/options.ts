@@ -7,6 +7,7 @@ import type { JwksOptions } from '../token';
 import { compileRoles } from '../token';
 import type { Hook, Identity, IssuerConfig, Logger, Policy, UserEventHook } from '../types';
 import type { AuthenticatorOptions } from './authenticate';
+import type { RoleMappings } from './provider-role';
 import type { ProvisionerOptions } from './types';
 import { DEFAULT_USER_CACHE } from './user-cache';
 
@@ -38,7 +39,7 @@ export interface ProvisionerSettings {
   /** How often `lastSeenAt` is written per user, or false: not recorded (off, or a store without `users`). */
   lastSeen: { intervalMs: number } | false;
   /** Issuers with a `roles` mapping: when it applies and which roles a token may carry. */
-  roleMappings: ReadonlyMap<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>;
+  roleMappings: RoleMappings;
   /** Everything the authenticator takes from the provisioner's options. */
   authenticator: Omit<AuthenticatorOptions, 'issuers' | 'ensureUserExists' | 'logger'>;
 }
@@ -156,10 +157,7 @@ function createUserMode(options: ProvisionerOptions, store: Store): ProvisionerS
 }
 
 /** Each issuer's `roles` mapping (token/role-claims.ts), and what `sync: 'login'` needs of the store. */
-function checkRoleMappings(
-  issuers: readonly IssuerConfig[],
-  store: Store,
-): ProvisionerSettings['roleMappings'] {
+function checkRoleMappings(issuers: readonly IssuerConfig[], store: Store): RoleMappings {
   const roleMappings = new Map<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>();
   for (const config of issuers) {
     if (config?.roles === undefined) continue;
