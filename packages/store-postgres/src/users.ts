@@ -10,6 +10,7 @@ import { userEventCte, userEventValues } from './outbox';
 import { guard } from './pg-errors';
 import { toUser, USER_COLUMNS, type UserRow, userColumnsOf } from './rows';
 import { quoteSchema } from './schema-name';
+import type { NameStatement } from './statement-name';
 
 /** `created_at` to the microsecond, in UTC: a keyset cursor must not round it, or a row repeats. */
 const EXACT_CREATED_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -42,7 +43,7 @@ export const containsPattern = (text: string): string => `%${text.replace(/[\\%_
 export function createPostgresUserStore(
   db: Executor,
   schema: string,
-  named: (operation: string) => { name?: string },
+  named: NameStatement,
   getUser: (userId: string) => Promise<UserRecord | null>,
 ): UserLifecycleStore {
   const s = quoteSchema(schema);
