@@ -19,7 +19,9 @@ const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
 export const SECRET = randomBytes(24).toString('hex');
 export const INVITATION_URL = 'https://app.example.com/signup?token={token}';
 
-const APP_CHILD = fileURLToPath(new URL('../../store-postgres/test/invalidation-child.ts', import.meta.url));
+const APP_CHILD = fileURLToPath(
+  new URL('../../store-postgres/src/test-support/invalidation-child.ts', import.meta.url),
+);
 
 /** The command line that runs the CLI from source in a fresh Node process. */
 export const cliCommand = (): string[] => [process.execPath, '--import', TSX, CLI];
