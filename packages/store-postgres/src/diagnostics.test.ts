@@ -2,8 +2,8 @@ import { createProvisioner, type Logger } from '@jit-provision/core';
 import { authenticateRequest } from '@jit-provision/core/adapter';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPostgresStore, migrate } from '../src/index';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createPostgresStore, migrate } from './index';
+import { createTestDatabase, type TestDatabase } from './test-support/database';
 
 // Forgotten migrations: every request answers 503, and the server log must say why, once.
 let db: TestDatabase;

@@ -2,17 +2,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, type PostgresStore } from '../src/index';
-import { MIGRATIONS, runMigrations } from '../src/migrations';
+import { createPostgresStore, type PostgresStore } from './index';
+import { MIGRATIONS, runMigrations } from './migrations';
 import {
   createTestDatabase,
   DATABASE_URL,
   freshSchema,
   PGLITE_SKIP_REASON,
   type TestDatabase,
-} from './database';
-import { createHoldingProxy, type HoldingProxy } from './holding-proxy';
-import { until } from './until';
+} from './test-support/database';
+import { createHoldingProxy, type HoldingProxy } from './test-support/holding-proxy';
+import { until } from './test-support/until';
 
 const ISSUER = 'https://connection.jit-provision.test';
 const key = () => ({ issuer: ISSUER, subject: `c-${randomBytes(6).toString('hex')}` });

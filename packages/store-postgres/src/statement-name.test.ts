@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statementName } from '../src/statement-name';
+import { statementName } from './statement-name';
 
 const OPERATIONS = [
   'lookup',

@@ -2,8 +2,8 @@ import { createServer } from 'node:net';
 import { runStoreConformance } from '@jit-provision/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { createPostgresStore } from '../src/index';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createPostgresStore } from './index';
+import { createTestDatabase, type TestDatabase } from './test-support/database';
 
 /** A loopback port nothing listens on: bind port 0, note it, close it. */
 async function closedPort(): Promise<number> {

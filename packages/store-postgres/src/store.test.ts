@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { NewUser } from '@jit-provision/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, migrate, type PostgresStore } from '../src/index';
-import { createTestDatabase, freshSchema, type TestDatabase } from './database';
+import { createPostgresStore, migrate, type PostgresStore } from './index';
+import { createTestDatabase, freshSchema, type TestDatabase } from './test-support/database';
 
 let db: TestDatabase;
 let store: PostgresStore;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createProvisioner, type Provisioner } from '@jit-provision/core';
 import pg from 'pg';
-import { createPostgresStore } from '../src/index';
+import { createPostgresStore } from '../index';
 import { type RunningChild, runTs } from './child-process';
 
 /** What a change variant gets to make its change with. */

@@ -7,11 +7,16 @@ import {
 } from '@jit-provision/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changesChannel, createPostgresStore, type ListenOptions } from '../src/index';
-import { createTestDatabase, DATABASE_URL, PGLITE_SKIP_REASON, type TestDatabase } from './database';
-import { LIFECYCLE_CHANGES, ROLE_CHANGES, runInvalidationFleet } from './invalidation-fleet';
-import { createOutageProxy } from './outage-proxy';
-import { until } from './until';
+import { changesChannel, createPostgresStore, type ListenOptions } from './index';
+import {
+  createTestDatabase,
+  DATABASE_URL,
+  PGLITE_SKIP_REASON,
+  type TestDatabase,
+} from './test-support/database';
+import { LIFECYCLE_CHANGES, ROLE_CHANGES, runInvalidationFleet } from './test-support/invalidation-fleet';
+import { createOutageProxy } from './test-support/outage-proxy';
+import { until } from './test-support/until';
 
 const PROCESSES = 4;
 const CHANGES = 100;

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTs } from './child-process';
-import { createTestDatabase, DATABASE_URL, PGLITE_SKIP_REASON, type TestDatabase } from './database';
+import { runTs } from './test-support/child-process';
+import {
+  createTestDatabase,
+  DATABASE_URL,
+  PGLITE_SKIP_REASON,
+  type TestDatabase,
+} from './test-support/database';
 
 const PROCESSES = 4;
 const CALLS = 50;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { runExampleSuite } from '@jit-provision/example-shared/suite';
-import { createApp } from '../src/app';
+import { createApp } from './app';
 
 runExampleSuite('hono', async (demo) => {
   const server = serve({ fetch: createApp(demo).fetch, port: 0, hostname: '127.0.0.1' });

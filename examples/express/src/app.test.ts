@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { runExampleSuite } from '@jit-provision/example-shared/suite';
-import { createApp } from '../src/app';
+import { createApp } from './app';
 
 runExampleSuite('express', async (demo) => {
   const server = createApp(demo).listen(0, '127.0.0.1');

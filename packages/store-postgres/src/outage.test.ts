@@ -6,8 +6,8 @@ import { authenticateRequest } from '@jit-provision/core/adapter';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, migrate } from '../src/index';
-import { createOutageProxy } from './outage-proxy';
+import { createPostgresStore, migrate } from './index';
+import { createOutageProxy } from './test-support/outage-proxy';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
 const AUD = 'outage-api';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createDemo, type Demo } from '@jit-provision/example-shared';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
+import { createApp } from './app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);

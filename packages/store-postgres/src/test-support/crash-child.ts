@@ -9,7 +9,7 @@
  */
 import { createProvisioner, type Identity, type ProvisionedEvent, type Store } from '@jit-provision/core';
 import pg from 'pg';
-import { createPostgresStore } from '../src/index';
+import { createPostgresStore } from '../index';
 import { env } from './child-env';
 
 const signal = (line: string) => process.stdout.write(`${line}\n`);

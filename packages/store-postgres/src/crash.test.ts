@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createProvisioner } from '@jit-provision/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, migrate } from '../src/index';
-import { runTs } from './child-process';
-import { until } from './until';
+import { createPostgresStore, migrate } from './index';
+import { runTs } from './test-support/child-process';
+import { until } from './test-support/until';
 
 // Real processes need a real server: PGlite lives inside one process and cannot be shared or survive a kill.
 const DATABASE_URL = process.env['DATABASE_URL'];

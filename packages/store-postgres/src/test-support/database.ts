@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
-import { migrate } from '../src/index';
+import { migrate } from '../index';
 
 /**
  * A database for one test file: the real server at DATABASE_URL when set (CI), else an in-process PGlite

@@ -10,7 +10,7 @@
  */
 import { createInterface } from 'node:readline';
 import { createProvisioner } from '@jit-provision/core';
-import { createPostgresStore } from '../src/index';
+import { createPostgresStore } from '../index';
 import { env } from './child-env';
 
 const store = createPostgresStore({

@@ -1,5 +1,5 @@
 import { runExampleSuite } from '@jit-provision/example-shared/suite';
-import { createApp } from '../src/app';
+import { createApp } from './app';
 
 runExampleSuite('fastify', async (demo) => {
   const app = await createApp(demo);

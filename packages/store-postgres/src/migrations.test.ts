@@ -1,16 +1,16 @@
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../src/index';
-import { MIGRATIONS, runMigrations } from '../src/migrations';
-import { runTs } from './child-process';
+import { migrate } from './index';
+import { MIGRATIONS, runMigrations } from './migrations';
+import { runTs } from './test-support/child-process';
 import {
   createTestDatabase,
   DATABASE_URL,
   freshSchema,
   PGLITE_SKIP_REASON,
   type TestDatabase,
-} from './database';
+} from './test-support/database';
 
 let db: TestDatabase;
 const dropped: string[] = [];
@@ -123,7 +123,7 @@ describe.skipIf(DATABASE_URL === undefined)(
     it('3 processes migrating one schema at once all exit 0; versions are recorded once', async () => {
       const schema = schemaFor('cli');
       const runs = Array.from({ length: 3 }, () =>
-        runTs('../src/cli.ts', ['--schema', schema], { DATABASE_URL: db.url }),
+        runTs('../cli.ts', ['--schema', schema], { DATABASE_URL: db.url }),
       );
       const exits = await Promise.all(runs.map((run) => run.exited));
       expect(
@@ -131,14 +131,14 @@ describe.skipIf(DATABASE_URL === undefined)(
         exits.map((e) => e.stderr).join('\n'),
       ).toEqual([0, 0, 0]);
       expect(await recorded(schema)).toEqual(allVersions);
-      const again = runTs('../src/cli.ts', [`--schema=${schema}`], { DATABASE_URL: db.url });
+      const again = runTs('../cli.ts', [`--schema=${schema}`], { DATABASE_URL: db.url });
       expect(await again.line((l) => l.includes('up to date'))).toContain(schema);
       expect((await again.exited).code).toBe(0);
     });
 
     /** Run the CLI; its stderr must be at most one line and carry no stack trace. */
     async function cli(args: string[], env: Record<string, string>) {
-      const { code, stderr } = await runTs('../src/cli.ts', args, env).exited;
+      const { code, stderr } = await runTs('../cli.ts', args, env).exited;
       const lines = stderr.trimEnd() === '' ? [] : stderr.trimEnd().split('\n');
       expect(lines.length, stderr).toBeLessThanOrEqual(1);
       expect(stderr).not.toMatch(/^\s+at /m);

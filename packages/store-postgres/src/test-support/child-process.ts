@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 // tsx resolves `@jit-provision/*` to sources through this tsconfig's paths, as vitest's aliases do.
-const TSCONFIG = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
+const TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
 
 export interface RunningChild {
   process: ChildProcess;
@@ -16,7 +16,10 @@ export interface RunningChild {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Run a TypeScript file (or a package source like src/cli.ts) in a real Node process via tsx. */
+/**
+ * Run a TypeScript file in a real Node process via tsx. `file` is resolved against this folder
+ * (src/test-support): `./crash-child.ts` for a helper here, `../cli.ts` for a package source.
+ */
 export function runTs(file: string, args: string[], env: Record<string, string | undefined>): RunningChild {
   // One Node process with tsx as a loader, not the tsx CLI: the CLI runs the script in a second process,
   // so a SIGKILL aimed at it would orphan the real app instead of killing it.
