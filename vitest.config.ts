@@ -24,16 +24,11 @@ export default defineConfig({
     ],
   },
   test: {
-    include: [
-      'packages/*/src/**/*.test.ts',
-      'packages/*/test/**/*.test.ts',
-      'examples/*/src/**/*.test.ts',
-      'examples/*/test/**/*.test.ts',
-    ],
+    include: ['packages/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
     // Type-level tests (*.test-d.ts: declaration merges, public option types) run with `pnpm test` too.
     typecheck: {
       enabled: true,
-      include: ['packages/*/src/**/*.test-d.ts', 'packages/*/test/**/*.test-d.ts'],
+      include: ['packages/*/src/**/*.test-d.ts'],
       tsconfig: './tsconfig.typecheck.json',
     },
     testTimeout: 30_000,

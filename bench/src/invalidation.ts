@@ -4,7 +4,7 @@ import {
   LIFECYCLE_CHANGES,
   ROLE_CHANGES,
   runInvalidationFleet,
-} from '../../packages/store-postgres/test/invalidation-fleet';
+} from '../../packages/store-postgres/src/test-support/invalidation-fleet';
 import { DATABASE_URL, openDatabase } from './env';
 import { alternate } from './fast-path';
 import { fmt, now, percentile, ratio, type Section } from './report';

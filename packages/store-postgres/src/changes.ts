@@ -73,6 +73,152 @@ function parse(payload: string | undefined): UserChange | 'resync' {
   return 'resync';
 }
 
+/** What the listener's pieces (connection, heartbeat, dispatch) share: one per feed. */
+interface FeedState {
+  readonly config: pg.ClientConfig;
+  readonly channel: string;
+  readonly heartbeatMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly subscribers: Set<Subscriber>;
+  /** The connection with LISTEN in place, once up. */
+  client: pg.Client | undefined;
+  status: UserChangeStatus;
+  /** Failed attempts since the last success: the backoff's exponent. */
+  failures: number;
+  retry: NodeJS.Timeout | undefined;
+  heartbeat: NodeJS.Timeout | undefined;
+  /** The attempt in flight, so concurrent subscribers share it. */
+  connecting: Promise<void> | undefined;
+  beating: boolean;
+  closed: boolean;
+}
+
+// --- dispatch: status and changes to the subscribers
+
+function report(state: FeedState, next: UserChangeStatus, force = false): void {
+  if (next === state.status && !force) return;
+  state.status = next;
+  for (const { onStatus } of state.subscribers) onStatus?.(next);
+}
+
+function deliver(state: FeedState, message: pg.Notification): void {
+  if (message.channel !== state.channel) return;
+  const change = parse(message.payload);
+  if (change === 'resync') {
+    report(state, 'up', true);
+    return;
+  }
+  for (const { listener } of state.subscribers) {
+    try {
+      listener(change);
+    } catch {
+      // A subscriber's bug must not stop the others from hearing the change.
+    }
+  }
+}
+
+// --- connection: open, lose, retry with backoff, stop
+
+const active = (state: FeedState) => !state.closed && state.subscribers.size > 0;
+
+function drop(state: FeedState, lost: pg.Client): void {
+  if (lost !== state.client) return;
+  state.client = undefined;
+  clearInterval(state.heartbeat);
+  socketOf(lost)?.destroy?.();
+  report(state, 'down');
+  schedule(state);
+}
+
+function schedule(state: FeedState): void {
+  if (!active(state) || state.retry !== undefined || state.client !== undefined) return;
+  const ceiling = Math.min(state.maxMs, state.minMs * 2 ** state.failures);
+  state.failures++;
+  state.retry = setTimeout(
+    () => {
+      state.retry = undefined;
+      // open() settles every connection failure itself; this only keeps a surprise from going unhandled.
+      connect(state).catch(() => schedule(state));
+    },
+    ceiling / 2 + Math.random() * (ceiling / 2),
+  );
+  state.retry.unref();
+}
+
+function connect(state: FeedState): Promise<void> {
+  state.connecting ??= open(state).finally(() => {
+    state.connecting = undefined;
+  });
+  return state.connecting;
+}
+
+async function open(state: FeedState): Promise<void> {
+  if (!active(state) || state.client !== undefined) return;
+  const { config } = state;
+  const next = new pg.Client(config);
+  const connectMs = config.connectionTimeoutMillis || 10_000;
+  // Before connect: an unheard 'error' (the backend terminated, the network gone) would crash the process.
+  next.on('error', () => drop(state, next));
+  next.on('end', () => drop(state, next));
+  next.on('notification', (message) => deliver(state, message));
+  try {
+    // Bounded: a server that accepts and never answers must not stall reconnection (or close()) forever.
+    await withDeadline(
+      next.connect().then(() => next.query(`LISTEN ${state.channel}`)),
+      connectMs,
+    );
+  } catch {
+    next.removeAllListeners('end');
+    socketOf(next)?.destroy?.();
+    report(state, 'down');
+    schedule(state);
+    return;
+  }
+  if (!active(state)) {
+    await closeClient(next);
+    return;
+  }
+  // The listener alone must not keep the process alive (like the outbox timer): the app's server does.
+  socketOf(next)?.unref?.();
+  state.client = next;
+  state.failures = 0;
+  state.heartbeat = setInterval(() => beat(state, next), state.heartbeatMs);
+  state.heartbeat.unref();
+  // LISTEN is in place: everything committed from here on is delivered. Subscribers clear what they hold.
+  report(state, 'up', true);
+}
+
+async function stop(state: FeedState): Promise<void> {
+  clearTimeout(state.retry);
+  state.retry = undefined;
+  clearInterval(state.heartbeat);
+  const current = state.client;
+  state.client = undefined;
+  state.status = 'down';
+  // A connection attempt in flight ends itself when it completes (nobody is subscribed any more).
+  if (current !== undefined) await closeClient(current);
+}
+
+async function closeClient(done: pg.Client): Promise<void> {
+  done.removeAllListeners('end');
+  await withDeadline(done.end(), 1_000).catch(() => socketOf(done)?.destroy?.());
+}
+
+// --- heartbeat: catches a connection that died silently
+
+function beat(state: FeedState, current: pg.Client): void {
+  if (state.beating) return;
+  state.beating = true;
+  // A notification committed before this query started is delivered before its answer, so an answer
+  // proves nothing older was lost.
+  withDeadline(current.query('SELECT 1'), state.heartbeatMs)
+    .catch(() => drop(state, current))
+    .finally(() => {
+      state.beating = false;
+    });
+}
+
 /**
  * The store's {@link UserChangeFeed}: one dedicated `pg.Client` per store (not a pool checkout) LISTENs on
  * the schema's channel, opened with the first subscriber and closed with the last. Lost connections are
@@ -83,141 +229,27 @@ export function createPostgresChangeFeed(
   schema: string,
   options: ListenOptions = {},
 ): PostgresChangeFeed {
-  const channel = changesChannel(schema);
-  const heartbeatMs = options.heartbeatMs ?? 2_000;
-  const minMs = options.reconnect?.minMs ?? 100;
-  const maxMs = options.reconnect?.maxMs ?? 5_000;
-  const subscribers = new Set<Subscriber>();
-  let client: pg.Client | undefined;
-  let status: UserChangeStatus = 'down';
-  let failures = 0;
-  let retry: NodeJS.Timeout | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
-  let connecting: Promise<void> | undefined;
-  let closed = false;
-
-  function report(next: UserChangeStatus, force = false): void {
-    if (next === status && !force) return;
-    status = next;
-    for (const { onStatus } of subscribers) onStatus?.(next);
-  }
-
-  function deliver(message: pg.Notification): void {
-    if (message.channel !== channel) return;
-    const change = parse(message.payload);
-    if (change === 'resync') {
-      report('up', true);
-      return;
-    }
-    for (const { listener } of subscribers) {
-      try {
-        listener(change);
-      } catch {
-        // A subscriber's bug must not stop the others from hearing the change.
-      }
-    }
-  }
-
-  const active = () => !closed && subscribers.size > 0;
-
-  function drop(lost: pg.Client): void {
-    if (lost !== client) return;
-    client = undefined;
-    clearInterval(heartbeat);
-    socketOf(lost)?.destroy?.();
-    report('down');
-    schedule();
-  }
-
-  function schedule(): void {
-    if (!active() || retry !== undefined || client !== undefined) return;
-    const ceiling = Math.min(maxMs, minMs * 2 ** failures);
-    failures++;
-    retry = setTimeout(
-      () => {
-        retry = undefined;
-        // open() settles every connection failure itself; this only keeps a surprise from going unhandled.
-        connect().catch(() => schedule());
-      },
-      ceiling / 2 + Math.random() * (ceiling / 2),
-    );
-    retry.unref();
-  }
-
-  function connect(): Promise<void> {
-    connecting ??= open().finally(() => {
-      connecting = undefined;
-    });
-    return connecting;
-  }
-
-  async function open(): Promise<void> {
-    if (!active() || client !== undefined) return;
-    const next = new pg.Client(config);
-    const connectMs = config.connectionTimeoutMillis || 10_000;
-    // Before connect: an unheard 'error' (the backend terminated, the network gone) would crash the process.
-    next.on('error', () => drop(next));
-    next.on('end', () => drop(next));
-    next.on('notification', deliver);
-    try {
-      // Bounded: a server that accepts and never answers must not stall reconnection (or close()) forever.
-      await withDeadline(
-        next.connect().then(() => next.query(`LISTEN ${channel}`)),
-        connectMs,
-      );
-    } catch {
-      next.removeAllListeners('end');
-      socketOf(next)?.destroy?.();
-      report('down');
-      schedule();
-      return;
-    }
-    if (!active()) {
-      await close(next);
-      return;
-    }
-    // The listener alone must not keep the process alive (like the outbox timer): the app's server does.
-    socketOf(next)?.unref?.();
-    client = next;
-    failures = 0;
-    heartbeat = setInterval(() => beat(next), heartbeatMs);
-    heartbeat.unref();
-    // LISTEN is in place: everything committed from here on is delivered. Subscribers clear what they hold.
-    report('up', true);
-  }
-
-  let beating = false;
-  function beat(current: pg.Client): void {
-    if (beating) return;
-    beating = true;
-    // A notification committed before this query started is delivered before its answer, so an answer
-    // proves nothing older was lost.
-    withDeadline(current.query('SELECT 1'), heartbeatMs)
-      .catch(() => drop(current))
-      .finally(() => {
-        beating = false;
-      });
-  }
-
-  async function stop(): Promise<void> {
-    clearTimeout(retry);
-    retry = undefined;
-    clearInterval(heartbeat);
-    const current = client;
-    client = undefined;
-    status = 'down';
-    // A connection attempt in flight ends itself when it completes (nobody is subscribed any more).
-    if (current !== undefined) await close(current);
-  }
-
-  async function close(done: pg.Client): Promise<void> {
-    done.removeAllListeners('end');
-    await withDeadline(done.end(), 1_000).catch(() => socketOf(done)?.destroy?.());
-  }
+  const state: FeedState = {
+    config,
+    channel: changesChannel(schema),
+    heartbeatMs: options.heartbeatMs ?? 2_000,
+    minMs: options.reconnect?.minMs ?? 100,
+    maxMs: options.reconnect?.maxMs ?? 5_000,
+    subscribers: new Set<Subscriber>(),
+    client: undefined,
+    status: 'down',
+    failures: 0,
+    retry: undefined,
+    heartbeat: undefined,
+    connecting: undefined,
+    beating: false,
+    closed: false,
+  };
+  const { subscribers } = state;
 
   return {
     async subscribe(listener, subscribeOptions = {}) {
-      if (closed) throw new Error('the store is closed');
+      if (state.closed) throw new Error('the store is closed');
       const { onStatus } = subscribeOptions;
       let heard = false;
       const subscriber: Subscriber = {
@@ -229,19 +261,19 @@ export function createPostgresChangeFeed(
       };
       // Registered before connecting, so it hears every change from the moment LISTEN is in place.
       subscribers.add(subscriber);
-      if (client === undefined) await connect();
+      if (state.client === undefined) await connect(state);
       // A late subscriber (or one the first attempt did not report to) hears the current state once.
-      if (!heard) subscriber.onStatus?.(status);
+      if (!heard) subscriber.onStatus?.(state.status);
       return async () => {
         if (!subscribers.delete(subscriber)) return;
-        if (subscribers.size === 0) await stop();
+        if (subscribers.size === 0) await stop(state);
       };
     },
     async close() {
-      closed = true;
+      state.closed = true;
       const left = [...subscribers];
       subscribers.clear();
-      await stop();
+      await stop(state);
       for (const { onStatus } of left) onStatus?.('down');
     },
   };

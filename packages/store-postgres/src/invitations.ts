@@ -1,5 +1,6 @@
 import {
   InvalidRequestError,
+  type Invitation,
   type InvitationStatus,
   type InvitationStore,
   type NewInvitation,
@@ -20,6 +21,63 @@ const STATUS_WHERE: Record<InvitationStatus, string> = {
 
 const NORMALISED_EMAIL = 'lower(btrim(email))';
 
+/** Revoke the email's pending invitation and insert the new one, in one transaction under the email's lock. */
+function insertInvitation(db: Executor, schema: string, input: NewInvitation): Promise<Invitation> {
+  const s = quoteSchema(schema);
+  return db.transaction(async (client) => {
+    await client.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended('jit-provision:invitation:' || $2::text || ':' || lower(btrim($1::text)), 0))`,
+      [input.email, schema],
+    );
+    // The replaced invitation's token must stop working the moment the new one exists.
+    await client.query(
+      `UPDATE ${s}.invitations SET revoked_at = now()
+             WHERE ${NORMALISED_EMAIL} = lower(btrim($1))
+               AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > now()`,
+      [input.email],
+    );
+    try {
+      const inserted = await client.query<InvitationRow>(
+        `INSERT INTO ${s}.invitations (id, token_hash, email, role, invited_by, expires_at)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               RETURNING ${INVITATION_COLUMNS}`,
+        [input.id, input.tokenHash, input.email, input.role, input.invitedBy, input.expiresAt],
+      );
+      return toInvitation(inserted.rows[0] as InvitationRow);
+    } catch (error) {
+      if (sqlState(error) === '23505') {
+        throw new InvalidRequestError('an invitation with this id or token already exists');
+      }
+      throw error;
+    }
+  });
+}
+
+/** Undo a consume (its signup failed), unless the email was invited again since. */
+function unconsume(db: Executor, schema: string, id: string, consumedAt: Date): Promise<boolean> {
+  const s = quoteSchema(schema);
+  return db.transaction(async (client) => {
+    // The lock createInvitation takes: a re-invite either committed before (and is seen below) or
+    // waits, then finds this invitation pending and revokes it. Never both pending.
+    await client.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended('jit-provision:invitation:' || $2::text || ':' || ${NORMALISED_EMAIL}, 0))
+             FROM ${s}.invitations WHERE id = $1`,
+      [id, schema],
+    );
+    const undone = await client.query(
+      `UPDATE ${s}.invitations i SET consumed_at = NULL
+             WHERE i.id = $1 AND i.consumed_at = $2 AND i.revoked_at IS NULL
+               AND NOT EXISTS (
+                 SELECT 1 FROM ${s}.invitations o
+                 WHERE lower(btrim(o.email)) = lower(btrim(i.email)) AND o.id <> i.id AND o.created_at >= i.created_at
+               )
+             RETURNING 1`,
+      [id, consumedAt],
+    );
+    return (undone.rowCount ?? 0) > 0;
+  });
+}
+
 /**
  * The Postgres {@link InvitationStore} behind `createPostgresStore(...).invitations`. Stores only the
  * token's HMAC. Creating an invitation revokes the email's pending one in the same transaction, under a
@@ -38,36 +96,7 @@ export function createPostgresInvitationStore(db: Executor, schema: string): Inv
   const one = (rows: InvitationRow[]) => (rows[0] === undefined ? null : toInvitation(rows[0]));
 
   return {
-    createInvitation: (input: NewInvitation) =>
-      guard(() =>
-        db.transaction(async (client) => {
-          await client.query(
-            `SELECT pg_advisory_xact_lock(hashtextextended('jit-provision:invitation:' || $2::text || ':' || lower(btrim($1::text)), 0))`,
-            [input.email, schema],
-          );
-          // The replaced invitation's token must stop working the moment the new one exists.
-          await client.query(
-            `UPDATE ${s}.invitations SET revoked_at = now()
-             WHERE ${NORMALISED_EMAIL} = lower(btrim($1))
-               AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > now()`,
-            [input.email],
-          );
-          try {
-            const inserted = await client.query<InvitationRow>(
-              `INSERT INTO ${s}.invitations (id, token_hash, email, role, invited_by, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               RETURNING ${INVITATION_COLUMNS}`,
-              [input.id, input.tokenHash, input.email, input.role, input.invitedBy, input.expiresAt],
-            );
-            return toInvitation(inserted.rows[0] as InvitationRow);
-          } catch (error) {
-            if (sqlState(error) === '23505') {
-              throw new InvalidRequestError('an invitation with this id or token already exists');
-            }
-            throw error;
-          }
-        }),
-      ),
+    createInvitation: (input: NewInvitation) => guard(() => insertInvitation(db, schema, input)),
 
     findInvitation: (tokenHashes) =>
       guard(async () => {
@@ -113,29 +142,7 @@ export function createPostgresInvitationStore(db: Executor, schema: string): Inv
         ),
       ),
 
-    unconsumeInvitation: (id, consumedAt) =>
-      guard(() =>
-        db.transaction(async (client) => {
-          // The lock createInvitation takes: a re-invite either committed before (and is seen below) or
-          // waits, then finds this invitation pending and revokes it. Never both pending.
-          await client.query(
-            `SELECT pg_advisory_xact_lock(hashtextextended('jit-provision:invitation:' || $2::text || ':' || ${NORMALISED_EMAIL}, 0))
-             FROM ${s}.invitations WHERE id = $1`,
-            [id, schema],
-          );
-          const undone = await client.query(
-            `UPDATE ${s}.invitations i SET consumed_at = NULL
-             WHERE i.id = $1 AND i.consumed_at = $2 AND i.revoked_at IS NULL
-               AND NOT EXISTS (
-                 SELECT 1 FROM ${s}.invitations o
-                 WHERE lower(btrim(o.email)) = lower(btrim(i.email)) AND o.id <> i.id AND o.created_at >= i.created_at
-               )
-             RETURNING 1`,
-            [id, consumedAt],
-          );
-          return (undone.rowCount ?? 0) > 0;
-        }),
-      ),
+    unconsumeInvitation: (id, consumedAt) => guard(() => unconsume(db, schema, id, consumedAt)),
 
     revokeInvitation: (id, { soft }) =>
       guard(async () => {

@@ -16,3 +16,11 @@ export function statementName(operation: string, schema: string): string {
   if (Buffer.byteLength(plain) <= MAX_NAME_BYTES) return plain;
   return `jitp#${operation}#${createHash('sha256').update(schema).digest('hex').slice(0, 32)}`;
 }
+
+/** `{ name }` for a statement the store prepares, or `{}` when prepared statements are off (PgBouncer, PGlite). */
+export type NameStatement = (operation: string) => { name?: string };
+
+export const statementNamer =
+  (prepared: boolean, schema: string): NameStatement =>
+  (operation) =>
+    prepared ? { name: statementName(operation, schema) } : {};

@@ -1,32 +1,26 @@
-import { randomUUID } from 'node:crypto';
-import {
-  type InvitationStore,
-  type NewUser,
-  type OutboxStore,
-  type Reservation,
-  ReservationConflictError,
-  type ReservationStore,
-  type Store,
-  type StoreCheckResult,
-  type StoreKey,
-  StoreUnavailableError,
-  type UserChangeFeed,
-  type UserLifecycleStore,
-  UserNotFoundError,
-  type UserPatch,
-  type UserRecord,
+import type {
+  InvitationStore,
+  OutboxStore,
+  ReservationStore,
+  Store,
+  StoreCheckResult,
+  UserChangeFeed,
+  UserLifecycleStore,
+  UserRecord,
 } from '@jit-provision/core';
-import { profileChanges } from '@jit-provision/core/adapter';
 import pg from 'pg';
 import { createPostgresChangeFeed, type ListenOptions } from './changes';
+import { checkSchema } from './check';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
-import { MIGRATIONS } from './migrations';
-import { createPostgresOutboxStore, eventIdentity, outboxInsertCte } from './outbox';
-import { guard, sqlState, toStoreError, unavailableReason } from './pg-errors';
-import { toUser, USER_COLUMNS, type UserRow } from './rows';
-import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
-import { statementName } from './statement-name';
+import { createPostgresOutboxStore } from './outbox';
+import { toStoreError } from './pg-errors';
+import { createPostgresReservations } from './reservations';
+import { toUser, type UserRow } from './rows';
+import { DEFAULT_SCHEMA } from './schema-name';
+import { statementNamer } from './statement-name';
+import { userStatements } from './statements';
+import { createUserRows } from './user-rows';
 import { createPostgresUserStore } from './users';
 
 /** Options of {@link createPostgresStore}: a pool you own, or a connection string for a pool the store owns. */
@@ -98,18 +92,14 @@ export interface PostgresStore extends Store {
   close(): Promise<void>;
 }
 
-/** Parameters $1–$9 of the insert and confirm statements, in their column order. */
-const userValues = (id: string, input: NewUser) => [
-  id,
-  input.issuer,
-  input.subject,
-  input.username,
-  input.email ?? null,
-  input.name ?? null,
-  input.role,
-  input.tenantId ?? null,
-  input.roleSource ?? 'default',
-];
+/** Where the change feed's listener connects: `listen.connectionString`, else wherever the pool does. */
+function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
+  if (options.listen !== false && options.listen?.connectionString !== undefined)
+    return { connectionString: options.listen.connectionString };
+  return options.pool !== undefined
+    ? options.pool.options
+    : { ...options.poolConfig, connectionString: options.connectionString };
+}
 
 /**
  * A {@link Store} on PostgreSQL via node-postgres: correct when many processes race on first logins.
@@ -139,117 +129,23 @@ const userValues = (id: string, input: NewUser) => [
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const schema = options.schema ?? DEFAULT_SCHEMA;
-  const s = quoteSchema(schema);
   const ownsPool = options.pool === undefined;
   const pool =
     options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
   const db = createExecutor(pool);
-  const prepared = options.preparedStatements ?? true;
+  const named = statementNamer(options.preparedStatements ?? true, schema);
+  const sql = userStatements(schema, named);
+  const userRows = createUserRows(db, schema, sql);
   const feed =
     options.listen === false
       ? undefined
-      : createPostgresChangeFeed(
-          options.listen?.connectionString !== undefined
-            ? { connectionString: options.listen.connectionString }
-            : options.pool !== undefined
-              ? options.pool.options
-              : { ...options.poolConfig, connectionString: options.connectionString },
-          schema,
-          options.listen,
-        );
-  const named = (operation: string): { name?: string } =>
-    prepared ? { name: statementName(operation, schema) } : {};
-
-  const sql = {
-    lookup: {
-      ...named('lookup'),
-      text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE issuer = $1 AND subject = $2`,
-    },
-    getUser: { ...named('get_user'), text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1` },
-    // No conflict target: every unique index (identity, username, id) arbitrates. With a target, a racer
-    // that loses on (issuer, subject) can still fail on the username index it reached first.
-    insert: {
-      ...named('insert'),
-      text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT DO NOTHING
-             RETURNING ${USER_COLUMNS}`,
-    },
-    // The same insert, plus its outbox event in the same statement: the event exists iff the row was created.
-    insertWithEvent: {
-      ...named('insert_event'),
-      text: `WITH inserted AS (
-               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-               ON CONFLICT DO NOTHING
-               RETURNING ${USER_COLUMNS}
-             ), ${outboxInsertCte(schema, 'inserted', 10)}
-             SELECT ${USER_COLUMNS} FROM inserted`,
-    },
-    confirm: {
-      ...named('confirm'),
-      text: `WITH released AS (
-               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $10 RETURNING 1
-             )
-             INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM released
-             RETURNING ${USER_COLUMNS}`,
-    },
-    confirmWithEvent: {
-      ...named('confirm_event'),
-      text: `WITH released AS (
-               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $10 RETURNING 1
-             ), inserted AS (
-               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-               SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM released
-               RETURNING ${USER_COLUMNS}
-             ), ${outboxInsertCte(schema, 'inserted', 11)}
-             SELECT ${USER_COLUMNS} FROM inserted`,
-    },
-    sync: {
-      ...named('sync'),
-      text: `UPDATE ${s}.users SET
-               email = CASE WHEN $2::boolean THEN $3::text ELSE email END,
-               name = CASE WHEN $4::boolean THEN $5::text ELSE name END,
-               updated_at = CASE
-                 WHEN ($2::boolean AND $3::text IS DISTINCT FROM email) OR ($4::boolean AND $5::text IS DISTINCT FROM name)
-                 THEN now() ELSE updated_at END
-             WHERE id = $1
-             RETURNING ${USER_COLUMNS}`,
-    },
-  } as const;
-
-  const lookupRow = async (key: StoreKey) =>
-    (await db.rows<UserRow>({ ...sql.lookup, values: [key.issuer, key.subject] }, { retry: true }))[0];
-
-  async function syncRow(userId: string, patch: UserPatch): Promise<UserRecord> {
-    const row = (
-      await db.rows<UserRow>({
-        ...sql.sync,
-        values: [
-          userId,
-          patch.email !== undefined,
-          patch.email ?? null,
-          patch.name !== undefined,
-          patch.name ?? null,
-        ],
-      })
-    )[0];
-    if (row === undefined) throw new UserNotFoundError();
-    return toUser(row);
-  }
-
-  const getUser = (userId: string) =>
-    guard(async () => {
-      const row = (await db.rows<UserRow>({ ...sql.getUser, values: [userId] }, { retry: true }))[0];
-      return row === undefined ? null : toUser(row);
-    });
+      : createPostgresChangeFeed(listenConfig(options), schema, options.listen);
 
   return {
     pool,
     schema,
     invitations: createPostgresInvitationStore(db, schema),
-    users: createPostgresUserStore(db, schema, named, getUser),
+    users: createPostgresUserStore(db, schema, named, userRows.getUser),
     outbox: createPostgresOutboxStore(db, schema),
 
     // The per-request path: one promise chain, no extra async layers.
@@ -261,153 +157,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         },
       ),
 
-    upsert: (input: NewUser) =>
-      guard(async () => {
-        const identity = eventIdentity(input);
-        // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const inserted = await db.rows<UserRow>({
-            ...(identity === null ? sql.insert : sql.insertWithEvent),
-            values: [...userValues(randomUUID(), input), ...(identity ?? [])],
-          });
-          if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
-
-          // A new statement, so a new snapshot: it sees the row of whichever racer won.
-          const existing = await lookupRow(input);
-          if (existing !== undefined) {
-            const patch = profileChanges(existing, input);
-            const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
-            return { user, created: false };
-          }
-
-          const owner = await db.rows({
-            text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
-            values: [input.username],
-          });
-          if (owner.length > 0) {
-            throw new ReservationConflictError('the username belongs to another identity');
-          }
-        }
-        throw new StoreUnavailableError('upsert did not settle after 3 attempts');
-      }),
-
-    sync: (userId, patch) => guard(() => syncRow(userId, patch)),
-
-    getUser,
-
-    getUserByUsername: (username) =>
-      guard(async () => {
-        const row = (
-          await db.rows<UserRow>(
-            { text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username = $1`, values: [username] },
-            { retry: true },
-          )
-        )[0];
-        return row === undefined ? null : toUser(row);
-      }),
-
-    setRole: (userId, role, source = 'local') =>
-      guard(async () => {
-        const row = (
-          await db.rows<UserRow>({
-            text: `UPDATE ${s}.users SET role = $2, role_source = $3,
-                     updated_at = CASE WHEN role IS DISTINCT FROM $2 OR role_source IS DISTINCT FROM $3
-                       THEN now() ELSE updated_at END
-                   WHERE id = $1
-                   RETURNING ${USER_COLUMNS}`,
-            values: [userId, role, source],
-          })
-        )[0];
-        if (row === undefined) throw new UserNotFoundError();
-        return toUser(row);
-      }),
-
-    reservations: {
-      reserve: (key, { leaseMs }) =>
-        guard(async () => {
-          // Insert, or take over a lease that ran out (its holder crashed); a live one is left alone.
-          // The database clock decides expiry, so processes with skewed clocks still agree.
-          const taken = await db.rows<{ token: string; expires_at: Date }>({
-            ...named('reserve'),
-            text: `INSERT INTO ${s}.reservations AS r (issuer, subject, token, expires_at)
-                 VALUES ($1, $2, $3, now() + $4::double precision * interval '1 millisecond')
-                 ON CONFLICT (issuer, subject) DO UPDATE
-                   SET token = EXCLUDED.token, expires_at = EXCLUDED.expires_at
-                   WHERE r.expires_at <= now()
-                 RETURNING token, expires_at`,
-            values: [key.issuer, key.subject, randomUUID(), leaseMs],
-          });
-          const row = taken[0];
-          if (row !== undefined) return { token: row.token, expiresAt: row.expires_at } satisfies Reservation;
-          const held = await db.rows<{ expires_at: Date }>({
-            text: `SELECT expires_at FROM ${s}.reservations WHERE issuer = $1 AND subject = $2`,
-            values: [key.issuer, key.subject],
-          });
-          throw new ReservationConflictError(undefined, held[0]?.expires_at);
-        }),
-
-      confirm: (input, reservation, userId) =>
-        guard(async () => {
-          // One statement, so one transaction: the user row exists iff our reservation was deleted.
-          const identity = eventIdentity(input);
-          let rows: UserRow[];
-          try {
-            rows = await db.rows<UserRow>({
-              ...(identity === null ? sql.confirm : sql.confirmWithEvent),
-              values: [...userValues(userId, input), reservation.token, ...(identity ?? [])],
-            });
-          } catch (error) {
-            if (sqlState(error) === '23505') {
-              throw new ReservationConflictError('a user with this identity, id or username already exists');
-            }
-            throw error;
-          }
-          const row = rows[0];
-          if (row === undefined) {
-            throw new ReservationConflictError('the reservation is stale: another caller took it over');
-          }
-          return toUser(row);
-        }),
-
-      release: (key, reservation) =>
-        guard(async () => {
-          await db.rows({
-            ...named('release'),
-            text: `DELETE FROM ${s}.reservations WHERE issuer = $1 AND subject = $2 AND token = $3`,
-            values: [key.issuer, key.subject, reservation.token],
-          });
-        }),
-    },
-
-    async check() {
-      const needed = Math.max(...MIGRATIONS.map((m) => m.version));
-      const migrateHint = `run \`jit-provision-migrate --schema ${schema}\` (DATABASE_URL names the database) or call migrate()`;
-      try {
-        const rows = await db.rows<{ version: number | null }>(
-          { text: `SELECT max(version) AS version FROM ${s}.migrations` },
-          { retry: true },
-        );
-        const version = rows[0]?.version ?? 0;
-        if (version < needed) {
-          return {
-            ok: false,
-            detail: `schema "${schema}" is at version ${version}, this store needs ${needed}: ${migrateHint}`,
-          };
-        }
-        const newer = version > needed ? `, newer than this store's ${needed}` : ' (current)';
-        return { ok: true, detail: `schema "${schema}" at version ${version}${newer}` };
-      } catch (error) {
-        const reason = unavailableReason(error);
-        if (reason === 'schema_not_migrated') {
-          return { ok: false, detail: `schema "${schema}" not migrated: ${migrateHint}` };
-        }
-        const code = sqlState(error) ?? (error instanceof Error ? error.message : String(error));
-        return {
-          ok: false,
-          detail: `the user database is ${reason === 'unreachable' ? 'unreachable' : 'failing'} (${code})`,
-        };
-      }
-    },
+    upsert: userRows.upsert,
+    sync: userRows.sync,
+    getUser: userRows.getUser,
+    getUserByUsername: userRows.getUserByUsername,
+    setRole: userRows.setRole,
+    reservations: createPostgresReservations(db, schema, named),
+    check: () => checkSchema(db, schema),
     ...(feed === undefined ? {} : { changes: { subscribe: feed.subscribe } }),
 
     async close() {

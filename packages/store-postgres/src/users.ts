@@ -2,7 +2,9 @@ import {
   InvalidFieldError,
   type UserChangeOptions,
   type UserLifecycleStore,
+  type UserListQuery,
   UserNotFoundError,
+  type UserPage,
   type UserRecord,
 } from '@jit-provision/core';
 import type { Executor } from './executor';
@@ -10,6 +12,7 @@ import { userEventCte, userEventValues } from './outbox';
 import { guard } from './pg-errors';
 import { toUser, USER_COLUMNS, type UserRow, userColumnsOf } from './rows';
 import { quoteSchema } from './schema-name';
+import type { NameStatement } from './statement-name';
 
 /** `created_at` to the microsecond, in UTC: a keyset cursor must not round it, or a row repeats. */
 const EXACT_CREATED_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -35,26 +38,11 @@ function decodeCursor(cursor: string): [string, string] {
 /** A LIKE pattern matching `text` literally anywhere: `\`, `%` and `_` escaped (LIKE's default escape is `\`). */
 export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
-/**
- * The Postgres lifecycle part: every change is one statement that also writes its outbox event (when asked),
- * so the event exists iff the change happened. Times come from the database clock.
- */
-export function createPostgresUserStore(
-  db: Executor,
-  schema: string,
-  named: (operation: string) => { name?: string },
-  getUser: (userId: string) => Promise<UserRecord | null>,
-): UserLifecycleStore {
+/** The lifecycle statements: each one change plus (when asked) its outbox event. */
+function lifecycleStatements(schema: string, named: NameStatement) {
   const s = quoteSchema(schema);
   const event = (source: string, first: number, data?: string) => userEventCte(schema, source, first, data);
-
-  async function current(userId: string): Promise<UserRecord> {
-    const user = await getUser(userId);
-    if (user === null) throw new UserNotFoundError();
-    return user;
-  }
-
-  const sql = {
+  return {
     // `status IS DISTINCT FROM $2`: an idempotent call writes nothing, so no event either.
     setStatus: {
       ...named('set_status'),
@@ -105,6 +93,61 @@ export function createPostgresUserStore(
       text: `UPDATE ${s}.users SET last_seen_at = now() WHERE id = $1`,
     },
   } as const;
+}
+
+/** One keyset page of users, in (created_at, id) order. */
+async function listUsers(db: Executor, s: string, q: UserListQuery): Promise<UserPage> {
+  const after = q.cursor === undefined ? [null, null] : decodeCursor(q.cursor);
+  // Unnamed on purpose: planned with the actual values, so the unused filters fold away and the
+  // (created_at, id) index serves the order and the cursor.
+  const rows = await db.rows<UserRow & { cursor_at: string }>(
+    {
+      text: `SELECT ${USER_COLUMNS}, ${EXACT_CREATED_AT} AS cursor_at FROM ${s}.users
+                 WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::text))
+                   AND ($3::text IS NULL OR email ILIKE $3 OR name ILIKE $3 OR username ILIKE $3 OR subject ILIKE $3)
+                   AND ($4::text IS NULL OR role = $4::text)
+                   AND ($5::text IS NULL OR status = $5::text)
+                   AND ($6::timestamptz IS NULL OR COALESCE(last_seen_at, created_at) < $6::timestamptz)
+                 ORDER BY created_at, id
+                 LIMIT $7`,
+      values: [
+        ...after,
+        q.query === undefined ? null : containsPattern(q.query),
+        q.role ?? null,
+        q.status ?? null,
+        q.seenBefore ?? null,
+        q.limit + 1,
+      ],
+    },
+    { retry: true },
+  );
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    users: page.map(toUser),
+    nextCursor: rows.length > q.limit && last !== undefined ? encodeCursor(last.cursor_at, last.id) : null,
+  };
+}
+
+/**
+ * The Postgres lifecycle part: every change is one statement that also writes its outbox event (when asked),
+ * so the event exists iff the change happened. Times come from the database clock.
+ */
+export function createPostgresUserStore(
+  db: Executor,
+  schema: string,
+  named: NameStatement,
+  getUser: (userId: string) => Promise<UserRecord | null>,
+): UserLifecycleStore {
+  const s = quoteSchema(schema);
+
+  async function current(userId: string): Promise<UserRecord> {
+    const user = await getUser(userId);
+    if (user === null) throw new UserNotFoundError();
+    return user;
+  }
+
+  const sql = lifecycleStatements(schema, named);
 
   const change = async (config: { name?: string; text: string }, userId: string, values: unknown[]) =>
     (await db.rows<UserRow & { previous_role?: string }>({ ...config, values: [userId, ...values] }))[0];
@@ -143,39 +186,7 @@ export function createPostgresUserStore(
       return row === undefined ? null : toUser(row);
     },
 
-    async list(q) {
-      const after = q.cursor === undefined ? [null, null] : decodeCursor(q.cursor);
-      // Unnamed on purpose: planned with the actual values, so the unused filters fold away and the
-      // (created_at, id) index serves the order and the cursor.
-      const rows = await db.rows<UserRow & { cursor_at: string }>(
-        {
-          text: `SELECT ${USER_COLUMNS}, ${EXACT_CREATED_AT} AS cursor_at FROM ${s}.users
-                 WHERE ($1::timestamptz IS NULL OR (created_at, id) > ($1::timestamptz, $2::text))
-                   AND ($3::text IS NULL OR email ILIKE $3 OR name ILIKE $3 OR username ILIKE $3 OR subject ILIKE $3)
-                   AND ($4::text IS NULL OR role = $4::text)
-                   AND ($5::text IS NULL OR status = $5::text)
-                   AND ($6::timestamptz IS NULL OR COALESCE(last_seen_at, created_at) < $6::timestamptz)
-                 ORDER BY created_at, id
-                 LIMIT $7`,
-          values: [
-            ...after,
-            q.query === undefined ? null : containsPattern(q.query),
-            q.role ?? null,
-            q.status ?? null,
-            q.seenBefore ?? null,
-            q.limit + 1,
-          ],
-        },
-        { retry: true },
-      );
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        users: page.map(toUser),
-        nextCursor:
-          rows.length > q.limit && last !== undefined ? encodeCursor(last.cursor_at, last.id) : null,
-      };
-    },
+    list: (q) => listUsers(db, s, q),
 
     async touchLastSeen(userId) {
       await db.rows({ ...sql.touch, values: [userId] });

@@ -22,7 +22,7 @@ export const SECRET = randomBytes(24).toString('hex');
 export const INVITATION_URL = 'https://app.example.com/signup?token={token}';
 
 const APP_CHILD = fileURLToPath(
-  new URL('../../../store-postgres/test/invalidation-child.ts', import.meta.url),
+  new URL('../../../store-postgres/src/test-support/invalidation-child.ts', import.meta.url),
 );
 
 /** The command line that runs the CLI from source in a fresh Node process. */

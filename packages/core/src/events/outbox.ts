@@ -1,9 +1,11 @@
 import { ConfigurationError } from '../errors';
-import { consoleLogger, describeError, positive } from '../internal';
-import type { OutboxEvent, Store } from '../store';
+import { consoleLogger, positive } from '../internal';
+import type { Store } from '../store';
 import type { Telemetry } from '../telemetry';
-import type { Hook, Logger, ProvisionedEvent, UserEvent, UserEventHook, UserRecord } from '../types';
-import { hookName, runHookOrThrow } from './hooks';
+import type { Hook, Logger, UserEventHook } from '../types';
+import { claimLoop } from './claim-loop';
+import { outboxDelivery } from './delivery';
+import { defaultBackoff } from './retry';
 
 /** Options of {@link createOutboxDispatcher}. */
 export interface OutboxDispatcherOptions {
@@ -43,27 +45,12 @@ export interface OutboxDispatcher {
   nudge(): void;
 }
 
-const defaultBackoff = (attempt: number) => Math.min(1_000 * 2 ** (attempt - 1), 3_600_000);
-
-/** The {@link UserEvent} of an outbox row; `user` is what the store holds now (never a deleted row). */
-export function userEventOf(event: OutboxEvent, user: UserRecord | null): UserEvent {
-  return {
-    type: event.type,
-    eventId: event.id,
-    userId: event.userId,
-    user: event.type === 'user.deleted' ? null : user,
-    actor: event.actor,
-    at: event.createdAt,
-    ...(event.data === null ? {} : { data: event.data }),
-  };
-}
-
 /**
  * Deliver durable user events from `store.outbox` to hooks: `user.provisioned` to `hooks` (`onProvisioned`),
  * every type to `userEventHooks` (`onUserEvent`). A user deleted before their `user.provisioned` event is
  * delivered has nothing left to welcome: `onProvisioned` hooks skip it, `onUserEvent` hooks still get it
- * (with `user: null`). At least once per hook, at least once per hook, with
- * the event id as a stable idempotency key (`eventId`) so receivers can dedupe. An event is `done` when
+ * (with `user: null`). At least once per hook, with the event id as a stable idempotency key (`eventId`)
+ * so receivers can dedupe. An event is `done` when
  * every hook succeeded; when any hook throws or times out, all hooks see it again after `backoff`, until
  * `maxAttempts`, after which it stays visible as `failed`. Any number of dispatchers, in any number of
  * processes, may share one outbox: a claim hides an event from the others for `leaseMs`.
@@ -101,126 +88,22 @@ export function createOutboxDispatcher(
   const maxAttempts = Math.floor(positive(options.maxAttempts, 10, 'maxAttempts'));
   const backoff = options.backoff ?? defaultBackoff;
 
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
-  // One drain at a time per dispatcher; a nudge during a drain asks for one more pass.
-  let current: Promise<number> | undefined;
-  let again = false;
-
-  /** Every hook this event goes to, each wrapped to run with the deadline and named for error reports. */
-  function runsFor(event: OutboxEvent, user: UserRecord | null): Array<[string, () => Promise<void>]> {
-    const runs: Array<[string, () => Promise<void>]> = [];
-    if (event.type === 'user.provisioned' && user !== null) {
-      const provisioned: ProvisionedEvent = { eventId: event.id, user, identity: event.identity };
-      for (const [i, hook] of hooks.entries())
-        runs.push([hookName(hook, i), () => runHookOrThrow(hook, provisioned, hookTimeoutMs)]);
-    }
-    if (userEventHooks.length > 0) {
-      const userEvent = userEventOf(event, user);
-      for (const [i, hook] of userEventHooks.entries())
-        runs.push([`onUserEvent:${hookName(hook, i)}`, () => runHookOrThrow(hook, userEvent, hookTimeoutMs)]);
-    }
-    return runs;
-  }
-
-  /** One hook run, counted and traced like an inline one (a timeout counts as `failed` here). */
-  async function observed(name: string, userId: string, run: () => Promise<void>): Promise<void> {
-    const label = name.startsWith('onUserEvent:') ? 'onUserEvent' : 'onProvisioned';
-    const finish = telemetry?.hook(label, name, userId);
-    try {
-      await run();
-      finish?.('ok');
-    } catch (err) {
-      finish?.('failed', err);
-      throw err;
-    }
-  }
-
-  async function deliver(event: OutboxEvent): Promise<boolean> {
-    const context = { eventId: event.id, userId: event.userId, attempt: event.attempts };
-    const finish = telemetry?.delivery(event);
-    try {
-      // Inside the try: a store error here is a failed attempt (retried after backoff), not an event left
-      // claimed until its lease runs out.
-      const user = event.type === 'user.deleted' ? null : await options.store.getUser(event.userId);
-      const runs = runsFor(event, user);
-      const results = await Promise.allSettled(runs.map(([name, run]) => observed(name, event.userId, run)));
-      const failures = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`${runs[i]?.[0]}: ${describeError(r.reason)}`] : [],
-      );
-      if (failures.length > 0) throw new Error(failures.join('; '));
-      await outbox?.complete(event.id);
-      finish?.('delivered');
-      return true;
-    } catch (err) {
-      const error = describeError(err);
-      const retryAt = event.attempts >= maxAttempts ? null : new Date(Date.now() + backoff(event.attempts));
-      finish?.(retryAt === null ? 'failed' : 'retry', err);
-      if (retryAt === null) logger.error({ ...context, error }, 'outbox event failed for good');
-      else logger.warn({ ...context, error, retryAt }, 'outbox delivery failed; will retry');
-      await outbox?.fail(event.id, { error, retryAt });
-      return false;
-    }
-  }
-
-  async function pass(): Promise<number> {
-    let delivered = 0;
-    for (;;) {
-      const batch = await outbox?.claim({ limit: batchSize, leaseMs });
-      if (batch === undefined || batch.length === 0) return delivered;
-      const results = await Promise.all(batch.map(deliver));
-      delivered += results.filter(Boolean).length;
-    }
-  }
-
-  function drain(): Promise<number> {
-    if (current !== undefined) {
-      again = true;
-      return current;
-    }
-    current = (async () => {
-      let delivered = 0;
-      try {
-        do {
-          again = false;
-          delivered += await pass();
-        } while (again);
-      } finally {
-        current = undefined;
-      }
-      return delivered;
-    })();
-    return current;
-  }
-
-  const tick = () => {
-    drain()
-      .catch((err: unknown) => logger.warn({ err: describeError(err) }, 'outbox poll failed; will retry'))
-      .finally(() => {
-        if (running) schedule();
-      });
-  };
-  const schedule = () => {
-    timer = setTimeout(tick, pollMs);
-    timer.unref?.();
-  };
-
-  return {
-    start() {
-      if (running) return;
-      running = true;
-      tick();
-    },
-    async stop() {
-      running = false;
-      clearTimeout(timer);
-      await current?.catch(() => undefined);
-    },
-    drain,
-    nudge() {
-      drain().catch((err: unknown) =>
-        logger.warn({ err: describeError(err) }, 'outbox delivery failed; will retry'),
-      );
-    },
-  };
+  return claimLoop({
+    outbox,
+    deliver: outboxDelivery({
+      store: options.store,
+      outbox,
+      hooks,
+      userEventHooks,
+      logger,
+      hookTimeoutMs,
+      maxAttempts,
+      backoff,
+      telemetry,
+    }),
+    logger,
+    pollMs,
+    batchSize,
+    leaseMs,
+  });
 }

@@ -1,16 +1,15 @@
 // The door of invitations/: what other folders of core may use from it.
 export { onInvitationCreated } from './events';
-export {
-  type CreatedInvitation,
-  type CreateInvitationInput,
-  type CreateManyOptions,
-  type CreateManyResult,
-  createInvitationService,
-  INVITATION_STATUSES,
-  type InvitationMessage,
-  type InvitationPreview,
-  type InvitationSecret,
-  type InvitationService,
-  type InvitationServiceOptions,
-  invitationStatus,
-} from './service';
+export { createInvitationService } from './service';
+export { INVITATION_STATUSES, invitationStatus } from './status';
+export type { InvitationSecret } from './tokens';
+export type {
+  CreatedInvitation,
+  CreateInvitationInput,
+  CreateManyOptions,
+  CreateManyResult,
+  InvitationMessage,
+  InvitationPreview,
+  InvitationService,
+  InvitationServiceOptions,
+} from './types';

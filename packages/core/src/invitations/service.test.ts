@@ -3,7 +3,8 @@ import { createMemoryStore } from '@jit-provision/store-memory';
 import { describe, expect, it, vi } from 'vitest';
 import { toHttpResponse } from '../errors';
 import type { InvitationStore, Store } from '../store';
-import { createInvitationService, type InvitationMessage } from './service';
+import { createInvitationService } from './service';
+import type { InvitationMessage } from './types';
 
 const SECRET = 'a-32-byte-secret-for-invitations!';
 const OTHER = 'another-32-byte-secret-for-tests';

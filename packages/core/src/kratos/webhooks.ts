@@ -11,7 +11,7 @@ import { headerValue } from '../internal';
 import type { InvitationService } from '../invitations';
 import type { Provisioner } from '../provisioning';
 import type { Invitation } from '../store';
-import type { Identity } from '../types';
+import type { Identity, UserRecord } from '../types';
 import {
   emailOf,
   emailVerified,
@@ -87,6 +87,153 @@ const refusal = (): KratosWebhookResponse => ({
   },
 });
 
+/** What every handler works with. */
+interface WebhookContext {
+  provisioner: Provisioner;
+  issuer: string;
+  /** The invitation service; throws a `ConfigurationError` when none was given. */
+  invitations: () => InvitationService;
+}
+
+/**
+ * The API-key check of every call (constant time, every key compared); throws `InvalidApiKeyError`.
+ * Refuses a key list that is empty or holds a key shorter than 16 characters.
+ */
+function apiKeyCheck(
+  apiKey: KratosWebhooksOptions['apiKey'],
+  apiKeyHeader: string | undefined,
+): KratosWebhooks['authorize'] {
+  const keys = typeof apiKey === 'string' ? [apiKey] : [...(apiKey ?? [])];
+  if (keys.length === 0 || keys.some((k) => typeof k !== 'string' || k.length < 16)) {
+    throw new ConfigurationError('kratosWebhooks needs an apiKey of at least 16 characters');
+  }
+  const headerName = (apiKeyHeader ?? 'x-api-key').toLowerCase();
+  return (headers) => {
+    const raw =
+      typeof headers === 'object' && headers !== null ? headerValue(headers, headerName) : undefined;
+    // A repeated key header is as good as none.
+    const given = typeof raw === 'string' ? raw : undefined;
+    // Check every key so the time taken does not tell which one (or whether any) came close.
+    let ok = false;
+    for (const key of keys) if (safeEqual(given ?? '', key)) ok = true;
+    if (given === undefined || !ok) throw new InvalidApiKeyError();
+  };
+}
+
+/** A handler: the key checked before the body is read, the context parsed, every error answered (never thrown). */
+const handle =
+  (
+    authorize: KratosWebhooks['authorize'],
+    run: (ctx: KratosContext) => Promise<KratosWebhookResponse>,
+  ): KratosWebhookHandler =>
+  async (request) => {
+    try {
+      authorize(request?.headers ?? {});
+      return await run(parseContext(readBody(request.body)));
+    } catch (err) {
+      return toHttpResponse(err);
+    }
+  };
+
+/** An invitation refused for any reason gets the one form answer; any other error goes on. */
+const refuseInvalid = (err: unknown): KratosWebhookResponse => {
+  if (isJitProvisionError(err, 'invalid_request', ...INVITATION_ERROR_CODES)) return refusal();
+  throw err;
+};
+
+/** A 200 JSON answer. */
+const answer = (body: Record<string, unknown>): KratosWebhookResponse => ({
+  status: 200,
+  headers: JSON_HEADERS,
+  body,
+});
+
+/** `checkInvitation`: admit a registration whose invitation is valid for its email, with the invitation's role. */
+async function checkInvitation(
+  { invitations }: WebhookContext,
+  ctx: KratosContext,
+): Promise<KratosWebhookResponse> {
+  try {
+    const invitation = await invitations().validate({
+      token: ctx.token ?? '',
+      email: emailOf(ctx.traits) ?? '',
+    });
+    return answer({ identity: { traits: { ...ctx.traits, role: invitation.role } } });
+  } catch (err) {
+    return refuseInvalid(err);
+  }
+}
+
+/**
+ * A retry of a `consumeInvitation` call that went through: same invitation, same email, and the user that
+ * consume provisioned for this very identity exists. Its user, or null for a refusal.
+ */
+async function consumedBefore(
+  { invitations, provisioner, issuer }: WebhookContext,
+  subject: string,
+  token: string,
+  rawEmail: string,
+): Promise<UserRecord | null> {
+  const found = await invitations().find({ token });
+  const user = await provisioner.getUser({ issuer, subject });
+  const email = normaliseEmail(rawEmail);
+  return found !== null && found.revokedAt === null && safeEqual(email, found.email) ? user : null;
+}
+
+/** `consumeInvitation`: consume the invitation and provision the user with its role; idempotent. */
+async function consumeInvitation(
+  context: WebhookContext,
+  ctx: KratosContext,
+): Promise<KratosWebhookResponse> {
+  const { provisioner, issuer } = context;
+  const service = context.invitations();
+  const subject = requireIdentityId(ctx);
+  const token = ctx.token ?? '';
+  const rawEmail = emailOf(ctx.traits) ?? '';
+  let invitation: Invitation;
+  try {
+    invitation = await service.consume({ token, email: rawEmail });
+  } catch (err) {
+    if (isJitProvisionError(err, 'invitation_consumed')) {
+      const user = await consumedBefore(context, subject, token, rawEmail);
+      if (user !== null) return answer({ user_id: user.id });
+    }
+    return refuseInvalid(err);
+  }
+  try {
+    const email = emailOf(ctx.traits);
+    const name = nameFrom(ctx.traits);
+    const user = await provisioner.preProvision({
+      issuer,
+      subject,
+      role: invitation.role,
+      ...(email === undefined ? {} : { email }),
+      ...(name === undefined ? {} : { name }),
+    });
+    return answer({ user_id: user.id });
+  } catch (err) {
+    // No user, so the invitation must stay usable: Kratos (or the person) can try again.
+    await service.unconsume(invitation);
+    throw err;
+  }
+}
+
+/** `provisionIdentity`: provision the user of the saved identity now; idempotent. */
+async function provisionIdentity(
+  { provisioner, issuer }: WebhookContext,
+  ctx: KratosContext,
+): Promise<KratosWebhookResponse> {
+  const email = emailOf(ctx.traits);
+  const identity: Identity = { issuer, subject: requireIdentityId(ctx) };
+  if (email !== undefined) identity.email = email;
+  const verified = emailVerified(ctx, email);
+  if (verified !== undefined) identity.emailVerified = verified;
+  const name = nameFrom(ctx.traits);
+  if (name !== undefined) identity.name = name;
+  const { user, created } = await provisioner.ensureUserExists(identity);
+  return answer({ user_id: user.id, created });
+}
+
 /**
  * Ory Kratos webhook handlers, framework-neutral, with their route table (`routes`): the adapters mount it
  * as POST `/check-invitation`, `/consume-invitation` and `/provision-identity`. Every call needs the API key (compared in constant
@@ -102,118 +249,24 @@ const refusal = (): KratosWebhookResponse => ({
  */
 export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
   const { invitations, provisioner, issuer } = options;
-  const keys = typeof options.apiKey === 'string' ? [options.apiKey] : [...(options.apiKey ?? [])];
-  if (keys.length === 0 || keys.some((k) => typeof k !== 'string' || k.length < 16)) {
-    throw new ConfigurationError('kratosWebhooks needs an apiKey of at least 16 characters');
-  }
+  const authorize = apiKeyCheck(options.apiKey, options.apiKeyHeader);
   if (typeof provisioner?.ensureUserExists !== 'function') {
     throw new ConfigurationError('kratosWebhooks needs a provisioner');
   }
   if (typeof issuer !== 'string' || issuer.length === 0) {
     throw new ConfigurationError('kratosWebhooks needs the issuer users are keyed under');
   }
-  const headerName = (options.apiKeyHeader ?? 'x-api-key').toLowerCase();
-
-  function authorize(headers: KratosWebhookRequest['headers']): void {
-    const raw =
-      typeof headers === 'object' && headers !== null ? headerValue(headers, headerName) : undefined;
-    // A repeated key header is as good as none.
-    const given = typeof raw === 'string' ? raw : undefined;
-    // Check every key so the time taken does not tell which one (or whether any) came close.
-    let ok = false;
-    for (const key of keys) if (safeEqual(given ?? '', key)) ok = true;
-    if (given === undefined || !ok) throw new InvalidApiKeyError();
-  }
-
-  const needInvitations = (): InvitationService => {
-    if (invitations === undefined)
-      throw new ConfigurationError('kratosWebhooks needs `invitations` for this hook');
-    return invitations;
+  const context: WebhookContext = {
+    provisioner,
+    issuer,
+    invitations: () => {
+      if (invitations === undefined)
+        throw new ConfigurationError('kratosWebhooks needs `invitations` for this hook');
+      return invitations;
+    },
   };
-
-  const handle =
-    (run: (ctx: KratosContext) => Promise<KratosWebhookResponse>): KratosWebhookHandler =>
-    async (request) => {
-      try {
-        authorize(request?.headers ?? {});
-        return await run(parseContext(readBody(request.body)));
-      } catch (err) {
-        return toHttpResponse(err);
-      }
-    };
-
-  const refuseInvalid = (err: unknown): KratosWebhookResponse => {
-    if (isJitProvisionError(err, 'invalid_request', ...INVITATION_ERROR_CODES)) return refusal();
-    throw err;
-  };
-
-  const checkInvitation = handle(async (ctx) => {
-    try {
-      const invitation = await needInvitations().validate({
-        token: ctx.token ?? '',
-        email: emailOf(ctx.traits) ?? '',
-      });
-      return {
-        status: 200,
-        headers: JSON_HEADERS,
-        body: { identity: { traits: { ...ctx.traits, role: invitation.role } } },
-      };
-    } catch (err) {
-      return refuseInvalid(err);
-    }
-  });
-
-  const consumeInvitation = handle(async (ctx) => {
-    const service = needInvitations();
-    const subject = requireIdentityId(ctx);
-    const token = ctx.token ?? '';
-    const rawEmail = emailOf(ctx.traits) ?? '';
-    let invitation: Invitation;
-    try {
-      invitation = await service.consume({ token, email: rawEmail });
-    } catch (err) {
-      if (isJitProvisionError(err, 'invitation_consumed')) {
-        // A retry of a call that went through: same invitation, same email, and the user that consume
-        // provisioned for this very identity exists. Anything else is a refusal.
-        const found = await service.find({ token });
-        const user = await provisioner.getUser({ issuer, subject });
-        const email = normaliseEmail(rawEmail);
-        if (found !== null && found.revokedAt === null && safeEqual(email, found.email) && user !== null) {
-          return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
-        }
-      }
-      return refuseInvalid(err);
-    }
-    try {
-      const email = emailOf(ctx.traits);
-      const name = nameFrom(ctx.traits);
-      const user = await provisioner.preProvision({
-        issuer,
-        subject,
-        role: invitation.role,
-        ...(email === undefined ? {} : { email }),
-        ...(name === undefined ? {} : { name }),
-      });
-      return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id } };
-    } catch (err) {
-      // No user, so the invitation must stay usable: Kratos (or the person) can try again.
-      await service.unconsume(invitation);
-      throw err;
-    }
-  });
-
-  const provisionIdentity = handle(async (ctx) => {
-    const email = emailOf(ctx.traits);
-    const identity: Identity = { issuer, subject: requireIdentityId(ctx) };
-    if (email !== undefined) identity.email = email;
-    const verified = emailVerified(ctx, email);
-    if (verified !== undefined) identity.emailVerified = verified;
-    const name = nameFrom(ctx.traits);
-    if (name !== undefined) identity.name = name;
-    const { user, created } = await provisioner.ensureUserExists(identity);
-    return { status: 200, headers: JSON_HEADERS, body: { user_id: user.id, created } };
-  });
-
+  const bound = (run: (context: WebhookContext, ctx: KratosContext) => Promise<KratosWebhookResponse>) =>
+    handle(authorize, (ctx) => run(context, ctx));
   const post = (path: string, handler: KratosWebhookHandler): Route => ({
     method: 'POST',
     path,
@@ -221,10 +274,15 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
     authorize,
     maxBodyBytes: KRATOS_MAX_BODY_BYTES,
   });
+  const hooks = {
+    checkInvitation: bound(checkInvitation),
+    consumeInvitation: bound(consumeInvitation),
+    provisionIdentity: bound(provisionIdentity),
+  };
   const routes = [
-    post('/check-invitation', checkInvitation),
-    post('/consume-invitation', consumeInvitation),
-    post('/provision-identity', provisionIdentity),
+    post('/check-invitation', hooks.checkInvitation),
+    post('/consume-invitation', hooks.consumeInvitation),
+    post('/provision-identity', hooks.provisionIdentity),
   ];
-  return { routes, checkInvitation, consumeInvitation, provisionIdentity, authorize };
+  return { routes, ...hooks, authorize };
 }

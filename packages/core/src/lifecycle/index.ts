@@ -1,5 +1,7 @@
 // The door of lifecycle/: what other folders of core may use from it.
 export { type CheckEntry, type CheckReport, runChecks } from './check';
-export { createLastSeen } from './last-seen';
-export { createUserLifecycle, LIST_LIMITS, validActor } from './lifecycle';
+export { LIST_LIMITS, validActor } from './fields';
+export { createLastSeen, DEFAULT_LAST_SEEN_INTERVAL_MS } from './last-seen';
+export { createUserLifecycle } from './lifecycle';
+export { createPreProvision, type PreProvisionInput } from './pre-provision';
 export type { ListUsersQuery, UserLifecycle } from './types';

@@ -1,4 +1,3 @@
-import { positive } from '../internal';
 import type { UserLifecycleStore } from '../store';
 import type { Logger, UserRecord } from '../types';
 
@@ -8,7 +7,8 @@ export const DEFAULT_LAST_SEEN_INTERVAL_MS = 3_600_000;
 /**
  * Build the `lastSeenAt` recorder the request path calls with every user it lets in. It writes at most once
  * per `intervalMs` per user (per process), never makes the request wait (the write is not awaited), and logs
- * the first failure of a streak, then ignores failures until a write succeeds again.
+ * the first failure of a streak, then ignores failures until a write succeeds again. `intervalMs` comes
+ * checked and defaulted from the provisioner's options (`resolveProvisionerOptions`).
  *
  * @example
  * ```ts
@@ -18,12 +18,12 @@ export const DEFAULT_LAST_SEEN_INTERVAL_MS = 3_600_000;
  */
 export function createLastSeen(
   users: UserLifecycleStore | undefined,
-  options: { intervalMs?: number } | false | undefined,
+  options: { intervalMs: number } | false,
   logger: Logger,
   maxEntries = 10_000,
 ): ((user: UserRecord) => void) | undefined {
   if (users === undefined || options === false) return undefined;
-  const intervalMs = positive(options?.intervalMs, DEFAULT_LAST_SEEN_INTERVAL_MS, 'lastSeen.intervalMs');
+  const { intervalMs } = options;
   // When each user's next write is due. A plain Map read (no LRU recency update) keeps the cache-hit path at
   // one lookup; bounded by dropping the oldest entry, after which that user is judged again by the
   // `lastSeenAt` of the row at hand.

@@ -57,19 +57,11 @@ function revoked(user: UserRecord | null, claims: Claims): boolean {
   return validAfter != null && !(typeof claims.iat === 'number' && claims.iat * 1000 >= validAfter.getTime());
 }
 
-/**
- * Build `authenticate`: read the bearer token → verify it → `ensureUserExists`. Nothing is provisioned
- * for a token that fails verification. With `onProvisioningError: 'continue'`, a store outage yields
- * `user: null` (logged without the token) instead of a 503.
- *
- * @example
- * ```ts
- * const { authenticate } = createAuthenticator({ issuers, ensureUserExists: provisioner.ensureUserExists });
- * const { user, created } = await authenticate({ headers: request.headers });
- * ```
- */
-export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const { ensureUserExists, logger, maxTokenBytes, telemetry } = options;
+/** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
+function verification(options: AuthenticatorOptions): {
+  verifier: ReturnType<typeof createTokenVerifier>;
+  cache: TokenCache | undefined;
+} {
   let cache: TokenCache | undefined;
   const verifier = createTokenVerifier(options.issuers, {
     ...options,
@@ -85,13 +77,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
     });
   }
-  const continueOnOutage = options.onProvisioningError === 'continue';
-  const max = maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-  // A refused token or a failing store is a bare 401/503 to the client; the operator learns why here.
-  const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
-  const trusted = new Set(options.issuers.map((config) => config.issuer));
-  // Only a trusted `iss` may name a log key: any other value is the caller's choice.
-  const trustedIssuerOf = (token: string) => {
+  return { verifier, cache };
+}
+
+/** The `iss` of a refused token, for the logs, only when it is a trusted one: any other value is the caller's choice. */
+function trustedIssuerNamer(issuers: readonly IssuerConfig[]): (token: string) => string | undefined {
+  const trusted = new Set(issuers.map((config) => config.issuer));
+  return (token) => {
     try {
       const { iss } = decodeJwt(token);
       return typeof iss === 'string' && trusted.has(iss) ? iss : undefined;
@@ -99,6 +91,27 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return undefined;
     }
   };
+}
+
+/**
+ * Build `authenticate`: read the bearer token → verify it → `ensureUserExists`. Nothing is provisioned
+ * for a token that fails verification. With `onProvisioningError: 'continue'`, a store outage yields
+ * `user: null` (logged without the token) instead of a 503.
+ *
+ * @example
+ * ```ts
+ * const { authenticate } = createAuthenticator({ issuers, ensureUserExists: provisioner.ensureUserExists });
+ * const { user, created } = await authenticate({ headers: request.headers });
+ * ```
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const { ensureUserExists, logger, maxTokenBytes, telemetry } = options;
+  const { verifier, cache } = verification(options);
+  const continueOnOutage = options.onProvisioningError === 'continue';
+  const max = maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  // A refused token or a failing store is a bare 401/503 to the client; the operator learns why here.
+  const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
+  const trustedIssuerOf = trustedIssuerNamer(options.issuers);
 
   async function provision({ claims, identity }: VerifiedToken): Promise<AuthResult> {
     let result: ProvisionResult;

@@ -1,18 +1,22 @@
 import { ConfigurationError } from '../errors';
-import { validateRole } from '../identity';
+import { resolvePrefixes, validateRole } from '../identity';
 import { consoleLogger, positive } from '../internal';
+import { DEFAULT_LAST_SEEN_INTERVAL_MS } from '../lifecycle';
 import type { ReservationStore, Store } from '../store';
 import type { JwksOptions } from '../token';
 import { compileRoles } from '../token';
 import type { Hook, Identity, IssuerConfig, Logger, Policy, UserEventHook } from '../types';
 import type { AuthenticatorOptions } from './authenticate';
+import type { RoleMappings } from './provider-role';
 import type { ProvisionerOptions } from './types';
-import type { UserCacheOptions } from './user-cache';
+import { DEFAULT_USER_CACHE } from './user-cache';
 
 /** {@link ProvisionerOptions} checked and defaulted: what `createProvisioner` runs on. */
 export interface ProvisionerSettings {
   store: Store;
   issuers: IssuerConfig[];
+  /** Each issuer's username prefix (`oidc:${prefix}:${subject}`). */
+  prefixes: ReadonlyMap<string, string>;
   defaultRole: string;
   autoCreate: boolean;
   policies: Policy[];
@@ -30,11 +34,12 @@ export interface ProvisionerSettings {
         waitMs: number;
       }
     | undefined;
-  userCache: UserCacheOptions | false;
-  /** Option name the user cache's bounds are reported under. */
-  userCacheField: string;
+  /** The user cache's bounds, or false: no user cache. */
+  userCache: { maxEntries: number; ttlMs: number } | false;
+  /** How often `lastSeenAt` is written per user, or false: not recorded (off, or a store without `users`). */
+  lastSeen: { intervalMs: number } | false;
   /** Issuers with a `roles` mapping: when it applies and which roles a token may carry. */
-  roleMappings: ReadonlyMap<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>;
+  roleMappings: RoleMappings;
   /** Everything the authenticator takes from the provisioner's options. */
   authenticator: Omit<AuthenticatorOptions, 'issuers' | 'ensureUserExists' | 'logger'>;
 }
@@ -57,63 +62,57 @@ function jwksOptions(jwks: ProvisionerOptions['jwks']): JwksOptions {
 
 /**
  * Check every option of `createProvisioner` up front (a ConfigurationError at start-up, never at the first
- * request) and fill in the defaults.
+ * request) and fill in the defaults. The one list of the provisioner's option checks: each is made here or
+ * by a validator of the option's own concern called from here. What `createProvisioner` still hands on
+ * unchecked is named at the end of this function, with where it is checked.
  */
 export function resolveProvisionerOptions(options: ProvisionerOptions): ProvisionerSettings {
-  const { store } = options;
-  if (typeof store !== 'object' || store === null || typeof store.lookup !== 'function') {
-    throw new ConfigurationError('createProvisioner needs a `store`');
-  }
+  const store = checkStore(options.store);
+  const logger = options.logger ?? consoleLogger;
+  const issuers = options.issuers ?? [];
   const defaultRole = options.defaultRole ?? 'user';
   try {
     validateRole(defaultRole, 'defaultRole');
   } catch (err) {
     throw new ConfigurationError((err as Error).message);
   }
-  const logger = options.logger ?? consoleLogger;
   oneOf(options.hookDelivery, ['inline', 'outbox'], "hookDelivery must be 'inline' or 'outbox'");
   const outboxMode = options.hookDelivery === 'outbox';
   if (outboxMode && store.outbox === undefined) {
     throw new ConfigurationError("hookDelivery 'outbox' needs a store with an outbox");
   }
-  const leaseMs = positive(options.reservation?.leaseMs, 30_000, 'reservation.leaseMs');
-  const waitMs = positive(options.reservation?.waitMs, 10_000, 'reservation.waitMs');
-  let createUser: ProvisionerSettings['createUser'];
-  if (options.createUser !== undefined) {
-    const { reservations } = store;
-    if (typeof reservations?.reserve !== 'function') {
-      throw new ConfigurationError('createUser mode needs a store with `reservations`');
-    }
-    createUser = { create: options.createUser, reservations, leaseMs, waitMs };
-  }
+  const createUser = createUserMode(options, store);
   oneOf(
     options.onProvisioningError,
     ['reject', 'continue'],
     "onProvisioningError must be 'reject' or 'continue'",
   );
+  const roleMappings = checkRoleMappings(issuers, store);
+  // Issuer names and username prefixes (identity/): present, listed once, prefixes well-formed and distinct.
+  const prefixes = resolvePrefixes(issuers);
+  const { userCache, tokenCache } = caches(options, logger);
+  // A store without the lifecycle part has nowhere to record it: `lastSeen` is ignored (and not checked) then.
+  const lastSeen =
+    store.users === undefined || options.lastSeen === false
+      ? false
+      : {
+          intervalMs: positive(
+            options.lastSeen?.intervalMs,
+            DEFAULT_LAST_SEEN_INTERVAL_MS,
+            'lastSeen.intervalMs',
+          ),
+        };
 
-  const roleMappings = new Map<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>();
-  for (const config of options.issuers ?? []) {
-    if (config?.roles === undefined) continue;
-    const { sync, allow } = compileRoles(config.roles, config.issuer);
-    // A login's sync must not overwrite a local grant decided meanwhile: only `users.setRole` decides it atomically.
-    if (sync === 'login' && store.users === undefined)
-      throw new ConfigurationError(`roles of ${config.issuer}: sync 'login' needs a store with \`users\``);
-    roleMappings.set(config.issuer, { sync, allow: new Set(allow) });
-  }
-
-  // The deprecated `cache` set both caches; the new options win where given.
-  const legacy = options.cache;
-  if (legacy !== undefined)
-    logger.warn(
-      { option: 'cache' },
-      '`cache` is deprecated and will be removed in the next minor version: use `userCache` and `tokenCache`',
-    );
-  const tokenCache = options.tokenCache ?? legacy;
-
+  // Checked where they are used, still inside `createProvisioner` (so still at start-up):
+  // - each issuer's token settings (`audience`, `algorithms` and `secret`, `jwksUri`, `claims`, `tenantClaim`)
+  //   and `clockToleranceSec`: by the token verifier (token/verifier.ts, token/jwks.ts) that
+  //   `createAuthenticator` builds; `tokenCache` bounds by `createTokenCache` (token/token-cache.ts);
+  // - `outbox` (lease and poll timings): by `createOutboxDispatcher` (events/outbox.ts), a public factory
+  //   checking its own options, when hooks run in outbox mode in this process.
   return {
     store,
-    issuers: options.issuers ?? [],
+    issuers,
+    prefixes,
     defaultRole,
     autoCreate: options.autoCreate ?? true,
     policies: options.policies ?? [],
@@ -123,8 +122,8 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
     hookTimeoutMs: positive(options.hookTimeoutMs, 10_000, 'hookTimeoutMs'),
     outboxMode,
     createUser,
-    userCache: options.userCache ?? legacy ?? {},
-    userCacheField: options.userCache === undefined && legacy !== undefined ? 'cache' : 'userCache',
+    userCache,
+    lastSeen,
     roleMappings,
     authenticator: {
       ...(options.onProvisioningError === undefined
@@ -135,5 +134,65 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
       ...jwksOptions(options.jwks),
       ...(tokenCache === undefined ? {} : { cache: tokenCache }),
     },
+  };
+}
+
+function checkStore(store: Store): Store {
+  if (typeof store !== 'object' || store === null || typeof store.lookup !== 'function') {
+    throw new ConfigurationError('createProvisioner needs a `store`');
+  }
+  return store;
+}
+
+/** `createUser` mode needs the store's reservations; `reservation` bounds are checked either way. */
+function createUserMode(options: ProvisionerOptions, store: Store): ProvisionerSettings['createUser'] {
+  const leaseMs = positive(options.reservation?.leaseMs, 30_000, 'reservation.leaseMs');
+  const waitMs = positive(options.reservation?.waitMs, 10_000, 'reservation.waitMs');
+  if (options.createUser === undefined) return undefined;
+  const { reservations } = store;
+  if (typeof reservations?.reserve !== 'function') {
+    throw new ConfigurationError('createUser mode needs a store with `reservations`');
+  }
+  return { create: options.createUser, reservations, leaseMs, waitMs };
+}
+
+/** Each issuer's `roles` mapping (token/role-claims.ts), and what `sync: 'login'` needs of the store. */
+function checkRoleMappings(issuers: readonly IssuerConfig[], store: Store): RoleMappings {
+  const roleMappings = new Map<string, { sync: 'login' | 'create'; allow: ReadonlySet<string> }>();
+  for (const config of issuers) {
+    if (config?.roles === undefined) continue;
+    const { sync, allow } = compileRoles(config.roles, config.issuer);
+    // A login's sync must not overwrite a local grant decided meanwhile: only `users.setRole` decides it atomically.
+    if (sync === 'login' && store.users === undefined)
+      throw new ConfigurationError(`roles of ${config.issuer}: sync 'login' needs a store with \`users\``);
+    roleMappings.set(config.issuer, { sync, allow: new Set(allow) });
+  }
+  return roleMappings;
+}
+
+/** The user cache's bounds, checked here; the token cache's, passed on (see the end of the list above). */
+function caches(
+  options: ProvisionerOptions,
+  logger: Logger,
+): { userCache: ProvisionerSettings['userCache']; tokenCache: ProvisionerOptions['tokenCache'] } {
+  // The deprecated `cache` set both caches; the new options win where given.
+  const legacy = options.cache;
+  if (legacy !== undefined)
+    logger.warn(
+      { option: 'cache' },
+      '`cache` is deprecated and will be removed in the next minor version: use `userCache` and `tokenCache`',
+    );
+  const user = options.userCache ?? legacy ?? {};
+  // Errors name the option the app wrote.
+  const field = options.userCache === undefined && legacy !== undefined ? 'cache' : 'userCache';
+  return {
+    userCache:
+      user === false
+        ? false
+        : {
+            ttlMs: positive(user.ttlMs, DEFAULT_USER_CACHE.ttlMs, `${field}.ttlMs`),
+            maxEntries: positive(user.maxEntries, DEFAULT_USER_CACHE.maxEntries, `${field}.maxEntries`),
+          },
+    tokenCache: options.tokenCache ?? legacy,
   };
 }

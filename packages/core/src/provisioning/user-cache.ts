@@ -1,5 +1,5 @@
 import { userKey } from '../identity';
-import { Lru, positive } from '../internal';
+import { Lru } from '../internal';
 import type { UserRecord, UserRef } from '../types';
 
 /**
@@ -48,7 +48,8 @@ export interface UserCache {
 
 /**
  * A bounded user cache: an LRU of rows with a TTL, plus a userId → key index so `invalidate(userId)` and
- * `setRole` drop an entry without a store read.
+ * `setRole` drop an entry without a store read. Its bounds come checked and defaulted from the provisioner's
+ * options (`resolveProvisionerOptions`).
  *
  * @example
  * ```ts
@@ -57,11 +58,9 @@ export interface UserCache {
  * users.get(userKey(user)); // user
  * ```
  */
-export function createUserCache(options: UserCacheOptions = {}, field = 'userCache'): UserCache {
-  const ttlMs = positive(options.ttlMs, DEFAULT_USER_CACHE.ttlMs, `${field}.ttlMs`);
-  const users = new Lru<string, UserRecord>(
-    positive(options.maxEntries, DEFAULT_USER_CACHE.maxEntries, `${field}.maxEntries`),
-  );
+export function createUserCache(options: Required<UserCacheOptions>): UserCache {
+  const { ttlMs } = options;
+  const users = new Lru<string, UserRecord>(options.maxEntries);
   const keyById = new Map<string, string>();
   let generation = 0;
   return {

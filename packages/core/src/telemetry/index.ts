@@ -1,10 +1,4 @@
 // The door of telemetry/: what other folders of core may use from it.
-export {
-  createTelemetry,
-  type OtelMeterProvider,
-  type OtelTracerProvider,
-  type ProvisionerStats,
-  type RequestOutcome,
-  type Telemetry,
-  type TelemetryOptions,
-} from './telemetry';
+export type { OtelMeterProvider, OtelTracerProvider, TelemetryOptions } from './otel';
+export type { ProvisionerStats, RequestOutcome } from './stats';
+export { createTelemetry, type Telemetry } from './telemetry';

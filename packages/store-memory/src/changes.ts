@@ -1,0 +1,46 @@
+import type { UserChange, UserChangeFeed, UserChangeStatus, UserRecord } from '@jit-provision/core';
+
+/** The in-process feed, plus the two calls the store makes into it. */
+export interface MemoryChangeFeed {
+  readonly feed: UserChangeFeed;
+  /** Report a changed (or deleted) user to every subscriber, synchronously. */
+  changed(user: UserRecord): void;
+  /** Tell every subscriber to drop what it derived from earlier reads (the store was cleared). */
+  resync(): void;
+}
+
+/** The memory store's change feed: always up, and every report lands before the write that caused it resolves. */
+export function createMemoryChangeFeed(): MemoryChangeFeed {
+  const subscribers = new Set<{
+    listener: (change: UserChange) => void;
+    onStatus: ((status: UserChangeStatus) => void) | undefined;
+  }>();
+
+  return {
+    feed: {
+      async subscribe(listener, options = {}) {
+        const subscriber = { listener, onStatus: options.onStatus };
+        subscribers.add(subscriber);
+        subscriber.onStatus?.('up');
+        return async () => {
+          subscribers.delete(subscriber);
+        };
+      },
+    },
+
+    changed(user) {
+      const change: UserChange = { userId: user.id, issuer: user.issuer, subject: user.subject };
+      for (const { listener } of subscribers) {
+        try {
+          listener(change);
+        } catch {
+          // One subscriber's failure must not fail the write or starve the others.
+        }
+      }
+    },
+
+    resync() {
+      for (const { onStatus } of subscribers) onStatus?.('up');
+    },
+  };
+}

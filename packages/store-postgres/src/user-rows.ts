@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type NewUser,
+  ReservationConflictError,
+  type Store,
+  type StoreKey,
+  StoreUnavailableError,
+  UserNotFoundError,
+  type UserPatch,
+  type UserRecord,
+} from '@jit-provision/core';
+import { profileChanges } from '@jit-provision/core/adapter';
+import type { Executor } from './executor';
+import { eventIdentity } from './outbox';
+import { guard } from './pg-errors';
+import { toUser, USER_COLUMNS, type UserRow } from './rows';
+import { quoteSchema } from './schema-name';
+import { type UserStatements, userValues } from './statements';
+
+/** The required user methods of the store, but `lookup` (the per-request path, kept in the store itself). */
+export type UserRows = Pick<Store, 'upsert' | 'sync' | 'getUser' | 'setRole'> & {
+  getUserByUsername(username: string): Promise<UserRecord | null>;
+};
+
+/**
+ * The store's own user rows: create-if-absent, profile sync, reads by id and username, and the role a
+ * provisioner sets. Connection failures surface as `StoreUnavailableError` (every method is guarded).
+ */
+export function createUserRows(db: Executor, schema: string, sql: UserStatements): UserRows {
+  const s = quoteSchema(schema);
+
+  const lookupRow = async (key: StoreKey) =>
+    (await db.rows<UserRow>({ ...sql.lookup, values: [key.issuer, key.subject] }, { retry: true }))[0];
+
+  async function syncRow(userId: string, patch: UserPatch): Promise<UserRecord> {
+    const row = (
+      await db.rows<UserRow>({
+        ...sql.sync,
+        values: [
+          userId,
+          patch.email !== undefined,
+          patch.email ?? null,
+          patch.name !== undefined,
+          patch.name ?? null,
+        ],
+      })
+    )[0];
+    if (row === undefined) throw new UserNotFoundError();
+    return toUser(row);
+  }
+
+  return {
+    upsert: (input: NewUser) =>
+      guard(async () => {
+        const identity = eventIdentity(input);
+        // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const inserted = await db.rows<UserRow>({
+            ...(identity === null ? sql.insert : sql.insertWithEvent),
+            values: [...userValues(randomUUID(), input), ...(identity ?? [])],
+          });
+          if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
+
+          // A new statement, so a new snapshot: it sees the row of whichever racer won.
+          const existing = await lookupRow(input);
+          if (existing !== undefined) {
+            const patch = profileChanges(existing, input);
+            const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
+            return { user, created: false };
+          }
+
+          const owner = await db.rows({
+            text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
+            values: [input.username],
+          });
+          if (owner.length > 0) {
+            throw new ReservationConflictError('the username belongs to another identity');
+          }
+        }
+        throw new StoreUnavailableError('upsert did not settle after 3 attempts');
+      }),
+
+    sync: (userId, patch) => guard(() => syncRow(userId, patch)),
+
+    getUser: (userId) =>
+      guard(async () => {
+        const row = (await db.rows<UserRow>({ ...sql.getUser, values: [userId] }, { retry: true }))[0];
+        return row === undefined ? null : toUser(row);
+      }),
+
+    getUserByUsername: (username) =>
+      guard(async () => {
+        const row = (
+          await db.rows<UserRow>(
+            { text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE username = $1`, values: [username] },
+            { retry: true },
+          )
+        )[0];
+        return row === undefined ? null : toUser(row);
+      }),
+
+    setRole: (userId, role, source = 'local') =>
+      guard(async () => {
+        const row = (
+          await db.rows<UserRow>({
+            text: `UPDATE ${s}.users SET role = $2, role_source = $3,
+                     updated_at = CASE WHEN role IS DISTINCT FROM $2 OR role_source IS DISTINCT FROM $3
+                       THEN now() ELSE updated_at END
+                   WHERE id = $1
+                   RETURNING ${USER_COLUMNS}`,
+            values: [userId, role, source],
+          })
+        )[0];
+        if (row === undefined) throw new UserNotFoundError();
+        return toUser(row);
+      }),
+  };
+}
