@@ -33,6 +33,7 @@ export {
 } from './http';
 export {
   type ConformanceOptions,
+  createBrokenStore,
   MAX_LENGTHS,
   runInvitationConformance,
   runStoreConformance,
