@@ -77,6 +77,7 @@ export {
   type ListUsersQuery,
   type OtelMeterProvider,
   type OtelTracerProvider,
+  type PreProvisionInput,
   type Provisioner,
   type ProvisionerOptions,
   type ProvisionerStats,

@@ -1,5 +1,5 @@
 import type { OutboxDispatcher, OutboxDispatcherOptions } from '../events';
-import type { CheckReport, UserLifecycle } from '../lifecycle';
+import type { CheckReport, PreProvisionInput, UserLifecycle } from '../lifecycle';
 import type { Store } from '../store';
 import type { ProvisionerStats, TelemetryOptions } from '../telemetry';
 import type { TokenCacheOptions } from '../token';
@@ -17,7 +17,7 @@ import type {
 } from '../types';
 import type { UserCacheOptions } from './user-cache';
 
-export type { CheckEntry, CheckReport, ListUsersQuery, UserLifecycle } from '../lifecycle';
+export type { CheckEntry, CheckReport, ListUsersQuery, PreProvisionInput, UserLifecycle } from '../lifecycle';
 export type {
   OtelMeterProvider,
   OtelTracerProvider,
@@ -139,14 +139,7 @@ export interface Provisioner extends UserLifecycle {
    * ```
    */
   preProvision(
-    input: {
-      issuer: string;
-      subject: string;
-      email?: string;
-      name?: string;
-      role?: string;
-      tenantId?: string;
-    },
+    input: PreProvisionInput,
     options?: { exclusive?: boolean; actor?: string },
   ): Promise<UserRecord>;
   /** Read one user from the store (never the cache), by id or by (issuer, subject); null when absent. */

@@ -103,6 +103,7 @@ export const entries = {
       'PolicyDecision',
       'ProvisionResult',
       'ProvisionedEvent',
+      'PreProvisionInput',
       'Provisioner',
       'ProvisionerOptions',
       'ProvisionerStats',

@@ -3,8 +3,9 @@ import { createProvisioner } from '@jit-provision/core';
 import type { JitProvisionOptions } from '@jit-provision/core/adapter';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { withOutage } from '../store/outage-store';
+import { suiteIssuers } from './issuers';
 
 /** What an adapter test app answers; header names lower-case. */
 export interface AdapterTestResponse {
@@ -359,20 +360,10 @@ function outageAndOptionCases(suite: AdapterSuite): void {
 export function runAdapterSuite(options: AdapterSuiteOptions): void {
   describe(`adapter suite: ${options.name}`, () => {
     const apps: AdapterTestApp[] = [];
-    let issuers: [DevIssuer, DevIssuer] | undefined;
     let counter = 0;
     const fresh = (label: string) => `${label}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
-    const started = (): [DevIssuer, DevIssuer] => {
-      if (issuers === undefined) throw new Error('adapter suite: the issuers start in beforeAll');
-      return issuers;
-    };
-    beforeAll(async () => {
-      issuers = await Promise.all([createDevIssuer(), createDevIssuer()]);
-    });
-    afterAll(async () => {
-      await Promise.all(apps.map((app) => app.close?.()));
-      await Promise.all((issuers ?? []).map((issuer) => issuer.close()));
-    });
+    // Two issuers: the trusted one, and an attacker's whose tokens must be refused.
+    const started = suiteIssuers('adapter suite', 2, apps) as () => [DevIssuer, DevIssuer];
     const suite: AdapterSuite = {
       get idp() {
         return started()[0];

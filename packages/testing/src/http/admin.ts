@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Provisioner, Store, UserEvent, UserRecord } from '@jit-provision/core';
 import { createInvitationService, createProvisioner, type InvitationMessage } from '@jit-provision/core';
 import type { AdminApiOptions } from '@jit-provision/core/admin';
-import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { DevIssuer } from '@jit-provision/core/dev';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { sleep } from '../sleep';
+import { suiteIssuer } from './issuers';
 
 /** One request to the mounted admin API; `body` is sent as is, `ip` is the client address to present. */
 export interface AdminTestRequest {
@@ -832,23 +833,8 @@ function peekAndOutboxCases(suite: AdminSuite): void {
  */
 export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
   describe(`admin API: ${options.name}`, () => {
-    const state = {
-      options,
-      apps: [] as AdminTestApp[],
-      userEvents: [] as UserEvent[],
-      idp: undefined as DevIssuer | undefined,
-    };
-    const idp = (): DevIssuer => {
-      if (state.idp === undefined) throw new Error('admin API suite: the issuer starts in beforeAll');
-      return state.idp;
-    };
-    beforeAll(async () => {
-      state.idp = await createDevIssuer();
-    });
-    afterAll(async () => {
-      await Promise.all(state.apps.map((app) => app.close?.()));
-      await state.idp?.close();
-    });
+    const state = { options, apps: [] as AdminTestApp[], userEvents: [] as UserEvent[] };
+    const idp = suiteIssuer('admin API suite', state.apps);
     const suite: AdminSuite = {
       get idp() {
         return idp();

@@ -6,10 +6,11 @@ import {
   type GuardFactories,
   MAX_GUARD_CLAIM_ITEMS,
 } from '@jit-provision/core/adapter';
-import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevIssuer } from '@jit-provision/core/dev';
+import { describe, expect, it } from 'vitest';
 import { withOutage } from '../store/outage-store';
 import type { AdapterTestApp, AdapterTestResponse } from './adapter-suite';
+import { suiteIssuer } from './issuers';
 
 /** A route the guard suite asks for: `GET path` behind `guards`, in order. */
 export interface GuardTestRoute<H> {
@@ -507,20 +508,10 @@ function startupCases<H>(suite: GuardSuite<H>): void {
  */
 export function runGuardSuite<H>(options: GuardSuiteOptions<H>): void {
   describe(`guard suite: ${options.name}`, () => {
-    const state = { options, apps: [] as AdapterTestApp[], idp: undefined as DevIssuer | undefined };
+    const state = { options, apps: [] as AdapterTestApp[] };
     let counter = 0;
     const fresh = (label: string) => `${label}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
-    const idp = (): DevIssuer => {
-      if (state.idp === undefined) throw new Error('guard suite: the issuer starts in beforeAll');
-      return state.idp;
-    };
-    beforeAll(async () => {
-      state.idp = await createDevIssuer();
-    });
-    afterAll(async () => {
-      await Promise.all(state.apps.map((app) => app.close?.()));
-      await state.idp?.close();
-    });
+    const idp = suiteIssuer('guard suite', state.apps);
     const suite: GuardSuite<H> = {
       ...options.guards,
       get idp() {

@@ -18,7 +18,7 @@ describe('createBrokenStore', () => {
       store.lookup(key),
       store.getUser('id'),
       store.setRole('id', 'user'),
-      store.users?.listUsers({ limit: 1 }) ?? Promise.resolve('missing users part'),
+      store.users?.list({ limit: 1 }) ?? Promise.resolve('missing users part'),
       store.invitations?.purgeInvitations(new Date()) ?? Promise.resolve('missing invitations part'),
       store.reservations?.reserve(key, { leaseMs: 1_000 }) ?? Promise.resolve('missing reservations part'),
     ];
