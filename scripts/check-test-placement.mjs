@@ -19,7 +19,7 @@ function tests(dir) {
 const misplaced = ['packages', 'examples']
   .flatMap((root) => readdirSync(root).map((name) => join(root, name)))
   .filter((dir) => statSync(dir).isDirectory())
-  .flatMap((dir) => tests(dir).filter((file) => !file.startsWith(join(dir, 'src') + '/')));
+  .flatMap((dir) => tests(dir).filter((file) => !file.startsWith(`${join(dir, 'src')}/`)));
 for (const file of misplaced)
   console.error(`${file}: tests live beside the code in src/ (docs/decisions/0006)`);
 if (misplaced.length > 0) process.exit(1);

@@ -3,10 +3,11 @@ import { InvalidTokenError, isJitProvisionError } from '../errors';
 import { headerValue } from '../internal';
 import type { Telemetry } from '../telemetry';
 import {
+  type CheckedIssuers,
+  checkIssuers,
   createDiagnostics,
   createTokenCache,
   createTokenVerifier,
-  DEFAULT_MAX_TOKEN_BYTES,
   parseBearer,
   type TokenCache,
   type TokenCacheOptions,
@@ -19,7 +20,8 @@ import type { ProvisionResult } from './types';
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions extends TokenVerifierOptions {
-  issuers: IssuerConfig[];
+  /** The trusted issuers: as the provisioner's options checked them, or raw (then checked here). */
+  issuers: readonly IssuerConfig[] | CheckedIssuers;
   ensureUserExists(identity: Identity): Promise<ProvisionResult>;
   /**
    * The user `ensureUserExists(identity)` would answer from its cache, synchronously; undefined when it
@@ -58,12 +60,15 @@ function revoked(user: UserRecord | null, claims: Claims): boolean {
 }
 
 /** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
-function verification(options: AuthenticatorOptions): {
+function verification(
+  options: AuthenticatorOptions,
+  issuers: CheckedIssuers,
+): {
   verifier: ReturnType<typeof createTokenVerifier>;
   cache: TokenCache | undefined;
 } {
   let cache: TokenCache | undefined;
-  const verifier = createTokenVerifier(options.issuers, {
+  const verifier = createTokenVerifier(issuers, {
     ...options,
     // A key removed by rotation must stop accepting the tokens it signed, cached ones included.
     onKeysRemoved: (issuer) => {
@@ -81,8 +86,8 @@ function verification(options: AuthenticatorOptions): {
 }
 
 /** The `iss` of a refused token, for the logs, only when it is a trusted one: any other value is the caller's choice. */
-function trustedIssuerNamer(issuers: readonly IssuerConfig[]): (token: string) => string | undefined {
-  const trusted = new Set(issuers.map((config) => config.issuer));
+function trustedIssuerNamer(checked: CheckedIssuers): (token: string) => string | undefined {
+  const trusted = new Set(checked.issuers.map(({ config }) => config.issuer));
   return (token) => {
     try {
       const { iss } = decodeJwt(token);
@@ -105,13 +110,16 @@ function trustedIssuerNamer(issuers: readonly IssuerConfig[]): (token: string) =
  * ```
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const { ensureUserExists, logger, maxTokenBytes, telemetry } = options;
-  const { verifier, cache } = verification(options);
+  const { ensureUserExists, logger, telemetry } = options;
+  const checked = Array.isArray(options.issuers)
+    ? checkIssuers(options.issuers, options)
+    : (options.issuers as CheckedIssuers);
+  const { verifier, cache } = verification(options, checked);
   const continueOnOutage = options.onProvisioningError === 'continue';
-  const max = maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  const max = checked.maxTokenBytes;
   // A refused token or a failing store is a bare 401/503 to the client; the operator learns why here.
   const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
-  const trustedIssuerOf = trustedIssuerNamer(options.issuers);
+  const trustedIssuerOf = trustedIssuerNamer(checked);
 
   async function provision({ claims, identity }: VerifiedToken): Promise<AuthResult> {
     let result: ProvisionResult;

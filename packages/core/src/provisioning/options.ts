@@ -4,7 +4,7 @@ import { consoleLogger, positive } from '../internal';
 import { DEFAULT_LAST_SEEN_INTERVAL_MS } from '../lifecycle';
 import type { ReservationStore, Store } from '../store';
 import type { JwksOptions } from '../token';
-import { compileRoles } from '../token';
+import { type CheckedIssuers, checkIssuers, compileRoles, type TokenCacheOptions } from '../token';
 import type { Hook, Identity, IssuerConfig, Logger, Policy, UserEventHook } from '../types';
 import type { AuthenticatorOptions } from './authenticate';
 import type { RoleMappings } from './provider-role';
@@ -15,6 +15,8 @@ import { DEFAULT_USER_CACHE } from './user-cache';
 export interface ProvisionerSettings {
   store: Store;
   issuers: IssuerConfig[];
+  /** The issuers and token bounds as checked, for the verifier. */
+  checkedIssuers: CheckedIssuers;
   /** Each issuer's username prefix (`oidc:${prefix}:${subject}`). */
   prefixes: ReadonlyMap<string, string>;
   defaultRole: string;
@@ -103,15 +105,19 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
           ),
         };
 
-  // Checked where they are used, still inside `createProvisioner` (so still at start-up):
-  // - each issuer's token settings (`audience`, `algorithms` and `secret`, `jwksUri`, `claims`, `tenantClaim`)
-  //   and `clockToleranceSec`: by the token verifier (token/verifier.ts, token/jwks.ts) that
-  //   `createAuthenticator` builds; `tokenCache` bounds by `createTokenCache` (token/token-cache.ts);
-  // - `outbox` (lease and poll timings): by `createOutboxDispatcher` (events/outbox.ts), a public factory
-  //   checking its own options, when hooks run in outbox mode in this process.
+  // Each trusted issuer's token settings (`audience`, `algorithms` and `secret`, `jwksUri`, `claims`,
+  // `tenantClaim`, `roles`) and the token bounds (`clockToleranceSec`, `maxTokenBytes`), by token/'s own rules.
+  const checkedIssuers = checkIssuers(issuers, {
+    clockToleranceSec: options.clockToleranceSec,
+    maxTokenBytes: options.maxTokenBytes,
+    logger,
+  });
+  // Checked elsewhere, by design: `outbox` (lease and poll timings) by `createOutboxDispatcher`
+  // (events/outbox.ts), a public factory checking its own options, when hooks run in outbox mode here.
   return {
     store,
     issuers,
+    checkedIssuers,
     prefixes,
     defaultRole,
     autoCreate: options.autoCreate ?? true,
@@ -170,7 +176,7 @@ function checkRoleMappings(issuers: readonly IssuerConfig[], store: Store): Role
   return roleMappings;
 }
 
-/** The user cache's bounds, checked here; the token cache's, passed on (see the end of the list above). */
+/** Both caches' bounds, checked here under the option's own name; the token cache's are passed on as given. */
 function caches(
   options: ProvisionerOptions,
   logger: Logger,
@@ -193,6 +199,18 @@ function caches(
             ttlMs: positive(user.ttlMs, DEFAULT_USER_CACHE.ttlMs, `${field}.ttlMs`),
             maxEntries: positive(user.maxEntries, DEFAULT_USER_CACHE.maxEntries, `${field}.maxEntries`),
           },
-    tokenCache: options.tokenCache ?? legacy,
+    tokenCache: checkTokenCache(
+      options.tokenCache ?? legacy,
+      options.tokenCache === undefined && legacy !== undefined ? 'cache' : 'tokenCache',
+    ),
   };
+}
+
+function checkTokenCache(
+  cache: TokenCacheOptions | false | undefined,
+  field: string,
+): TokenCacheOptions | false | undefined {
+  if (cache === undefined || cache === false) return cache;
+  for (const key of ['maxEntries', 'ttlMs', 'maxBytes'] as const) positive(cache[key], 1, `${field}.${key}`);
+  return cache;
 }

@@ -122,7 +122,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const ensure = telemetry.traceProvision(ensurer.ensureUserExists);
   const authenticator = createAuthenticator({
     ...settings.authenticator,
-    issuers: settings.issuers,
+    issuers: settings.checkedIssuers,
     ensureUserExists: ensure,
     telemetry,
     ...(users === undefined ? {} : { cachedUser: ensurer.cachedUserOfToken }),

@@ -1,32 +1,15 @@
 import { decodeJwt, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import {
-  ConfigurationError,
   InvalidTokenError,
   type InvalidTokenReason,
   isJitProvisionError,
   UntrustedIssuerError,
 } from '../errors';
 import { hasControlCharacters, isIllFormed } from '../identity';
-import { consoleLogger } from '../internal';
 import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
-import { DEFAULT_MAX_TOKEN_BYTES } from './bearer';
+import { type CheckedIssuers, checkIssuers } from './issuers';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
-import { compileRoles, mappedRole } from './role-claims';
-
-/** Asymmetric algorithms accepted when an issuer names none. `none` is never accepted. */
-export const DEFAULT_ALGORITHMS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
-const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+import { mappedRole } from './role-claims';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions extends JwksOptions {
@@ -56,24 +39,6 @@ interface TrustedIssuer {
   getKey: JWTVerifyGetKey;
 }
 
-function allowedAlgorithms(config: IssuerConfig): string[] {
-  const algorithms = config.algorithms ?? [...DEFAULT_ALGORITHMS];
-  if (!Array.isArray(algorithms) || algorithms.length === 0) {
-    throw new ConfigurationError(`algorithms of ${config.issuer} must be a non-empty list`);
-  }
-  for (const alg of algorithms) {
-    if (HMAC_ALGORITHMS.includes(alg)) {
-      // A shared secret is the only sound HMAC key; without one, HS* would invite key confusion.
-      if (config.secret === undefined || config.secret.length < 32) {
-        throw new ConfigurationError(`${alg} for ${config.issuer} needs a \`secret\` of at least 32 bytes`);
-      }
-    } else if (!DEFAULT_ALGORITHMS.includes(alg)) {
-      throw new ConfigurationError(`algorithm ${JSON.stringify(alg)} of ${config.issuer} is not supported`);
-    }
-  }
-  return [...algorithms];
-}
-
 /** An attacker-controlled claim value made safe to log: printable, at most 256 characters. */
 const printable = (value: string) => value.slice(0, 256).replace(/[^\x20-\x7e]/g, '?');
 
@@ -90,23 +55,6 @@ const asList = (value: unknown): string[] =>
     : Array.isArray(value)
       ? value.filter((v): v is string => typeof v === 'string')
       : [];
-
-function checkAudience(config: IssuerConfig, logger: Logger): void {
-  const { audience } = config;
-  if (audience === false) {
-    logger.warn(
-      { issuer: config.issuer },
-      'audience: false — tokens this issuer made for any application are accepted',
-    );
-    return;
-  }
-  const list = typeof audience === 'string' ? [audience] : audience;
-  if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || a === '')) {
-    throw new ConfigurationError(
-      `issuer ${config.issuer} needs an \`audience\` (the aud your API's tokens carry), or \`audience: false\` to accept tokens for any audience`,
-    );
-  }
-}
 
 function reasonOf(err: unknown): InvalidTokenReason {
   if (err instanceof errors.JWTExpired) return 'expired';
@@ -145,18 +93,6 @@ function claimAt(claims: Claims, name: ClaimName): unknown {
     value = (value as Record<string, unknown>)[key];
   }
   return value;
-}
-
-function checkClaimName(name: ClaimName | undefined, what: string): void {
-  if (name === undefined) return;
-  const path = typeof name === 'string' ? [name] : name;
-  if (
-    !Array.isArray(path) ||
-    path.length === 0 ||
-    path.some((k) => typeof k !== 'string' || k.length === 0)
-  ) {
-    throw new ConfigurationError(`${what} must be a claim name or a non-empty path of claim names`);
-  }
 }
 
 /**
@@ -205,35 +141,19 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
  * ```
  */
 export function createTokenVerifier(
-  issuers: IssuerConfig[],
+  issuers: readonly IssuerConfig[] | CheckedIssuers,
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
-  const clockTolerance = options.clockToleranceSec ?? 5;
-  if (!Number.isFinite(clockTolerance) || clockTolerance < 0 || clockTolerance > 300) {
-    throw new ConfigurationError('clockToleranceSec must be between 0 and 300');
-  }
-  const maxTokenBytes = options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+  // Raw configurations (a direct caller) are checked here; the provisioner hands over the ones it checked.
+  const checked = Array.isArray(issuers) ? checkIssuers(issuers, options) : (issuers as CheckedIssuers);
+  const { clockToleranceSec: clockTolerance, maxTokenBytes } = checked;
   const trusted = new Map<string, TrustedIssuer>();
-  for (const config of issuers) {
-    if (typeof config.issuer !== 'string' || config.issuer.length === 0) {
-      throw new ConfigurationError('every issuer needs a non-empty `issuer`');
-    }
-    checkAudience(config, options.logger ?? consoleLogger);
-    const algorithms = allowedAlgorithms(config);
-    checkClaimName(config.tenantClaim, `tenantClaim of ${config.issuer}`);
-    for (const field of ['email', 'emailVerified', 'name'] as const) {
-      checkClaimName(config.claims?.[field], `claims.${field} of ${config.issuer}`);
-    }
-    if (config.roles !== undefined) compileRoles(config.roles, config.issuer);
-    const needsKeys = algorithms.some((alg) => !HMAC_ALGORITHMS.includes(alg));
-    if (needsKeys && config.jwksUri === undefined) {
-      try {
-        new URL(config.issuer);
-      } catch {
-        throw new ConfigurationError(`issuer ${config.issuer} is not a URL; set \`jwksUri\``);
-      }
-    }
-    trusted.set(config.issuer, { config, algorithms, getKey: createIssuerKeyResolver(config, options) });
+  for (const { config, algorithms } of checked.issuers) {
+    trusted.set(config.issuer, {
+      config,
+      algorithms: [...algorithms],
+      getKey: createIssuerKeyResolver(config, options),
+    });
   }
 
   async function verify(token: string): Promise<VerifiedToken> {
