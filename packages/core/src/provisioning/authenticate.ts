@@ -3,8 +3,8 @@ import { InvalidTokenError, isJitProvisionError } from '../errors';
 import { headerValue } from '../internal';
 import type { Telemetry } from '../telemetry';
 import {
+  asCheckedIssuers,
   type CheckedIssuers,
-  checkIssuers,
   createDiagnostics,
   createTokenCache,
   createTokenVerifier,
@@ -77,10 +77,7 @@ function verification(
     },
   });
   if (options.cache !== false) {
-    cache = createTokenCache(verifier, {
-      ...options.cache,
-      ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
-    });
+    cache = createTokenCache(verifier, { ...options.cache, clockToleranceSec: issuers.clockToleranceSec });
   }
   return { verifier, cache };
 }
@@ -111,9 +108,7 @@ function trustedIssuerNamer(checked: CheckedIssuers): (token: string) => string 
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { ensureUserExists, logger, telemetry } = options;
-  const checked = Array.isArray(options.issuers)
-    ? checkIssuers(options.issuers, options)
-    : (options.issuers as CheckedIssuers);
+  const checked = asCheckedIssuers(options.issuers, options);
   const { verifier, cache } = verification(options, checked);
   const continueOnOutage = options.onProvisioningError === 'continue';
   const max = checked.maxTokenBytes;

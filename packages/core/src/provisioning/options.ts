@@ -42,8 +42,11 @@ export interface ProvisionerSettings {
   lastSeen: { intervalMs: number } | false;
   /** Issuers with a `roles` mapping: when it applies and which roles a token may carry. */
   roleMappings: RoleMappings;
-  /** Everything the authenticator takes from the provisioner's options. */
-  authenticator: Omit<AuthenticatorOptions, 'issuers' | 'ensureUserExists' | 'logger'>;
+  /** Everything else the authenticator takes from the provisioner's options (the token bounds are in `checkedIssuers`). */
+  authenticator: Omit<
+    AuthenticatorOptions,
+    'issuers' | 'ensureUserExists' | 'logger' | 'clockToleranceSec' | 'maxTokenBytes'
+  >;
 }
 
 const oneOf = <T extends string>(value: T | undefined, allowed: readonly T[], message: string) => {
@@ -135,8 +138,6 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
       ...(options.onProvisioningError === undefined
         ? {}
         : { onProvisioningError: options.onProvisioningError }),
-      ...(options.clockToleranceSec === undefined ? {} : { clockToleranceSec: options.clockToleranceSec }),
-      ...(options.maxTokenBytes === undefined ? {} : { maxTokenBytes: options.maxTokenBytes }),
       ...jwksOptions(options.jwks),
       ...(tokenCache === undefined ? {} : { cache: tokenCache }),
     },

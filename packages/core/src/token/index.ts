@@ -1,7 +1,7 @@
 // The door of token/: what other folders of core may use from it.
 export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, parseBearer, readBearerToken } from './bearer';
 export { createDiagnostics } from './diagnostics';
-export { type CheckedIssuers, checkIssuers, DEFAULT_ALGORITHMS } from './issuers';
+export { asCheckedIssuers, type CheckedIssuers, checkIssuers, DEFAULT_ALGORITHMS } from './issuers';
 export { checkKeyUrl, discoverJwksUri, isLoopback, type JwksOptions } from './jwks';
 export { compileRoles } from './role-claims';
 export { createTokenCache, type TokenCache, type TokenCacheOptions, tokenKey } from './token-cache';

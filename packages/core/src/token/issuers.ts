@@ -67,6 +67,20 @@ export function checkIssuers(issuers: readonly IssuerConfig[], settings: TokenSe
   return { issuers: checked, clockToleranceSec, maxTokenBytes };
 }
 
+/**
+ * The issuers as a verifier runs on them: already checked ones as they are, raw configurations checked now
+ * (a verifier or authenticator built directly, as tests and benchmarks do).
+ */
+export function asCheckedIssuers(
+  issuers: readonly IssuerConfig[] | CheckedIssuers,
+  settings: TokenSettings = {},
+): CheckedIssuers {
+  return isChecked(issuers) ? issuers : checkIssuers(issuers, settings);
+}
+
+const isChecked = (issuers: readonly IssuerConfig[] | CheckedIssuers): issuers is CheckedIssuers =>
+  !Array.isArray(issuers);
+
 function checkIssuer(config: IssuerConfig, logger: Logger): CheckedIssuer {
   if (typeof config?.issuer !== 'string' || config.issuer.length === 0) {
     throw new ConfigurationError('every issuer needs a non-empty `issuer`');

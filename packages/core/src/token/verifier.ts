@@ -7,7 +7,7 @@ import {
 } from '../errors';
 import { hasControlCharacters, isIllFormed } from '../identity';
 import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
-import { type CheckedIssuers, checkIssuers } from './issuers';
+import { asCheckedIssuers, type CheckedIssuers } from './issuers';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import { mappedRole } from './role-claims';
 
@@ -144,8 +144,7 @@ export function createTokenVerifier(
   issuers: readonly IssuerConfig[] | CheckedIssuers,
   options: TokenVerifierOptions = {},
 ): TokenVerifier {
-  // Raw configurations (a direct caller) are checked here; the provisioner hands over the ones it checked.
-  const checked = Array.isArray(issuers) ? checkIssuers(issuers, options) : (issuers as CheckedIssuers);
+  const checked = asCheckedIssuers(issuers, options);
   const { clockToleranceSec: clockTolerance, maxTokenBytes } = checked;
   const trusted = new Map<string, TrustedIssuer>();
   for (const { config, algorithms } of checked.issuers) {
