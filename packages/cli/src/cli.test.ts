@@ -52,6 +52,56 @@ describe('--help (in-process)', () => {
   });
 });
 
+describe('the documented in-process run examples run as written', () => {
+  const examples = (): [string, string][] => {
+    const tsdoc = readFileSync(new URL('./program.ts', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const runDoc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*export async function run\(/.exec(tsdoc)?.[1] ?? '';
+    const blocks = [
+      ...[...runDoc.replace(/^\s*\* ?/gm, '').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => ['TSDoc', m[1]]),
+      ...[...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => ['README', m[1]]),
+    ] as [string, string][];
+    return blocks.filter(([, code]) => /\brun\(/.test(code));
+  };
+
+  it('the TSDoc of run and the README have one', () => {
+    expect(examples().map(([where]) => where)).toEqual(['TSDoc', 'README']);
+  });
+
+  it.each(examples())('%s', async (_where, code) => {
+    const cli = await import('./index');
+    const imported = [...code.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@jit-provision\/cli'/g)].flatMap((m) =>
+      (m[1] as string).split(',').map((name) => name.trim()),
+    );
+    expect(imported.every((name) => name in cli)).toBe(true);
+    let stderr = '';
+    // The example's own names, bound to the real `run` and to an io without the process's environment;
+    // `process` is a stand-in so the example's exit code does not become the test runner's.
+    const bindings: Record<string, unknown> = {
+      ...cli,
+      processIo: () => ({
+        env: {},
+        cwd: ROOT,
+        stdout: () => {},
+        stderr: (text: string) => {
+          stderr += text;
+        },
+        isTTY: false,
+      }),
+      process: { exitCode: undefined },
+    };
+    const body = code.replace(/^import[^;]*;$/gm, '');
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
+      ...args: string[]
+    ) => (...values: unknown[]) => Promise<void>;
+    const names = [...imported, 'process'];
+    await new AsyncFunction(...names, body)(...names.map((name) => bindings[name]));
+    // It ran: no environment, so the configuration error the CLI reports for that, and its exit code.
+    expect((bindings['process'] as { exitCode?: number }).exitCode).toBe(2);
+    expect(stderr).toMatch(/^jit-provision: configuration_error: DATABASE_URL is not set/);
+  });
+});
+
 // Every case spawns several CLI processes (about a second each from source): generous per-case budgets for a
 // loaded machine; none of them is a timing assertion.
 describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { timeout: 180_000 }, () => {
@@ -202,6 +252,19 @@ describe.skipIf(DATABASE_URL === undefined)('jit-provision against Postgres', { 
     expect(JSON.parse(json.stdout)).toMatchObject({ purged: 1 });
     const verbose = await cli(['invitations', 'purge', '--older-than', '1d', '--verbose'], cron);
     expect(verbose.stdout).toMatch(/^purged 1 invitation/);
+    // 0d: every invitation that has ended, however recently; a pending one stays.
+    await old('just-expired@example.com', 1 / 86_400);
+    await old('still-pending@example.com', -1);
+    const now = await cli(['invitations', 'purge', '--older-than', '0d', '--json'], cron);
+    expect(now.code, now.stderr).toBe(0);
+    expect(JSON.parse(now.stdout)).toEqual({ purged: 1, olderThanMs: 0 });
+    const left = (await t.store.invitations.listInvitations({ now: new Date() })).map((i) => i.email);
+    expect(left).not.toContain('just-expired@example.com');
+    expect(left).toContain('still-pending@example.com');
+    // An invitation valid for no time at all is still refused.
+    const born = await cli(['invite', 'zero@example.com', '--expires', '0d'], t.db.env);
+    expect(born.code).toBe(2);
+    expect(born.stderr).toContain('--expires must be more than zero');
   });
 
   it('outbox list shows a failed event; retry --all-failed puts it back to pending; an unknown id exits 1', async () => {

@@ -11,18 +11,22 @@ const UNITS: Record<string, number> = {
 
 /**
  * `7d`, `12h`, `30m`, `45s`, `500ms`, `2w` → milliseconds. A bare number is refused: a unit is never guessed.
+ * Zero is refused unless `zero` says it means something (`--older-than 0d`: everything that ended, now);
+ * an invitation valid for `0d` would be born expired.
  *
  * @example
  * ```ts
  * parseDuration('7d', '--expires'); // 604800000
+ * parseDuration('0d', '--older-than', { zero: true }); // 0
  * ```
  */
-export function parseDuration(text: string, what: string): number {
+export function parseDuration(text: string, what: string, options: { zero?: boolean } = {}): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim());
   if (match === null) throw usageError(`${what} must be a duration such as 30d, 12h, 15m (got "${text}")`);
-  const ms = Number(match[1]) * (UNITS[match[2] as string] as number);
-  if (!Number.isFinite(ms) || ms <= 0) throw usageError(`${what} must be more than zero`);
-  return Math.round(ms);
+  const ms = Math.round(Number(match[1]) * (UNITS[match[2] as string] as number));
+  if (!Number.isSafeInteger(ms)) throw usageError(`${what} is too long`);
+  if (ms === 0 && options.zero !== true) throw usageError(`${what} must be more than zero`);
+  return ms;
 }
 
 /**

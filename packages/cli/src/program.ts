@@ -54,13 +54,14 @@ INVITATION_URL (a URL with {token}). Exit codes: 0 ok, 1 operation failed, 2 usa
 
 /**
  * Run the CLI on `argv` (without `node` and the script) and answer the exit code: 0 ok, 1 the operation
- * failed, 2 usage or configuration. Never throws and never prints a stack trace: every failure is one line
+ * failed, 2 usage or configuration. `io` is where it reads its environment and writes: `processIo()` for
+ * the process's own, or an object of your own (e.g. to capture the output). Never throws and never prints a stack trace: every failure is one line
  * on `io.stderr`.
  *
  * @example
  * ```ts
- * import { run } from '@jit-provision/cli';
- * process.exitCode = await run(['invitations', 'purge', '--older-than', '30d']);
+ * import { processIo, run } from '@jit-provision/cli';
+ * process.exitCode = await run(['invitations', 'purge', '--older-than', '30d'], processIo());
  * ```
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode> {

@@ -42,7 +42,7 @@ export const registerInvitations: Register = (program, app: App) => {
     .description(
       'delete invitations that expired, were used or were revoked long enough ago; quiet on success (cron)',
     )
-    .option('--older-than <duration>', 'how long ago, e.g. 30d', '30d')
+    .option('--older-than <duration>', 'how long ago, e.g. 30d (0d: every one that has ended)', '30d')
     .option('--json', 'print { purged } as JSON')
     .option('--verbose', 'say how many were purged')
     .addHelpText(
@@ -53,7 +53,8 @@ export const registerInvitations: Register = (program, app: App) => {
       ),
     )
     .action(async (options: { olderThan: string; json?: boolean; verbose?: boolean }) => {
-      const olderThanMs = parseDuration(options.olderThan, '--older-than');
+      // 0 is "every one that has ended, now" (e.g. right after revoking a batch).
+      const olderThanMs = parseDuration(options.olderThan, '--older-than', { zero: true });
       const service = await app.context().invitations(false);
       const purged = await service.purgeExpired({ olderThanMs });
       if (options.json === true) emit(app, true, { purged, olderThanMs }, () => '');
