@@ -5,7 +5,9 @@ import {
   DATABASE_URL,
   freshDatabase,
   hasScript,
+  ROOT,
   runCli,
+  runDocLine,
   runOnTerminal,
   scratch,
 } from '../test-support/harness';
@@ -133,6 +135,33 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
     }
     const q1 = await db.pool.query(`SELECT 1 FROM "${db.schema}".invitations WHERE email = 'q1@example.com'`);
     expect(q1.rows).toEqual([]);
+  });
+
+  it('every documented `invite --csv` line not marked for a config file runs as written on the environment', async () => {
+    const lines = ['README.md', 'packages/cli/README.md', 'docs/cli.md'].flatMap((doc) =>
+      readFileSync(`${ROOT}${doc}`, 'utf8')
+        .split('\n')
+        .filter((line) => /npx jit-provision invite --csv /.test(line) && !/with a config/.test(line))
+        .map((line) => [doc, line.replace(/\s+#.*$/, '')] as const),
+    );
+    expect(new Set(lines.map(([doc]) => doc)).size).toBe(3);
+    // DATABASE_URL "and friends": the database and the secret, as the app has them; nothing else.
+    const { INVITATION_URL: _url, ...env } = db.env;
+    for (const [i, [doc, line]] of lines.entries()) {
+      const cwd = scratch();
+      try {
+        writeFileSync(cwd.path('team.csv'), `email\ndoc-line-${i}@example.com\n`);
+        const result = await runDocLine(line, { env, cwd: cwd.dir });
+        expect(result.code, `${doc}: ${line}\n${result.stderr}`).toBe(0);
+        const rows = parse(readFileSync(cwd.path('results.csv')), { columns: true }) as Record<
+          string,
+          string
+        >[];
+        expect(rows[0]?.['url'], doc).toMatch(/^https:\/\/app\.example\.com\/signup\?token=/);
+      } finally {
+        cwd.remove();
+      }
+    }
   });
 
   it('on a terminal (a pseudo-TTY from script(1)) the progress is a bar', async (context) => {

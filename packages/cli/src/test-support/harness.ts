@@ -25,6 +25,9 @@ const APP_CHILD = fileURLToPath(
   new URL('../../../store-postgres/src/test-support/invalidation-child.ts', import.meta.url),
 );
 
+/** `s` as one single-quoted sh word. */
+const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
 /** The command line that runs the CLI from source in a fresh Node process. */
 export const cliCommand = (): string[] => [process.execPath, '--import', TSX, CLI];
 
@@ -54,6 +57,30 @@ export function runCli(
     stderr += c.toString();
   });
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/**
+ * Run a documented shell line as written, `npx jit-provision` standing for the CLI from source, in `cwd`
+ * with `env` as the whole environment (besides PATH).
+ */
+export function runDocLine(line: string, options: { env: Record<string, string>; cwd: string }) {
+  const command = line.replaceAll('npx jit-provision', cliCommand().map(shellQuote).join(' '));
+  const child = spawn('sh', ['-c', command], {
+    cwd: options.cwd,
+    env: { PATH: process.env['PATH'] ?? '', TSX_TSCONFIG_PATH: TSCONFIG, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise<CliResult>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
 }
 
 /** A fresh schema for one test file (migrated unless told not to), its env, and a pool to check with. */
@@ -191,8 +218,7 @@ export function runOnTerminal(
   env: Record<string, string>,
   reply?: { prompt: string; answer: string },
 ): Promise<{ code: number | null; output: string }> {
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [...cliCommand(), ...args].map(quote).join(' ');
+  const command = [...cliCommand(), ...args].map(shellQuote).join(' ');
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
     env: { PATH: process.env['PATH'] ?? '', TERM: 'xterm', TSX_TSCONFIG_PATH: TSCONFIG, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
