@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { parseDuration } from './durations';
 
 /** One data row of an invitation CSV, with the line it starts on (1-based, the header is line 1). */
@@ -108,4 +109,19 @@ export function parseInviteCsv(text: string): InviteCsv {
     rows.push(row);
   }
   return { rows, problems };
+}
+
+/**
+ * Rows as CSV text with a header, for every CSV the CLI writes. A cell that a spreadsheet would run as a
+ * formula (it begins with `=`, `+`, `-`, `@`, a tab or a CR, or their full-width forms) gets a leading `'`
+ * (csv-stringify's `escape_formulas`): the values come from a supplied file, and a results file holds live
+ * invitation links, which a `=HYPERLINK(…)` cell could otherwise send away on one click.
+ *
+ * @example
+ * ```ts
+ * toCsv([{ email: '=HYPERLINK("https://x.example")' }], ['email']); // "email\n'=HYPERLINK(…)…"
+ * ```
+ */
+export function toCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
+  return stringify([...rows], { header: true, columns: [...columns], escape_formulas: true });
 }

