@@ -9,6 +9,7 @@ import { registerUsers } from './commands/users';
 import { type CliContext, type ConfigOptions, createContext } from './config';
 import { CliError, describeFailure, type ExitCode } from './errors';
 import type { CliIo } from './io';
+import { printable } from './output';
 
 /** The whole command tree, writing through `io`; `context()` is ready once an action runs. */
 export function buildProgram(io: CliIo): { program: Command; context(): CliContext | undefined } {
@@ -79,7 +80,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
       return ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code) ? 0 : 2;
     }
     const { line, exitCode } = describeFailure(error);
-    if (!(error instanceof CliError && error.code === 'reported')) io.stderr(`jit-provision: ${line}\n`);
+    // Messages quote input (a CSV's cells, a ref, a driver's text): printable, never obeyed by the terminal.
+    if (!(error instanceof CliError && error.code === 'reported'))
+      io.stderr(`jit-provision: ${printable(line)}\n`);
     return exitCode;
   } finally {
     await context()?.close();

@@ -13,6 +13,9 @@ import {
 } from '../test-support/harness';
 
 const N = 1_000;
+// What a terminal acts on, line ends aside: C0, DEL, C1, the bidi overrides and isolates.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const RATE = 200;
 // The token bucket starts full: this many go at once, the rest at RATE per second.
 const BURST = RATE;
@@ -161,6 +164,47 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
     for (const row of rows)
       for (const value of Object.values(row)) expect(value).not.toMatch(/^[=+\-@\t\r＝＋－＠]/);
     expect(rows.at(-1)?.['url']).toMatch(/^https:\/\/app\.example\.com\/signup\?token=/);
+  });
+
+  it('terminal controls in the file (OSC 52, screen clear, C1, bidi) are printed as escapes, never obeyed', async () => {
+    const csv = dir.path('escapes.csv');
+    const header = '\u001b]52;c;c2VudCAxMDAw\u0007\u001b[2J\u001b[Hsent 1000, skipped 0, failed 0';
+    writeFileSync(
+      csv,
+      [
+        `email,role,"${header}"`,
+        '"esc\u001b[31m@example.com",user,x',
+        '"c1\u009b2J@example.com",user,x',
+        '"bidi\u202e@example.com",user,x',
+      ].join('\n'),
+    );
+    // The expires column is the third one only in a file that has it: a file of its own for a bad duration.
+    const durations = dir.path('escapes-expires.csv');
+    writeFileSync(durations, 'email,expires\nd@example.com,"1d\u202e\u0007"\n');
+    const jsonOut: string[] = [];
+    for (const file of [csv, durations]) {
+      const result = await runCli(['invite', '--csv', file], { env: db.env });
+      expect(result.code).toBe(1);
+      // Nothing a terminal acts on: no C0 but the line ends, no DEL, no C1, no bidi control.
+      expect(result.stderr).not.toMatch(CONTROLS);
+      const json = await runCli(['invite', '--csv', file, '--json'], { env: db.env });
+      expect(json.stdout).not.toMatch(CONTROLS);
+      jsonOut.push(json.stdout);
+    }
+    // Core takes an address with a bidi override (it is not a control character to it): sent on the first
+    // run, skipped on the second, where --json shows it escaped, the same string to a JSON reader.
+    expect(jsonOut[0]).toContain('"email": "bidi\\u202e@example.com"');
+    expect(JSON.parse(jsonOut[0] as string).results).toContainEqual(
+      expect.objectContaining({ email: 'bidi\u202e@example.com', status: 'skipped' }),
+    );
+    const shown = (await runCli(['invite', '--csv', csv], { env: db.env })).stderr;
+    expect(shown).toContain(
+      'escapes.csv:1: unknown column "\\x1b]52;c;c2VudCAxMDAw\\x07\\x1b[2J\\x1b[Hsent 1000, skipped 0, failed 0"',
+    );
+    expect(shown).toContain('esc\\x1b[31m@example.com');
+    expect(shown).toContain('c1\\x9b2J@example.com');
+    const duration = (await runCli(['invite', '--csv', durations], { env: db.env })).stderr;
+    expect(duration).toContain('(got "1d\\u202e\\x07")');
   });
 
   it('every documented `invite --csv` line not marked for a config file runs as written on the environment', async () => {

@@ -10,6 +10,7 @@ import { type App, emit, examples, type Register } from '../app';
 import { type InviteCsv, type InviteRow, parseInviteCsv, toCsv } from '../csv';
 import { parseCount, parseDuration, parseRate } from '../durations';
 import { CliError, usageError } from '../errors';
+import { printable } from '../output';
 import { startProgress, type Tally } from '../progress';
 
 interface InviteOptions {
@@ -76,7 +77,9 @@ function readCsv(app: App, file: string): InviteCsv {
     throw usageError(`--csv ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   const parsed = parseInviteCsv(text);
-  for (const problem of parsed.problems) app.io.stderr(`${file}:${problem.line}: ${problem.message}\n`);
+  // Messages quote the file's cells (a header, an expires value): printable, never obeyed by the terminal.
+  for (const problem of parsed.problems)
+    app.io.stderr(`${printable(`${file}:${problem.line}: ${problem.message}`)}\n`);
   if (parsed.fatal !== undefined) {
     throw new CliError(
       'invalid_csv',
@@ -216,7 +219,7 @@ function reportResults(
   fromEnv: boolean,
 ): void {
   for (const r of results)
-    if (r.status === 'failed') app.io.stderr(`${file}:${r.line}: ${r.email} ${r.detail}\n`);
+    if (r.status === 'failed') app.io.stderr(`${printable(`${file}:${r.line}: ${r.email} ${r.detail}`)}\n`);
   if (options.out !== undefined) writeResults(app, options.out, results, fromEnv);
   const summary = {
     sent: results.filter((r) => r.status === 'sent').length,

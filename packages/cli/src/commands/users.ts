@@ -4,7 +4,7 @@ import { actorOf } from '../actor';
 import { type App, emit, examples, type Register } from '../app';
 import { parseCount, parseDuration } from '../durations';
 import { CliError, usageError } from '../errors';
-import { record, table } from '../output';
+import { printable, record, table } from '../output';
 import { resolveUser } from '../refs';
 
 /** The largest page `listUsers` serves (core caps `limit` there). */
@@ -99,7 +99,7 @@ function checkDeleteConfirmable(app: App, options: RefOptions): void {
 async function confirmDelete(app: App, options: RefOptions, user: UserRecord): Promise<void> {
   if (options.yes === true || app.io.ask === undefined) return;
   const answer = await app.io.ask(
-    `Delete ${user.username} (${user.id})? Their row is erased; their next login creates a new user. [y/N] `,
+    `Delete ${printable(user.username)} (${user.id})? Their row is erased; their next login creates a new user. [y/N] `,
   );
   if (!/^y(es)?$/i.test(answer.trim())) {
     throw new CliError('not_confirmed', `not deleted: ${user.username} is unchanged`, 1);
@@ -260,7 +260,7 @@ function registerDelete(users: Command, app: App): void {
         app,
         options.json,
         { deleted: user.id, username: user.username },
-        () => `deleted ${user.username} (${user.id})\n`,
+        () => `deleted ${printable(user.username)} (${user.id})\n`,
       );
     },
   );
