@@ -128,6 +128,12 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
       ['header.csv', 'email,role\r\n', /header\.csv:1: the file has no rows/],
       ['noemail.csv', 'name,role\nada,admin\n', /noemail\.csv:1: the header has no email column/],
       ['quote.csv', 'email\nq1@example.com\n"q2@example.com\n', /quote\.csv:\d+: not valid CSV/],
+      // An open quote runs on through the rest of the file: cut off at one record's bound, not read whole.
+      [
+        'runaway.csv',
+        `email\nq1@example.com\n"q3@example.com\n${'x'.repeat(70_000)}\n`,
+        /runaway\.csv:\d+: not valid CSV: a record longer than 65536 characters/,
+      ],
     ];
     for (const [name, text, message] of cases) {
       writeFileSync(dir.path(name), text);
@@ -138,6 +144,36 @@ describe.skipIf(DATABASE_URL === undefined)('invite --csv', { timeout: 180_000 }
     }
     const q1 = await db.pool.query(`SELECT 1 FROM "${db.schema}".invitations WHERE email = 'q1@example.com'`);
     expect(q1.rows).toEqual([]);
+  });
+
+  it('a file with more data rows than --max-rows (default 100,000) sends nothing and names the flag; exit 2', async () => {
+    const big = dir.path('big.csv');
+    writeFileSync(
+      big,
+      `email\n${Array.from({ length: 100_001 }, (_, i) => `big${i}@example.com`).join('\n')}\n`,
+    );
+    // An unreachable database: the file is refused before anything is asked of it.
+    const down = { ...db.env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    const refused = await runCli(['invite', '--csv', big], { env: down });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /^jit-provision: csv_too_large: .*big\.csv:100002: more than 100000 rows \(--max-rows 100000\); nothing was sent: raise the limit with --max-rows <n>/,
+    );
+    const small = dir.path('eleven.csv');
+    writeFileSync(
+      small,
+      `email\n${Array.from({ length: 11 }, (_, i) => `cap${i}@example.com`).join('\n')}\n`,
+    );
+    const capped = await runCli(['invite', '--csv', small, '--max-rows', '10'], { env: db.env });
+    expect(capped.code).toBe(2);
+    expect(capped.stderr).toContain('csv_too_large');
+    expect(capped.stderr).toContain('--max-rows');
+    const none = await db.pool.query(`SELECT 1 FROM "${db.schema}".invitations WHERE email LIKE 'cap%'`);
+    expect(none.rows).toEqual([]);
+    const raised = await runCli(['invite', '--csv', small, '--max-rows', '11', '--json'], { env: db.env });
+    expect(raised.code, raised.stderr).toBe(0);
+    expect(JSON.parse(raised.stdout)).toMatchObject({ sent: 11, failed: 0 });
+    expect((await runCli(['invite', '--csv', small, '--max-rows', '0'], { env: db.env })).code).toBe(2);
   });
 
   it('--out neutralises formula cells (=, +, -, @) from the supplied file, and is readable by its owner only', async () => {

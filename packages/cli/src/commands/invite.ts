@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, fchmodSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   type CreateInvitationInput,
@@ -7,7 +7,14 @@ import {
   isJitProvisionError,
 } from '@jit-provision/core';
 import { type App, emit, examples, type Register } from '../app';
-import { type InviteCsv, type InviteRow, parseInviteCsv, toCsv } from '../csv';
+import {
+  type CsvLimits,
+  DEFAULT_MAX_ROWS,
+  type InviteCsv,
+  type InviteRow,
+  parseInviteCsv,
+  toCsv,
+} from '../csv';
 import { parseCount, parseDuration, parseRate } from '../durations';
 import { CliError, usageError } from '../errors';
 import { printable } from '../output';
@@ -23,6 +30,7 @@ interface InviteOptions {
   out?: string;
   json?: boolean;
   printUrl?: boolean;
+  maxRows: string;
 }
 
 /** What happened to one CSV line. */
@@ -68,18 +76,33 @@ async function inviteOne(app: App, email: string, options: InviteOptions): Promi
   }
 }
 
-/** Read and parse `file`; every problem goes to stderr, and a file that is not fully understood sends nothing. */
-function readCsv(app: App, file: string): InviteCsv {
-  let text: string;
+/**
+ * Read and parse `file` as a stream, up to `limits`; every problem goes to stderr, and a file that is not
+ * fully read and understood sends nothing.
+ */
+async function readCsv(app: App, file: string, limits: CsvLimits): Promise<InviteCsv> {
+  let fd: number;
   try {
-    text = readFileSync(resolve(app.io.cwd, file), 'utf8');
+    // Opened here so an unreadable path is a usage error before any parsing; a directory opens but is no file.
+    fd = openSync(resolve(app.io.cwd, file), 'r');
+    if (!fstatSync(fd).isFile()) {
+      closeSync(fd);
+      throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    }
   } catch (error) {
     throw usageError(`--csv ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  const parsed = parseInviteCsv(text);
+  const parsed = await parseInviteCsv(createReadStream('', { fd }), limits);
   // Messages quote the file's cells (a header, an expires value): printable, never obeyed by the terminal.
   for (const problem of parsed.problems)
     app.io.stderr(`${printable(`${file}:${problem.line}: ${problem.message}`)}\n`);
+  if (parsed.tooMany !== undefined) {
+    throw new CliError(
+      'csv_too_large',
+      `${file}:${parsed.tooMany.line}: more than ${limits.maxRows} rows (--max-rows ${limits.maxRows}); nothing was sent: raise the limit with --max-rows <n>, or split the file`,
+      2,
+    );
+  }
   if (parsed.fatal !== undefined) {
     throw new CliError(
       'invalid_csv',
@@ -247,7 +270,8 @@ async function inviteCsv(app: App, file: string, options: InviteOptions): Promis
   const concurrency = parseCount(options.concurrency, '--concurrency');
   const defaultExpires =
     options.expires === undefined ? undefined : parseDuration(options.expires, '--expires');
-  const parsed = readCsv(app, file);
+  const maxRows = parseCount(options.maxRows, '--max-rows');
+  const parsed = await readCsv(app, file, { maxRows });
 
   const context = app.context();
   const invitations = await context.invitations(true);
@@ -272,6 +296,11 @@ export const registerInvite: Register = (program, app) => {
     .option('--csv <file>', 'invite every row (columns email, role?, expires?)')
     .option('--rate <rate>', 'CSV: invitations per second at most, e.g. 10/s or 600/m', '10/s')
     .option('--concurrency <n>', 'CSV: invitations in flight at once', '4')
+    .option(
+      '--max-rows <n>',
+      'CSV: refuse a file with more data rows than this (nothing is sent)',
+      String(DEFAULT_MAX_ROWS),
+    )
     .option('--out <file>', 'CSV: write one result row per line (with the links when there is no config)')
     .option('--print-url', 'with a config: print the link too (for an app without a send hook)')
     .option('--json', 'print JSON')
