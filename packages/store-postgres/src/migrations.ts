@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '@jit-provision/core';
 import pg from 'pg';
+import { assertConfigOneEndpoint, assertOneEndpoint } from './connection-target';
 import { isConnectionError } from './pg-errors';
 import { guardPool } from './pool-guard';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
@@ -184,6 +185,11 @@ export async function runMigrations(
 ): Promise<number[]> {
   const schemaName = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schemaName);
+  if (typeof poolOrConnectionString === 'string') {
+    assertOneEndpoint('the connection string', { connectionString: poolOrConnectionString });
+  } else {
+    assertConfigOneEndpoint('the pool', poolOrConnectionString.options);
+  }
   const ownPool =
     typeof poolOrConnectionString === 'string'
       ? new pg.Pool({ connectionString: poolOrConnectionString, max: 1 })

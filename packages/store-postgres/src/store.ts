@@ -11,6 +11,7 @@ import type {
 import pg from 'pg';
 import { createPostgresChangeFeed, type ListenOptions } from './changes';
 import { checkSchema } from './check';
+import { assertConfigOneEndpoint, assertOneEndpoint } from './connection-target';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
 import { createPostgresOutboxStore } from './outbox';
@@ -115,6 +116,8 @@ function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
  *   `user.provisioned` event in the same statement; dispatchers claim events with `FOR UPDATE SKIP LOCKED`.
  *
  * Connection failures surface as `StoreUnavailableError` (HTTP 503); reads retry once on a fresh connection.
+ * A connection target with libpq's failover syntax (several hosts, `target_session_attrs`), which
+ * node-postgres cannot follow, is a `ConfigurationError`: give it one endpoint that follows the primary.
  *
  * @example
  * ```ts
@@ -129,6 +132,16 @@ function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const schema = options.schema ?? DEFAULT_SCHEMA;
+  // Before any pool exists: a failover target would become a pool that answers 503 for ever.
+  if (options.pool === undefined) {
+    assertOneEndpoint('connectionString', { connectionString: options.connectionString });
+    assertConfigOneEndpoint('poolConfig', options.poolConfig);
+  } else {
+    assertConfigOneEndpoint('the pool', options.pool.options);
+  }
+  if (options.listen !== false) {
+    assertOneEndpoint('listen.connectionString', { connectionString: options.listen?.connectionString });
+  }
   const ownsPool = options.pool === undefined;
   const pool =
     options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
