@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { createProvisioner, type UserChangeStatus } from '@jit-provision/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresStore } from './index';
 import { MIGRATIONS, runMigrations } from './migrations';
 import {
   createTestDatabase,
@@ -9,6 +12,7 @@ import {
   type TestDatabase,
 } from './test-support/database';
 import { PGBOUNCER_SKIP_REASON, type PgBouncer, startPgBouncer } from './test-support/pgbouncer';
+import { until } from './test-support/until';
 
 // Behind PgBouncer in transaction mode: what needs a server session (the migration lock, LISTEN) must hold
 // up or say so. The bouncer is started here, in front of DATABASE_URL.
@@ -66,6 +70,50 @@ describe.skipIf(skip !== undefined)(
       // Once, a lock leaked into a pooled session made the next migration wait for ever.
       expect(await runMigrations(bouncedPool({ max: 1 }), { schema })).toEqual([]);
       expect(await runMigrations(bouncer.url, { schema })).toEqual([]);
+    });
+
+    it('a change feed behind the bouncer hears nothing: it reports down (never up), warns once, and the cache is bypassed', async () => {
+      const schema = freshSchema('bouncer_listen');
+      dropped.push(schema);
+      await runMigrations(db.pool, { schema });
+      const warnings: string[] = [];
+      const onWarning = (warning: Error & { code?: string }) => {
+        if (warning.code === 'JIT_PROVISION_CHANGE_FEED_DEAF') warnings.push(warning.message);
+      };
+      process.on('warning', onWarning);
+      // The listener connects where the pool does: through the bouncer, in transaction mode.
+      const store = createPostgresStore({
+        connectionString: bouncer.url,
+        preparedStatements: false,
+        schema,
+        poolConfig: { max: 3 },
+        listen: { heartbeatMs: 200, reconnect: { minMs: 20, maxMs: 100 } },
+      });
+      const provisioner = createProvisioner({ store, logger: { warn: () => {}, error: () => {} } });
+      const statuses: UserChangeStatus[] = [];
+      try {
+        await store.changes?.subscribe(() => {}, { onStatus: (s) => statuses.push(s) });
+        const who = { issuer: 'https://bouncer.jit-provision.test', subject: randomBytes(6).toString('hex') };
+        const { user } = await provisioner.ensureUserExists(who);
+        await until(() => statuses.at(-1) === 'down');
+        await db.pool.query(
+          `UPDATE "${schema}".users SET status = 'disabled', disabled_at = now() WHERE id = $1`,
+          [user.id],
+        );
+        // Before, the feed stayed up on answered \`SELECT 1\`s and the cached user was served on (95 stale
+        // answers in 10 s). Down, every request reads the store: the disabled user is refused at once.
+        await expect(provisioner.ensureUserExists(who)).rejects.toMatchObject({ code: 'user_disabled' });
+        // Reconnections later: still down, still refused, and one warning that says why.
+        await until(() => warnings.length >= 1);
+        await expect(provisioner.ensureUserExists(who)).rejects.toMatchObject({ code: 'user_disabled' });
+        expect(statuses).not.toContain('up');
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/listen\.connectionString/);
+      } finally {
+        process.off('warning', onWarning);
+        await provisioner.close();
+        await store.close();
+      }
     });
   },
 );

@@ -44,7 +44,7 @@ describe('configuration', () => {
     ];
     const attempts: Array<() => unknown> = [
       ...failover.map((connectionString) => () => createPostgresStore({ connectionString })),
-      () => createPostgresStore({ pool: db.pool, listen: { connectionString: failover[0] } }),
+      () => createPostgresStore({ pool: db.pool, listen: { connectionString: failover[0] as string } }),
       () => createPostgresStore({ connectionString: db.url, poolConfig: { host: 'db1,db2' } }),
     ];
     for (const attempt of attempts) {

@@ -152,7 +152,16 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const feed =
     options.listen === false
       ? undefined
-      : createPostgresChangeFeed(listenConfig(options), schema, options.listen);
+      : createPostgresChangeFeed(
+          listenConfig(options),
+          schema,
+          // The heartbeat's NOTIFY comes from another session than the listener's: a listener that could
+          // only hear itself proves nothing about changes other sessions commit.
+          async (channel, payload) => {
+            await db.rows({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
+          },
+          options.listen,
+        );
 
   return {
     pool,
