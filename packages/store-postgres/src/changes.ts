@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { UserChange, UserChangeFeed, UserChangeStatus } from '@jit-provision/core';
 import pg from 'pg';
+import { guardPool } from './pool-guard';
 
 /** Tuning of the store's change listener (`createPostgresStore({ listen })`). */
 export interface ListenOptions {
@@ -11,7 +12,8 @@ export interface ListenOptions {
   connectionString?: string;
   /**
    * How often the listener proves that notifications reach it, ms. Default 2,000. Each heartbeat sends a
-   * NOTIFY on the listener's own channel through the store's pool, which the listener must receive back
+   * NOTIFY on the listener's own channel from another connection (where the store's pool connects; one
+   * more connection per store while the feed runs), which the listener must receive back
    * within the same time. A connection that died silently, or one that cannot hear (behind a
    * transaction-mode pooler), is reported down within twice this, and the provisioners' user caches are
    * bypassed from then on: it bounds staleness whatever the topology.
@@ -75,8 +77,42 @@ function parse(payload: string | undefined): UserChange | 'resync' {
   return 'resync';
 }
 
-/** Sends `NOTIFY channel, payload` from another session than the listener's (the store's pool). */
-export type SendNotification = (channel: string, payload: string) => Promise<void>;
+/**
+ * Sends the heartbeat's NOTIFY from another session than the listener's, connected where the store's pool
+ * is: a listener could always hear itself (behind PgBouncer in transaction mode it gets its own
+ * notifications back, from the server session its LISTEN is on, and no one else's). A one-connection pool of
+ * its own, not the store's: the heartbeat neither waits behind requests nor shows up in their queries.
+ */
+interface Sender {
+  send(channel: string, payload: string): Promise<void>;
+  end(): Promise<void>;
+}
+
+function createSender(config: pg.PoolConfig, heartbeatMs: number): Sender {
+  let pool: pg.Pool | undefined;
+  return {
+    async send(channel, payload) {
+      if (pool === undefined) {
+        pool = new pg.Pool({
+          ...config,
+          max: 1,
+          allowExitOnIdle: true,
+          // A client whose NOTIFY did not answer in time is destroyed (pg-pool drops a client whose
+          // pool.query failed), so a frozen connection does not fail every later heartbeat.
+          query_timeout: heartbeatMs,
+          connectionTimeoutMillis: config.connectionTimeoutMillis || heartbeatMs,
+        });
+        guardPool(pool);
+      }
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async end() {
+      const ended = pool;
+      pool = undefined;
+      await ended?.end().catch(() => {});
+    },
+  };
+}
 
 /** What the listener's pieces (connection, heartbeat, dispatch) share: one per feed. */
 interface FeedState {
@@ -84,7 +120,7 @@ interface FeedState {
   readonly channel: string;
   /** The heartbeat's own channel, one per feed. */
   readonly heartbeatChannel: string;
-  readonly send: SendNotification;
+  readonly sender: Sender;
   readonly heartbeatMs: number;
   readonly minMs: number;
   readonly maxMs: number;
@@ -220,6 +256,7 @@ async function stop(state: FeedState): Promise<void> {
   state.status = 'down';
   // A connection attempt in flight ends itself when it completes (nobody is subscribed any more).
   if (current !== undefined) await closeClient(current);
+  await state.sender.end();
 }
 
 async function closeClient(done: pg.Client): Promise<void> {
@@ -249,7 +286,7 @@ async function prove(state: FeedState, current: pg.Client): Promise<boolean> {
   let answers = false;
   try {
     await withDeadline(
-      state.send(state.heartbeatChannel, payload).then(() => {
+      state.sender.send(state.heartbeatChannel, payload).then(() => {
         current.query('SELECT 1').then(
           () => {
             answers = true;
@@ -284,21 +321,22 @@ function beat(state: FeedState, current: pg.Client): void {
  * The store's {@link UserChangeFeed}: one dedicated `pg.Client` per store (not a pool checkout) LISTENs on
  * the schema's channel, opened with the first subscriber and closed with the last. Lost connections are
  * reported `'down'` at once and retried with backoff. The feed is `'up'` only once a heartbeat (a NOTIFY
- * sent through `send` and received back) proved delivery, and goes down when one fails: that catches
+ * sent from another connection to where `sendConfig` points, and received back) proved delivery, and goes down when one fails: that catches
  * connections that die silently and connections that cannot hear (a transaction-mode pooler).
  */
 export function createPostgresChangeFeed(
   config: pg.ClientConfig,
   schema: string,
-  send: SendNotification,
+  sendConfig: pg.PoolConfig,
   options: ListenOptions = {},
 ): PostgresChangeFeed {
+  const heartbeatMs = options.heartbeatMs ?? 2_000;
   const state: FeedState = {
     config,
     channel: changesChannel(schema),
     heartbeatChannel: `jit_provision_heartbeat_${randomBytes(8).toString('hex')}`,
-    send,
-    heartbeatMs: options.heartbeatMs ?? 2_000,
+    sender: createSender(sendConfig, heartbeatMs),
+    heartbeatMs,
     minMs: options.reconnect?.minMs ?? 100,
     maxMs: options.reconnect?.maxMs ?? 5_000,
     subscribers: new Set<Subscriber>(),

@@ -137,6 +137,18 @@ export const MIGRATIONS: readonly Migration[] = [
           CONSTRAINT users_role_source_check CHECK (role_source IN ('provider', 'local', 'default'));
     `,
   },
+  {
+    version: 6,
+    name: 'outbox claim index',
+    // The claim orders by (available_at, created_at); an index on available_at alone made it sort every
+    // row sharing one available_at (all the events of one transaction) on each claim. This index serves
+    // the whole order and replaces that one. Its build blocks writes to the outbox: on a large outbox,
+    // create it first with CREATE INDEX CONCURRENTLY under the same name (the migration then skips it).
+    sql: (s) => `
+      CREATE INDEX IF NOT EXISTS outbox_claim_idx ON ${s}.outbox (available_at, created_at) WHERE status = 'pending';
+      DROP INDEX IF EXISTS ${s}.outbox_due_idx;
+    `,
+  },
 ];
 
 /** Options of {@link migrate}. */

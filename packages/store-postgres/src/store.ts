@@ -93,13 +93,17 @@ export interface PostgresStore extends Store {
   close(): Promise<void>;
 }
 
+/** Where the pool connects: the pool's own options, or `connectionString` + `poolConfig`. */
+const poolTarget = (options: PostgresStoreOptions): pg.PoolConfig =>
+  options.pool !== undefined
+    ? options.pool.options
+    : { ...options.poolConfig, connectionString: options.connectionString };
+
 /** Where the change feed's listener connects: `listen.connectionString`, else wherever the pool does. */
 function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
   if (options.listen !== false && options.listen?.connectionString !== undefined)
     return { connectionString: options.listen.connectionString };
-  return options.pool !== undefined
-    ? options.pool.options
-    : { ...options.poolConfig, connectionString: options.connectionString };
+  return poolTarget(options);
 }
 
 /**
@@ -155,11 +159,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       : createPostgresChangeFeed(
           listenConfig(options),
           schema,
-          // The heartbeat's NOTIFY comes from another session than the listener's: a listener that could
-          // only hear itself proves nothing about changes other sessions commit.
-          async (channel, payload) => {
-            await db.rows({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload] });
-          },
+          // The heartbeat's NOTIFY comes from another session than the listener's, connected where the
+          // app's queries go.
+          poolTarget(options),
           options.listen,
         );
 
