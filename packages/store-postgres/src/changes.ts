@@ -240,7 +240,7 @@ async function open(state: FeedState): Promise<void> {
   state.client = next;
   // LISTEN is in place, but only a notification received back proves that what is committed from here on
   // reaches this connection. Then subscribers clear what they hold and caching resumes.
-  if (!(await prove(state, next))) return;
+  if (!(await prove(state, next)) || state.client !== next) return;
   state.failures = 0;
   state.heartbeat = setInterval(() => beat(state, next), state.heartbeatMs);
   state.heartbeat.unref();
@@ -272,13 +272,15 @@ const DEAF_WARNING =
   '`listen.connectionString` (the server itself, or a session-mode pool).';
 
 /**
- * Send a NOTIFY on the feed's heartbeat channel from the pool and wait for the listener to receive it, both
- * within `heartbeatMs`. Notifications reach a listener in commit order, so receiving it proves that every
+ * Send a NOTIFY on the feed's heartbeat channel from the sender (another session) and wait for the listener
+ * to receive it, both within `heartbeatMs`. Notifications reach a listener in commit order, so receiving it proves that every
  * change committed before it was delivered. An answered query would not: behind a transaction-mode pooler
  * the LISTEN stays on a server session this connection no longer holds, and queries still answer. On
  * failure the connection is dropped (reported down, retried with backoff). True when proven.
  */
 async function prove(state: FeedState, current: pg.Client): Promise<boolean> {
+  // Stopped meanwhile: no NOTIFY (it would open the sender again, with nobody left to end it).
+  if (!active(state)) return false;
   const payload = String(++state.beats);
   const heard = new Promise<void>((resolve) => state.echoes.set(payload, resolve));
   // Whether the listener's connection still answers queries once the NOTIFY is committed: if it does and the
@@ -321,8 +323,9 @@ function beat(state: FeedState, current: pg.Client): void {
  * The store's {@link UserChangeFeed}: one dedicated `pg.Client` per store (not a pool checkout) LISTENs on
  * the schema's channel, opened with the first subscriber and closed with the last. Lost connections are
  * reported `'down'` at once and retried with backoff. The feed is `'up'` only once a heartbeat (a NOTIFY
- * sent from another connection to where `sendConfig` points, and received back) proved delivery, and goes down when one fails: that catches
- * connections that die silently and connections that cannot hear (a transaction-mode pooler).
+ * sent from another connection, to where `sendConfig` points, and received back) proved delivery, and goes
+ * down when one fails: that catches connections that die silently and connections that cannot hear (a
+ * transaction-mode pooler).
  */
 export function createPostgresChangeFeed(
   config: pg.ClientConfig,
