@@ -17,6 +17,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   invalidation: async () => (await import('./src/invalidation')).invalidationBenchmark(),
   'hit-path': async () => (await import('./src/hit-path')).hitPathBenchmark(),
   telemetry: async () => (await import('./src/telemetry')).telemetryBenchmark(),
+  'outbox-drain': async () => (await import('./src/outbox-drain')).outboxDrainBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -20,14 +20,15 @@ export interface Database {
 }
 
 // Counting at the client covers pool.query and checked-out clients (transactions) alike. The store's change-feed
-// session (the client that ran LISTEN) is left out: its heartbeat runs on a timer, whatever the requests do.
+// sessions (the client that ran LISTEN, and the one sending its heartbeat NOTIFY) are left out: the heartbeat
+// runs on a timer, whatever the requests do.
 let queryCount = 0;
 const feedClients = new WeakSet<pg.Client>();
 const originalQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
   const first = args[0];
   const text = typeof first === 'string' ? first : (first as { text?: unknown } | undefined)?.text;
-  if (typeof text === 'string' && /^\s*LISTEN\b/i.test(text)) feedClients.add(this);
+  if (typeof text === 'string' && /^\s*(?:LISTEN\b|SELECT pg_notify\()/i.test(text)) feedClients.add(this);
   if (!feedClients.has(this)) queryCount++;
   return (originalQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof originalQuery;

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { UserChange, UserChangeFeed, UserChangeStatus } from '@jit-provision/core';
 import pg from 'pg';
+import { guardPool } from './pool-guard';
 
 /** Tuning of the store's change listener (`createPostgresStore({ listen })`). */
 export interface ListenOptions {
@@ -10,9 +11,12 @@ export interface ListenOptions {
    */
   connectionString?: string;
   /**
-   * How often the listener proves its connection alive (a `SELECT 1` that must answer within the same
-   * time), ms. Default 2,000. A connection that died silently is noticed within twice this, and the
-   * provisioners' user caches are bypassed from then on: it bounds staleness in the worst case.
+   * How often the listener proves that notifications reach it, ms. Default 2,000. Each heartbeat sends a
+   * NOTIFY on the listener's own channel from another connection (where the store's pool connects; one
+   * more connection per store while the feed runs), which the listener must receive back
+   * within the same time. A connection that died silently, or one that cannot hear (behind a
+   * transaction-mode pooler), is reported down within twice this, and the provisioners' user caches are
+   * bypassed from then on: it bounds staleness whatever the topology.
    */
   heartbeatMs?: number;
   /** First and longest pause between reconnection attempts, ms (doubling, with jitter). Default 100 and 5,000. */
@@ -73,10 +77,50 @@ function parse(payload: string | undefined): UserChange | 'resync' {
   return 'resync';
 }
 
+/**
+ * Sends the heartbeat's NOTIFY from another session than the listener's, connected where the store's pool
+ * is: a listener could always hear itself (behind PgBouncer in transaction mode it gets its own
+ * notifications back, from the server session its LISTEN is on, and no one else's). A one-connection pool of
+ * its own, not the store's: the heartbeat neither waits behind requests nor shows up in their queries.
+ */
+interface Sender {
+  send(channel: string, payload: string): Promise<void>;
+  end(): Promise<void>;
+}
+
+function createSender(config: pg.PoolConfig, heartbeatMs: number): Sender {
+  let pool: pg.Pool | undefined;
+  return {
+    async send(channel, payload) {
+      if (pool === undefined) {
+        pool = new pg.Pool({
+          ...config,
+          max: 1,
+          allowExitOnIdle: true,
+          // A client whose NOTIFY did not answer in time is destroyed (pg-pool drops a client whose
+          // pool.query failed), so a frozen connection does not fail every later heartbeat.
+          query_timeout: heartbeatMs,
+          connectionTimeoutMillis: config.connectionTimeoutMillis || heartbeatMs,
+        });
+        guardPool(pool);
+      }
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
+    async end() {
+      const ended = pool;
+      pool = undefined;
+      await ended?.end().catch(() => {});
+    },
+  };
+}
+
 /** What the listener's pieces (connection, heartbeat, dispatch) share: one per feed. */
 interface FeedState {
   readonly config: pg.ClientConfig;
   readonly channel: string;
+  /** The heartbeat's own channel, one per feed. */
+  readonly heartbeatChannel: string;
+  readonly sender: Sender;
   readonly heartbeatMs: number;
   readonly minMs: number;
   readonly maxMs: number;
@@ -90,7 +134,14 @@ interface FeedState {
   heartbeat: NodeJS.Timeout | undefined;
   /** The attempt in flight, so concurrent subscribers share it. */
   connecting: Promise<void> | undefined;
-  beating: boolean;
+  /** Connections with a heartbeat in flight (one at a time each). */
+  readonly beating: WeakSet<pg.Client>;
+  /** Heartbeats waiting for their notification, by payload. */
+  readonly echoes: Map<string, () => void>;
+  /** Heartbeats sent so far: each one's payload is unique. */
+  beats: number;
+  /** The deaf-listener warning was given (once per feed). */
+  warned: boolean;
   closed: boolean;
 }
 
@@ -103,6 +154,10 @@ function report(state: FeedState, next: UserChangeStatus, force = false): void {
 }
 
 function deliver(state: FeedState, message: pg.Notification): void {
+  if (message.channel === state.heartbeatChannel) {
+    if (message.payload !== undefined) state.echoes.get(message.payload)?.();
+    return;
+  }
   if (message.channel !== state.channel) return;
   const change = parse(message.payload);
   if (change === 'resync') {
@@ -164,8 +219,9 @@ async function open(state: FeedState): Promise<void> {
   next.on('notification', (message) => deliver(state, message));
   try {
     // Bounded: a server that accepts and never answers must not stall reconnection (or close()) forever.
+    // One query, so a pooler that hands out server sessions per transaction puts both on the same one.
     await withDeadline(
-      next.connect().then(() => next.query(`LISTEN ${state.channel}`)),
+      next.connect().then(() => next.query(`LISTEN ${state.channel}; LISTEN ${state.heartbeatChannel}`)),
       connectMs,
     );
   } catch {
@@ -182,10 +238,12 @@ async function open(state: FeedState): Promise<void> {
   // The listener alone must not keep the process alive (like the outbox timer): the app's server does.
   socketOf(next)?.unref?.();
   state.client = next;
+  // LISTEN is in place, but only a notification received back proves that what is committed from here on
+  // reaches this connection. Then subscribers clear what they hold and caching resumes.
+  if (!(await prove(state, next)) || state.client !== next) return;
   state.failures = 0;
   state.heartbeat = setInterval(() => beat(state, next), state.heartbeatMs);
   state.heartbeat.unref();
-  // LISTEN is in place: everything committed from here on is delivered. Subscribers clear what they hold.
   report(state, 'up', true);
 }
 
@@ -198,6 +256,7 @@ async function stop(state: FeedState): Promise<void> {
   state.status = 'down';
   // A connection attempt in flight ends itself when it completes (nobody is subscribed any more).
   if (current !== undefined) await closeClient(current);
+  await state.sender.end();
 }
 
 async function closeClient(done: pg.Client): Promise<void> {
@@ -205,34 +264,82 @@ async function closeClient(done: pg.Client): Promise<void> {
   await withDeadline(done.end(), 1_000).catch(() => socketOf(done)?.destroy?.());
 }
 
-// --- heartbeat: catches a connection that died silently
+// --- heartbeat: proves delivery, so a connection that died silently or cannot hear is caught
+
+const DEAF_WARNING =
+  "jit-provision: the change feed's listener is connected but receives no notifications (is it behind a " +
+  'pooler in transaction mode?): user caches are bypassed. Give it a session connection with ' +
+  '`listen.connectionString` (the server itself, or a session-mode pool).';
+
+/**
+ * Send a NOTIFY on the feed's heartbeat channel from the sender (another session) and wait for the listener
+ * to receive it, both within `heartbeatMs`. Notifications reach a listener in commit order, so receiving it proves that every
+ * change committed before it was delivered. An answered query would not: behind a transaction-mode pooler
+ * the LISTEN stays on a server session this connection no longer holds, and queries still answer. On
+ * failure the connection is dropped (reported down, retried with backoff). True when proven.
+ */
+async function prove(state: FeedState, current: pg.Client): Promise<boolean> {
+  // Stopped meanwhile: no NOTIFY (it would open the sender again, with nobody left to end it).
+  if (!active(state)) return false;
+  const payload = String(++state.beats);
+  const heard = new Promise<void>((resolve) => state.echoes.set(payload, resolve));
+  // Whether the listener's connection still answers queries once the NOTIFY is committed: if it does and the
+  // notification never comes, the connection is alive but deaf (the warning); if not, it is merely dead.
+  let answers = false;
+  try {
+    await withDeadline(
+      state.sender.send(state.heartbeatChannel, payload).then(() => {
+        current.query('SELECT 1').then(
+          () => {
+            answers = true;
+          },
+          () => {},
+        );
+        return heard;
+      }),
+      state.heartbeatMs,
+    );
+    return true;
+  } catch {
+    if (answers && state.client === current && !state.warned) {
+      state.warned = true;
+      process.emitWarning(DEAF_WARNING, { code: 'JIT_PROVISION_CHANGE_FEED_DEAF' });
+    }
+    drop(state, current);
+    return false;
+  } finally {
+    state.echoes.delete(payload);
+  }
+}
 
 function beat(state: FeedState, current: pg.Client): void {
-  if (state.beating) return;
-  state.beating = true;
-  // A notification committed before this query started is delivered before its answer, so an answer
-  // proves nothing older was lost.
-  withDeadline(current.query('SELECT 1'), state.heartbeatMs)
-    .catch(() => drop(state, current))
-    .finally(() => {
-      state.beating = false;
-    });
+  if (state.beating.has(current)) return;
+  state.beating.add(current);
+  // prove() settles every failure itself (by dropping the connection).
+  void prove(state, current).finally(() => state.beating.delete(current));
 }
 
 /**
  * The store's {@link UserChangeFeed}: one dedicated `pg.Client` per store (not a pool checkout) LISTENs on
  * the schema's channel, opened with the first subscriber and closed with the last. Lost connections are
- * reported `'down'` at once and retried with backoff; a heartbeat catches connections that die silently.
+ * reported `'down'` at once and retried with backoff. The feed is `'up'` only once a heartbeat (a NOTIFY
+ * sent from another connection, to where `sendConfig` points, and received back) proved delivery, and goes
+ * down when one fails: that catches connections that die silently and connections that cannot hear (a
+ * transaction-mode pooler).
  */
 export function createPostgresChangeFeed(
   config: pg.ClientConfig,
   schema: string,
+  sendConfig: pg.PoolConfig,
   options: ListenOptions = {},
 ): PostgresChangeFeed {
+  const heartbeatMs = options.heartbeatMs ?? 2_000;
   const state: FeedState = {
     config,
     channel: changesChannel(schema),
-    heartbeatMs: options.heartbeatMs ?? 2_000,
+    heartbeatChannel: `jit_provision_heartbeat_${randomBytes(8).toString('hex')}`,
+    sender: createSender(sendConfig, heartbeatMs),
+    heartbeatMs,
     minMs: options.reconnect?.minMs ?? 100,
     maxMs: options.reconnect?.maxMs ?? 5_000,
     subscribers: new Set<Subscriber>(),
@@ -242,7 +349,10 @@ export function createPostgresChangeFeed(
     retry: undefined,
     heartbeat: undefined,
     connecting: undefined,
-    beating: false,
+    beating: new WeakSet<pg.Client>(),
+    echoes: new Map<string, () => void>(),
+    beats: 0,
+    warned: false,
     closed: false,
   };
   const { subscribers } = state;

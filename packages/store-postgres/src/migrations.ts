@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '@jit-provision/core';
 import pg from 'pg';
+import { assertConfigOneEndpoint, assertOneEndpoint } from './connection-target';
 import { isConnectionError } from './pg-errors';
 import { guardPool } from './pool-guard';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name';
@@ -136,6 +137,18 @@ export const MIGRATIONS: readonly Migration[] = [
           CONSTRAINT users_role_source_check CHECK (role_source IN ('provider', 'local', 'default'));
     `,
   },
+  {
+    version: 6,
+    name: 'outbox claim index',
+    // The claim orders by (available_at, created_at); an index on available_at alone made it sort every
+    // row sharing one available_at (all the events of one transaction) on each claim. This index serves
+    // the whole order and replaces that one. Its build blocks writes to the outbox: on a large outbox,
+    // create it first with CREATE INDEX CONCURRENTLY under the same name (the migration then skips it).
+    sql: (s) => `
+      CREATE INDEX IF NOT EXISTS outbox_claim_idx ON ${s}.outbox (available_at, created_at) WHERE status = 'pending';
+      DROP INDEX IF EXISTS ${s}.outbox_due_idx;
+    `,
+  },
 ];
 
 /** Options of {@link migrate}. */
@@ -144,9 +157,39 @@ export interface MigrateOptions {
   schema?: string;
 }
 
+/** Create the schema and its `migrations` table if missing, then apply what is pending; inside the caller's transaction. */
+async function applyPending(client: pg.PoolClient, s: string): Promise<number[]> {
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${s}.migrations (
+       version integer PRIMARY KEY,
+       name text NOT NULL,
+       applied_at timestamptz NOT NULL DEFAULT now()
+     )`,
+  );
+  const done = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
+  const applied = new Set(done.rows.map((row) => row.version));
+  const ran: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await client.query(migration.sql(s));
+    await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [
+      migration.version,
+      migration.name,
+    ]);
+    ran.push(migration.version);
+  }
+  return ran;
+}
+
 /**
  * Apply pending migrations and return the versions applied by this call (empty when up to date).
- * Serialised by a session advisory lock per schema, so several processes may run it at start-up at once.
+ *
+ * One transaction holds everything: a transaction-scoped advisory lock per schema (so several processes may
+ * run it at start-up at once), the schema, and every pending migration. A transaction is the unit a pooler
+ * in transaction mode (PgBouncer) keeps on one server session, so the lock holds there too, and it ends
+ * with the transaction whatever happens: nothing is left locked in a pooled session. The upgrade is
+ * all-or-nothing: a failing migration leaves the database at the version it was.
  */
 export async function runMigrations(
   poolOrConnectionString: pg.Pool | string,
@@ -154,6 +197,11 @@ export async function runMigrations(
 ): Promise<number[]> {
   const schemaName = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schemaName);
+  if (typeof poolOrConnectionString === 'string') {
+    assertOneEndpoint('the connection string', { connectionString: poolOrConnectionString });
+  } else {
+    assertConfigOneEndpoint('the pool', poolOrConnectionString.options);
+  }
   const ownPool =
     typeof poolOrConnectionString === 'string'
       ? new pg.Pool({ connectionString: poolOrConnectionString, max: 1 })
@@ -166,56 +214,34 @@ export async function runMigrations(
   let broken = false;
   try {
     client = await pool.connect();
-    const lockKey = `jit-provision:migrate:${schemaName}`;
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey]);
+    await client.query('BEGIN');
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.migrations (
-           version integer PRIMARY KEY,
-           name text NOT NULL,
-           applied_at timestamptz NOT NULL DEFAULT now()
-         )`,
-      );
-      const done = await client.query<{ version: number }>(`SELECT version FROM ${s}.migrations`);
-      const applied = new Set(done.rows.map((row) => row.version));
-      const ran: number[] = [];
-      for (const migration of MIGRATIONS) {
-        if (applied.has(migration.version)) continue;
-        await client.query('BEGIN');
-        try {
-          await client.query(migration.sql(s));
-          await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [
-            migration.version,
-            migration.name,
-          ]);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw error;
-        }
-        ran.push(migration.version);
-      }
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `jit-provision:migrate:${schemaName}`,
+      ]);
+      const ran = await applyPending(client, s);
+      await client.query('COMMIT');
       return ran;
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]).catch(() => {
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
+      throw error;
     }
   } catch (error) {
     broken = broken || isConnectionError(error);
     const reason = error instanceof Error ? error.message : String(error);
     throw new StoreUnavailableError(`jit-provision migrations failed: ${reason}`, { cause: error });
   } finally {
-    // A client that may still hold the session lock is destroyed rather than pooled.
     client?.release(broken);
     await ownPool?.end();
   }
 }
 
 /**
- * Create or update the store's tables. Idempotent, and safe to run from several processes at once (an
- * advisory lock serialises them); applied versions are recorded in `<schema>.migrations`.
+ * Create or update the store's tables. Idempotent, and safe to run from several processes at once (a
+ * transaction-scoped advisory lock serialises them, also through PgBouncer in transaction mode); applied
+ * versions are recorded in `<schema>.migrations`, and an upgrade applies all pending versions or none.
  *
  * @example
  * ```ts

@@ -91,26 +91,34 @@ export const eventIdentity = (input: NewUser): [string, string | null] | null =>
  * with `FOR UPDATE SKIP LOCKED` so any number of dispatchers, in any number of processes, never hold the
  * same event at once. Times come from the database clock.
  */
+/**
+ * The claim: the `$1` oldest due events, skipping those another dispatcher holds, leased for `$2` ms. Its
+ * order is the order of the partial index `outbox_claim_idx` (migration 6), so it reads `$1` entries and
+ * sorts nothing, however many rows share one `available_at` (every event of one transaction does).
+ */
+export function claimStatement(schema: string): string {
+  const s = quoteSchema(schema);
+  return `UPDATE ${s}.outbox o
+          SET attempts = o.attempts + 1,
+              available_at = now() + $2::double precision * interval '1 millisecond'
+          WHERE o.id IN (
+            SELECT id FROM ${s}.outbox
+            WHERE status = 'pending' AND available_at <= now()
+            ORDER BY available_at, created_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+          )
+          RETURNING ${COLUMNS.split(', ')
+            .map((c) => `o.${c}`)
+            .join(', ')}`;
+}
+
 export function createPostgresOutboxStore(db: Executor, schema: string): OutboxStore {
   const s = quoteSchema(schema);
+  const claimText = claimStatement(schema);
   const outbox: OutboxStore = {
     async claim({ limit, leaseMs }) {
-      const rows = await db.rows<OutboxRow>({
-        text: `UPDATE ${s}.outbox o
-               SET attempts = o.attempts + 1,
-                   available_at = now() + $2::double precision * interval '1 millisecond'
-               WHERE o.id IN (
-                 SELECT id FROM ${s}.outbox
-                 WHERE status = 'pending' AND available_at <= now()
-                 ORDER BY available_at, created_at
-                 LIMIT $1
-                 FOR UPDATE SKIP LOCKED
-               )
-               RETURNING ${COLUMNS.split(', ')
-                 .map((c) => `o.${c}`)
-                 .join(', ')}`,
-        values: [limit, leaseMs],
-      });
+      const rows = await db.rows<OutboxRow>({ text: claimText, values: [limit, leaseMs] });
       return rows.map(toEvent).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     },
 

@@ -27,9 +27,11 @@ const SCHEMA_CODES = new Set([
   '42703', // undefined_column
 ]);
 
-// node-postgres raises these without a code: pool checkout timeouts and sockets that died under a query.
+// node-postgres raises these without a code: pool checkout timeouts, sockets that died under a query, and
+// `query_timeout` ("Query read timeout"): the query is still in flight on a backend that may be frozen, so
+// that client is broken too. Pooled again, it would fail every later query that draws it.
 const CONNECTION_MESSAGES =
-  /connection terminated|timeout exceeded when trying to connect|connection timeout|client has encountered a connection error|client was closed|not queryable|cannot use a pool after calling end/i;
+  /connection terminated|timeout exceeded when trying to connect|connection timeout|client has encountered a connection error|client was closed|not queryable|cannot use a pool after calling end|query read timeout/i;
 
 /** The SQLSTATE of a pg error, or undefined. */
 export function sqlState(error: unknown): string | undefined {

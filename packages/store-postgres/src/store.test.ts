@@ -33,6 +33,38 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses libpq failover syntax (several hosts, target_session_attrs) node-postgres cannot follow', async () => {
+    // Each of these was accepted once and became a permanent 503: node-postgres connects to one host only.
+    const failover = [
+      'postgres://postgres@db1:5432,db2:5432/app',
+      'postgresql://db1,db2/app',
+      'postgres://postgres@127.0.0.1:5432/test?target_session_attrs=read-write',
+      'postgres://postgres@127.0.0.1:5432/test?host=db1,db2',
+      'host=db1,db2 dbname=app',
+    ];
+    const attempts: Array<() => unknown> = [
+      ...failover.map((connectionString) => () => createPostgresStore({ connectionString })),
+      () => createPostgresStore({ pool: db.pool, listen: { connectionString: failover[0] as string } }),
+      () => createPostgresStore({ connectionString: db.url, poolConfig: { host: 'db1,db2' } }),
+    ];
+    for (const attempt of attempts) {
+      let error: unknown;
+      try {
+        const made = attempt() as PostgresStore;
+        await made.close();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, attempt.toString()).toMatchObject({ code: 'configuration_error' });
+      // It says what to do instead.
+      expect((error as Error).message).toMatch(/one endpoint/);
+    }
+    await expect(migrate(failover[0] as string)).rejects.toMatchObject({ code: 'configuration_error' });
+    // One host, and libpq's default `any`, stay accepted.
+    const plain = createPostgresStore({ connectionString: `${db.url}?target_session_attrs=any` });
+    await plain.close();
+  });
+
   it('two stores on two schemas share one pool (prepared statement names are per schema)', async () => {
     const otherSchema = freshSchema('other');
     await migrate(db.pool, { schema: otherSchema });

@@ -11,6 +11,7 @@ import type {
 import pg from 'pg';
 import { createPostgresChangeFeed, type ListenOptions } from './changes';
 import { checkSchema } from './check';
+import { assertConfigOneEndpoint, assertOneEndpoint } from './connection-target';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
 import { createPostgresOutboxStore } from './outbox';
@@ -92,13 +93,17 @@ export interface PostgresStore extends Store {
   close(): Promise<void>;
 }
 
+/** Where the pool connects: the pool's own options, or `connectionString` + `poolConfig`. */
+const poolTarget = (options: PostgresStoreOptions): pg.PoolConfig =>
+  options.pool !== undefined
+    ? options.pool.options
+    : { ...options.poolConfig, connectionString: options.connectionString };
+
 /** Where the change feed's listener connects: `listen.connectionString`, else wherever the pool does. */
 function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
   if (options.listen !== false && options.listen?.connectionString !== undefined)
     return { connectionString: options.listen.connectionString };
-  return options.pool !== undefined
-    ? options.pool.options
-    : { ...options.poolConfig, connectionString: options.connectionString };
+  return poolTarget(options);
 }
 
 /**
@@ -115,6 +120,8 @@ function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
  *   `user.provisioned` event in the same statement; dispatchers claim events with `FOR UPDATE SKIP LOCKED`.
  *
  * Connection failures surface as `StoreUnavailableError` (HTTP 503); reads retry once on a fresh connection.
+ * A connection target with libpq's failover syntax (several hosts, `target_session_attrs`), which
+ * node-postgres cannot follow, is a `ConfigurationError`: give it one endpoint that follows the primary.
  *
  * @example
  * ```ts
@@ -129,6 +136,16 @@ function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const schema = options.schema ?? DEFAULT_SCHEMA;
+  // Before any pool exists: a failover target would become a pool that answers 503 for ever.
+  if (options.pool === undefined) {
+    assertOneEndpoint('connectionString', { connectionString: options.connectionString });
+    assertConfigOneEndpoint('poolConfig', options.poolConfig);
+  } else {
+    assertConfigOneEndpoint('the pool', options.pool.options);
+  }
+  if (options.listen !== false) {
+    assertOneEndpoint('listen.connectionString', { connectionString: options.listen?.connectionString });
+  }
   const ownsPool = options.pool === undefined;
   const pool =
     options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
@@ -139,7 +156,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const feed =
     options.listen === false
       ? undefined
-      : createPostgresChangeFeed(listenConfig(options), schema, options.listen);
+      : createPostgresChangeFeed(
+          listenConfig(options),
+          schema,
+          // The heartbeat's NOTIFY comes from another session than the listener's, connected where the
+          // app's queries go.
+          poolTarget(options),
+          options.listen,
+        );
 
   return {
     pool,
