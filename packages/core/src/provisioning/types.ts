@@ -88,7 +88,7 @@ export interface ProvisionerOptions {
    * the token cache to 5 min). Still honoured for both until the next minor version, with a warning.
    */
   cache?: { maxEntries?: number; ttlMs?: number } | false;
-  /** Clock tolerance for exp/nbf, seconds (default 5). */
+  /** Clock tolerance for exp/nbf/iat, seconds (default 5). */
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;

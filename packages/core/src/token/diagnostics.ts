@@ -1,4 +1,9 @@
-import { type ClaimMismatch, isJitProvisionError, type StoreUnavailableReason } from '../errors';
+import {
+  type ClaimMismatch,
+  type InvalidTokenReason,
+  isJitProvisionError,
+  type StoreUnavailableReason,
+} from '../errors';
 import { nearMiss } from '../internal';
 import type { Logger } from '../types';
 
@@ -48,6 +53,14 @@ function mismatchDiagnosis(mismatch: ClaimMismatch, reason: unknown, issuer: str
   };
 }
 
+/** Token refusals that are the operator's to fix, not the client's; the others are not logged. */
+const OPERATOR_REASONS: Partial<Record<InvalidTokenReason, string>> = {
+  jwks_unavailable: "token refused: the issuer's signing keys could not be fetched",
+  algorithm_not_allowed: 'token refused: its algorithm is not allowed for its issuer',
+  issued_in_future:
+    "token refused: issued in the future (iat later than now plus the clock tolerance); the issuer's clock runs ahead of this server's: sync both (NTP)",
+};
+
 const STORE_HINTS: Record<StoreUnavailableReason, string> = {
   schema_not_migrated: `the user database failed: schema not migrated: run \`${MIGRATE_COMMAND}\` (or call migrate()) against this database and schema`,
   unreachable: 'the user database is unreachable',
@@ -69,14 +82,12 @@ function diagnose(err: unknown, issuer: string | undefined): Diagnosis | undefin
   if (isJitProvisionError(err, 'invalid_token')) {
     const { reason, mismatch, cause } = err;
     if (mismatch !== undefined) return mismatchDiagnosis(mismatch, reason, issuer);
-    if (reason === 'jwks_unavailable' || reason === 'algorithm_not_allowed') {
+    const message = OPERATOR_REASONS[reason];
+    if (message !== undefined) {
       return {
         key: `${reason}:${issuer ?? '?'}`,
         level: 'warn',
-        message:
-          reason === 'jwks_unavailable'
-            ? "token refused: the issuer's signing keys could not be fetched"
-            : 'token refused: its algorithm is not allowed for its issuer',
+        message,
         fields: {
           reason,
           ...(issuer === undefined ? {} : { issuer }),
