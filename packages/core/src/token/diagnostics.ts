@@ -4,7 +4,7 @@ import {
   isJitProvisionError,
   type StoreUnavailableReason,
 } from '../errors';
-import { nearMiss } from '../internal';
+import { nearMissHint } from '../internal';
 import type { Logger } from '../types';
 
 /** How often one distinct cause is logged at most: once per this interval, however many requests hit it. */
@@ -24,24 +24,21 @@ interface Diagnosis {
 }
 
 function mismatchDiagnosis(mismatch: ClaimMismatch, reason: unknown, issuer: string | undefined): Diagnosis {
+  const what = mismatch.claim === 'iss' ? 'issuer' : 'audience';
   const near = mismatch.received
-    .map((received) => nearMiss(received, mismatch.expected))
+    .map((received) => nearMissHint(received, mismatch.expected, what))
     .find((found) => found !== undefined);
-  const what =
+  const refused =
     mismatch.claim === 'iss'
       ? 'token refused: its issuer (iss) is not a trusted one'
       : 'token refused: its audience (aud) is not the one configured for its issuer';
-  const hint =
-    near === undefined
-      ? undefined
-      : `did you mean ${JSON.stringify(near.expected)}? The token's ${mismatch.claim} differs from it only by ` +
-        `a ${near.differs}; ${mismatch.claim === 'iss' ? 'issuers' : 'audiences'} are compared exactly`;
+  const hint = near?.hint;
   return {
     // Never keyed by a received value (the attacker's choice): untrusted issuers share one key unless they
     // nearly match a trusted one, audiences are keyed by their (trusted) issuer.
-    key: `${mismatch.claim}:${mismatch.claim === 'aud' ? (issuer ?? '?') : ''}:${near?.expected ?? ''}`,
+    key: `${mismatch.claim}:${mismatch.claim === 'aud' ? (issuer ?? '?') : ''}:${near?.configured ?? ''}`,
     level: 'warn',
-    message: hint === undefined ? what : `${what}; ${hint}`,
+    message: hint === undefined ? refused : `${refused}; ${hint}`,
     fields: {
       reason,
       ...(issuer === undefined ? {} : { issuer }),
