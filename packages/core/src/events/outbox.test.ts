@@ -173,6 +173,61 @@ describe('outbox dispatcher', () => {
   });
 });
 
+describe('stopping with a backlog', () => {
+  it('close() stops claiming at once: the batch in flight finishes, the backlog stays pending, a restart delivers it once', async () => {
+    const store = createMemoryStore();
+    const backlog = 2_000;
+    for (let i = 0; i < backlog; i++) {
+      await store.upsert({
+        issuer: ISS,
+        subject: `b${i}`,
+        username: `oidc:kcl:b${i}`,
+        role: 'user',
+        emitEvent: { identity: { issuer: ISS, subject: `b${i}` } },
+      });
+    }
+    // The first deliveries hang until the test opens the gate, after close() was called.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const delivered: string[] = [];
+    const entered: string[] = [];
+    const provisioner = createProvisioner({
+      store,
+      hookDelivery: 'outbox',
+      outbox: { batchSize: 10 },
+      onProvisioned: [
+        async ({ eventId }) => {
+          entered.push(eventId);
+          await gate;
+          delivered.push(eventId);
+        },
+      ],
+      logger: quiet(),
+    });
+    await until(() => entered.length === 10); // one batch in flight
+    const closed = provisioner.close();
+    open();
+    await closed;
+    expect(delivered).toHaveLength(10);
+    expect(await store.outbox.list({ status: 'done', limit: backlog })).toHaveLength(10);
+    expect(await store.outbox.list({ status: 'pending', limit: backlog })).toHaveLength(backlog - 10);
+
+    // A stopped dispatcher ignores nudges; a new one delivers the rest, each event once.
+    provisioner.outbox?.nudge();
+    const next = createOutboxDispatcher({
+      store,
+      hooks: [({ eventId }) => void delivered.push(eventId)],
+      batchSize: 100,
+    });
+    expect(await next.drain()).toBe(backlog - 10);
+    expect(delivered).toHaveLength(backlog);
+    expect(new Set(delivered).size).toBe(backlog);
+    expect(await store.outbox.list({ status: 'pending', limit: backlog })).toHaveLength(0);
+  });
+});
+
 describe('provisioner, hookDelivery: outbox', () => {
   it('the first request never waits for hooks: a hanging hook does not delay it', async () => {
     const store = createMemoryStore();

@@ -164,8 +164,10 @@ export interface Provisioner extends UserLifecycle {
   readonly outbox?: OutboxDispatcher | undefined;
   /**
    * Stop the provisioner's background work: unsubscribe its user cache from the store's change feed
-   * (`store.changes`; from then on the cache is bypassed) and stop the outbox dispatcher. Idempotent. The
-   * store is the app's to close, after this.
+   * (`store.changes`; from then on the cache is bypassed) and stop the outbox dispatcher: it claims nothing
+   * more and this resolves once its deliveries in flight are done (at most one batch; see
+   * `OutboxDispatcher.stop`), the backlog left pending for the next process. Idempotent. The store is the
+   * app's to close, after this.
    *
    * @example
    * ```ts
