@@ -97,13 +97,21 @@ describe('outbox dispatcher', () => {
       role: 'user',
       emitEvent: { identity: { issuer: ISS, subject: 'flaky' } },
     });
-    expect(await dispatcher.drain()).toBe(0);
-    const [pending] = await memory.outbox.list({ status: 'pending' });
-    expect(pending).toMatchObject({ attempts: 1 });
-    expect(pending?.lastError).toContain('connection reset');
-    expect(logger.warn).toHaveBeenCalledTimes(1);
-    // Due again after the 1 ms backoff, not after the hour-long lease.
-    await until(async () => (await dispatcher.drain()) === 1);
+    // The clock stands still through the first drain: on a loaded machine a 1 ms backoff could otherwise run
+    // out before the same drain claims again, and the retry would land in it.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await dispatcher.drain()).toBe(0);
+      const [pending] = await memory.outbox.list({ status: 'pending' });
+      expect(pending).toMatchObject({ attempts: 1 });
+      expect(pending?.lastError).toContain('connection reset');
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      // Due again after the 1 ms backoff, not after the hour-long lease.
+      vi.setSystemTime(Date.now() + 2);
+      expect(await dispatcher.drain()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(delivered).toEqual(['flaky']);
   });
 
