@@ -129,9 +129,10 @@ export interface Provisioner extends UserLifecycle {
   authenticateCached?(authorization: string | string[] | undefined): AuthResult | undefined;
   /**
    * Create a user before their first login (e.g. with an elevated role). An existing user keeps its row
-   * (a given `role` is applied to it), unless `exclusive`: then it raises `UserExistsError` (409) and
-   * changes nothing. A created user emits `user.provisioned` with `actor` (the admin who created it; null
-   * by default, as for a login).
+   * (a given `role` is applied to it as `setRole` would: a local role, `user.role_changed` with `actor`;
+   * `LastAdminError`, 409 `last_admin`, when that would demote the only active admin), unless `exclusive`:
+   * then it raises `UserExistsError` (409) and changes nothing. A created user emits `user.provisioned` with
+   * `actor` (the admin who created it; null by default, as for a login).
    *
    * @example
    * ```ts
