@@ -36,7 +36,8 @@ export function createAdminRoleKeeper(
     const run = async () => {
       const user = await getUser(id);
       if (user === null) throw new UserNotFoundError();
-      const demotesActiveAdmin = user.role === ADMIN_ROLE && user.status !== 'disabled' && role !== ADMIN_ROLE;
+      const demotesActiveAdmin =
+        user.role === ADMIN_ROLE && user.status !== 'disabled' && role !== ADMIN_ROLE;
       if (demotesActiveAdmin && countActiveAdmins !== undefined && (await countActiveAdmins()) <= 1)
         throw new LastAdminError();
       return apply(user);

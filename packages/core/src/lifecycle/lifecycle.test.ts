@@ -257,14 +257,24 @@ describe('preProvision on an existing user: the role goes through setRole', () =
     for (const hookDelivery of ['inline', 'outbox'] as const) {
       const events: UserEvent[] = [];
       const store = createMemoryStore();
-      const provisioner = createProvisioner({ store, hookDelivery, onUserEvent: [(e) => void events.push(e)] });
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+      });
       const { user } = await provisioner.ensureUserExists(id('promoted'));
-      const promoted = await provisioner.preProvision({ ...id('promoted'), role: 'editor' }, { actor: 'admin-1' });
+      const promoted = await provisioner.preProvision(
+        { ...id('promoted'), role: 'editor' },
+        { actor: 'admin-1' },
+      );
       expect(promoted).toMatchObject({ id: user.id, role: 'editor', roleSource: 'local' });
       // The same role again changes nothing and emits nothing.
       await provisioner.preProvision({ ...id('promoted'), role: 'editor' }, { actor: 'admin-1' });
       await eventsArrive(events, 2);
-      expect(events.map((e) => [e.type, e.actor, e.data]), hookDelivery).toEqual([
+      expect(
+        events.map((e) => [e.type, e.actor, e.data]),
+        hookDelivery,
+      ).toEqual([
         ['user.provisioned', null, undefined],
         ['user.role_changed', 'admin-1', { from: 'user', to: 'editor', source: 'local' }],
       ]);
@@ -280,7 +290,11 @@ describe('preProvision on an existing user: the role goes through setRole', () =
     for (const hookDelivery of ['inline', 'outbox'] as const) {
       const events: UserEvent[] = [];
       const store = createMemoryStore();
-      const provisioner = createProvisioner({ store, hookDelivery, onUserEvent: [(e) => void events.push(e)] });
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+      });
       const only = await provisioner.preProvision({ ...id('only-admin'), role: 'admin' });
       await eventsArrive(events, 1);
       await expect(provisioner.preProvision({ ...id('only-admin'), role: 'user' })).rejects.toMatchObject({

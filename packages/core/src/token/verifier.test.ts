@@ -244,7 +244,9 @@ describe('createTokenVerifier', () => {
     // A past iat is the token's own (the earlier of the two), in ms.
     const past = await verifier.verify(await idp.mint({ sub: 'u' }, { issuedAt: -60 }));
     expect(past.issuedAt).toBe((past.claims.iat as number) * 1000);
-    expect((await verifier.verify(await idp.mint({ sub: 'u' }, { issuedAt: false }))).issuedAt).toBeUndefined();
+    expect(
+      (await verifier.verify(await idp.mint({ sub: 'u' }, { issuedAt: false }))).issuedAt,
+    ).toBeUndefined();
   });
 
   describe('refuses, with a precise reason', () => {
