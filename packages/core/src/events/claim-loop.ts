@@ -69,7 +69,7 @@ export function claimLoop(options: ClaimLoopOptions): ClaimLoop {
         do {
           again = false;
           delivered += await pass(epoch);
-        } while (again && epoch === stops);
+        } while (again);
       } finally {
         current = undefined;
       }

@@ -72,9 +72,8 @@ export function createPreProvision(
     let { user } = outcome;
     if (!outcome.created && input.role !== undefined && user.role !== role) {
       const options = actor === null ? {} : { actor };
-      user = await keep(user.id, role, (current) =>
-        current.role === role ? Promise.resolve(current) : setRole(current.id, role, options),
-      );
+      // setRole writes nothing and emits nothing when a racing call already set this role.
+      user = await keep(user.id, role, (current) => setRole(current.id, role, options));
     }
     forget(user.id);
     await announce(outcome, identity, actor);
