@@ -127,7 +127,7 @@ async function tokenCacheMemory(): Promise<Pick<Section, 'rows' | 'targets' | 'n
   const verifier: TokenVerifier = {
     async verify(token) {
       const claims = decodeJwt(token) as Claims;
-      return { claims, identity: identityFromClaims(claims, config), issuer: config };
+      return { claims, identity: identityFromClaims(claims, config), issuer: config, issuedAt: Date.now() };
     },
   };
   const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');

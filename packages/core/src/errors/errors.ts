@@ -65,6 +65,7 @@ export type InvalidTokenReason =
   | 'algorithm_not_allowed'
   | 'expired'
   | 'not_yet_valid'
+  | 'issued_in_future'
   | 'wrong_audience'
   | 'missing_claim'
   | 'invalid_claim'

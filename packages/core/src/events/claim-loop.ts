@@ -24,6 +24,7 @@ export interface ClaimLoop {
 /**
  * Claims due events `batchSize` at a time and delivers each batch in parallel until none is left (a drain),
  * on every poll and on demand. One drain at a time; a drain asked for during one runs one more pass.
+ * `stop()` ends a drain after the batch in flight, whatever the backlog.
  *
  * @example
  * ```ts
@@ -35,18 +36,25 @@ export function claimLoop(options: ClaimLoopOptions): ClaimLoop {
   const { outbox, deliver, logger, pollMs, batchSize, leaseMs } = options;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
+  // Between stop() and the next start(): nudges are ignored.
+  let stopped = false;
+  // Bumped by every stop(): a drain begun before it claims no further batch.
+  let stops = 0;
   // One drain at a time per dispatcher; a nudge during a drain asks for one more pass.
   let current: Promise<number> | undefined;
   let again = false;
 
-  async function pass(): Promise<number> {
+  async function pass(epoch: number): Promise<number> {
     let delivered = 0;
-    for (;;) {
+    while (epoch === stops) {
       const batch = await outbox.claim({ limit: batchSize, leaseMs });
-      if (batch.length === 0) return delivered;
+      if (batch.length === 0) break;
+      // A batch claimed as stop() was called is delivered all the same: it is hidden from every other
+      // dispatcher for leaseMs, so giving it up here would only delay it.
       const results = await Promise.all(batch.map(deliver));
       delivered += results.filter(Boolean).length;
     }
+    return delivered;
   }
 
   function drain(): Promise<number> {
@@ -54,12 +62,13 @@ export function claimLoop(options: ClaimLoopOptions): ClaimLoop {
       again = true;
       return current;
     }
+    const epoch = stops;
     current = (async () => {
       let delivered = 0;
       try {
         do {
           again = false;
-          delivered += await pass();
+          delivered += await pass(epoch);
         } while (again);
       } finally {
         current = undefined;
@@ -85,15 +94,19 @@ export function claimLoop(options: ClaimLoopOptions): ClaimLoop {
     start() {
       if (running) return;
       running = true;
+      stopped = false;
       tick();
     },
     async stop() {
       running = false;
+      stopped = true;
+      stops++;
       clearTimeout(timer);
       await current?.catch(() => undefined);
     },
     drain,
     nudge() {
+      if (stopped) return;
       drain().catch((err: unknown) =>
         logger.warn({ err: describeError(err) }, 'outbox delivery failed; will retry'),
       );

@@ -97,13 +97,21 @@ describe('outbox dispatcher', () => {
       role: 'user',
       emitEvent: { identity: { issuer: ISS, subject: 'flaky' } },
     });
-    expect(await dispatcher.drain()).toBe(0);
-    const [pending] = await memory.outbox.list({ status: 'pending' });
-    expect(pending).toMatchObject({ attempts: 1 });
-    expect(pending?.lastError).toContain('connection reset');
-    expect(logger.warn).toHaveBeenCalledTimes(1);
-    // Due again after the 1 ms backoff, not after the hour-long lease.
-    await until(async () => (await dispatcher.drain()) === 1);
+    // The clock stands still through the first drain: on a loaded machine a 1 ms backoff could otherwise run
+    // out before the same drain claims again, and the retry would land in it.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await dispatcher.drain()).toBe(0);
+      const [pending] = await memory.outbox.list({ status: 'pending' });
+      expect(pending).toMatchObject({ attempts: 1 });
+      expect(pending?.lastError).toContain('connection reset');
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      // Due again after the 1 ms backoff, not after the hour-long lease.
+      vi.setSystemTime(Date.now() + 2);
+      expect(await dispatcher.drain()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(delivered).toEqual(['flaky']);
   });
 
@@ -170,6 +178,61 @@ describe('outbox dispatcher', () => {
     expect(counter.claims).toBe(claimsAtStop);
     expect(seen).toEqual(['before']);
     expect(await store.outbox.list({ status: 'pending' })).toHaveLength(1);
+  });
+});
+
+describe('stopping with a backlog', () => {
+  it('close() stops claiming at once: the batch in flight finishes, the backlog stays pending, a restart delivers it once', async () => {
+    const store = createMemoryStore();
+    const backlog = 2_000;
+    for (let i = 0; i < backlog; i++) {
+      await store.upsert({
+        issuer: ISS,
+        subject: `b${i}`,
+        username: `oidc:kcl:b${i}`,
+        role: 'user',
+        emitEvent: { identity: { issuer: ISS, subject: `b${i}` } },
+      });
+    }
+    // The first deliveries hang until the test opens the gate, after close() was called.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const delivered: string[] = [];
+    const entered: string[] = [];
+    const provisioner = createProvisioner({
+      store,
+      hookDelivery: 'outbox',
+      outbox: { batchSize: 10 },
+      onProvisioned: [
+        async ({ eventId }) => {
+          entered.push(eventId);
+          await gate;
+          delivered.push(eventId);
+        },
+      ],
+      logger: quiet(),
+    });
+    await until(() => entered.length === 10); // one batch in flight
+    const closed = provisioner.close();
+    open();
+    await closed;
+    expect(delivered).toHaveLength(10);
+    expect(await store.outbox.list({ status: 'done', limit: backlog })).toHaveLength(10);
+    expect(await store.outbox.list({ status: 'pending', limit: backlog })).toHaveLength(backlog - 10);
+
+    // A stopped dispatcher ignores nudges; a new one delivers the rest, each event once.
+    provisioner.outbox?.nudge();
+    const next = createOutboxDispatcher({
+      store,
+      hooks: [({ eventId }) => void delivered.push(eventId)],
+      batchSize: 100,
+    });
+    expect(await next.drain()).toBe(backlog - 10);
+    expect(delivered).toHaveLength(backlog);
+    expect(new Set(delivered).size).toBe(backlog);
+    expect(await store.outbox.list({ status: 'pending', limit: backlog })).toHaveLength(0);
   });
 });
 

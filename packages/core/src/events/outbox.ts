@@ -37,7 +37,18 @@ export interface OutboxDispatcherOptions {
 export interface OutboxDispatcher {
   /** Poll every `pollMs` until {@link OutboxDispatcher.stop}. The timer never keeps the process alive. */
   start(): void;
-  /** Stop polling and wait for deliveries in flight. */
+  /**
+   * Stop at once: no further poll and no further claim, whatever the backlog; nudges are ignored until
+   * `start()`. Resolves when the deliveries in flight are finished: at most one batch (`batchSize` events,
+   * delivered in parallel, each within `hookTimeoutMs` plus its store writes), after a claim already sent
+   * to the store. Events not claimed stay pending for the next dispatcher; none is lost or delivered twice
+   * by this one.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', async () => { await dispatcher.stop(); await pool.end(); });
+   * ```
+   */
   stop(): Promise<void>;
   /** Deliver every event due now (claim until none is left); resolves with how many were delivered. */
   drain(): Promise<number>;

@@ -2,7 +2,7 @@
 export { headerValue } from './headers';
 export { consoleLogger, describeError } from './logger';
 export { Lru } from './lru';
-export { nearMiss } from './near-miss';
+export { nearMissHint } from './near-miss';
 export { positive } from './positive';
 export { createRateLimiter, type RateLimiter } from './rate-limit';
 export { sleep, TIMED_OUT, withTimeout } from './timers';

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { KRATOS_MAX_BODY_BYTES } from '../adapter';
 import { createInvitationService } from '../invitations';
 import { createProvisioner } from '../provisioning';
-import type { Logger } from '../types';
+import type { Logger, UserEvent } from '../types';
 import { kratosWebhooks } from './webhooks';
 
 const ISSUER = 'https://auth.example.com';
@@ -109,6 +109,48 @@ describe('kratosWebhooks', () => {
     );
     expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
     expect(await invitations.list({ status: 'consumed' })).toHaveLength(1);
+  });
+
+  it('consumeInvitation for an existing user: the role change is an event with no silent demotion of the only admin', async () => {
+    for (const hookDelivery of ['inline', 'outbox'] as const) {
+      const store = createMemoryStore();
+      const events: UserEvent[] = [];
+      const invitations = createInvitationService({ store, secret: 'a-32-byte-secret-for-invitations!' });
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+        logger: quiet,
+      });
+      const hooks = kratosWebhooks({ invitations, provisioner, apiKey: KEY, issuer: ISSUER });
+      const subject = 'only-admin-identity';
+      const admin = await provisioner.preProvision({ issuer: ISSUER, subject, role: 'admin' });
+      const demoting = await invitations.create({ email: 'ada@example.com', role: 'user', invitedBy: 'x' });
+      const refused = await hooks.consumeInvitation({
+        headers,
+        body: kratosContext(demoting.token, 'ada@example.com', subject),
+      });
+      expect(refused).toMatchObject({ status: 409, body: { error: 'last_admin' } });
+      expect(await provisioner.getUser(admin.id)).toMatchObject({ role: 'admin' });
+      // No user change happened, so the invitation stays usable.
+      expect(await invitations.list({ status: 'pending' })).toHaveLength(1);
+
+      // Another admin exists: the change goes through, as a user.role_changed event.
+      await provisioner.preProvision({ issuer: ISSUER, subject: 'second-admin', role: 'admin' });
+      const answer = await hooks.consumeInvitation({
+        headers,
+        body: kratosContext(demoting.token, 'ada@example.com', subject),
+      });
+      expect(answer).toMatchObject({ status: 200, body: { user_id: admin.id } });
+      expect(await provisioner.getUser(admin.id)).toMatchObject({ role: 'user', roleSource: 'local' });
+      const deadline = Date.now() + 10_000;
+      const changed = () => events.filter((e) => e.type === 'user.role_changed');
+      while (changed().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(changed(), hookDelivery).toMatchObject([
+        { userId: admin.id, data: { from: 'admin', to: 'user', source: 'local' } },
+      ]);
+      await provisioner.close();
+    }
   });
 
   it('consumeInvitation puts the invitation back when provisioning fails', async () => {

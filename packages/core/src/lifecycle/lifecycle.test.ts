@@ -245,3 +245,74 @@ describe('admin operations', () => {
     }
   });
 });
+
+describe('preProvision on an existing user: the role goes through setRole', () => {
+  /** Wait for `events` to hold `n` items (outbox delivery is asynchronous), with a generous deadline. */
+  async function eventsArrive(events: unknown[], n: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (events.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  it('emits user.role_changed with its actor, inline and through the outbox, and writes a local role', async () => {
+    for (const hookDelivery of ['inline', 'outbox'] as const) {
+      const events: UserEvent[] = [];
+      const store = createMemoryStore();
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+      });
+      const { user } = await provisioner.ensureUserExists(id('promoted'));
+      const promoted = await provisioner.preProvision(
+        { ...id('promoted'), role: 'editor' },
+        { actor: 'admin-1' },
+      );
+      expect(promoted).toMatchObject({ id: user.id, role: 'editor', roleSource: 'local' });
+      // The same role again changes nothing and emits nothing.
+      await provisioner.preProvision({ ...id('promoted'), role: 'editor' }, { actor: 'admin-1' });
+      await eventsArrive(events, 2);
+      expect(
+        events.map((e) => [e.type, e.actor, e.data]),
+        hookDelivery,
+      ).toEqual([
+        ['user.provisioned', null, undefined],
+        ['user.role_changed', 'admin-1', { from: 'user', to: 'editor', source: 'local' }],
+      ]);
+      if (hookDelivery === 'outbox') {
+        const written = await store.outbox.list({ userIds: [user.id] });
+        expect(written.map((e) => e.type)).toEqual(['user.provisioned', 'user.role_changed']);
+      }
+      await provisioner.close();
+    }
+  });
+
+  it('refuses to demote the only active admin (409 last_admin), inline and outbox; with a second admin it passes', async () => {
+    for (const hookDelivery of ['inline', 'outbox'] as const) {
+      const events: UserEvent[] = [];
+      const store = createMemoryStore();
+      const provisioner = createProvisioner({
+        store,
+        hookDelivery,
+        onUserEvent: [(e) => void events.push(e)],
+      });
+      const only = await provisioner.preProvision({ ...id('only-admin'), role: 'admin' });
+      await eventsArrive(events, 1);
+      await expect(provisioner.preProvision({ ...id('only-admin'), role: 'user' })).rejects.toMatchObject({
+        code: 'last_admin',
+        status: 409,
+      });
+      expect(await provisioner.getUser(only.id)).toMatchObject({ role: 'admin' });
+      // Many at once, for two admins: one demotion passes, never both.
+      await provisioner.preProvision({ ...id('second-admin'), role: 'admin' });
+      const outcomes = await Promise.allSettled(
+        ['only-admin', 'second-admin'].map((s) => provisioner.preProvision({ ...id(s), role: 'user' })),
+      );
+      expect(outcomes.map((o) => o.status).sort(), hookDelivery).toEqual(['fulfilled', 'rejected']);
+      const { users } = await provisioner.listUsers({ role: 'admin', status: 'active' });
+      expect(users).toHaveLength(1);
+      await eventsArrive(events, 3);
+      expect(events.filter((e) => e.type === 'user.role_changed')).toHaveLength(1);
+      await provisioner.close();
+    }
+  });
+});

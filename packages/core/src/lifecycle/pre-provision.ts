@@ -3,6 +3,8 @@ import { validateIdentity, validateRole } from '../identity';
 import type { Store } from '../store';
 import type { Identity, RoleSource, UserRecord } from '../types';
 import { validActor } from './fields';
+import { ADMIN_ROLE, createAdminRoleKeeper } from './last-admin';
+import type { UserLifecycle } from './types';
 
 /** A creation's answer: the row, and whether this call created it. */
 interface Created {
@@ -22,8 +24,10 @@ export interface PreProvisionInput {
 
 /** What {@link createPreProvision} needs from the provisioner (which owns row creation and announcing). */
 export interface PreProvisionOptions {
-  store: Pick<Store, 'lookup' | 'setRole'>;
+  store: Pick<Store, 'lookup' | 'getUser' | 'users'>;
   defaultRole: string;
+  /** The lifecycle's `setRole`: an existing user's new role is a change like any other, with its event. */
+  setRole: UserLifecycle['setRole'];
   /** Create the row as a login would (upsert, or createUser mode), or find the one a racer created. */
   create(identity: Identity, role: string, source: RoleSource, actor: string | null): Promise<Created>;
   /** Drop the user's cached row. */
@@ -34,8 +38,10 @@ export interface PreProvisionOptions {
 
 /**
  * Build `preProvision`: create a user before their first login (e.g. with an elevated role). An existing
- * user keeps its row (a given `role` is applied to it as a local role), unless `exclusive`: then
- * `UserExistsError` and nothing changes. A created user is announced with `actor`.
+ * user keeps its row, unless `exclusive`: then `UserExistsError` and nothing changes. A given `role` that
+ * differs from an existing user's is set through the lifecycle's `setRole` (a local role, `user.role_changed`
+ * with `actor`), refused with `LastAdminError` (409 `last_admin`) when it would demote the only active admin.
+ * A created user is announced with `actor`.
  *
  * @example
  * ```ts
@@ -46,7 +52,15 @@ export interface PreProvisionOptions {
 export function createPreProvision(
   options: PreProvisionOptions,
 ): (input: PreProvisionInput, opts?: { exclusive?: boolean; actor?: string }) => Promise<UserRecord> {
-  const { store, defaultRole, create, forget, announce } = options;
+  const { store, defaultRole, create, forget, announce, setRole } = options;
+  const users = store.users;
+  const keep = createAdminRoleKeeper({
+    getUser: (id) => store.getUser(id),
+    countActiveAdmins:
+      users === undefined
+        ? undefined
+        : async () => (await users.list({ role: ADMIN_ROLE, status: 'active', limit: 2 })).users.length,
+  });
   return async (input, opts = {}) => {
     const identity = validateIdentity(input);
     const role = validateRole(input.role ?? defaultRole);
@@ -56,8 +70,11 @@ export function createPreProvision(
     const outcome = await create(identity, role, input.role === undefined ? 'default' : 'local', actor);
     if (opts.exclusive === true && !outcome.created) throw new UserExistsError();
     let { user } = outcome;
-    if (!outcome.created && input.role !== undefined && user.role !== role)
-      user = await store.setRole(user.id, role);
+    if (!outcome.created && input.role !== undefined && user.role !== role) {
+      const options = actor === null ? {} : { actor };
+      // setRole writes nothing and emits nothing when a racing call already set this role.
+      user = await keep(user.id, role, (current) => setRole(current.id, role, options));
+    }
     forget(user.id);
     await announce(outcome, identity, actor);
     return user;

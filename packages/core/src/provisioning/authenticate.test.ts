@@ -1,8 +1,8 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDevIssuer, type DevIssuer } from '../dev';
 import { StoreUnavailableError } from '../errors';
-import type { Identity } from '../types';
+import type { Identity, Logger } from '../types';
 import { createAuthenticator } from './authenticate';
 import { createProvisioner } from './provisioner';
 import type { ProvisionResult } from './types';
@@ -97,5 +97,62 @@ describe('provisioner jwks options', () => {
     } finally {
       await rotating.close();
     }
+  });
+});
+
+describe('revocation and a provider clock running ahead', () => {
+  /** Poll until the clock has moved past `ms`, so a change made now is strictly later (no fixed sleep). */
+  async function clockPast(ms: number): Promise<void> {
+    while (Date.now() <= ms) await new Promise((r) => setTimeout(r, 1));
+  }
+
+  it("sign out everywhere refuses a token seen before it whose iat is ahead of the database's clock", async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({ store, issuers: [{ issuer: idp.issuer, audience: 'api' }] });
+    // The provider's clock runs 4 s ahead of the database's (within the 5 s tolerance, so accepted).
+    const ahead = await idp.mint({ sub: 'stolen' }, { audience: 'api', issuedAt: 4 });
+    const headers = { authorization: `Bearer ${ahead}` };
+    const first = await provisioner.authenticate({ headers });
+    const seen = Date.now();
+    expect(provisioner.authenticateCached?.(headers.authorization)?.user?.id).toBe(first.user?.id);
+    await clockPast(seen);
+
+    const revoked = await provisioner.revokeSessions(first.user?.id as string);
+    const iatMs = (first.claims.iat as number) * 1000;
+    expect(iatMs).toBeGreaterThan(revoked.tokensValidAfter?.getTime() as number); // iat is after the sign-out
+    const refused = { code: 'invalid_token', status: 401, reason: 'token_revoked' };
+    // Twice: the user re-read from the store, then the user served from the cache.
+    await expect(provisioner.authenticate({ headers })).rejects.toMatchObject(refused);
+    await expect(provisioner.authenticate({ headers })).rejects.toMatchObject(refused);
+    expect(provisioner.authenticateCached?.(headers.authorization)).toBeUndefined();
+
+    // A token the provider issues after the sign-out is first seen after it, and passes.
+    const fresh = await idp.mint({ sub: 'stolen', n: 2 }, { audience: 'api', issuedAt: 4 });
+    expect((await provisioner.authenticate({ headers: { authorization: `Bearer ${fresh}` } })).user?.id).toBe(
+      first.user?.id,
+    );
+  });
+
+  it('refuses a token issued ten years ahead (issued_in_future), provisions nothing, and tells the operator', async () => {
+    const store = createMemoryStore();
+    const warn = vi.fn<Logger['warn']>();
+    const provisioner = createProvisioner({
+      store,
+      issuers: [{ issuer: idp.issuer, audience: 'api' }],
+      logger: { warn, error: vi.fn<Logger['error']>() },
+    });
+    const tenYears = 10 * 365 * 86_400;
+    const token = await idp.mint(
+      { sub: 'future' },
+      { audience: 'api', issuedAt: tenYears, expiresIn: tenYears + 300 },
+    );
+    for (let i = 0; i < 3; i++) {
+      await expect(
+        provisioner.authenticate({ headers: { authorization: `Bearer ${token}` } }),
+      ).rejects.toMatchObject({ code: 'invalid_token', status: 401, reason: 'issued_in_future' });
+    }
+    expect(await store.lookup({ issuer: idp.issuer, subject: 'future' })).toBeNull();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]?.[0]).toMatchObject({ reason: 'issued_in_future', issuer: idp.issuer });
   });
 });

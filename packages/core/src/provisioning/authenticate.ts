@@ -15,7 +15,7 @@ import {
   tokenKey,
   type VerifiedToken,
 } from '../token';
-import type { AuthInput, AuthResult, Claims, Identity, IssuerConfig, Logger, UserRecord } from '../types';
+import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger, UserRecord } from '../types';
 import type { ProvisionResult } from './types';
 
 /** Options of {@link createAuthenticator}. */
@@ -51,12 +51,14 @@ export interface Authenticator {
 
 /**
  * Signed out everywhere: a token issued before the user's `tokensValidAfter` (or one that cannot say when it
- * was issued) is refused. Two field reads on the row, no allocation. `undefined` is a custom store that
+ * was issued) is refused. "Issued" is the earlier of `iat` and when this process first verified the token
+ * (`VerifiedToken.issuedAt`), so a provider clock ahead of the database's cannot carry a token seen before
+ * the sign-out past it. Two field reads on the row, no allocation. `undefined` is a custom store that
  * predates the lifecycle: nothing was ever revoked there.
  */
-function revoked(user: UserRecord | null, claims: Claims): boolean {
+function revoked(user: UserRecord | null, { issuedAt }: VerifiedToken): boolean {
   const validAfter = user?.tokensValidAfter;
-  return validAfter != null && !(typeof claims.iat === 'number' && claims.iat * 1000 >= validAfter.getTime());
+  return validAfter != null && !(issuedAt !== undefined && issuedAt >= validAfter.getTime());
 }
 
 /** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
@@ -116,7 +118,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
   const trustedIssuerOf = trustedIssuerNamer(checked);
 
-  async function provision({ claims, identity }: VerifiedToken): Promise<AuthResult> {
+  async function provision(verified: VerifiedToken): Promise<AuthResult> {
+    const { claims, identity } = verified;
     let result: ProvisionResult;
     try {
       result = await ensureUserExists(identity);
@@ -128,7 +131,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return { user: null, identity, claims, created: false };
     }
     const { user, created } = result;
-    if (revoked(user, claims)) {
+    if (revoked(user, verified)) {
       const err = new InvalidTokenError('token_revoked');
       telemetry?.refused(err);
       throw err;
@@ -159,7 +162,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const user = options.cachedUser?.(verified.identity);
     if (user === undefined) return undefined;
     const { identity, claims } = verified;
-    if (revoked(user, claims)) return REVOKED;
+    if (revoked(user, verified)) return REVOKED;
     telemetry?.served(identity, user.id);
     return { user, identity, claims, created: false };
   };

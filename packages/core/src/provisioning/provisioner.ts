@@ -111,6 +111,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const preProvision = createPreProvision({
     store,
     defaultRole,
+    setRole: lifecycleOperations.setRole,
     create: (identity, role, source, actor) => createRow(newUser(identity, role, source, actor), identity),
     forget: invalidate,
     announce,

@@ -88,7 +88,7 @@ export interface ProvisionerOptions {
    * the token cache to 5 min). Still honoured for both until the next minor version, with a warning.
    */
   cache?: { maxEntries?: number; ttlMs?: number } | false;
-  /** Clock tolerance for exp/nbf, seconds (default 5). */
+  /** Clock tolerance for exp/nbf/iat, seconds (default 5). */
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;
@@ -129,9 +129,10 @@ export interface Provisioner extends UserLifecycle {
   authenticateCached?(authorization: string | string[] | undefined): AuthResult | undefined;
   /**
    * Create a user before their first login (e.g. with an elevated role). An existing user keeps its row
-   * (a given `role` is applied to it), unless `exclusive`: then it raises `UserExistsError` (409) and
-   * changes nothing. A created user emits `user.provisioned` with `actor` (the admin who created it; null
-   * by default, as for a login).
+   * (a given `role` is applied to it as `setRole` would: a local role, `user.role_changed` with `actor`;
+   * `LastAdminError`, 409 `last_admin`, when that would demote the only active admin), unless `exclusive`:
+   * then it raises `UserExistsError` (409) and changes nothing. A created user emits `user.provisioned` with
+   * `actor` (the admin who created it; null by default, as for a login).
    *
    * @example
    * ```ts
@@ -164,8 +165,10 @@ export interface Provisioner extends UserLifecycle {
   readonly outbox?: OutboxDispatcher | undefined;
   /**
    * Stop the provisioner's background work: unsubscribe its user cache from the store's change feed
-   * (`store.changes`; from then on the cache is bypassed) and stop the outbox dispatcher. Idempotent. The
-   * store is the app's to close, after this.
+   * (`store.changes`; from then on the cache is bypassed) and stop the outbox dispatcher: it claims nothing
+   * more and this resolves once its deliveries in flight are done (at most one batch; see
+   * `OutboxDispatcher.stop`), the backlog left pending for the next process. Idempotent. The store is the
+   * app's to close, after this.
    *
    * @example
    * ```ts

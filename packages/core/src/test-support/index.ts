@@ -230,6 +230,7 @@ export const internal = {
     'identityFromClaims',
     'Lru',
     'nearMiss',
+    'nearMissHint',
     'parseBearer',
     'readBody',
     'safeEqual',

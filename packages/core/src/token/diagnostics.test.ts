@@ -61,9 +61,12 @@ describe('refused tokens are logged once per cause, with what was expected', () 
       expected: [`${idp.issuer}/`],
       received: [idp.issuer],
     });
-    expect(fields?.['hint']).toContain('did you mean');
+    // The suggestion is the token's iss (what works), never the value already configured.
+    const suggestion = `did you mean ${JSON.stringify(idp.issuer)}?`;
+    expect(fields?.['hint']).toContain(suggestion);
     expect(fields?.['hint']).toContain('trailing slash');
-    expect(message).toContain('did you mean');
+    expect(message).toContain(suggestion);
+    expect(message).not.toContain(`did you mean ${JSON.stringify(`${idp.issuer}/`)}`);
   });
 
   it('a scheme mismatch in aud gets a "did you mean" too', async () => {
@@ -73,6 +76,7 @@ describe('refused tokens are logged once per cause, with what was expected', () 
     );
     expect(logger.warn).toHaveBeenCalledTimes(1);
     expect(logger.warn.mock.calls[0]?.[0]?.['hint']).toContain('scheme');
+    expect(logger.warn.mock.calls[0]?.[0]?.['hint']).toContain('did you mean "http://api.example.com"?');
   });
 
   it('a flood of untrusted issuers is one line, not one per attacker-chosen iss', async () => {
@@ -145,7 +149,16 @@ describe('provisioner.check()', () => {
       [`issuer ${gone.issuer}`, false],
       ['store', true],
     ]);
-    expect(report.checks[0]?.detail).toContain('did you mean');
+    expect(report.checks[0]?.detail).toContain(`did you mean ${JSON.stringify(idp.issuer)}?`);
+  });
+
+  it('one "did you mean" for a trailing-slash issuer: check() and a refused token suggest the same value', async () => {
+    const { provisioner, request, logger } = setup([{ issuer: `${idp.issuer}/`, audience: 'api' }]);
+    const [entry] = (await provisioner.check()).checks;
+    expect((await request(await idp.mint({ sub: 'slash' }, { audience: 'api' }))).ok).toBe(false);
+    const hint = logger.warn.mock.calls[0]?.[0]?.['hint'];
+    expect(typeof hint).toBe('string');
+    expect(entry?.detail).toContain(`(${hint as string})`);
   });
 
   it("a store's failing check is the store entry's, with its detail", async () => {

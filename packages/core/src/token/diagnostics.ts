@@ -1,5 +1,10 @@
-import { type ClaimMismatch, isJitProvisionError, type StoreUnavailableReason } from '../errors';
-import { nearMiss } from '../internal';
+import {
+  type ClaimMismatch,
+  type InvalidTokenReason,
+  isJitProvisionError,
+  type StoreUnavailableReason,
+} from '../errors';
+import { nearMissHint } from '../internal';
 import type { Logger } from '../types';
 
 /** How often one distinct cause is logged at most: once per this interval, however many requests hit it. */
@@ -19,24 +24,21 @@ interface Diagnosis {
 }
 
 function mismatchDiagnosis(mismatch: ClaimMismatch, reason: unknown, issuer: string | undefined): Diagnosis {
+  const what = mismatch.claim === 'iss' ? 'issuer' : 'audience';
   const near = mismatch.received
-    .map((received) => nearMiss(received, mismatch.expected))
+    .map((received) => nearMissHint(received, mismatch.expected, what))
     .find((found) => found !== undefined);
-  const what =
+  const refused =
     mismatch.claim === 'iss'
       ? 'token refused: its issuer (iss) is not a trusted one'
       : 'token refused: its audience (aud) is not the one configured for its issuer';
-  const hint =
-    near === undefined
-      ? undefined
-      : `did you mean ${JSON.stringify(near.expected)}? The token's ${mismatch.claim} differs from it only by ` +
-        `a ${near.differs}; ${mismatch.claim === 'iss' ? 'issuers' : 'audiences'} are compared exactly`;
+  const hint = near?.hint;
   return {
     // Never keyed by a received value (the attacker's choice): untrusted issuers share one key unless they
     // nearly match a trusted one, audiences are keyed by their (trusted) issuer.
-    key: `${mismatch.claim}:${mismatch.claim === 'aud' ? (issuer ?? '?') : ''}:${near?.expected ?? ''}`,
+    key: `${mismatch.claim}:${mismatch.claim === 'aud' ? (issuer ?? '?') : ''}:${near?.configured ?? ''}`,
     level: 'warn',
-    message: hint === undefined ? what : `${what}; ${hint}`,
+    message: hint === undefined ? refused : `${refused}; ${hint}`,
     fields: {
       reason,
       ...(issuer === undefined ? {} : { issuer }),
@@ -47,6 +49,14 @@ function mismatchDiagnosis(mismatch: ClaimMismatch, reason: unknown, issuer: str
     },
   };
 }
+
+/** Token refusals that are the operator's to fix, not the client's; the others are not logged. */
+const OPERATOR_REASONS: Partial<Record<InvalidTokenReason, string>> = {
+  jwks_unavailable: "token refused: the issuer's signing keys could not be fetched",
+  algorithm_not_allowed: 'token refused: its algorithm is not allowed for its issuer',
+  issued_in_future:
+    "token refused: issued in the future (iat later than now plus the clock tolerance); the issuer's clock runs ahead of this server's: sync both (NTP)",
+};
 
 const STORE_HINTS: Record<StoreUnavailableReason, string> = {
   schema_not_migrated: `the user database failed: schema not migrated: run \`${MIGRATE_COMMAND}\` (or call migrate()) against this database and schema`,
@@ -69,14 +79,12 @@ function diagnose(err: unknown, issuer: string | undefined): Diagnosis | undefin
   if (isJitProvisionError(err, 'invalid_token')) {
     const { reason, mismatch, cause } = err;
     if (mismatch !== undefined) return mismatchDiagnosis(mismatch, reason, issuer);
-    if (reason === 'jwks_unavailable' || reason === 'algorithm_not_allowed') {
+    const message = OPERATOR_REASONS[reason];
+    if (message !== undefined) {
       return {
         key: `${reason}:${issuer ?? '?'}`,
         level: 'warn',
-        message:
-          reason === 'jwks_unavailable'
-            ? "token refused: the issuer's signing keys could not be fetched"
-            : 'token refused: its algorithm is not allowed for its issuer',
+        message,
         fields: {
           reason,
           ...(issuer === undefined ? {} : { issuer }),

@@ -29,7 +29,7 @@ export interface CheckedIssuer {
 /** What a verifier runs on: every trusted issuer and the token bounds, checked once, at start-up. */
 export interface CheckedIssuers {
   readonly issuers: readonly CheckedIssuer[];
-  /** Leeway for `exp`/`nbf`, seconds. */
+  /** Leeway for `exp`/`nbf`/`iat`, seconds. */
   readonly clockToleranceSec: number;
   /** Largest accepted token, bytes. */
   readonly maxTokenBytes: number;

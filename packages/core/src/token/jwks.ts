@@ -6,7 +6,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { ConfigurationError, InvalidTokenError, isJitProvisionError } from '../errors';
-import { nearMiss } from '../internal';
+import { nearMissHint } from '../internal';
 import type { IssuerConfig } from '../types';
 
 /**
@@ -72,12 +72,10 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
   // OIDC Discovery §4.3: a document naming another issuer must not be trusted (mix-up defence).
   if (doc.issuer !== issuer) {
     const named = typeof doc.issuer === 'string' ? doc.issuer.slice(0, 256) : undefined;
-    const near = named === undefined ? undefined : nearMiss(named, [issuer]);
+    const near = named === undefined ? undefined : nearMissHint(named, [issuer], 'issuer');
     throw new Error(
       `discovery document names issuer ${JSON.stringify(named ?? null)}, not the configured ${JSON.stringify(issuer)}` +
-        (near === undefined
-          ? ''
-          : ` (they differ only by a ${near.differs}: did you mean ${JSON.stringify(named)}?)`),
+        (near === undefined ? '' : ` (${near.hint})`),
     );
   }
   if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');

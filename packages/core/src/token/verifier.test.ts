@@ -225,6 +225,30 @@ describe('createTokenVerifier', () => {
     expect(await reasonOf(strict.verify(await idp.mint({ sub: 'u' }, { expiresIn: -2 })))).toBe('expired');
   });
 
+  it('refuses an iat later than now plus the clock tolerance (issued_in_future), accepts one within it', async () => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: false }]);
+    const within = await verifier.verify(await idp.mint({ sub: 'u' }, { issuedAt: 3 }));
+    // Counted as issued when it was first verified, not at its (future) iat.
+    expect(within.issuedAt).toBeLessThanOrEqual(Date.now());
+    const tenYears = 10 * 365 * 86_400;
+    for (const issuedAt of [10, tenYears]) {
+      const token = await idp.mint({ sub: 'u' }, { issuedAt, expiresIn: issuedAt + 300 });
+      const err = await verifier.verify(token).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'invalid_token', status: 401, reason: 'issued_in_future' });
+      expect(err).toMatchObject({ issuer: idp.issuer });
+    }
+    const strict = createTokenVerifier([{ issuer: idp.issuer, audience: false }], { clockToleranceSec: 0 });
+    expect(await reasonOf(strict.verify(await idp.mint({ sub: 'u' }, { issuedAt: 2 })))).toBe(
+      'issued_in_future',
+    );
+    // A past iat is the token's own (the earlier of the two), in ms.
+    const past = await verifier.verify(await idp.mint({ sub: 'u' }, { issuedAt: -60 }));
+    expect(past.issuedAt).toBe((past.claims.iat as number) * 1000);
+    expect(
+      (await verifier.verify(await idp.mint({ sub: 'u' }, { issuedAt: false }))).issuedAt,
+    ).toBeUndefined();
+  });
+
   describe('refuses, with a precise reason', () => {
     const config = () => [{ issuer: idp.issuer, audience: 'api' }];
     const mint = (claims: Record<string, unknown> = {}, options: Parameters<DevIssuer['mint']>[1] = {}) =>

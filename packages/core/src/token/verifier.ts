@@ -13,7 +13,7 @@ import { mappedRole } from './role-claims';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions extends JwksOptions {
-  /** Leeway for `exp`/`nbf`, seconds (default 5). */
+  /** Leeway for `exp`/`nbf`/`iat`, seconds (default 5). */
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
   maxTokenBytes?: number;
@@ -26,6 +26,12 @@ export interface VerifiedToken {
   claims: Claims;
   identity: Identity;
   issuer: IssuerConfig;
+  /**
+   * When the token counts as issued for revocation (`tokensValidAfter`), ms: the earlier of its `iat` and
+   * the moment it was verified. A cached token keeps its first verification's, so a provider clock running
+   * ahead cannot lift a token this process saw before a sign-out past it. Undefined without `iat`.
+   */
+  issuedAt: number | undefined;
 }
 
 /** Verifies bearer JWTs against a fixed list of trusted issuers. */
@@ -131,7 +137,8 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
  * Create a verifier for bearer JWTs from the given trusted issuers. The unverified `iss` only picks
  * the issuer's configuration (exact match); everything else is checked against that configuration:
  * signature from its JWKS, `aud` (every issuer needs `audience`, or an explicit `audience: false`), an algorithm allow-list (asymmetric only unless the
- * issuer has a `secret` and names HS*), `exp` required, `nbf`, and a `sub` of 1–255 characters.
+ * issuer has a `secret` and names HS*), `exp` required, `nbf`, an `iat` no later than now (both within the
+ * clock tolerance), and a `sub` of 1–255 characters.
  * Every failure is an {@link InvalidTokenError} with a precise `reason`; the token is never echoed.
  *
  * @example
@@ -201,7 +208,14 @@ export function createTokenVerifier(
         ...(mismatch === undefined ? {} : { mismatch }),
       });
     }
-    const { sub } = claims;
+    const now = Date.now();
+    const { iat, sub } = claims;
+    // jose checks `iat` is a number but not when: a token issued ahead of this clock would outlive a sign-out.
+    if (typeof iat === 'number' && iat > Math.floor(now / 1000) + clockTolerance) {
+      throw new InvalidTokenError('issued_in_future', 'The token was issued in the future', {
+        issuer: config.issuer,
+      });
+    }
     if (typeof sub !== 'string' || sub.length === 0 || sub.length > 255 || hasControlCharacters(sub)) {
       throw new InvalidTokenError('invalid_claim', 'The token subject is invalid');
     }
@@ -214,7 +228,12 @@ export function createTokenVerifier(
         });
       }
     }
-    return { claims, identity, issuer: config };
+    return {
+      claims,
+      identity,
+      issuer: config,
+      issuedAt: typeof iat === 'number' ? Math.min(iat * 1000, now) : undefined,
+    };
   }
 
   return { verify };
