@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Docs against code. Fails when an example imports a name its @jit-provision entry does not export, when an
-// example calls one of our names that exists nowhere (e.g. `kratosWebhooksCore(...)`), or when Markdown
-// names a repository path that does not exist. Examples are the TSDoc `@example` blocks of packages/*/src
+// example calls one of our names that exists nowhere (e.g. `kratosWebhooksCore(...)`), when Markdown
+// names a repository path that does not exist, or when a TypeScript block of the Markdown does not compile
+// (section 4: how a block declares what it assumes, or opts out). Examples are the TSDoc `@example` blocks of packages/*/src
 // and the ts/js code blocks of the READMEs and docs/; what each entry exports is read from its sources by
 // the TypeScript compiler, each entry found through package.json `exports` and the package's tsup entries.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
