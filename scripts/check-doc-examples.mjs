@@ -228,6 +228,13 @@ const TYPECHECKED = new Set(['ts', 'typescript', 'tsx']);
 const VIRTUAL_DIR = join(root, '.doc-examples');
 
 function compilerOptions(sources) {
+  if (!existsSync(join(root, 'node_modules/.pnpm/node_modules'))) {
+    console.error(
+      'check-doc-examples: node_modules/.pnpm/node_modules is missing (pnpm install, with the default hoist-pattern): ' +
+        'the examples import express, pg, pino… from there',
+    );
+    process.exit(1);
+  }
   const published = [...sources].filter(([specifier]) => !PRIVATE.has(specifier));
   return {
     strict: true,
