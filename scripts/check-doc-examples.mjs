@@ -221,9 +221,10 @@ function checkPaths() {
 // ---- 4. Typecheck -------------------------------------------------------------------------------------
 
 // Every TypeScript block of the Markdown is compiled as its own module, in one program, the way a user would
-// compile it: `strict`, ES2022 modules, Node's types; `@jit-provision/*` resolved to the published entries' sources (a private workspace package
-// does not resolve: a user cannot install it), any other package from the workspace's installed ones. Blocks
-// are virtual files under .doc-examples/ (nothing is written); errors point at the Markdown line.
+// compile it: `strict`, ES2022 modules, Node's types; `@jit-provision/*` resolved to the published entries'
+// sources (a private workspace package does not resolve: a user cannot install it), any other package from
+// the workspace's installed ones. Blocks are virtual files under .doc-examples/ (nothing is written); errors
+// point at the Markdown line. Duplicate identifiers in one block (three frameworks' `adminApi`) are errors.
 const TYPECHECKED = new Set(['ts', 'typescript', 'tsx']);
 const VIRTUAL_DIR = join(root, '.doc-examples');
 
@@ -333,7 +334,7 @@ if (problems.length > 0) {
   console.error(
     `check-doc-examples: ${problems.length} problem(s). A TS error is in a Markdown example at that line; ` +
       'if the block relies on names it does not declare, complete it or give it a ' +
-      '`<!-- doc-example: prelude ... -->` comment (see the top of scripts/check-doc-examples.mjs).',
+      '`<!-- doc-example: prelude ... -->` comment (section 2 of scripts/check-doc-examples.mjs says how).',
   );
   process.exit(1);
 }
