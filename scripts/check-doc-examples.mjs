@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Docs against code. Fails when an example imports a name its @jit-provision entry does not export, when an
-// example calls one of our names that exists nowhere (e.g. `kratosWebhooksCore(...)`), or when Markdown
-// names a repository path that does not exist. Examples are the TSDoc `@example` blocks of packages/*/src
+// example calls one of our names that exists nowhere (e.g. `kratosWebhooksCore(...)`), when Markdown
+// names a repository path that does not exist, or when a TypeScript block of the Markdown does not compile
+// (section 4: how a block declares what it assumes, or opts out). Examples are the TSDoc `@example` blocks of packages/*/src
 // and the ts/js code blocks of the READMEs and docs/; what each entry exports is read from its sources by
 // the TypeScript compiler, each entry found through package.json `exports` and the package's tsup entries.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,6 +25,10 @@ const walk = (dir, keep) =>
 const rel = (path) => relative(root, path);
 
 // ---- 1. Every public entry and what it exports --------------------------------------------------------
+
+// Entries of private workspace packages (the examples' shared half): a user cannot install them, so a
+// Markdown example must not import them.
+const PRIVATE = new Set();
 
 /** specifier ('@jit-provision/core/adapter') → source file, from package.json `exports` + tsup.config.ts. */
 function entrySources() {
@@ -50,6 +55,7 @@ function entrySources() {
         ? file
         : (tsupEntries.get(name) ?? (name === 'index' ? 'src/index.ts' : `src/${name}/index.ts`));
       const path = join(dir, src);
+      if (pkg.private) PRIVATE.add(pkg.name + subpath.slice(1));
       if (existsSync(path)) sources.set(pkg.name + subpath.slice(1), path);
       else if (!REEXPORTED_ENTRIES.has(pkg.name + subpath.slice(1)))
         console.error(`check-doc-examples: no source for ${pkg.name}${subpath.slice(1)} (${rel(path)})`);
@@ -61,16 +67,7 @@ function entrySources() {
   return sources;
 }
 
-function exportsOf(sources) {
-  const program = ts.createProgram([...sources.values()], {
-    strict: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.Preserve,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    types: ['node'],
-    skipLibCheck: true,
-  });
+function exportsOf(program, sources) {
   const checker = program.getTypeChecker();
   const exports = new Map();
   for (const [specifier, path] of sources) {
@@ -119,12 +116,31 @@ const markdownFiles = () => [
   ...walk(join(root, 'docs'), (p) => p.endsWith('.md')),
 ];
 
+// A Markdown block may be preceded (blank lines apart) by one HTML comment for this check, invisible when
+// rendered:
+//   <!-- doc-example: prelude
+//   import type { Provisioner } from '@jit-provision/core';
+//   declare const provisioner: Provisioner;
+//   -->
+// declares what the block assumes (compiled before it; the reader sees the block alone), or
+//   <!-- doc-example: fragment — <why it cannot compile on its own> -->
+// exempts the block from the typecheck (its imports and calls are still checked). Keep fragments rare.
+const MARKER = /<!--\s*doc-example:\s*(prelude|fragment)\b((?:(?!-->)[\s\S])*)-->\s*$/;
+
 function markdownExamples() {
   const blocks = [];
   for (const file of markdownFiles()) {
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/```(ts|typescript|js|javascript|mjs|tsx)[ \t]*\n([\s\S]*?)```/g)) {
-      blocks.push({ where: `${rel(file)}:${text.slice(0, m.index).split('\n').length}`, code: m[2] });
+    for (const m of text.matchAll(/```(ts|typescript|js|javascript|mjs|tsx)([^\n]*)\n([\s\S]*?)```/g)) {
+      const line = text.slice(0, m.index).split('\n').length;
+      const block = { where: `${rel(file)}:${line}`, file: rel(file), line, lang: m[1], code: m[3] };
+      const marker = MARKER.exec(text.slice(Math.max(0, m.index - 4000), m.index));
+      if (marker?.[1] === 'prelude') {
+        block.prelude = marker[2].replace(/^[ \t]*\n/, '');
+        block.preludeLine = text.slice(0, m.index - marker[0].length).split('\n').length + 1;
+      }
+      if (marker?.[1] === 'fragment') block.fragment = marker[2].replace(/^\s*[—:-]?\s*/, '').trim();
+      blocks.push(block);
     }
   }
   return blocks;
@@ -138,7 +154,7 @@ const IMPORT =
 function checkExamples(blocks, exports) {
   const problems = [];
   const everyExport = new Set([...exports.values()].flatMap((names) => [...names]));
-  for (const { where, code } of blocks) {
+  for (const { where, code, file } of blocks) {
     const local = new Set();
     for (const [, list, specifier] of code.matchAll(IMPORT)) {
       const names = exports.get(specifier);
@@ -146,6 +162,10 @@ function checkExamples(blocks, exports) {
         problems.push(`${where}: imports from ${specifier}, which is no entry of any package`);
         continue;
       }
+      if (file !== undefined && PRIVATE.has(specifier))
+        problems.push(
+          `${where}: imports from ${specifier}, a private workspace package users cannot install`,
+        );
       for (const item of list.split(',')) {
         const [imported, alias] = item
           .replace(/\/\/.*$/gm, '')
@@ -198,16 +218,127 @@ function checkPaths() {
   return problems;
 }
 
-const exports = exportsOf(entrySources());
+// ---- 4. Typecheck -------------------------------------------------------------------------------------
+
+// Every TypeScript block of the Markdown is compiled as its own module, in one program, the way a user would
+// compile it: `strict`, ES2022 modules, Node's types; `@jit-provision/*` resolved to the published entries'
+// sources (a private workspace package does not resolve: a user cannot install it), any other package from
+// the workspace's installed ones. Blocks are virtual files under .doc-examples/ (nothing is written); errors
+// point at the Markdown line. Duplicate identifiers in one block (three frameworks' `adminApi`) are errors.
+const TYPECHECKED = new Set(['ts', 'typescript', 'tsx']);
+const VIRTUAL_DIR = join(root, '.doc-examples');
+
+function compilerOptions(sources) {
+  if (!existsSync(join(root, 'node_modules/.pnpm/node_modules'))) {
+    console.error(
+      'check-doc-examples: node_modules/.pnpm/node_modules is missing (pnpm install, with the default hoist-pattern): ' +
+        'the examples import express, pg, pino… from there',
+    );
+    process.exit(1);
+  }
+  const published = [...sources].filter(([specifier]) => !PRIVATE.has(specifier));
+  return {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2023.d.ts'],
+    module: ts.ModuleKind.Preserve,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    moduleDetection: ts.ModuleDetectionKind.Force, // a block without imports is still its own scope
+    types: ['node'],
+    resolveJsonModule: true,
+    skipLibCheck: true,
+    jsx: ts.JsxEmit.ReactJSX,
+    baseUrl: root,
+    paths: {
+      ...Object.fromEntries(published.map(([specifier, path]) => [specifier, [path]])),
+      '@jit-provision/*': [join(root, '.no-such-entry/*')],
+      // pnpm's hidden hoist directory links every installed package: the frameworks, pg, pino, OpenTelemetry.
+      '*': [
+        join(root, 'node_modules/.pnpm/node_modules/@types/*'),
+        join(root, 'node_modules/.pnpm/node_modules/*'),
+      ],
+    },
+  };
+}
+
+/** The Markdown blocks to typecheck, as virtual files: path → { block, text, preludeLines }. */
+function virtualFiles(blocks) {
+  const checked = blocks.filter(
+    (b) => b.file !== undefined && TYPECHECKED.has(b.lang) && b.fragment === undefined,
+  );
+  const files = new Map();
+  for (const block of checked) {
+    const prelude = block.prelude ?? '';
+    const name = `${block.file.replace(/[^\w]+/g, '_')}_${block.line}.${block.lang === 'tsx' ? 'tsx' : 'ts'}`;
+    files.set(join(VIRTUAL_DIR, name), {
+      block,
+      text: prelude + block.code,
+      preludeLines: prelude === '' ? 0 : prelude.split('\n').length - 1,
+    });
+  }
+  return files;
+}
+
+/** One program for everything: the entries' sources (whose exports the import check reads) and the blocks. */
+function createProgram(sources, files) {
+  const options = compilerOptions(sources);
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.fileExists = (path) => files.has(path) || fileExists(path);
+  host.readFile = (path) => files.get(path)?.text ?? readFile(path);
+  host.getSourceFile = (path, version, ...rest) =>
+    files.has(path)
+      ? ts.createSourceFile(path, files.get(path).text, version)
+      : getSourceFile(path, version, ...rest);
+  return ts.createProgram([...sources.values(), ...files.keys()], options, host);
+}
+
+function typecheck(program, files) {
+  const problems = [];
+  for (const [path, { block, preludeLines }] of files) {
+    const source = program.getSourceFile(path);
+    for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
+      const message = ts.flattenDiagnosticMessageText(d.messageText, '\n    ');
+      if (d.start === undefined) {
+        problems.push(`${block.where}: TS${d.code} ${message}`);
+        continue;
+      }
+      const { line, character } = source.getLineAndCharacterOfPosition(d.start);
+      const at =
+        line < preludeLines
+          ? `${block.file}:${block.preludeLine + line}:${character + 1} (the block's prelude)`
+          : `${block.file}:${block.line + 1 + line - preludeLines}:${character + 1}`;
+      problems.push(`${at}: TS${d.code} ${message}`);
+    }
+  }
+  return problems;
+}
+
+const sources = entrySources();
+const markdown = markdownExamples();
+const fragments = markdown.filter((b) => b.fragment !== undefined);
+const files = virtualFiles(markdown);
+const program = createProgram(sources, files);
+const exports = exportsOf(program, sources);
 const problems = [
-  ...checkExamples([...tsdocExamples(), ...markdownExamples()], exports),
+  ...checkExamples([...tsdocExamples(), ...markdown], exports),
+  ...fragments
+    .filter((b) => b.fragment === '')
+    .map((b) => `${b.where}: a fragment marker says why it is one`),
   ...new Set(checkPaths()),
+  ...typecheck(program, files),
 ];
 for (const problem of problems) console.error(problem);
 if (problems.length > 0) {
-  console.error(`check-doc-examples: ${problems.length} problem(s)`);
+  console.error(
+    `check-doc-examples: ${problems.length} problem(s). A TS error is in a Markdown example at that line; ` +
+      'if the block relies on names it does not declare, complete it or give it a ' +
+      '`<!-- doc-example: prelude ... -->` comment (section 2 of scripts/check-doc-examples.mjs says how).',
+  );
   process.exit(1);
 }
 console.log(
-  `docs match code: imports and calls of examples against ${exports.size} entries, repository paths`,
+  `docs match code: imports and calls of examples against ${exports.size} entries, repository paths; ` +
+    `${files.size} TypeScript blocks of the Markdown typecheck (${fragments.length} marked fragments)`,
 );

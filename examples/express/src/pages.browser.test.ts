@@ -121,6 +121,9 @@ describe.skipIf(!present)(
       const invitee = await newPage();
       await invitee.goto(link);
       await invitee.waitForSelector('#valid', { state: 'visible' });
+      // The token left the address bar and history once read; the page still shows the invitation.
+      expect(invitee.url()).toBe(`${base}/invite`);
+      expect(await invitee.evaluate(() => location.search)).toBe('');
       expect(await invitee.inputValue('#email')).toBe('person1@example.com');
       expect(await invitee.getAttribute('#email', 'readonly')).not.toBeNull();
       await shot(invitee, 'invite');

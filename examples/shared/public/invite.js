@@ -5,6 +5,8 @@ const $ = (id) => document.getElementById(id);
 
 async function start() {
   const token = new URLSearchParams(location.search).get('token') ?? '';
+  // Like the sign-in's `code`: the token must not stay in the address bar, in history or in a shared screenshot.
+  history.replaceState(null, '', location.pathname);
   const res = await fetch(`/admin/api/invitations/peek?token=${encodeURIComponent(token)}`);
   $('loading').hidden = true;
   if (res.status !== 200) {

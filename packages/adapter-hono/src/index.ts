@@ -27,6 +27,7 @@ declare module 'hono' {
  *
  * @example
  * ```ts
+ * import { Hono } from 'hono';
  * import { jitProvision } from '@jit-provision/adapter-hono';
  *
  * const app = new Hono();

@@ -555,7 +555,9 @@ export class RateLimitedError extends JitProvisionError {
  *
  * @example
  * ```ts
- * await assertAdminRemains(user, { status: 'disabled' }, countActiveAdmins); // throws LastAdminError
+ * // The admin API refuses it: PATCH /admin/api/users/<the last admin> {"status":"disabled"}
+ * // → 409 { "error": "last_admin" }. Where you call the route table yourself:
+ * if (isJitProvisionError(err, 'last_admin')) console.warn('make someone else an admin first');
  * ```
  */
 export class LastAdminError extends defineError('last_admin', 'This change would leave no active admin') {}

@@ -172,9 +172,13 @@ export interface Provisioner extends UserLifecycle {
    *
    * @example
    * ```ts
+   * import { createPostgresStore } from '@jit-provision/store-postgres';
+   *
+   * const store = createPostgresStore({ pool });
+   * const provisioner = createProvisioner({ store, issuers });
    * process.on('SIGTERM', async () => {
    *   await provisioner.close();
-   *   await store.close();
+   *   await store.close(); // store-postgres: ends its change listener (store-memory has nothing to close)
    * });
    * ```
    */
