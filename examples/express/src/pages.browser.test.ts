@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The example pages in a real browser (Debian's Chromium through playwright-core): the admin signs in at the
 // dev OpenID Provider with code + PKCE, bulk-invites from a CSV, an invitee follows the link, and the refusals
-// (revoked link, non-admin, disabled user) and escaping hold. Screenshots go to examples/express/test-artifacts.
+// (revoked link, non-admin, disabled user), a bad address reported per row, and escaping hold. Screenshots go to examples/express/test-artifacts.
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -195,12 +195,25 @@ describe.skipIf(!present)(
       expect(await user.textContent('#error')).toBe('');
     });
 
-    it('renders an invited value like <img src=x onerror=alert(1)> as text: nothing executes', async () => {
+    it('a bulk list with a bad address sends the rest and shows that row failed with its reason, as text: nothing executes', async () => {
       const payload = '<img src=x onerror=alert(1)>@x.com';
-      await admin.fill('#emails', payload);
+      await admin.setInputFiles('#csv', []);
+      await admin.fill('#emails', `late@example.com\n${payload}`);
       await admin.click('#invite-button');
-      await admin.waitForFunction(() => document.getElementById('invite-error')?.textContent !== '');
-      expect(await admin.textContent('#invite-error')).toContain(payload);
+      await admin.waitForFunction(() =>
+        document.getElementById('bulk-summary')?.textContent?.startsWith('2 of 2'),
+      );
+      expect(await admin.textContent('#bulk-summary')).toBe('2 of 2 done: 1 sent, 0 skipped, 1 failed');
+      const rows = admin.locator('#bulk-results tbody tr');
+      expect(await rows.nth(0).locator('td').allTextContents()).toEqual(['late@example.com', 'sent', '']);
+      expect(await rows.nth(1).locator('td').allTextContents()).toEqual([
+        payload,
+        'failed',
+        'not a valid address or role (invalid_request)',
+      ]);
+      expect(await admin.textContent('#invite-error')).toBe('');
+      expect(demo.mailbox.get('late@example.com')).toMatch(/\/invite\?token=/);
+      await shot(admin, 'admin-bulk-failed');
       // Give an injected image a chance to fail and fire its handler before looking.
       await admin.evaluate(
         () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))),

@@ -24,12 +24,25 @@ async function entries() {
   return lines.filter((entry) => entry.email !== '');
 }
 
-function errorText(body, list) {
-  // 422 names the entry ("emails[3].email"): show the value the admin typed, as text.
-  const match = /^emails\[(\d+)\]/.exec(body?.field ?? '');
-  if (match)
-    return `Not invited: entry ${Number(match[1]) + 1} (${list[Number(match[1])]?.email ?? ''}) is invalid.`;
+function errorText(body) {
+  // Only the request as a whole is refused here (not a list, too long, a role you may not give); a bad
+  // entry is its own failed row in the results.
+  if (body?.error === 'forbidden') return 'Not invited: your account may not give that role.';
   return `Not invited: ${body?.error ?? 'error'}${body?.field ? ` (${body.field})` : ''}`;
+}
+
+const DETAILS = {
+  duplicate: 'repeated in the list',
+  pending: 'already has a pending invitation',
+  invalid_request: 'not a valid address or role',
+  delivery_failed: 'could not be delivered',
+};
+
+/** Why an entry was skipped or failed, in words, with the API's code for a failure. */
+function detail(result) {
+  if (result.reason) return DETAILS[result.reason] ?? result.reason;
+  if (result.error) return `${DETAILS[result.error] ?? 'failed'} (${result.error})`;
+  return '';
 }
 
 async function invite(event) {
@@ -47,7 +60,7 @@ async function invite(event) {
       body: { emails: list, role: $('invite-role').value },
     });
     if (started.status !== 202) {
-      $('invite-error').textContent = errorText(started.body, list);
+      $('invite-error').textContent = errorText(started.body);
       return;
     }
     $('bulk').hidden = false;
@@ -66,7 +79,7 @@ async function invite(event) {
       renderTable(
         $('bulk-results'),
         ['Email', 'Result', 'Detail'],
-        job.results.map((r) => [r.email, r.status, r.reason ?? r.error ?? '']),
+        job.results.map((r) => [r.email, r.status, detail(r)]),
       );
       if (job.done >= job.total) break;
       await new Promise((resolve) => setTimeout(resolve, 400));

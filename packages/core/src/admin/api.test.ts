@@ -132,10 +132,44 @@ describe('adminApi options', () => {
     expect(() => adminApi({ provisioner, invitations: undefined as never })).toThrow(/invitation/);
     expect(() => adminApi({ provisioner: undefined as never, invitations })).toThrow(/provisioner/);
     expect(() => adminApi({ provisioner, invitations, maxBulk: 0 })).toThrow(/maxBulk/);
+    expect(() => adminApi({ provisioner, invitations, assignableRoles: '*' as never })).toThrow(
+      /assignableRoles/,
+    );
+    expect(() => adminApi({ provisioner, invitations, peekRateLimit: { ipv6Prefix: 0 } })).toThrow(
+      /ipv6Prefix/,
+    );
+    expect(() => adminApi({ provisioner, invitations, peekRateLimit: { global: { burst: -1 } } })).toThrow(
+      /global\.burst/,
+    );
     const { routes } = adminApi({ provisioner, invitations });
     // Every route but peek refuses a request without a bearer token before its body is read.
     for (const route of routes)
       if (route.path === '/invitations/peek') expect(route.authorize).toBeUndefined();
       else expect(() => route.authorize?.({})).toThrow(expect.objectContaining({ code: 'missing_token' }));
+  });
+});
+
+describe('peek rate limit defaults', () => {
+  it('40 loopback addresses × 10 peeks: the global bucket lets about 100 through, not 400', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({ store, issuers: [] });
+    const invitations = createInvitationService({ store, secret: SECRET });
+    const peek = adminApi({ provisioner, invitations }).routes.find((r) => r.path === '/invitations/peek');
+    const since = Date.now();
+    let through = 0;
+    for (let i = 0; i < 400; i++) {
+      const answer = await peek?.handler({
+        headers: {},
+        query: { token: 'x'.repeat(43) },
+        params: {},
+        body: undefined,
+        ip: `127.0.0.${(i % 40) + 1}`,
+      });
+      if (answer?.status === 404) through++;
+      else expect(answer).toMatchObject({ status: 429, body: { error: 'rate_limited' } });
+    }
+    // Burst 100, refilled at 5 a second: an upper bound by the limiter's own clock.
+    expect(through).toBeGreaterThanOrEqual(100);
+    expect(through).toBeLessThanOrEqual(100 + Math.ceil((5 * (Date.now() - since)) / 1000));
   });
 });

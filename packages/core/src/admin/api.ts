@@ -1,6 +1,6 @@
 import type { Route, RouteResponse } from '../adapter';
 import { ConfigurationError, ForbiddenError, NotFoundError, toHttpResponse } from '../errors';
-import { createRateLimiter, positive } from '../internal';
+import { positive } from '../internal';
 import type { InvitationService } from '../invitations';
 import type { Provisioner } from '../provisioning';
 import type { OutboxStatus } from '../store';
@@ -9,7 +9,9 @@ import type { AuthResult } from '../types';
 import { createBulkJobs } from './bulk';
 import { type AdminAuth, type AdminContext, json, NO_STORE } from './context';
 import { oneOf, positiveInteger, queryValue } from './fields';
+import { type AssignableRoles, createGrantChecks } from './grants';
 import { invitationRoutes } from './invitations';
+import { createPeekLimiter, type PeekRateLimitOptions } from './peek-limit';
 import { userRoutes } from './users';
 
 /** Options of {@link adminApi}. */
@@ -21,16 +23,37 @@ export interface AdminApiOptions {
    * role `admin`. A caller without a local user is always refused.
    */
   authorize?: (auth: AdminAuth) => boolean | Promise<boolean>;
+  /**
+   * Which roles the caller may give (`PATCH /users/:id`, `POST /users`, `POST /invitations`, bulk): `'*'` for
+   * any, else a list; a request naming another role is 403 `forbidden` and changes nothing. Naming no role
+   * (or `role: null`) gives the default and is not checked. Default: an active admin `'*'`, anyone else `[]` —
+   * so a custom `authorize` that lets support staff in does not let them hand out `admin`.
+   *
+   * @example
+   * ```ts
+   * adminApi({
+   *   provisioner,
+   *   invitations,
+   *   authorize: (auth) => auth.user.role === 'admin' || auth.user.role === 'support',
+   *   assignableRoles: ({ user }) => (user.role === 'admin' ? '*' : ['user', 'editor']),
+   * });
+   * ```
+   */
+  assignableRoles?: (auth: AdminAuth) => AssignableRoles | Promise<AssignableRoles>;
   /** Most emails one `POST /invitations/bulk` takes; default 1,000. */
   maxBulk?: number;
-  /** Bulk delivery: invitations per second (default 10), at once (default 4), jobs kept in memory (default 100). */
+  /**
+   * Bulk delivery: invitations per second for all jobs together (default 10), at once per job (default 4), jobs
+   * kept in memory (default 100).
+   */
   bulk?: { perSecond?: number; concurrency?: number; maxJobs?: number };
   /**
-   * `GET /invitations/peek` per client address: a bucket of `burst` requests (default 10) refilled at
-   * `perSecond` (default 0.5, i.e. 30 a minute), for `maxClients` addresses at once (default 10,000).
-   * `false` turns it off (e.g. when a gateway limits already).
+   * `GET /invitations/peek` per client: a bucket of `burst` requests (default 10) refilled at `perSecond`
+   * (default 0.5, i.e. 30 a minute), for `maxClients` clients at once (default 10,000); an IPv6 client is its
+   * `ipv6Prefix` network (default /64). Behind them one `global` bucket for all clients (default burst 100,
+   * 5 a second). `false` turns it off (e.g. when a gateway limits already).
    */
-  peekRateLimit?: { perSecond?: number; burst?: number; maxClients?: number } | false;
+  peekRateLimit?: PeekRateLimitOptions | false;
 }
 
 /** The admin API's route table, for an adapter's route mounter (or each adapter's own `adminApi`). */
@@ -90,15 +113,8 @@ export function adminApi(options: AdminApiOptions): AdminApi {
     concurrency: Math.floor(positive(bulk.concurrency, 4, 'bulk.concurrency')),
     maxJobs: Math.floor(positive(bulk.maxJobs, 100, 'bulk.maxJobs')),
   });
-  const limit = options.peekRateLimit ?? {};
-  const peekLimiter =
-    limit === false
-      ? undefined
-      : createRateLimiter({
-          perSecond: positive(limit.perSecond, 0.5, 'peekRateLimit.perSecond'),
-          burst: Math.floor(positive(limit.burst, 10, 'peekRateLimit.burst')),
-          maxKeys: Math.floor(positive(limit.maxClients, 10_000, 'peekRateLimit.maxClients')),
-        });
+  const peekLimiter = createPeekLimiter(options.peekRateLimit);
+  const grants = createGrantChecks({ provisioner, authorize, assignableRoles: options.assignableRoles });
 
   const open: AdminContext['open'] = (run) => async (request) => {
     try {
@@ -110,6 +126,7 @@ export function adminApi(options: AdminApiOptions): AdminApi {
   const ctx: AdminContext = {
     provisioner,
     invitations,
+    ...grants,
     open,
     guard: (run) =>
       open(async (request) => {

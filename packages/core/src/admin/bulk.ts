@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isJitProvisionError, NotFoundError, RateLimitedError } from '../errors';
+import { normaliseEmail } from '../identity';
+import { createTokenBucket } from '../internal';
 import type { CreateInvitationInput, CreateManyResult, InvitationService } from '../invitations';
 
 /** One email of a bulk invitation, as `GET /invitations/bulk/:job` reports it. */
@@ -11,7 +13,10 @@ export interface BulkInvitationResult {
   invitationId?: string;
   /** Why it was skipped: repeated in this list, or already invited and still pending. */
   reason?: 'duplicate' | 'pending';
-  /** The error code (`failed`); `delivery_failed` when the app's `send` threw. */
+  /**
+   * The error code (`failed`): `invalid_request` for an entry that is no address or carries no valid role,
+   * `delivery_failed` when the app's `send` threw.
+   */
   error?: string;
 }
 
@@ -28,12 +33,21 @@ export interface BulkJobProgress {
   results: BulkInvitationResult[];
 }
 
+/** One entry of a bulk body as the admin sent it; a bad address or role fails as that entry's result. */
+export interface BulkEntry {
+  email: unknown;
+  role: unknown;
+}
+
 /** Options of {@link createBulkJobs}. */
 export interface BulkJobsOptions {
   invitations: InvitationService;
-  /** Invitations delivered per second at most (default 10), so the mail provider is not flooded. */
+  /**
+   * Invitations delivered per second at most (default 10), by all jobs together: one token bucket serves every
+   * job, so the mail provider sees this rate however many jobs run.
+   */
   perSecond?: number;
-  /** Invitations created at once (default 4). */
+  /** Invitations created at once, per job (default 4). */
   concurrency?: number;
   /** Jobs kept in memory (default 100): the oldest finished one is forgotten first. */
   maxJobs?: number;
@@ -42,21 +56,68 @@ export interface BulkJobsOptions {
 /** In-process registry of bulk invitation jobs; see {@link createBulkJobs}. */
 export interface BulkJobs {
   /** Plan the job (skips decided now), start delivering in the background, return its id. */
-  start(items: readonly { email: string; role: string }[], invitedBy: string): Promise<string>;
+  start(items: readonly BulkEntry[], invitedBy: string): Promise<string>;
   /** The job's progress; `NotFoundError` for an unknown (or forgotten) id. */
   get(id: string): BulkJobProgress;
 }
 
 const errorCode = (err: unknown) => (isJitProvisionError(err) ? err.publicCode : 'delivery_failed');
 
+/** The normalised address of an entry, or undefined when it has none (createMany then reports why). */
+function validEmail(value: unknown): string | undefined {
+  try {
+    return normaliseEmail(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Plan the entries: repeats and addresses with a pending invitation are `skipped`; everything else is work
+ * for `createMany`, bad entries included, so they fail with its error code exactly as in the CLI.
+ */
+function plan(
+  items: readonly BulkEntry[],
+  pending: ReadonlySet<string>,
+  invitedBy: string,
+): { results: BulkInvitationResult[]; work: CreateInvitationInput[]; slots: number[] } {
+  const seen = new Set<string>();
+  const results: BulkInvitationResult[] = [];
+  const work: CreateInvitationInput[] = [];
+  const slots: number[] = [];
+  for (const { email: raw, role } of items) {
+    const email = validEmail(raw);
+    const reason =
+      email === undefined
+        ? undefined
+        : seen.has(email)
+          ? 'duplicate'
+          : pending.has(email)
+            ? 'pending'
+            : undefined;
+    if (email !== undefined) seen.add(email);
+    const shown = email ?? (typeof raw === 'string' ? raw : '');
+    if (reason !== undefined) {
+      results.push({ email: shown, status: 'skipped', reason });
+      continue;
+    }
+    slots.push(results.length);
+    results.push({ email: shown, status: 'queued' });
+    work.push({ email: raw as string, role: role as string, invitedBy });
+  }
+  return { results, work, slots };
+}
+
 /**
  * Bulk invitation jobs, kept in this process's memory: `maxJobs` at most, the oldest finished one forgotten
- * first; while all are running a new one is refused (429). A job lives and is polled on the instance that
- * started it; behind a load balancer, route `/invitations/bulk*` to one instance or use sticky sessions.
+ * first; while all are running a new one is refused (429). The slot is taken before anything is awaited, so
+ * racing starts cannot pass the bound together. A job lives and is polled on the instance that started it;
+ * behind a load balancer, route `/invitations/bulk*` to one instance or use sticky sessions.
  *
  * Each email is planned before the job starts: a repeat within the list, or an email that already has a
  * pending invitation, is `skipped` rather than invited twice. The rest go through `invitations.createMany`,
- * throttled to `perSecond`.
+ * all jobs sharing one token bucket of `perSecond`; an entry `createMany` refuses (a bad address or role)
+ * is `failed` with its error code (`invalid_request`) while the others are sent.
  *
  * @example
  * ```ts
@@ -69,50 +130,44 @@ export function createBulkJobs(options: BulkJobsOptions): BulkJobs {
   const { invitations } = options;
   const maxJobs = options.maxJobs ?? 100;
   const jobs = new Map<string, BulkJobProgress>();
+  const throttle = createTokenBucket({ perSecond: options.perSecond ?? 10 }).take;
 
-  function makeRoom(): void {
-    if (jobs.size < maxJobs) return;
-    // Map order is creation order: the first finished job is the oldest one.
-    for (const [id, job] of jobs) {
-      if (job.finishedAt !== null) {
-        jobs.delete(id);
-        return;
-      }
+  function reserve(): BulkJobProgress {
+    if (jobs.size >= maxJobs) {
+      // Map order is creation order: the first finished job is the oldest one.
+      const oldest = [...jobs.values()].find((job) => job.finishedAt !== null);
+      if (oldest === undefined)
+        throw new RateLimitedError(60, `${maxJobs} bulk invitation jobs are running; try again later`);
+      jobs.delete(oldest.id);
     }
-    throw new RateLimitedError(60, `${maxJobs} bulk invitation jobs are running; try again later`);
-  }
-
-  async function start(items: readonly { email: string; role: string }[], invitedBy: string) {
-    makeRoom();
-    const pending = new Set((await invitations.list({ status: 'pending' })).map((i) => i.email));
-    const seen = new Set<string>();
-    const results: BulkInvitationResult[] = [];
-    const work: CreateInvitationInput[] = [];
-    const slots: number[] = [];
-    for (const { email, role } of items) {
-      const reason = seen.has(email) ? 'duplicate' : pending.has(email) ? 'pending' : undefined;
-      seen.add(email);
-      if (reason !== undefined) {
-        results.push({ email, status: 'skipped', reason });
-        continue;
-      }
-      slots.push(results.length);
-      results.push({ email, status: 'queued' });
-      work.push({ email, role, invitedBy });
-    }
-    const skipped = results.length - work.length;
     const job: BulkJobProgress = {
       id: randomUUID(),
-      total: results.length,
-      done: skipped,
+      total: 0,
+      done: 0,
       sent: 0,
-      skipped,
+      skipped: 0,
       failed: 0,
       createdAt: new Date(),
       finishedAt: null,
-      results,
+      results: [],
     };
     jobs.set(job.id, job);
+    return job;
+  }
+
+  async function start(items: readonly BulkEntry[], invitedBy: string) {
+    // Registered (unfinished) before the first await: concurrent starts see each other.
+    const job = reserve();
+    let pending: Set<string>;
+    try {
+      pending = new Set((await invitations.list({ status: 'pending' })).map((i) => i.email));
+    } catch (err) {
+      jobs.delete(job.id);
+      throw err;
+    }
+    const { results, work, slots } = plan(items, pending, invitedBy);
+    const skipped = results.length - work.length;
+    Object.assign(job, { total: results.length, done: skipped, skipped, results });
 
     const record = (result: CreateManyResult, index: number) => {
       const slot = results[slots[index] as number] as BulkInvitationResult;
@@ -134,7 +189,7 @@ export function createBulkJobs(options: BulkJobsOptions): BulkJobs {
     invitations
       .createMany(work, {
         onResult: record,
-        ...(options.perSecond === undefined ? {} : { perSecond: options.perSecond }),
+        throttle,
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
       })
       .then(finish, (err: unknown) => {

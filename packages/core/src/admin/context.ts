@@ -17,6 +17,18 @@ export interface AdminContext {
   guard(run: AdminRun): Route['handler'];
   /** Wrap a public route body: errors in the one error shape. */
   open(run: (request: RouteRequest) => Promise<RouteResponse>): Route['handler'];
+  /**
+   * 403 `forbidden` unless `auth` may give every role named in `roles` (`assignableRoles`). Absent roles
+   * (`undefined`, `null`: the default applies) and values that are no role name (refused by the route's own
+   * validation) are not grants and pass.
+   */
+  mayAssign(auth: AdminAuth, roles: readonly unknown[]): Promise<void>;
+  /**
+   * The acting admin as the store has them now: 403 `forbidden` unless they still exist, are active, have not
+   * been signed out since their token was issued, and `authorize` still admits them. Run where a change is
+   * applied, so a request that waited (in the admin change queue) is judged at the moment it lands.
+   */
+  recheck(auth: AdminAuth): Promise<AdminAuth>;
 }
 
 /** Admin answers are per-user and may name people: never cached by a browser or a proxy. */

@@ -3,3 +3,5 @@
 export { type AdminApi, type AdminApiOptions, adminApi } from './api';
 export type { BulkInvitationResult, BulkJobProgress } from './bulk';
 export type { AdminAuth } from './context';
+export type { AssignableRoles } from './grants';
+export type { PeekRateLimitOptions } from './peek-limit';

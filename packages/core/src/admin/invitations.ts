@@ -1,11 +1,11 @@
 import type { Route } from '../adapter';
 import { InvalidFieldError, isJitProvisionError, NotFoundError, RateLimitedError } from '../errors';
-import type { RateLimiter } from '../internal';
 import { INVITATION_STATUSES, invitationStatus } from '../invitations';
 import type { Invitation } from '../store';
-import type { BulkJobs } from './bulk';
+import type { BulkEntry, BulkJobs } from './bulk';
 import { type AdminContext, json, NO_STORE, noContent } from './context';
 import { bodyObject, emailField, oneOf, positiveInteger, queryValue, roleField } from './fields';
+import type { PeekLimiter } from './peek-limit';
 
 const DAY = 86_400_000;
 /** Longest lifetime an admin may give one invitation. */
@@ -28,30 +28,36 @@ function invitationView(i: Invitation, now = Date.now()) {
   };
 }
 
-/** The entries of a bulk body, each with its role; 422 names the first bad entry (`emails[3].email`). */
-function bulkEntries(body: Record<string, unknown>, maxBulk: number): { email: string; role: string }[] {
+/**
+ * The entries of a bulk body, each with its role. Only the body's shape is refused here (422 `emails`: not a
+ * list of 1 to `maxBulk` entries; 422 `role`: a bad default role); a bad entry is passed on, to fail as that
+ * entry's result while the others are sent, as `createMany` and the CLI do.
+ */
+function bulkEntries(
+  body: Record<string, unknown>,
+  maxBulk: number,
+): { entries: BulkEntry[]; roles: unknown[] } {
   const { emails, role } = body;
-  const fallback = roleField(role, 'role') ?? 'user';
+  const fallback = roleField(role, 'role');
   if (!Array.isArray(emails) || emails.length === 0 || emails.length > maxBulk)
     throw new InvalidFieldError('emails', `emails must be a list of 1 to ${maxBulk} entries`);
-  return emails.map((entry: unknown, i) => {
-    if (typeof entry === 'string') return { email: emailField(entry, `emails[${i}]`), role: fallback };
+  const roles: unknown[] = [fallback];
+  const entries = emails.map((entry: unknown): BulkEntry => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-      throw new InvalidFieldError(`emails[${i}]`, `emails[${i}] must be an address or { email, role? }`);
+      return { email: entry, role: fallback ?? 'user' };
     const { email, role: own } = entry as Record<string, unknown>;
-    return {
-      email: emailField(email, `emails[${i}].email`),
-      role: roleField(own, `emails[${i}].role`) ?? fallback,
-    };
+    roles.push(own);
+    return { email, role: own ?? fallback ?? 'user' };
   });
+  return { entries, roles };
 }
 
 /** Options the invitation routes need beyond the shared context. */
 export interface InvitationRoutesOptions {
   jobs: BulkJobs;
   maxBulk: number;
-  /** Per client address; undefined turns the limit off. */
-  peekLimiter: RateLimiter | undefined;
+  /** Per client, then for all; undefined turns the limit off. */
+  peekLimiter: PeekLimiter | undefined;
 }
 
 /** The `/invitations` routes, including the public `peek`. */
@@ -76,8 +82,10 @@ export function invitationRoutes(ctx: AdminContext, options: InvitationRoutesOpt
         const input = bodyObject(body);
         const role = roleField(input['role'], 'role');
         const expiresInMs = positiveInteger(input['expiresInMs'], 'expiresInMs', MAX_EXPIRES_IN_MS);
+        const email = emailField(input['email'], 'email');
+        await ctx.mayAssign(auth, [role]);
         const created = await invitations.create({
-          email: emailField(input['email'], 'email'),
+          email,
           invitedBy: auth.user.id,
           ...(role === undefined ? {} : { role }),
           ...(expiresInMs === undefined ? {} : { expiresInMs }),
@@ -90,7 +98,9 @@ export function invitationRoutes(ctx: AdminContext, options: InvitationRoutesOpt
       method: 'POST',
       path: '/invitations/bulk',
       handler: ctx.guard(async ({ body }, auth) => {
-        const entries = bulkEntries(bodyObject(body), maxBulk);
+        const { entries, roles } = bulkEntries(bodyObject(body), maxBulk);
+        // A role the caller may not give refuses the whole list: nobody is invited.
+        await ctx.mayAssign(auth, roles);
         return json(202, { job: await jobs.start(entries, auth.user.id) });
       }),
     },
@@ -130,7 +140,7 @@ export function invitationRoutes(ctx: AdminContext, options: InvitationRoutesOpt
       method: 'GET',
       path: '/invitations/peek',
       handler: ctx.open(async ({ query, ip }) => {
-        const wait = peekLimiter?.take(ip ?? 'unknown') ?? 0;
+        const wait = peekLimiter?.take(ip) ?? 0;
         if (wait > 0) throw new RateLimitedError(wait);
         const token = queryValue(query, 'token');
         if (token === undefined) throw new InvalidFieldError('token', 'token is required');

@@ -9,7 +9,8 @@ export interface UserChange {
   deleted?: boolean;
 }
 
-const isActiveAdmin = (user: UserRecord, adminRole: string) =>
+/** An admin who counts: role `adminRole` and not disabled. */
+export const isActiveAdmin = (user: UserRecord, adminRole = 'admin'): boolean =>
   user.role === adminRole && (user as { status?: unknown }).status !== 'disabled';
 
 /**
@@ -43,16 +44,24 @@ const queues = new WeakMap<Provisioner, Promise<unknown>>();
 const settled = () => undefined;
 
 /**
- * Read user `id`, refuse the change with 409 `last_admin` if it would leave no active admin, then `apply` it,
- * all while no other `changeUserKeepingAdmin` of this process for the same provisioner runs: two admins
- * demoting each other at once cannot both pass here. Other processes are not covered (see docs/admin-api.md).
+ * Run `admit` (the acting admin's re-check), read user `id`, refuse the change with 409 `last_admin` if it would
+ * leave no active admin, then `apply` it, all while no other `changeUserKeepingAdmin` of this process for the
+ * same provisioner runs: two admins demoting each other at once cannot both pass here, and an admin demoted,
+ * disabled or deleted by the change queued before theirs is refused by `admit` rather than acting on the
+ * authorisation they had when the request arrived. Other processes are not covered (see docs/admin-api.md).
  * Active admins are counted with `listUsers({ role: 'admin', status: 'active', limit: 2 })`.
  *
  * @example
  * ```ts
- * await changeUserKeepingAdmin(provisioner, userId, { deleted: true }, (user) =>
- *   provisioner.deleteUser(user.id, { actor: adminId }),
- * ); // 404 user_not_found, 409 last_admin, or deleted
+ * await changeUserKeepingAdmin(
+ *   provisioner,
+ *   userId,
+ *   { deleted: true },
+ *   (user) => provisioner.deleteUser(user.id, { actor: adminId }),
+ *   async () => {
+ *     if ((await provisioner.getUser(adminId))?.role !== 'admin') throw new ForbiddenError();
+ *   },
+ * ); // 403 forbidden, 404 user_not_found, 409 last_admin, or deleted
  * ```
  */
 export function changeUserKeepingAdmin<T>(
@@ -60,8 +69,10 @@ export function changeUserKeepingAdmin<T>(
   id: string,
   change: UserChange,
   apply: (user: UserRecord) => Promise<T>,
+  admit: () => Promise<unknown> = async () => undefined,
 ): Promise<T> {
   const run = async () => {
+    await admit();
     const user = await provisioner.getUser(id);
     if (user === null) throw new UserNotFoundError();
     await assertAdminRemains(

@@ -50,7 +50,9 @@ function patchBody(body: unknown): { role?: string | null; status?: UserStatus }
 /**
  * The `/users` routes: each is one `ctx.guard` around provisioner calls. The ones that can take an admin away
  * (`PATCH`, `DELETE`) run through `changeUserKeepingAdmin` (404, 409 `last_admin`, one at a time per
- * process); every change names the calling admin as the event's `actor`.
+ * process), re-checking the caller in the queue (403 if demoted, disabled or signed out meanwhile); a role
+ * given (`PATCH`, `POST`) must be one of the caller's `assignableRoles` (403); every change names the calling
+ * admin as the event's `actor`.
  */
 export function userRoutes(ctx: AdminContext): Route[] {
   const { provisioner } = ctx;
@@ -70,13 +72,20 @@ export function userRoutes(ctx: AdminContext): Route[] {
       handler: ctx.guard(async ({ params, body }, auth) => {
         const patch = patchBody(body);
         const actor = { actor: auth.user.id };
-        const user = await changeUserKeepingAdmin(provisioner, params['id'] ?? '', patch, async (target) => {
-          let user = target;
-          if (patch.role !== undefined) user = await provisioner.setRole(user.id, patch.role, actor);
-          if (patch.status === 'disabled') user = await provisioner.disable(user.id, actor);
-          if (patch.status === 'active') user = await provisioner.enable(user.id, actor);
-          return user;
-        });
+        const user = await changeUserKeepingAdmin(
+          provisioner,
+          params['id'] ?? '',
+          patch,
+          async (target) => {
+            let user = target;
+            if (patch.role !== undefined) user = await provisioner.setRole(user.id, patch.role, actor);
+            if (patch.status === 'disabled') user = await provisioner.disable(user.id, actor);
+            if (patch.status === 'active') user = await provisioner.enable(user.id, actor);
+            return user;
+          },
+          // Judged when the change lands, not when the request arrived: the queue may hold a demotion of the caller.
+          async () => ctx.mayAssign(await ctx.recheck(auth), [patch.role]),
+        );
         return json(200, user);
       }),
     },
@@ -84,8 +93,12 @@ export function userRoutes(ctx: AdminContext): Route[] {
       method: 'DELETE',
       path: '/users/:id',
       handler: ctx.guard(async ({ params }, auth) => {
-        await changeUserKeepingAdmin(provisioner, params['id'] ?? '', { deleted: true }, (target) =>
-          provisioner.deleteUser(target.id, { actor: auth.user.id }),
+        await changeUserKeepingAdmin(
+          provisioner,
+          params['id'] ?? '',
+          { deleted: true },
+          (target) => provisioner.deleteUser(target.id, { actor: auth.user.id }),
+          () => ctx.recheck(auth),
         );
         return noContent();
       }),
@@ -113,6 +126,7 @@ export function userRoutes(ctx: AdminContext): Route[] {
       handler: ctx.guard(async ({ body }, auth) => {
         const input = bodyObject(body);
         const role = roleField(input['role'], 'role');
+        await ctx.mayAssign(auth, [role]);
         const user = await asFieldErrors(() =>
           provisioner.preProvision(
             {

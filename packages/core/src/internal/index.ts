@@ -1,4 +1,5 @@
 // The door of internal/: what other folders of core may use from it.
+export { type ClientKeyOptions, clientKey } from './client-key';
 export { headerValue } from './headers';
 export { consoleLogger, describeError } from './logger';
 export { Lru } from './lru';

@@ -5,7 +5,7 @@ import type { CreatedInvitation, CreateInvitationInput, CreateManyOptions, Creat
 
 /**
  * `InvitationService.createMany`: `create` each invitee, `concurrency` at a time and at most `perSecond`
- * starts per second; one failing item never aborts the batch. An email seen before is not invited twice: it
+ * starts per second (or as a shared `throttle` allows); one failing item never aborts the batch. An email seen before is not invited twice: it
  * shares the first one's result (`duplicate: true`). Results come back in input order.
  *
  * @example
@@ -21,7 +21,8 @@ export async function createMany(
   const report = (index: number) => opts.onResult?.(results[index] as CreateManyResult, index);
   if (!Array.isArray(list)) throw new InvalidRequestError('createMany needs an array');
   const concurrency = Math.floor(positive(opts.concurrency, 4, 'concurrency')) || 1;
-  const bucket = createTokenBucket({ perSecond: positive(opts.perSecond, 10, 'perSecond') });
+  const throttle =
+    opts.throttle ?? createTokenBucket({ perSecond: positive(opts.perSecond, 10, 'perSecond') }).take;
   const results: CreateManyResult[] = new Array(list.length);
   const firstByEmail = new Map<string, number>();
   const work: number[] = [];
@@ -45,7 +46,7 @@ export async function createMany(
       const index = work[next++] as number;
       const item = list[index] as CreateInvitationInput;
       const email = normaliseEmail(item.email);
-      await bucket.take();
+      await throttle();
       try {
         results[index] = { ok: true, email, duplicate: false, ...(await create(item)) };
       } catch (error) {

@@ -262,4 +262,25 @@ describe('createMany', () => {
     });
     expect(Date.now() - start).toBeGreaterThanOrEqual(((60 - perSecond) / perSecond) * 1000 - 10);
   });
+
+  it('a shared throttle replaces the per-call bucket: two calls go only as far as it lets them', async () => {
+    const sent: string[] = [];
+    const { service } = setup({ send: ({ email }) => void sent.push(email) });
+    const gates: (() => void)[] = [];
+    const throttle = () => new Promise<void>((resolve) => gates.push(resolve));
+    const list = (p: string) => [0, 1, 2].map((i) => ({ email: `${p}${i}@example.com`, invitedBy: 'x' }));
+    const both = Promise.all([
+      service.createMany(list('a'), { throttle, concurrency: 1 }),
+      service.createMany(list('b'), { throttle, concurrency: 1 }),
+    ]);
+    await vi.waitFor(() => expect(gates).toHaveLength(2));
+    gates.shift()?.();
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    expect(gates).toHaveLength(2); // the released worker waits for its next turn
+    while (sent.length < 6) {
+      gates.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect((await both).flat().every((r) => r.ok)).toBe(true);
+  });
 });

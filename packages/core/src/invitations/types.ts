@@ -54,6 +54,11 @@ export interface CreateManyOptions {
   concurrency?: number;
   /** Deliveries started per second at most; default 10. */
   perSecond?: number;
+  /**
+   * Awaited before each invitation is created, in place of this call's own `perSecond` bucket: pass one
+   * shared throttle to several `createMany` calls so that together they keep one rate.
+   */
+  throttle?: () => Promise<void>;
   /** Told about each entry as soon as its outcome is known (duplicates at the end), for progress reports. */
   onResult?: (result: CreateManyResult, index: number) => void;
 }

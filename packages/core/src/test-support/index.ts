@@ -188,7 +188,15 @@ export const entries = {
     specifier: '@jit-provision/core/admin',
     dist: 'admin',
     values: ['adminApi'],
-    types: ['AdminApi', 'AdminApiOptions', 'AdminAuth', 'BulkInvitationResult', 'BulkJobProgress'],
+    types: [
+      'AdminApi',
+      'AdminApiOptions',
+      'AdminAuth',
+      'AssignableRoles',
+      'BulkInvitationResult',
+      'BulkJobProgress',
+      'PeekRateLimitOptions',
+    ],
   },
   kratos: {
     specifier: '@jit-provision/core/kratos',
@@ -216,6 +224,7 @@ export const entries = {
  */
 export const internal = {
   values: [
+    'clientKey',
     'consoleLogger',
     'createAuthenticator',
     'createIssuerKeyResolver',
