@@ -1,10 +1,9 @@
-import type { Route, RouteResponse } from '../adapter';
+import type { Route, RouteAuthRequest, RouteResponse } from '../adapter';
 import { ConfigurationError, ForbiddenError, NotFoundError, toHttpResponse } from '../errors';
 import { createRateLimiter, positive } from '../internal';
 import type { InvitationService } from '../invitations';
 import type { Provisioner } from '../provisioning';
 import type { OutboxStatus } from '../store';
-import { readBearerToken } from '../token';
 import type { AuthResult } from '../types';
 import { createBulkJobs } from './bulk';
 import { type AdminAuth, type AdminContext, json, NO_STORE } from './context';
@@ -39,6 +38,11 @@ export interface AdminApi {
 }
 
 const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'done', 'failed'];
+
+/** Largest body of every admin route but bulk: 16 KiB, far above the biggest (`POST /users`, about 1 KiB). */
+const ADMIN_MAX_BODY_BYTES = 16_384;
+/** Room per bulk entry: an escaped 320-character email, a 64-character role and the JSON around them. */
+const BULK_BYTES_PER_ENTRY = 1_024;
 
 /** The default `authorize`: an active user with role `admin`. */
 const isActiveAdmin = (auth: AdminAuth) =>
@@ -107,16 +111,28 @@ export function adminApi(options: AdminApiOptions): AdminApi {
       return withNoStore(toHttpResponse(err));
     }
   };
+  // The callers this API admitted itself: a `request.auth` not in here (a mounter that skipped
+  // `authenticate`, or set it from elsewhere) is never trusted, and the guard authenticates again.
+  const admitted = new WeakSet<object>();
+  const authenticateAdmin = async ({ headers }: RouteAuthRequest): Promise<AdminAuth> => {
+    const auth: AuthResult = await provisioner.authenticate({ headers });
+    if (auth.user === null || !(await authorize(auth as AdminAuth)))
+      throw new ForbiddenError('This account may not use the admin API');
+    admitted.add(auth);
+    return auth as AdminAuth;
+  };
   const ctx: AdminContext = {
     provisioner,
     invitations,
     open,
     guard: (run) =>
       open(async (request) => {
-        const auth: AuthResult = await provisioner.authenticate({ headers: request.headers });
-        if (auth.user === null || !(await authorize(auth as AdminAuth)))
-          throw new ForbiddenError('This account may not use the admin API');
-        return run(request, auth as AdminAuth);
+        const { auth } = request;
+        const admin =
+          typeof auth === 'object' && auth !== null && admitted.has(auth)
+            ? (auth as AdminAuth)
+            : await authenticateAdmin(request);
+        return run(request, admin);
       }),
   };
 
@@ -151,14 +167,25 @@ export function adminApi(options: AdminApiOptions): AdminApi {
     },
   ];
 
-  // Refuse a request without a well-formed bearer token before its body is read; the handler verifies it.
-  const requireBearer = (headers: Parameters<NonNullable<Route['authorize']>>[0]) => {
-    readBearerToken(headers, Number.MAX_SAFE_INTEGER);
-  };
+  // Every route but peek verifies its caller (401/403) before the mounter reads a byte of the body, and
+  // takes a body sized for it: a caller without credentials costs no read, parse or walk.
+  const bulkBytes = ADMIN_MAX_BODY_BYTES + maxBulk * BULK_BYTES_PER_ENTRY;
   const routes = [
     ...userRoutes(ctx),
     ...invitationRoutes(ctx, { jobs, maxBulk, peekLimiter }),
     ...outboxRoutes,
-  ].map((route) => (route.path === '/invitations/peek' ? route : { ...route, authorize: requireBearer }));
+  ].map((route): Route => {
+    if (route.path === '/invitations/peek')
+      return { ...route, public: true, headers: NO_STORE, maxBodyBytes: ADMIN_MAX_BODY_BYTES };
+    const bulk = route.method === 'POST' && route.path === '/invitations/bulk';
+    return {
+      ...route,
+      authenticate: authenticateAdmin,
+      headers: NO_STORE,
+      maxBodyBytes: bulk ? bulkBytes : ADMIN_MAX_BODY_BYTES,
+      // An entry is an object and two strings; the rest is the envelope.
+      ...(bulk ? { maxBodyNodes: maxBulk * 4 + 64 } : {}),
+    };
+  });
   return { routes };
 }
