@@ -1,5 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { createMemoryStore } from '@jit-provision/store-memory';
 import { runRouteTableSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
@@ -64,15 +65,21 @@ describe('hono subApp(routes)', () => {
 
 runRouteTableSuite({
   name: 'hono',
+  createStore: createMemoryStore,
   mount(table) {
     const app = new Hono().route('/t', subApp(table));
-    return async (method, path, body) => {
+    return async (method, path, body, headers) => {
       const res = await app.request(path, {
         method,
-        ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+        headers: headers ?? (body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { body }),
       });
       const text = await res.text();
-      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+      return {
+        status: res.status,
+        headers: Object.fromEntries(res.headers),
+        body: text === '' ? undefined : JSON.parse(text),
+      };
     };
   },
 });
