@@ -58,8 +58,11 @@ const withNoStore = (out: RouteResponse): RouteResponse => ({
  * The admin HTTP API, framework-neutral: a route table each adapter mounts under a prefix of the app's
  * choice (`/admin/api` in the examples). Every route but `GET /invitations/peek` needs a bearer token the
  * provisioner verifies (401 otherwise, with `WWW-Authenticate`) and `authorize(auth)` (403 `forbidden`
- * otherwise). Only the `Authorization` header is read, never a cookie, so there is no CSRF surface. Bodies
- * are JSON; errors are the one error shape (`{ error, error_description }`, plus `field` for a 422).
+ * otherwise), checked in the route's `authenticate` step, before the mounter reads the body. Only the
+ * `Authorization` header is read, never a cookie, so there is no CSRF surface. Bodies are JSON
+ * (`application/json`, UTF-8; 415 otherwise) of at most 16 KiB, `POST /invitations/bulk` 16 KiB plus 1 KiB
+ * per `maxBulk` entry (413 over it); `peek` is `public`, so an app-wide `jitProvision` lets it through
+ * without a token. Errors are the one error shape (`{ error, error_description }`, plus `field` for a 422).
  *
  * Routes: `GET /users?query&role&status&limit&cursor`, `GET /users/:id`, `POST /users`, `PATCH /users/:id`
  * (`{ role?, status? }`), `DELETE /users/:id`, `POST /users/:id/revoke-sessions` (409 `last_admin` where a
