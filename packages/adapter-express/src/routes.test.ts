@@ -64,6 +64,15 @@ describe('express router(routes)', () => {
   });
 });
 
+describe('express router(routes) at the root', () => {
+  it('lets a request it has no route for go on to the app (under a prefix it answers 404 itself)', async () => {
+    const app = express().use(router(routes));
+    app.get('/app-route', (_req, res) => res.json({ app: true }));
+    expect((await request(app).get('/app-route')).body).toEqual({ app: true });
+    expect((await request(app).get('/items/1')).status).toBe(200);
+  });
+});
+
 runRouteTableSuite({
   name: 'express',
   createStore: createMemoryStore,

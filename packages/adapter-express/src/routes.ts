@@ -101,6 +101,7 @@ export function router(routes: readonly Route[]): Router {
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     mounted[method](route.path, ...handlers, bodyErrors);
   }
-  mounted.use((_req, res) => write(res, unmatchedRouteResponse()));
+  // Under its own prefix the table answers what it does not know; mounted at the root it lets the app go on.
+  mounted.use((req, res, next) => (req.baseUrl === '' ? next() : write(res, unmatchedRouteResponse())));
   return mounted;
 }

@@ -63,6 +63,20 @@ describe('fastify routesPlugin(routes)', () => {
   });
 });
 
+describe('fastify routesPlugin(routes) without a prefix', () => {
+  it("leaves the app's 404 to the app", async () => {
+    const app = Fastify();
+    app.register(routesPlugin(routes));
+    app.setNotFoundHandler((_request, reply) => reply.code(404).send({ app: true }));
+    try {
+      expect((await app.inject({ method: 'GET', url: '/nope' })).json()).toEqual({ app: true });
+      expect((await app.inject({ method: 'GET', url: '/items/1' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 const mounted: FastifyInstance[] = [];
 afterAll(() => Promise.all(mounted.map((app) => app.close())));
 

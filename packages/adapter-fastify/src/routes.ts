@@ -45,7 +45,9 @@ export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {
       const route = tableRouteOf(request);
       return write(reply, serializeRouteResponse(bodyErrorResponse(err, route) ?? toHttpResponse(err)));
     });
-    app.setNotFoundHandler((_request, reply) => write(reply, unmatchedRouteResponse()));
+    // Under its own prefix the table answers what it does not know; at the root, the app's 404 stays the app's.
+    if (app.prefix !== '')
+      app.setNotFoundHandler((_request, reply) => write(reply, unmatchedRouteResponse()));
     // One parser for every type: admitRoute refused anything but JSON before the body was read. Fastify's
     // own JSON parser keeps its prototype-poisoning checks; an empty body is no body.
     const json = app.getDefaultJsonParser(

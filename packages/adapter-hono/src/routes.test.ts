@@ -63,6 +63,15 @@ describe('hono subApp(routes)', () => {
   });
 });
 
+describe('hono subApp(routes) at the root', () => {
+  it('lets a request it has no route for go on to the app (under a prefix it answers 404 itself)', async () => {
+    const app = new Hono().route('/', subApp(routes));
+    app.get('/app-route', (c) => c.json({ app: true }));
+    expect(await (await app.request('/app-route')).json()).toEqual({ app: true });
+    expect((await app.request('/items/1')).status).toBe(200);
+  });
+});
+
 runRouteTableSuite({
   name: 'hono',
   createStore: createMemoryStore,

@@ -83,6 +83,7 @@ export function subApp(routes: readonly Route[]): Hono {
     if (route.public === true) publicHandlers.add(handler);
     app.on(route.method, route.path, handler);
   }
-  app.all('*', () => write(unmatchedRouteResponse()));
+  // Under its own prefix the table answers what it does not know; mounted at the root it lets the app go on.
+  app.all('*', (c, next) => (c.req.routePath === '/*' ? next() : write(unmatchedRouteResponse())));
   return app;
 }

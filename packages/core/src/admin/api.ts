@@ -114,15 +114,17 @@ export function adminApi(options: AdminApiOptions): AdminApi {
       return withNoStore(toHttpResponse(err));
     }
   };
-  // The callers this API admitted itself: a `request.auth` not in here (a mounter that skipped
-  // `authenticate`, or set it from elsewhere) is never trusted, and the guard authenticates again.
+  // One fresh object per admitted request, known only here: a `request.auth` that is not one (a mounter that
+  // skipped `authenticate`, or set it from elsewhere, even to a cached AuthResult) is never trusted, and the
+  // guard authenticates again.
   const admitted = new WeakSet<object>();
-  const authenticateAdmin = async ({ headers }: RouteAuthRequest): Promise<AdminAuth> => {
+  const authenticateAdmin = async ({ headers }: RouteAuthRequest): Promise<{ admin: AdminAuth }> => {
     const auth: AuthResult = await provisioner.authenticate({ headers });
     if (auth.user === null || !(await authorize(auth as AdminAuth)))
       throw new ForbiddenError('This account may not use the admin API');
-    admitted.add(auth);
-    return auth as AdminAuth;
+    const admission = { admin: auth as AdminAuth };
+    admitted.add(admission);
+    return admission;
   };
   const ctx: AdminContext = {
     provisioner,
@@ -131,11 +133,11 @@ export function adminApi(options: AdminApiOptions): AdminApi {
     guard: (run) =>
       open(async (request) => {
         const { auth } = request;
-        const admin =
+        const admission =
           typeof auth === 'object' && auth !== null && admitted.has(auth)
-            ? (auth as AdminAuth)
+            ? (auth as { admin: AdminAuth })
             : await authenticateAdmin(request);
-        return run(request, admin);
+        return run(request, admission.admin);
       }),
   };
 
