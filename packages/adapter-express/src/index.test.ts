@@ -7,7 +7,7 @@ import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provis
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from './index';
+import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes, router } from './index';
 
 function harness(app: express.Express): AdapterTestApp {
   // The guard suite's hostile cases send 10,000-item claims: above Node's default 16 KiB header limit.
@@ -34,8 +34,11 @@ for (const [name, createExpress] of [
   runAdapterSuite({
     name,
     createStore: createMemoryStore,
-    createApp(provisioner, options) {
+    // Express runs middleware before it routes: route tables go first, as the README mounts them.
+    tablesBeforeMiddleware: true,
+    createApp(provisioner, options, routes) {
       const app = createExpress();
+      app.use('/t', router(routes));
       app.use(jitProvision(provisioner, options));
       app.get('/me', (req, res) => res.json({ auth: req.auth ?? null }));
       app.get('/public', (req, res) => res.json({ auth: req.auth ?? null }));

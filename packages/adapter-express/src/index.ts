@@ -30,7 +30,10 @@ export interface ExpressJitProvisionOptions extends JitProvisionOptions {
 /**
  * Express 4/5 middleware: verifies the bearer token, makes sure the local user exists, and sets
  * `req.auth = { user, identity, claims, created }`. Failures are answered as JSON with the right status
- * and `WWW-Authenticate`/`Retry-After` headers (or passed on with `passErrors`).
+ * and `WWW-Authenticate`/`Retry-After` headers (or passed on with `passErrors`). `skip` gets the path
+ * without its query string, percent-decoded (`/%61pi/x` as `/api/x`). Express runs middleware before it
+ * routes, so this cannot see that a later route needs no token: mount route tables with a public route
+ * (the admin API's invitation `peek`) before this middleware; they authenticate their own callers.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { createMemoryStore } from '@jit-provision/store-memory';
 import { runRouteTableSuite } from '@jit-provision/testing';
 import express from 'express';
 import request from 'supertest';
@@ -63,15 +64,31 @@ describe('express router(routes)', () => {
   });
 });
 
+describe('express router(routes) at the root', () => {
+  it('lets a request it has no route for go on to the app (under a prefix it answers 404 itself)', async () => {
+    const app = express().use(router(routes));
+    app.get('/app-route', (_req, res) => res.json({ app: true }));
+    expect((await request(app).get('/app-route')).body).toEqual({ app: true });
+    expect((await request(app).get('/items/1')).status).toBe(200);
+  });
+});
+
 runRouteTableSuite({
   name: 'express',
+  createStore: createMemoryStore,
   mount(table) {
     const app = express().use('/t', router(table));
     // Over a real socket: an unhandled rejection here used to end the process.
-    return async (method, path, body) => {
-      const req = method === 'GET' ? request(app).get(path) : request(app).post(path);
-      const res = await (body === undefined ? req : req.set('content-type', 'application/json').send(body));
-      return { status: res.status, body: res.text === '' ? undefined : JSON.parse(res.text) };
+    return async (method, path, body, headers) => {
+      const req = request(app)
+        [method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'](path)
+        .set(headers ?? (body === undefined ? {} : { 'content-type': 'application/json' }));
+      const res = await (body === undefined ? req : req.send(body));
+      return {
+        status: res.status,
+        headers: res.headers as Record<string, string>,
+        body: res.text === '' ? undefined : JSON.parse(res.text),
+      };
     };
   },
 });

@@ -1,14 +1,24 @@
 import {
+  admitRoute,
   answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
+  declaresBody,
   type Route,
   type RouteRequest,
+  routeTakesBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
   toHttpResponse,
+  unmatchedRouteResponse,
 } from '@jit-provision/core/adapter';
-import express, { type ErrorRequestHandler, type RequestHandler, type Response, type Router } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
 
 /**
  * Write an already serialised answer. Express would otherwise let a throw here reject a promise nobody
@@ -28,13 +38,17 @@ export function write(res: Response, out: SerializedRouteResponse): void {
 export const writeError = (res: Response, err: unknown): void =>
   write(res, serializeRouteResponse(toHttpResponse(err)));
 
-const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
+// What each request's `authenticate` step returned, from the step to the handler; gone with the request.
+const admittedAuth = new WeakMap<Request, unknown>();
 
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as an Express router: each route's
- * `authorize` runs before its body is read, bodies are parsed as JSON within `maxBodyBytes`, and body
- * errors answer in the SDK's error shape instead of Express' HTML page. Every answer, including a handler
- * that throws or a body that cannot be serialised (500), goes through core's `answerRoute`.
+ * `authorize` and `authenticate` run before its body is read (a refused caller costs no read or parse), a
+ * body must be `application/json` (or `+json`, UTF-8; else 415), bodies are parsed within `maxBodyBytes`,
+ * and body errors answer in the SDK's error shape instead of Express' HTML page. A request under the mount
+ * path that matches no route gets 404 `not_found` in that shape too (so mount a table under its own prefix;
+ * a later app route under that prefix is never reached). Every answer, including a handler that throws or
+ * a body that cannot be serialised (500), goes through core's `answerRoute`.
  *
  * @example
  * ```ts
@@ -47,27 +61,31 @@ const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
 export function router(routes: readonly Route[]): Router {
   const mounted = express.Router();
   for (const route of routes) {
-    const handlers: RequestHandler[] = [];
-    const { authorize } = route;
-    if (authorize !== undefined) {
-      handlers.push((req, res, next) => {
-        try {
-          authorize(req.headers);
-        } catch (err) {
-          return writeError(res, err);
-        }
-        next();
-      });
+    const handlers: RequestHandler[] = [
+      (req, res, next) => {
+        admitRoute(route, req.headers).then((admitted) => {
+          if (!admitted.ok) return write(res, admitted.response);
+          if (admitted.auth !== undefined) admittedAuth.set(req, admitted.auth);
+          next();
+        }, next);
+      },
+    ];
+    const takesBody = routeTakesBody(route);
+    // The media type is checked already (415 otherwise): parse whatever type arrives here. body-parser
+    // would answer `{}` for an empty body; core's rule says there is none.
+    const hasBody = (req: Request) => takesBody && declaresBody(req.headers);
+    if (takesBody) {
+      const parse = express.json({ limit: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, type: () => true });
+      handlers.push((req, res, next) => (hasBody(req) ? parse(req, res, next) : next()));
     }
-    if (HAS_BODY.has(route.method))
-      handlers.push(express.json({ limit: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }));
     handlers.push((req, res) => {
       const request: RouteRequest = {
         headers: req.headers,
         query: req.query as RouteRequest['query'],
         params: req.params as Record<string, string>,
-        body: req.body,
+        body: hasBody(req) ? req.body : undefined,
         ip: req.ip,
+        auth: admittedAuth.get(req),
       };
       // answerRoute never rejects; the catch only guards against a bug turning into a process exit.
       answerRoute(route, request).then(
@@ -75,14 +93,15 @@ export function router(routes: readonly Route[]): Router {
         (err: unknown) => writeError(res, err),
       );
     });
+    const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
+      const out = bodyErrorResponse(err, route);
+      if (out === undefined) return next(err);
+      write(res, serializeRouteResponse(out));
+    };
     const method = route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
-    mounted[method](route.path, ...handlers);
+    mounted[method](route.path, ...handlers, bodyErrors);
   }
-  const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
-    const out = bodyErrorResponse(err);
-    if (out === undefined) return next(err);
-    write(res, serializeRouteResponse(out));
-  };
-  mounted.use(bodyErrors);
+  // Under its own prefix the table answers what it does not know; mounted at the root it lets the app go on.
+  mounted.use((req, res, next) => (req.baseUrl === '' ? next() : write(res, unmatchedRouteResponse())));
   return mounted;
 }

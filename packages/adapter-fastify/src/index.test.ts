@@ -11,6 +11,7 @@ import {
   requirePermissions,
   requireRole,
   requireScopes,
+  routesPlugin,
 } from './index';
 
 async function harness(app: FastifyInstance): Promise<AdapterTestApp> {
@@ -31,11 +32,12 @@ async function harness(app: FastifyInstance): Promise<AdapterTestApp> {
 runAdapterSuite({
   name: 'fastify',
   createStore: createMemoryStore,
-  async createApp(provisioner, options) {
+  async createApp(provisioner, options, routes) {
     const app = Fastify();
     await app.register(jitProvision, { provisioner, ...options });
     app.get('/me', async (request) => ({ auth: request.auth }));
     app.get('/public', async (request) => ({ auth: request.auth }));
+    await app.register(routesPlugin(routes), { prefix: '/t' });
     return harness(app);
   },
 });

@@ -7,6 +7,7 @@ import {
 } from '@jit-provision/core/adapter';
 import type { FastifyPluginAsync, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { tableRouteOf } from './table-route';
 
 export type { AuthResult } from '@jit-provision/core';
 export type { ClaimsPredicate, GuardMatchOptions, JitProvisionOptions } from '@jit-provision/core/adapter';
@@ -44,6 +45,8 @@ export function createJitProvisionHook(
   // Callback style, not `async`: a cached token and user continue with `done()` in this tick, no promise.
   return function jitProvisionHook(request, reply, done) {
     const input = nodeAdapterRequest(request.raw, request.url, options);
+    // Fastify has routed already: a route table's public route (the invitation `peek`) needs no token.
+    if (tableRouteOf(request)?.public === true) input.public = true;
     const now = authenticateCachedRequest(provisioner, input, options);
     if (now?.ok) {
       request.auth = now.auth;
@@ -83,7 +86,9 @@ const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, o
 /**
  * Fastify 5 plugin: verifies the bearer token, makes sure the local user exists, and sets
  * `request.auth = { user, identity, claims, created }`. Failures are answered as JSON with the right
- * status and `WWW-Authenticate`/`Retry-After` headers.
+ * status and `WWW-Authenticate`/`Retry-After` headers. A route of a mounted route table that is `public`
+ * (the admin API's invitation `peek`) passes without a token whatever the registration order; a token it
+ * does carry is still verified. `skip` gets the decoded path Fastify routes on (`/%61pi/x` as `/api/x`).
  *
  * @example
  * ```ts

@@ -1,7 +1,8 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { createMemoryStore } from '@jit-provision/store-memory';
 import { runRouteTableSuite } from '@jit-provision/testing';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routesPlugin } from './index';
 
@@ -62,19 +63,42 @@ describe('fastify routesPlugin(routes)', () => {
   });
 });
 
+describe('fastify routesPlugin(routes) without a prefix', () => {
+  it("leaves the app's 404 to the app", async () => {
+    const app = Fastify();
+    app.register(routesPlugin(routes));
+    app.setNotFoundHandler((_request, reply) => reply.code(404).send({ app: true }));
+    try {
+      expect((await app.inject({ method: 'GET', url: '/nope' })).json()).toEqual({ app: true });
+      expect((await app.inject({ method: 'GET', url: '/items/1' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+const mounted: FastifyInstance[] = [];
+afterAll(() => Promise.all(mounted.map((app) => app.close())));
+
 runRouteTableSuite({
   name: 'fastify',
+  createStore: createMemoryStore,
   mount(table) {
     const app = Fastify();
     app.register(routesPlugin(table), { prefix: '/t' });
-    afterAll(() => app.close());
-    return async (method, path, body) => {
+    mounted.push(app);
+    return async (method, path, body, headers) => {
       const res = await app.inject({
         method,
         url: path,
-        ...(body === undefined ? {} : { payload: body, headers: { 'content-type': 'application/json' } }),
+        headers: headers ?? (body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { payload: body }),
       });
-      return { status: res.statusCode, body: res.body === '' ? undefined : JSON.parse(res.body) };
+      return {
+        status: res.statusCode,
+        headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
+        body: res.body === '' ? undefined : JSON.parse(res.body),
+      };
     };
   },
 });

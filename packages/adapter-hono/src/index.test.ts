@@ -1,7 +1,7 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
-import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from './index';
+import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes, subApp } from './index';
 
 function harness(app: Hono): AdapterTestApp {
   return {
@@ -19,11 +19,12 @@ function harness(app: Hono): AdapterTestApp {
 runAdapterSuite({
   name: 'hono',
   createStore: createMemoryStore,
-  createApp(provisioner, options) {
+  createApp(provisioner, options, routes) {
     const app = new Hono();
     app.use('*', jitProvision(provisioner, options));
     app.get('/me', (c) => c.json({ auth: c.get('auth') }));
     app.get('/public', (c) => c.json({ auth: c.get('auth') }));
+    app.route('/t', subApp(routes));
     return harness(app);
   },
 });

@@ -9,6 +9,7 @@ import {
 } from '@jit-provision/core/adapter';
 import type { MiddlewareHandler } from 'hono';
 import { httpException } from './http-exception';
+import { routedToPublic } from './public-routes';
 import type { AuthVariables } from './variables';
 
 export type { AuthResult } from '@jit-provision/core';
@@ -23,7 +24,10 @@ declare module 'hono' {
 /**
  * Hono middleware: verifies the bearer token, makes sure the local user exists, and sets
  * `c.get('auth')` to `{ user, identity, claims, created }`. Failures throw an `HTTPException` carrying
- * a ready JSON `Response` (status, `WWW-Authenticate`/`Retry-After` headers).
+ * a ready JSON `Response` (status, `WWW-Authenticate`/`Retry-After` headers). A request routed to a
+ * `public` route of a mounted route table (the admin API's invitation `peek`) passes without a token
+ * whatever the mounting order; a token it does carry is still verified. `skip` gets the decoded path Hono
+ * routes on (`c.req.path`: `/%61pi/x` as `/api/x`), without the query string.
  *
  * @example
  * ```ts
@@ -40,9 +44,11 @@ export function jitProvision(
   options: JitProvisionOptions = {},
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
-    // Only `skip` reads the path; parsing the URL on every request would be wasted work.
-    const path = options.skip === undefined ? '' : new URL(c.req.url).pathname;
+    // Only `skip` reads the path: the decoded one Hono routes on (`/%61pi/x` is `/api/x`), no query.
+    const path = options.skip === undefined ? '' : c.req.path;
     const request = adapterRequest(c.env, c.req.raw, path, c.req.method);
+    // Hono has matched every route already: a route table's public route (`peek`) needs no token.
+    if (routedToPublic(c)) request.public = true;
     // A cached token and user: no promise and no await before `next()`.
     const outcome =
       authenticateCachedRequest(provisioner, request, options) ??

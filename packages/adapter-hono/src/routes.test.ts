@@ -1,5 +1,6 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
+import { createMemoryStore } from '@jit-provision/store-memory';
 import { runRouteTableSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
@@ -62,17 +63,32 @@ describe('hono subApp(routes)', () => {
   });
 });
 
+describe('hono subApp(routes) at the root', () => {
+  it('lets a request it has no route for go on to the app (under a prefix it answers 404 itself)', async () => {
+    const app = new Hono().route('/', subApp(routes));
+    app.get('/app-route', (c) => c.json({ app: true }));
+    expect(await (await app.request('/app-route')).json()).toEqual({ app: true });
+    expect((await app.request('/items/1')).status).toBe(200);
+  });
+});
+
 runRouteTableSuite({
   name: 'hono',
+  createStore: createMemoryStore,
   mount(table) {
     const app = new Hono().route('/t', subApp(table));
-    return async (method, path, body) => {
+    return async (method, path, body, headers) => {
       const res = await app.request(path, {
         method,
-        ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+        headers: headers ?? (body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { body }),
       });
       const text = await res.text();
-      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+      return {
+        status: res.status,
+        headers: Object.fromEntries(res.headers),
+        body: text === '' ? undefined : JSON.parse(text),
+      };
     };
   },
 });

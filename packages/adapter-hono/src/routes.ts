@@ -1,23 +1,23 @@
 import {
+  admitRoute,
   answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
+  declaresBody,
   type Route,
   type RouteRequest,
   readJsonBody,
+  routeTakesBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
   toHttpResponse,
+  unmatchedRouteResponse,
 } from '@jit-provision/core/adapter';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { publicHandlers } from './public-routes';
 
 const write = (out: SerializedRouteResponse) =>
   new Response(out.body ?? null, { status: out.status, headers: out.headers });
-/** The SDK's error shape for `err`: its own status for our errors, 500 `server_error` for anything else. */
-const respond = (err: unknown) => write(serializeRouteResponse(toHttpResponse(err)));
-
-const HAS_BODY = new Set(['POST', 'PUT', 'PATCH']);
-
 const queryOf = (queries: Record<string, string[]>): RouteRequest['query'] => {
   const query: RouteRequest['query'] = {};
   for (const [key, values] of Object.entries(queries)) query[key] = values.length === 1 ? values[0] : values;
@@ -29,11 +29,44 @@ const clientAddress = (env: unknown): string | undefined =>
   (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
     ?.remoteAddress;
 
+/** One route's handler: admit on the headers, then read the body, then answer. */
+function routeHandler(route: Route): MiddlewareHandler {
+  const takesBody = routeTakesBody(route);
+  const maxBodyBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return async (c: Context) => {
+    const raw = c.req.raw;
+    // A web Request built in process may carry a body no length header announces: readJsonBody holds the
+    // media-type rule for it once a byte arrives.
+    const admitted = await admitRoute(route, raw.headers, takesBody && declaresBody(raw.headers));
+    if (!admitted.ok) return write(admitted.response);
+    let body: unknown;
+    try {
+      // Core reads and limits the body, and maps its failures as it maps Express' and Fastify's.
+      body = takesBody ? await readJsonBody(raw, maxBodyBytes) : undefined;
+    } catch (err) {
+      return write(serializeRouteResponse(bodyErrorResponse(err, route) ?? toHttpResponse(err)));
+    }
+    const request: RouteRequest = {
+      headers: raw.headers,
+      query: queryOf(c.req.queries()),
+      params: c.req.param() as Record<string, string>,
+      body,
+      ip: clientAddress(c.env),
+      auth: admitted.auth,
+    };
+    return write(await answerRoute(route, request));
+  };
+}
+
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Hono sub-app; mount it with
- * `app.route(prefix, ...)`. Each route's `authorize` runs before its body is read, core's `readJsonBody`
- * reads the body (413 over `maxBodyBytes`, counted while streaming), and every error answers in the SDK's error shape. Every answer,
- * including a handler that throws or a body that cannot be serialised (500), goes through core's `answerRoute`.
+ * `app.route(prefix, ...)`. Each route's `authorize` and `authenticate` run before its body is read (a
+ * refused caller costs no read or parse), a body must be `application/json` (or `+json`, UTF-8; else 415,
+ * where Hono would parse `text/plain`, forms or no type at all), core's `readJsonBody` reads it (413 over
+ * `maxBodyBytes`, counted while streaming), and every error answers in the SDK's error shape, as does a
+ * request under the prefix that matches no route (404 `not_found`). A route marked `public` needs no token
+ * from an app-wide `jitProvision`. Every answer, including a handler that throws or a body that cannot be
+ * serialised (500), goes through core's `answerRoute`.
  *
  * @example
  * ```ts
@@ -46,38 +79,11 @@ const clientAddress = (env: unknown): string | undefined =>
 export function subApp(routes: readonly Route[]): Hono {
   const app = new Hono();
   for (const route of routes) {
-    const handlers: MiddlewareHandler[] = [];
-    const { authorize } = route;
-    if (authorize !== undefined) {
-      handlers.push(async (c, next) => {
-        try {
-          authorize(c.req.raw.headers);
-        } catch (err) {
-          return respond(err);
-        }
-        return next();
-      });
-    }
-    const hasBody = HAS_BODY.has(route.method);
-    const maxBodyBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    handlers.push(async (c) => {
-      let body: unknown;
-      try {
-        // Core reads and limits the body, and maps its failures as it maps Express' and Fastify's.
-        body = hasBody ? await readJsonBody(c.req.raw, maxBodyBytes) : undefined;
-      } catch (err) {
-        return write(serializeRouteResponse(bodyErrorResponse(err) ?? toHttpResponse(err)));
-      }
-      const request: RouteRequest = {
-        headers: c.req.raw.headers,
-        query: queryOf(c.req.queries()),
-        params: c.req.param() as Record<string, string>,
-        body,
-        ip: clientAddress(c.env),
-      };
-      return write(await answerRoute(route, request));
-    });
-    app.on(route.method, route.path, ...(handlers as [MiddlewareHandler]));
+    const handler = routeHandler(route);
+    if (route.public === true) publicHandlers.add(handler);
+    app.on(route.method, route.path, handler);
   }
+  // Under its own prefix the table answers what it does not know; mounted at the root it lets the app go on.
+  app.all('*', (c, next) => (c.req.routePath === '/*' ? next() : write(unmatchedRouteResponse())));
   return app;
 }

@@ -37,6 +37,7 @@ export {
   ReservationConflictError,
   StoreUnavailableError,
   type StoreUnavailableReason,
+  UnsupportedMediaTypeError,
   UntrustedIssuerError,
   UserDisabledError,
   UserExistsError,

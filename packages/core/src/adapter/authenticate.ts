@@ -7,8 +7,9 @@ import type { AuthInput, AuthResult } from '../types';
 export interface JitProvisionOptions {
   /**
    * Requests for which this returns true pass without authentication (`auth` stays empty).
-   * Gets the raw path (no query string, not decoded) and the method. Prefer mounting the middleware
-   * only on protected routes; keep `skip` for a few exact public paths.
+   * Gets the path the framework routes on (no query string; percent-decoded as the router decodes it, see
+   * `routedPath`, so `/%61pi/x` arrives as `/api/x`) and the method. Prefer mounting the middleware only on
+   * protected routes; keep `skip` for a few exact public paths.
    */
   skip?: (path: string, method: string) => boolean;
   /** No Authorization header → continue with no `auth`. A present but invalid token is still a 401. */
@@ -17,9 +18,17 @@ export interface JitProvisionOptions {
 
 /** The adapter-facing request: what every framework can hand over cheaply. */
 export interface AdapterRequest extends AuthInput {
-  /** Raw path without the query string. Only `skip` reads it: an adapter may pass '' when `skip` is unset. */
+  /**
+   * The routed path without the query string (`routedPath`). Only `skip` reads it: an adapter may pass ''
+   * when `skip` is unset.
+   */
   path: string;
   method: string;
+  /**
+   * The request is routed to a route that needs no token (`Route.public`): without an `Authorization`
+   * header it continues anonymous, as with `optional`; a token that is present is verified as always.
+   */
+  public?: boolean;
   /**
    * The Authorization header exactly as `headerValue(headers, 'authorization')` would read it (an array when
    * repeated), when the adapter already has it; the synchronous hit path then skips searching `headers`.
@@ -85,7 +94,9 @@ export function authenticateRequest(
 ): Promise<AdapterOutcome> {
   // Not `async`: one promise per request instead of three.
   const failed = (error: unknown): AdapterOutcome =>
-    options.optional && isJitProvisionError(error) && error.code === 'missing_token'
+    (options.optional || request.public === true) &&
+    isJitProvisionError(error) &&
+    error.code === 'missing_token'
       ? ANONYMOUS
       : { ok: false, response: toHttpResponse(error), error };
   try {

@@ -26,16 +26,25 @@ export {
 } from './guards';
 export { type NodeRequestLike, nodeAdapterRequest, nodeAuthRequest } from './node-request';
 export {
+  admitRoute,
   answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_BODY_NODES,
+  declaresBody,
+  isJsonMediaType,
   KRATOS_MAX_BODY_BYTES,
   MAX_BODY_DEPTH,
   type Route,
+  type RouteAdmission,
+  type RouteAuthRequest,
   type RouteMethod,
   type RouteRequest,
   type RouteResponse,
   readJsonBody,
+  routedPath,
+  routeTakesBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
+  unmatchedRouteResponse,
 } from './routes';

@@ -1,5 +1,6 @@
 import { nodeRequestHeaders } from '../token';
 import type { AdapterRequest, JitProvisionOptions } from './authenticate';
+import { routedPath } from './routes';
 
 /** The Node request an adapter holds: Express' `req`, Fastify's `request.raw`, @hono/node-server's `incoming`. */
 export type NodeRequestLike = Parameters<typeof nodeRequestHeaders>[0];
@@ -24,7 +25,8 @@ export function nodeAuthRequest(req: NodeRequestLike, path: string, method: stri
 
 /**
  * The {@link AdapterRequest} of a Node request (Express' `req`, Fastify's `request.raw`): headers with every
- * repeated `Authorization` kept, and the raw path only when `skip` needs it.
+ * repeated `Authorization` kept, and the routed path ({@link routedPath}: decoded, no query) only when
+ * `skip` needs it.
  *
  * @example
  * ```ts
@@ -37,6 +39,6 @@ export function nodeAdapterRequest(
   options: JitProvisionOptions,
 ): AdapterRequest {
   // Only `skip` reads the path: no split on the hot path otherwise.
-  const path = options.skip === undefined ? '' : ((url ?? '/').split('?')[0] ?? '/');
+  const path = options.skip === undefined ? '' : routedPath(url ?? '/');
   return nodeAuthRequest(req, path, req.method ?? 'GET');
 }

@@ -2,9 +2,12 @@ import {
   type HttpResponse,
   InvalidRequestError,
   isJitProvisionError,
+  NotFoundError,
   PayloadTooLargeError,
   toHttpResponse,
+  UnsupportedMediaTypeError,
 } from '../errors';
+import { headerValue } from '../internal';
 import type { AuthInput } from '../types';
 
 /** HTTP methods a route table uses. */
@@ -24,6 +27,16 @@ export interface RouteRequest {
    * under Hono), honouring the framework's own proxy-trust setting; for per-client rate limits.
    */
   ip?: string | undefined;
+  /**
+   * What the route's {@link Route.authenticate} returned, set by the mounter after that step passed and
+   * before the body was read; undefined for a route without one. Only a mounter sets it: never from input.
+   */
+  auth?: unknown;
+}
+
+/** What a route's {@link Route.authenticate} step gets: only the headers, since the body is not read yet. */
+export interface RouteAuthRequest {
+  headers: AuthInput['headers'];
 }
 
 /** The neutral answer; `body` is JSON-serialisable (none for e.g. 204). */
@@ -44,12 +57,34 @@ export interface Route {
   handler(request: RouteRequest): Promise<RouteResponse>;
   /** Run on the headers before the body is read; throws a JitProvisionError (e.g. 401) to refuse. */
   authorize?(headers: AuthInput['headers']): void;
+  /**
+   * Verify the caller before the body is read (after `authorize`): throw a JitProvisionError (401, 403) to
+   * refuse, so a caller without credentials costs no body read, parse or walk. What it returns reaches the
+   * handler as `request.auth`.
+   */
+  authenticate?(request: RouteAuthRequest): Promise<unknown>;
+  /**
+   * Needs no bearer token: an app-wide `jitProvision` (Fastify, Hono) lets a request without an
+   * `Authorization` header through to it with no `auth`. A token that is present is still verified, and an
+   * invalid one is still 401. The route's own `authorize`/`authenticate` run either way.
+   */
+  public?: boolean;
+  /** Headers added to every answer of this route, errors included (e.g. `cache-control: no-store`). */
+  headers?: Record<string, string>;
   /** Largest JSON body accepted, bytes; a bigger one gets 413 while it is read. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Most JSON values (objects, arrays and scalars) a body may hold; more gets 413. Default {@link DEFAULT_MAX_BODY_NODES}. */
+  maxBodyNodes?: number;
 }
 
 /** Default of {@link Route.maxBodyBytes}: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+
+/**
+ * Default of {@link Route.maxBodyNodes}: 10,000 JSON values. A webhook or admin body holds tens to hundreds;
+ * a 1 MiB body of `[[],[],…]` holds 350,000, each one walked and handed to the handler.
+ */
+export const DEFAULT_MAX_BODY_NODES = 10_000;
 
 /** Largest Kratos webhook body accepted: 1 MiB. Here, beside the other body bounds, so every mounter reads it. */
 export const KRATOS_MAX_BODY_BYTES = 1_048_576;
@@ -70,18 +105,158 @@ export interface SerializedRouteResponse {
   body: string | undefined;
 }
 
-/** True when `value` nests deeper than `max`; iterative, so a hostile depth cannot overflow the stack here. */
-function nestsDeeperThan(value: unknown, max: number): boolean {
+/**
+ * The error of a body that nests deeper than `maxDepth` (400) or holds more than `maxNodes` values (413);
+ * undefined when it fits. Iterative, so a hostile depth cannot overflow the stack here, and it stops at the
+ * first value over either bound.
+ */
+function bodyShapeError(value: unknown, maxDepth: number, maxNodes: number): Error | undefined {
+  if (value === undefined) return undefined;
+  let nodes = 1;
   const stack: Array<[unknown, number]> = [[value, 1]];
   for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
     const [node, depth] = top;
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > max) return true;
+    if (depth > maxDepth) return new InvalidRequestError(`body must not nest deeper than ${maxDepth} levels`);
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      nodes += 1;
+      if (nodes > maxNodes)
+        return new PayloadTooLargeError(`body must not hold more than ${maxNodes} values`);
       if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
   }
-  return false;
+  return undefined;
+}
+
+const TAKES_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/** True for the methods whose body a mounter reads and hands to the handler (POST, PUT, PATCH). */
+export const routeTakesBody = (route: Pick<Route, 'method'>): boolean => TAKES_BODY.has(route.method);
+
+/**
+ * The one media-type rule of every route table: `application/json` or `application/*+json`, with no
+ * `charset` or `charset=utf-8`. A repeated or missing header is not JSON.
+ *
+ * @example
+ * ```ts
+ * isJsonMediaType('application/json; charset=utf-8'); // true
+ * isJsonMediaType('application/scim+json');           // true
+ * isJsonMediaType('text/plain');                      // false
+ * ```
+ */
+export function isJsonMediaType(value: string | string[] | null | undefined): boolean {
+  if (typeof value !== 'string') return false;
+  const [type = '', ...params] = value.split(';');
+  const media = type.trim().toLowerCase();
+  if (media !== 'application/json' && !/^application\/[a-z0-9!#$&^_.-]+\+json$/.test(media)) return false;
+  for (const param of params) {
+    const eq = param.indexOf('=');
+    if (
+      param
+        .slice(0, eq === -1 ? undefined : eq)
+        .trim()
+        .toLowerCase() !== 'charset'
+    )
+      continue;
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (eq === -1 || charset !== 'utf-8') return false;
+  }
+  return true;
+}
+
+/**
+ * True when the headers announce a body: a `transfer-encoding`, or a `content-length` other than 0.
+ * A request without either has none (RFC 9112 §6.3), so a body-less POST needs no content type.
+ */
+export function declaresBody(headers: AuthInput['headers']): boolean {
+  if (headerValue(headers, 'transfer-encoding') !== undefined) return true;
+  const length = headerValue(headers, 'content-length');
+  return length !== undefined && !(typeof length === 'string' && /^\s*0+\s*$/.test(length));
+}
+
+/** Whether a mounter may go on to read the body: `auth` is what `authenticate` returned. */
+export type RouteAdmission = { ok: true; auth: unknown } | { ok: false; response: SerializedRouteResponse };
+
+const ADMITTED: RouteAdmission = Object.freeze({ ok: true, auth: undefined });
+
+/** A route's error answer, its own headers added. */
+function routeErrorResponse(route: Route, err: unknown): SerializedRouteResponse {
+  const out = toHttpResponse(err);
+  return serializeRouteResponse(
+    route.headers === undefined ? out : { ...out, headers: { ...out.headers, ...route.headers } },
+  );
+}
+
+/**
+ * What a mounter runs on a request's headers before it reads a byte of the body: the route's `authorize`,
+ * then its `authenticate`, then the media-type rule ({@link isJsonMediaType}, 415 `unsupported_media_type`)
+ * for a route that takes a body when the request carries one. Resolves in every case (never rejects).
+ *
+ * @param hasBody Whether the request carries a body; default {@link declaresBody} of the headers.
+ *
+ * @example
+ * ```ts
+ * const admitted = await admitRoute(route, req.headers);
+ * if (!admitted.ok) return write(res, admitted.response);
+ * // read the body within route.maxBodyBytes, then: answerRoute(route, { ...request, auth: admitted.auth })
+ * ```
+ */
+export async function admitRoute(
+  route: Route,
+  headers: AuthInput['headers'],
+  hasBody: boolean = declaresBody(headers),
+): Promise<RouteAdmission> {
+  try {
+    route.authorize?.(headers);
+    const auth = route.authenticate === undefined ? undefined : await route.authenticate({ headers });
+    if (hasBody && routeTakesBody(route) && !isJsonMediaType(headerValue(headers, 'content-type')))
+      throw new UnsupportedMediaTypeError();
+    return auth === undefined ? ADMITTED : { ok: true, auth };
+  } catch (err) {
+    return { ok: false, response: routeErrorResponse(route, err) };
+  }
+}
+
+/**
+ * The answer to a request under a mounted route table that matches none of its routes, whatever the
+ * framework: 404 `not_found` in the SDK's error shape (a path that exists for another method too, as
+ * Express answers it).
+ *
+ * @example
+ * ```ts
+ * app.setNotFoundHandler((_request, reply) => write(reply, unmatchedRouteResponse()));
+ * ```
+ */
+export function unmatchedRouteResponse(): SerializedRouteResponse {
+  return serializeRouteResponse(toHttpResponse(new NotFoundError('No such route')));
+}
+
+/**
+ * The path a router matches for a request URL: no query string or fragment, percent-decoded as Fastify
+ * (find-my-way) and Hono decode it before routing (`decodeURI`: `%2F` and the other reserved characters
+ * stay encoded, `%25` stays `%25`). What `skip` gets, so `/%61pi/x` is seen as the `/api/x` it is routed to.
+ * A malformed escape leaves the path as it is.
+ *
+ * @example
+ * ```ts
+ * routedPath('/%61pi/x?y=1'); // '/api/x'
+ * ```
+ */
+export function routedPath(url: string): string {
+  let end = url.indexOf('?');
+  const hash = url.indexOf('#');
+  if (hash !== -1 && (end === -1 || hash < end)) end = hash;
+  const path = (end === -1 ? url : url.slice(0, end)) || '/';
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURI(path.replace(/%25/g, '%2525'));
+  } catch {
+    return path;
+  }
 }
 
 /**
@@ -109,8 +284,9 @@ export function serializeRouteResponse(out: RouteResponse): SerializedRouteRespo
 
 /**
  * Run one route for an adapter's mounter: refuse a body nested deeper than {@link MAX_BODY_DEPTH} with 400
- * `invalid_request` before any work, run the handler, map any throw to the one error shape, and serialise
- * the answer. Resolves in every case (never rejects), so a mounter only writes what it gets: no request can
+ * `invalid_request`, or holding more than the route's `maxBodyNodes` values with 413 `payload_too_large`,
+ * before any work; run the handler, map any throw to the one error shape, add the route's `headers`, and
+ * serialise the answer. Resolves in every case (never rejects), so a mounter only writes what it gets: no request can
  * turn into an unhandled rejection that ends the process.
  *
  * @example
@@ -122,20 +298,21 @@ export function serializeRouteResponse(out: RouteResponse): SerializedRouteRespo
 export async function answerRoute(route: Route, request: RouteRequest): Promise<SerializedRouteResponse> {
   let out: RouteResponse;
   try {
-    if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) {
-      throw new InvalidRequestError(`body must not nest deeper than ${MAX_BODY_DEPTH} levels`);
-    }
+    const shape = bodyShapeError(request.body, MAX_BODY_DEPTH, route.maxBodyNodes ?? DEFAULT_MAX_BODY_NODES);
+    if (shape !== undefined) throw shape;
     out = await route.handler(request);
   } catch (err) {
-    out = toHttpResponse(err);
+    return routeErrorResponse(route, err);
   }
+  if (route.headers !== undefined) out = { ...out, headers: { ...route.headers, ...out.headers } };
   return serializeRouteResponse(out);
 }
 
 /**
  * The answer to an error a framework raised while reading a route's body, in the SDK's error shape:
  * a JitProvisionError keeps its own; HTTP 413 becomes `payload_too_large`; any other 4xx (bad JSON, wrong
- * content type) becomes `invalid_request`. Undefined for anything else, which is not a body error.
+ * content type) becomes `invalid_request`. Undefined for anything else, which is not a body error. With the
+ * `route` it was reading for, that route's `headers` are added.
  *
  * @example
  * ```ts
@@ -145,7 +322,13 @@ export async function answerRoute(route: Route, request: RouteRequest): Promise<
  * });
  * ```
  */
-export function bodyErrorResponse(err: unknown): HttpResponse | undefined {
+export function bodyErrorResponse(err: unknown, route?: Pick<Route, 'headers'>): HttpResponse | undefined {
+  const out = bodyError(err);
+  if (out === undefined || route?.headers === undefined) return out;
+  return { ...out, headers: { ...out.headers, ...route.headers } };
+}
+
+function bodyError(err: unknown): HttpResponse | undefined {
   if (isJitProvisionError(err)) return toHttpResponse(err);
   const { status, statusCode } = (typeof err === 'object' && err !== null ? err : {}) as {
     status?: unknown;
@@ -161,13 +344,15 @@ export function bodyErrorResponse(err: unknown): HttpResponse | undefined {
 /**
  * The JSON body of a web `Request` for a route, read within `maxBytes`: the body parser of a mounter on a
  * fetch-style framework (Hono; any Bun, Deno or workerd server), where Express and Fastify bring their own.
- * Its failures are ours, so {@link bodyErrorResponse} maps them exactly as it maps theirs. Any content type
- * is read as JSON (Kratos may send any).
+ * Its failures are ours, so {@link bodyErrorResponse} maps them exactly as it maps theirs. The media-type
+ * rule is {@link isJsonMediaType}'s, as in {@link admitRoute}; it holds here too for a `Request` whose body
+ * no length header announces (one built in process), once a byte of it arrives.
  *
  * @returns The parsed body; undefined when the request has none or it is empty.
  * @throws PayloadTooLargeError (413 `payload_too_large`) when the declared length or the bytes read exceed
  * `maxBytes`; counting while reading also holds a body that declares less than it sends.
  * @throws InvalidRequestError (400 `invalid_request`) when the body is not JSON.
+ * @throws UnsupportedMediaTypeError (415 `unsupported_media_type`) when a body is not declared as JSON.
  *
  * @example
  * ```ts
@@ -185,6 +370,8 @@ export async function readJsonBody(
 ): Promise<unknown> {
   const stream = request.body;
   if (stream === null) return undefined;
+  const json = isJsonMediaType(request.headers.get('content-type'));
+  if (!json && declaresBody(request.headers)) throw new UnsupportedMediaTypeError();
   const declared = request.headers.get('content-length');
   // With chunked transfer a content-length is not the size; without it, refuse before reading a byte.
   if (
@@ -202,6 +389,7 @@ export async function readJsonBody(
     chunks.push(read.value);
   }
   if (size === 0) return undefined;
+  if (!json) throw new UnsupportedMediaTypeError();
   const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(size);
   if (chunks.length > 1) {
     let offset = 0;

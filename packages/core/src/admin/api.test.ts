@@ -141,11 +141,38 @@ describe('adminApi options', () => {
     expect(() => adminApi({ provisioner, invitations, peekRateLimit: { global: { burst: -1 } } })).toThrow(
       /global\.burst/,
     );
+  });
+
+  it('every route but peek verifies its caller in `authenticate`, before the body, and takes a body sized for it', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({
+      store,
+      issuers: [{ issuer: 'https://idp.test', audience: 'a' }],
+    });
+    const invitations = createInvitationService({ store, secret: SECRET });
+    const limits = (maxBulk?: number) =>
+      Object.fromEntries(
+        adminApi({ provisioner, invitations, ...(maxBulk === undefined ? {} : { maxBulk }) }).routes.map(
+          (r) => [`${r.method} ${r.path}`, r.maxBodyBytes],
+        ),
+      );
     const { routes } = adminApi({ provisioner, invitations });
-    // Every route but peek refuses a request without a bearer token before its body is read.
-    for (const route of routes)
-      if (route.path === '/invitations/peek') expect(route.authorize).toBeUndefined();
-      else expect(() => route.authorize?.({})).toThrow(expect.objectContaining({ code: 'missing_token' }));
+    for (const route of routes) {
+      expect(route.headers, route.path).toEqual({ 'cache-control': 'no-store' });
+      if (route.path === '/invitations/peek') {
+        expect(route.public).toBe(true);
+        expect(route.authenticate).toBeUndefined();
+        continue;
+      }
+      await expect(route.authenticate?.({ headers: {} })).rejects.toMatchObject({ code: 'missing_token' });
+      await expect(
+        route.authenticate?.({ headers: { authorization: 'Bearer x.y.z' } }),
+      ).rejects.toMatchObject({ code: 'invalid_token' });
+    }
+    const small = Object.entries(limits()).filter(([key]) => key !== 'POST /invitations/bulk');
+    for (const [key, bytes] of small) expect(bytes, key).toBe(16_384);
+    expect(limits()['POST /invitations/bulk']).toBe(16_384 + 1_000 * 1_024);
+    expect(limits(10)['POST /invitations/bulk']).toBe(16_384 + 10 * 1_024);
   });
 });
 

@@ -1,10 +1,9 @@
-import type { Route, RouteResponse } from '../adapter';
+import type { Route, RouteAuthRequest, RouteResponse } from '../adapter';
 import { ConfigurationError, ForbiddenError, NotFoundError, toHttpResponse } from '../errors';
 import { positive } from '../internal';
 import type { InvitationService } from '../invitations';
 import type { Provisioner } from '../provisioning';
 import type { OutboxStatus } from '../store';
-import { readBearerToken } from '../token';
 import type { AuthResult } from '../types';
 import { createBulkJobs } from './bulk';
 import { type AdminAuth, type AdminContext, json, NO_STORE } from './context';
@@ -63,6 +62,11 @@ export interface AdminApi {
 
 const OUTBOX_STATUSES: readonly OutboxStatus[] = ['pending', 'done', 'failed'];
 
+/** Largest body of every admin route but bulk: 16 KiB, far above the biggest (`POST /users`, about 1 KiB). */
+const ADMIN_MAX_BODY_BYTES = 16_384;
+/** Room per bulk entry: an escaped 320-character email, a 64-character role and the JSON around them. */
+const BULK_BYTES_PER_ENTRY = 1_024;
+
 /** The default `authorize`: an active user with role `admin`. */
 const isActiveAdmin = (auth: AdminAuth) =>
   auth.user.role === 'admin' && (auth.user as { status?: unknown }).status !== 'disabled';
@@ -77,8 +81,11 @@ const withNoStore = (out: RouteResponse): RouteResponse => ({
  * The admin HTTP API, framework-neutral: a route table each adapter mounts under a prefix of the app's
  * choice (`/admin/api` in the examples). Every route but `GET /invitations/peek` needs a bearer token the
  * provisioner verifies (401 otherwise, with `WWW-Authenticate`) and `authorize(auth)` (403 `forbidden`
- * otherwise). Only the `Authorization` header is read, never a cookie, so there is no CSRF surface. Bodies
- * are JSON; errors are the one error shape (`{ error, error_description }`, plus `field` for a 422).
+ * otherwise), checked in the route's `authenticate` step, before the mounter reads the body. Only the
+ * `Authorization` header is read, never a cookie, so there is no CSRF surface. Bodies are JSON
+ * (`application/json`, UTF-8; 415 otherwise) of at most 16 KiB, `POST /invitations/bulk` 16 KiB plus 1 KiB
+ * per `maxBulk` entry (413 over it); `peek` is `public`, so an app-wide `jitProvision` lets it through
+ * without a token. Errors are the one error shape (`{ error, error_description }`, plus `field` for a 422).
  *
  * Routes: `GET /users?query&role&status&limit&cursor`, `GET /users/:id`, `POST /users`, `PATCH /users/:id`
  * (`{ role?, status? }`), `DELETE /users/:id`, `POST /users/:id/revoke-sessions` (409 `last_admin` where a
@@ -123,6 +130,18 @@ export function adminApi(options: AdminApiOptions): AdminApi {
       return withNoStore(toHttpResponse(err));
     }
   };
+  // One fresh object per admitted request, known only here: a `request.auth` that is not one (a mounter that
+  // skipped `authenticate`, or set it from elsewhere, even to a cached AuthResult) is never trusted, and the
+  // guard authenticates again.
+  const admitted = new WeakSet<object>();
+  const authenticateAdmin = async ({ headers }: RouteAuthRequest): Promise<{ admin: AdminAuth }> => {
+    const auth: AuthResult = await provisioner.authenticate({ headers });
+    if (auth.user === null || !(await authorize(auth as AdminAuth)))
+      throw new ForbiddenError('This account may not use the admin API');
+    const admission = { admin: auth as AdminAuth };
+    admitted.add(admission);
+    return admission;
+  };
   const ctx: AdminContext = {
     provisioner,
     invitations,
@@ -130,10 +149,12 @@ export function adminApi(options: AdminApiOptions): AdminApi {
     open,
     guard: (run) =>
       open(async (request) => {
-        const auth: AuthResult = await provisioner.authenticate({ headers: request.headers });
-        if (auth.user === null || !(await authorize(auth as AdminAuth)))
-          throw new ForbiddenError('This account may not use the admin API');
-        return run(request, auth as AdminAuth);
+        const { auth } = request;
+        const admission =
+          typeof auth === 'object' && auth !== null && admitted.has(auth)
+            ? (auth as { admin: AdminAuth })
+            : await authenticateAdmin(request);
+        return run(request, admission.admin);
       }),
   };
 
@@ -168,14 +189,25 @@ export function adminApi(options: AdminApiOptions): AdminApi {
     },
   ];
 
-  // Refuse a request without a well-formed bearer token before its body is read; the handler verifies it.
-  const requireBearer = (headers: Parameters<NonNullable<Route['authorize']>>[0]) => {
-    readBearerToken(headers, Number.MAX_SAFE_INTEGER);
-  };
+  // Every route but peek verifies its caller (401/403) before the mounter reads a byte of the body, and
+  // takes a body sized for it: a caller without credentials costs no read, parse or walk.
+  const bulkBytes = ADMIN_MAX_BODY_BYTES + maxBulk * BULK_BYTES_PER_ENTRY;
   const routes = [
     ...userRoutes(ctx),
     ...invitationRoutes(ctx, { jobs, maxBulk, peekLimiter }),
     ...outboxRoutes,
-  ].map((route) => (route.path === '/invitations/peek' ? route : { ...route, authorize: requireBearer }));
+  ].map((route): Route => {
+    if (route.path === '/invitations/peek')
+      return { ...route, public: true, headers: NO_STORE, maxBodyBytes: ADMIN_MAX_BODY_BYTES };
+    const bulk = route.method === 'POST' && route.path === '/invitations/bulk';
+    return {
+      ...route,
+      authenticate: authenticateAdmin,
+      headers: NO_STORE,
+      maxBodyBytes: bulk ? bulkBytes : ADMIN_MAX_BODY_BYTES,
+      // An entry is an object and two strings; the rest is the envelope.
+      ...(bulk ? { maxBodyNodes: maxBulk * 4 + 64 } : {}),
+    };
+  });
   return { routes };
 }

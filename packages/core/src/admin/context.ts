@@ -13,7 +13,11 @@ export type AdminRun = (request: RouteRequest, auth: AdminAuth) => Promise<Route
 export interface AdminContext {
   provisioner: Provisioner;
   invitations: InvitationService;
-  /** Wrap a route body: 401/403 first, every error in the one error shape. */
+  /**
+   * Wrap a route body: 401/403 first, every error in the one error shape. The caller is the one the route's
+   * `authenticate` step admitted before the body was read (`adminApi` gives every guarded route that step);
+   * without it, the guard authenticates here.
+   */
   guard(run: AdminRun): Route['handler'];
   /** Wrap a public route body: errors in the one error shape. */
   open(run: (request: RouteRequest) => Promise<RouteResponse>): Route['handler'];

@@ -35,6 +35,7 @@ export const ERRORS = {
   provisioning_unavailable: { status: 503 },
   invalid_api_key: { status: 401 },
   payload_too_large: { status: 413 },
+  unsupported_media_type: { status: 415 },
   not_found: { status: 404 },
   user_exists: { status: 409 },
   invalid_field: { status: 422 },
@@ -485,6 +486,21 @@ export class InvalidApiKeyError extends defineError('invalid_api_key', 'Missing 
 export class PayloadTooLargeError extends defineError('payload_too_large', 'Request body too large') {}
 
 /**
+ * A request body that is not declared as JSON: a route table takes `application/json` or `application/*+json`
+ * with no charset or `utf-8`, and nothing else (HTTP 415), so a gateway filtering on the content type sees
+ * what the app executes, and a `text/plain` form cannot reach a route.
+ *
+ * @example
+ * ```ts
+ * if (!isJsonMediaType(headers['content-type'])) throw new UnsupportedMediaTypeError();
+ * ```
+ */
+export class UnsupportedMediaTypeError extends defineError(
+  'unsupported_media_type',
+  'Request body must be application/json (UTF-8)',
+) {}
+
+/**
  * An id in a request path that names nothing (an invitation, an outbox event, a bulk job), or an invitation
  * token `peek` will not describe. One code whatever the reason, so a caller cannot probe state.
  *
@@ -607,6 +623,7 @@ export const ERROR_CLASSES = {
   provisioning_unavailable: StoreUnavailableError,
   invalid_api_key: InvalidApiKeyError,
   payload_too_large: PayloadTooLargeError,
+  unsupported_media_type: UnsupportedMediaTypeError,
   not_found: NotFoundError,
   user_exists: UserExistsError,
   invalid_field: InvalidFieldError,

@@ -272,6 +272,8 @@ export function kratosWebhooks(options: KratosWebhooksOptions): KratosWebhooks {
     path,
     handler,
     authorize,
+    // Kratos sends its API key, never a bearer token: an app-wide `jitProvision` must let it through.
+    public: true,
     maxBodyBytes: KRATOS_MAX_BODY_BYTES,
   });
   const hooks = {

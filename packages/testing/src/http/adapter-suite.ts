@@ -1,6 +1,6 @@
 import type { Provisioner, ProvisionerOptions, Store } from '@jit-provision/core';
-import { createProvisioner } from '@jit-provision/core';
-import type { JitProvisionOptions } from '@jit-provision/core/adapter';
+import { createProvisioner, MissingTokenError } from '@jit-provision/core';
+import type { JitProvisionOptions, Route } from '@jit-provision/core/adapter';
 import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
@@ -28,10 +28,22 @@ export interface AdapterSuiteOptions {
   /** A fresh, real store with `users` (e.g. the memory store); the matrix wraps it to simulate outages. */
   createStore: () => Store | Promise<Store>;
   /**
-   * Build an app with the adapter's `jitProvision` mounted app-wide with `options`, and routes
-   * `GET /me` and `GET /public` that both answer 200 JSON `{ auth }` (the attached auth, or null).
+   * Build an app with the adapter's `jitProvision` mounted app-wide with `options`, routes `GET /me` and
+   * `GET /public` that both answer 200 JSON `{ auth }` (the attached auth, or null), and `routes` mounted
+   * under `/t` with the adapter's route-table mounter: after the middleware, as an app adds its admin API
+   * to the README's Quick start, unless {@link tablesBeforeMiddleware}.
    */
-  createApp(provisioner: Provisioner, options: JitProvisionOptions): AdapterTestApp | Promise<AdapterTestApp>;
+  createApp(
+    provisioner: Provisioner,
+    options: JitProvisionOptions,
+    routes: readonly Route[],
+  ): AdapterTestApp | Promise<AdapterTestApp>;
+  /**
+   * The framework runs middleware before it routes (Express), so `jitProvision` cannot see that a route
+   * needs no token: the app mounts route tables before it, as the adapter documents. The suite then does not
+   * expect the middleware to verify a token sent to a public table route.
+   */
+  tablesBeforeMiddleware?: boolean;
 }
 
 interface AuthBody {
@@ -74,7 +86,7 @@ async function setupCase(
     logger: { warn: () => {}, error: () => {} },
     ...overrides,
   });
-  const app = await options.createApp(provisioner, adapterOptions);
+  const app = await options.createApp(provisioner, adapterOptions, TABLE);
   apps.push(app);
   const lookup = (subject: string) => {
     outage.setDown(false);
@@ -90,6 +102,29 @@ async function setupCase(
   };
   return { app, get, lookup, rowsOf, provisioner, setDown: outage.setDown };
 }
+
+/** The route table every case's app mounts under `/t`: one public route, one that checks for a token itself. */
+const TABLE: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/open',
+    public: true,
+    handler: async () => ({ status: 200, body: { open: true } }),
+  },
+  {
+    method: 'GET',
+    path: '/closed',
+    authenticate: async ({ headers }) => {
+      const value =
+        typeof (headers as Headers).get === 'function'
+          ? (headers as Headers).get('authorization')
+          : (headers as Record<string, unknown>)['authorization'];
+      if (value === undefined || value === null) throw new MissingTokenError();
+      return {};
+    },
+    handler: async () => ({ status: 200, body: { closed: true } }),
+  },
+];
 
 const expectInvalidToken = (response: AdapterTestResponse) => {
   expect(response.status).toBe(401);
@@ -332,12 +367,51 @@ function outageAndOptionCases(suite: AdapterSuite): void {
   });
 }
 
+/** `skip` sees the routed path; a public route of a mounted table needs no token, whatever the order. */
+function routingCases(suite: AdapterSuite, options: AdapterSuiteOptions): void {
+  const { setup, fresh } = suite;
+  it('skip gets the decoded path the router matches: `/%6De` is `/me`, so a negative test cannot be bypassed', async () => {
+    const seen: string[] = [];
+    const skip = (path: string) => {
+      seen.push(path);
+      return !path.startsWith('/me');
+    };
+    const { get } = await setup({}, { skip });
+    for (const path of ['/%6De', '/%6de?x=1', '/m%65']) {
+      const res = await get(undefined, path);
+      // Routed to `/me` (Fastify, Hono decode before routing) or to nothing (Express): never served unauthenticated.
+      expect(res.status, path).toBe(401);
+      expect((res.body as { error: string }).error, path).toBe('missing_token');
+    }
+    expect(new Set(seen)).toEqual(new Set(['/me']));
+    expect((await get(undefined, '/public')).status).toBe(200);
+  });
+
+  it("the admin API's public peek, app-wide middleware: a table's public route needs no token; its others still refuse", async () => {
+    const { get } = await setup();
+    expect(await get(undefined, '/t/open')).toMatchObject({ status: 200, body: { open: true } });
+    const token = await suite.idp.mint({ sub: fresh('reader') }, { audience: AUD });
+    expect((await get(token, '/t/open')).status).toBe(200);
+    expect(await get(undefined, '/t/closed')).toMatchObject({
+      status: 401,
+      body: { error: 'missing_token' },
+    });
+    expect((await get(undefined, '/me')).status).toBe(401);
+    if (options.tablesBeforeMiddleware) return;
+    // A token that is present is verified as on every route: public means "needs none", not "any will do".
+    const expired = await suite.idp.mint({ sub: fresh('late') }, { audience: AUD, expiresIn: -60 });
+    expectInvalidToken(await get(expired, '/t/open'));
+    expectInvalidToken(await get('not-a-jwt', '/t/open'));
+  });
+}
+
 /**
  * The HTTP behaviour every adapter must share, run against the real framework: valid token (created once),
  * missing/malformed/expired/not-yet-valid/wrong-audience/untrusted/unknown-kid/`alg: none`/key-confusion/
  * tampered/oversized tokens, `autoCreate: false`, disabled users (403 `user_disabled`) and revoked sessions
  * (401) on every path including cache hits, re-login after delete, store outages in both modes, key
- * rotation, `optional` and `skip`. The store must have `users` (the lifecycle part). Every failure also asserts that no user was created.
+ * rotation, `optional` and `skip` (on the decoded, routed path), and a mounted route table's public route
+ * passing the app-wide middleware without a token (never with an invalid one). The store must have `users` (the lifecycle part). Every failure also asserts that no user was created.
  *
  * @example
  * ```ts
@@ -347,11 +421,12 @@ function outageAndOptionCases(suite: AdapterSuite): void {
  * runAdapterSuite({
  *   name: 'hono',
  *   createStore: createMemoryStore,
- *   createApp: (provisioner, options) => {
+ *   createApp: (provisioner, options, routes) => {
  *     const app = new Hono();
  *     app.use('*', jitProvision(provisioner, options));
  *     app.get('/me', (c) => c.json({ auth: c.get('auth') }));
  *     app.get('/public', (c) => c.json({ auth: c.get('auth') }));
+ *     app.route('/t', subApp(routes));
  *     return { request: async (path, headers) => { const r = await app.request(path, { headers }); ... } };
  *   },
  * });
@@ -378,5 +453,6 @@ export function runAdapterSuite(options: AdapterSuiteOptions): void {
     verificationCases(suite);
     provisioningCases(suite);
     outageAndOptionCases(suite);
+    routingCases(suite, options);
   });
 }

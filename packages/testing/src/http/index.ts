@@ -30,4 +30,10 @@ export {
   kratosContext,
   runKratosWebhookSuite,
 } from './kratos';
-export { deepJson, type RouteTableSuiteOptions, type RouteTestResponse, runRouteTableSuite } from './routes';
+export {
+  deepJson,
+  type RouteTableSuiteOptions,
+  type RouteTestResponse,
+  type RouteTestSend,
+  runRouteTableSuite,
+} from './routes';
