@@ -6,7 +6,7 @@ import { type CreateManyResult, createInvitationService } from '../invitations';
 import { createProvisioner } from '../provisioning';
 import type { UserRecord } from '../types';
 import { adminApi } from './api';
-import { assertAdminRemains } from './last-admin';
+import { assertAdminRemains, changeUserKeepingAdmin } from './last-admin';
 
 const SECRET = 'a-32-byte-secret-for-invitations!';
 
@@ -92,6 +92,34 @@ describe('invitations for the admin API', () => {
       [1, false],
       [2, true],
     ]);
+  });
+});
+
+describe('one queue for the changes that can take the last admin away', () => {
+  it('preProvision (Kratos, CLI) and the admin API demoting the two admins at once leave one admin', async () => {
+    const store = createMemoryStore();
+    const provisioner = createProvisioner({ store, issuers: [] });
+    const issuer = 'https://idp.test';
+    await provisioner.preProvision({ issuer, subject: 'a', role: 'admin' });
+    const b = await provisioner.preProvision({ issuer, subject: 'b', role: 'admin' });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The admin API's demotion of B holds the queue until released ...
+    const viaAdmin = changeUserKeepingAdmin(provisioner, b.id, { role: 'user' }, async (user) => {
+      await gate;
+      return provisioner.setRole(user.id, 'user');
+    });
+    // ... while preProvision demotes A. With a queue of its own it counted two admins and passed.
+    const viaPreProvision = provisioner.preProvision({ issuer, subject: 'a', role: 'user' });
+    for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setImmediate(resolve));
+    release();
+    const settled = await Promise.allSettled([viaAdmin, viaPreProvision]);
+    expect(settled[0]).toMatchObject({ status: 'fulfilled' });
+    expect(settled[1]).toMatchObject({ status: 'rejected', reason: { code: 'last_admin' } });
+    const admins = await provisioner.listUsers({ role: 'admin', status: 'active', limit: 10 });
+    expect(admins.users.map((u) => u.subject)).toEqual(['a']);
   });
 });
 

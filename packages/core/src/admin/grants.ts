@@ -1,7 +1,8 @@
 import { ConfigurationError, ForbiddenError } from '../errors';
 import { isRole } from '../identity';
+import { signedOutSince } from '../lifecycle';
 import type { Provisioner } from '../provisioning';
-import type { Claims, UserRecord } from '../types';
+
 import type { AdminAuth, AdminContext } from './context';
 import { isActiveAdmin } from './last-admin';
 
@@ -20,15 +21,6 @@ export type GrantChecks = Pick<AdminContext, 'mayAssign' | 'recheck'>;
 
 /** The default `assignableRoles`: an active admin may give any role, anyone else none. */
 const defaultAssignable = (auth: AdminAuth): AssignableRoles => (isActiveAdmin(auth.user) ? '*' : []);
-
-/**
- * Signed out everywhere since this token was issued (the rule `authenticate` applies, read here against the
- * freshly loaded row): `iat` before `tokensValidAfter`, or no `iat` when a revocation exists.
- */
-function signedOutSince(user: UserRecord, claims: Claims): boolean {
-  const validAfter = user.tokensValidAfter;
-  return validAfter != null && !(typeof claims.iat === 'number' && claims.iat * 1000 >= validAfter.getTime());
-}
 
 /**
  * The grant checks of the admin API: `mayAssign` (who may give which role, from `assignableRoles`) and
@@ -60,7 +52,11 @@ export function createGrantChecks(options: GrantCheckOptions): GrantChecks {
     async recheck(auth) {
       const user = await provisioner.getUser(auth.user.id);
       const status = (user as { status?: unknown } | null)?.status;
-      if (user === null || (status !== undefined && status !== 'active') || signedOutSince(user, auth.claims))
+      if (
+        user === null ||
+        (status !== undefined && status !== 'active') ||
+        signedOutSince(user, typeof auth.claims.iat === 'number' ? auth.claims.iat * 1000 : undefined)
+      )
         throw new ForbiddenError('This account may no longer use the admin API');
       const fresh: AdminAuth = { ...auth, user };
       if (!(await authorize(fresh))) throw new ForbiddenError('This account may no longer use the admin API');

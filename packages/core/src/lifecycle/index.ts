@@ -1,7 +1,16 @@
 // The door of lifecycle/: what other folders of core may use from it.
 export { type CheckEntry, type CheckReport, runChecks } from './check';
 export { LIST_LIMITS, validActor } from './fields';
+export {
+  type AdminKeeper,
+  adminKeeperOf,
+  assertAdminRemains,
+  createAdminKeeper,
+  isActiveAdmin,
+  type UserChange,
+} from './last-admin';
 export { createLastSeen, DEFAULT_LAST_SEEN_INTERVAL_MS } from './last-seen';
 export { createUserLifecycle } from './lifecycle';
 export { createPreProvision, type PreProvisionInput } from './pre-provision';
+export { signedOutSince } from './revocation';
 export type { ListUsersQuery, UserLifecycle } from './types';

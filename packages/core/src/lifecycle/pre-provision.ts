@@ -3,7 +3,7 @@ import { validateIdentity, validateRole } from '../identity';
 import type { Store } from '../store';
 import type { Identity, RoleSource, UserRecord } from '../types';
 import { validActor } from './fields';
-import { ADMIN_ROLE, createAdminRoleKeeper } from './last-admin';
+import type { AdminKeeper } from './last-admin';
 import type { UserLifecycle } from './types';
 
 /** A creation's answer: the row, and whether this call created it. */
@@ -24,7 +24,7 @@ export interface PreProvisionInput {
 
 /** What {@link createPreProvision} needs from the provisioner (which owns row creation and announcing). */
 export interface PreProvisionOptions {
-  store: Pick<Store, 'lookup' | 'getUser' | 'users'>;
+  store: Pick<Store, 'lookup'>;
   defaultRole: string;
   /** The lifecycle's `setRole`: an existing user's new role is a change like any other, with its event. */
   setRole: UserLifecycle['setRole'];
@@ -34,6 +34,8 @@ export interface PreProvisionOptions {
   forget(userId: string): void;
   /** Count the creation and run its hooks (inline) or hurry its event (outbox); nothing for a found row. */
   announce(outcome: Created, identity: Identity, actor: string | null): Promise<void>;
+  /** The provisioner's one queue of admin-removing changes, shared with the admin API. */
+  keep: AdminKeeper;
 }
 
 /**
@@ -45,22 +47,14 @@ export interface PreProvisionOptions {
  *
  * @example
  * ```ts
- * const preProvision = createPreProvision({ store, defaultRole: 'user', create, forget, announce });
+ * const preProvision = createPreProvision({ store, defaultRole: 'user', create, forget, announce, keep });
  * await preProvision({ issuer, subject: 'f81d4fae', role: 'admin' }, { exclusive: true, actor: adminId });
  * ```
  */
 export function createPreProvision(
   options: PreProvisionOptions,
 ): (input: PreProvisionInput, opts?: { exclusive?: boolean; actor?: string }) => Promise<UserRecord> {
-  const { store, defaultRole, create, forget, announce, setRole } = options;
-  const users = store.users;
-  const keep = createAdminRoleKeeper({
-    getUser: (id) => store.getUser(id),
-    countActiveAdmins:
-      users === undefined
-        ? undefined
-        : async () => (await users.list({ role: ADMIN_ROLE, status: 'active', limit: 2 })).users.length,
-  });
+  const { store, defaultRole, create, forget, announce, setRole, keep } = options;
   return async (input, opts = {}) => {
     const identity = validateIdentity(input);
     const role = validateRole(input.role ?? defaultRole);
@@ -73,7 +67,7 @@ export function createPreProvision(
     if (!outcome.created && input.role !== undefined && user.role !== role) {
       const options = actor === null ? {} : { actor };
       // setRole writes nothing and emits nothing when a racing call already set this role.
-      user = await keep(user.id, role, (current) => setRole(current.id, role, options));
+      user = await keep(user.id, { role }, (current) => setRole(current.id, role, options));
     }
     forget(user.id);
     await announce(outcome, identity, actor);

@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { InvalidTokenError, isJitProvisionError } from '../errors';
 import { headerValue } from '../internal';
+import { signedOutSince } from '../lifecycle';
 import type { Telemetry } from '../telemetry';
 import {
   asCheckedIssuers,
@@ -50,16 +51,12 @@ export interface Authenticator {
 }
 
 /**
- * Signed out everywhere: a token issued before the user's `tokensValidAfter` (or one that cannot say when it
- * was issued) is refused. "Issued" is the earlier of `iat` and when this process first verified the token
+ * Signed out everywhere: "issued" is the earlier of `iat` and when this process first verified the token
  * (`VerifiedToken.issuedAt`), so a provider clock ahead of the database's cannot carry a token seen before
- * the sign-out past it. Two field reads on the row, no allocation. `undefined` is a custom store that
- * predates the lifecycle: nothing was ever revoked there.
+ * the sign-out past it.
  */
-function revoked(user: UserRecord | null, { issuedAt }: VerifiedToken): boolean {
-  const validAfter = user?.tokensValidAfter;
-  return validAfter != null && !(issuedAt !== undefined && issuedAt >= validAfter.getTime());
-}
+const revoked = (user: UserRecord | null, { issuedAt }: VerifiedToken): boolean =>
+  signedOutSince(user, issuedAt);
 
 /** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
 function verification(

@@ -1,5 +1,12 @@
 import { createOutboxDispatcher } from '../events';
-import { createLastSeen, createPreProvision, createUserLifecycle, runChecks } from '../lifecycle';
+import {
+  adminKeeperOf,
+  createAdminKeeper,
+  createLastSeen,
+  createPreProvision,
+  createUserLifecycle,
+  runChecks,
+} from '../lifecycle';
 import { createTelemetry } from '../telemetry';
 import type { UserRecord, UserRef } from '../types';
 import { createAdmission } from './admission';
@@ -108,7 +115,18 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     users !== undefined && store.changes !== undefined
       ? followChanges(store.changes, users, logger, ensurer.setServing, telemetry.invalidation)
       : undefined;
+  // One queue for every change that could take the last admin away: preProvision's here, the admin API's
+  // through adminKeeperOf(provisioner) below.
+  const lifecycleStore = store.users;
+  const keep = createAdminKeeper({
+    getUser: (id) => store.getUser(id),
+    countActiveAdmins:
+      lifecycleStore === undefined
+        ? undefined
+        : async () => (await lifecycleStore.list({ role: 'admin', status: 'active', limit: 2 })).users.length,
+  });
   const preProvision = createPreProvision({
+    keep,
     store,
     defaultRole,
     setRole: lifecycleOperations.setRole,
@@ -132,7 +150,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
 
   // Started last, once every option is valid; it also delivers events left by a crashed process.
   dispatcher?.start();
-  return {
+  const provisioner: Provisioner = {
     ensureUserExists: ensure,
     authenticate: authenticator.authenticate,
     authenticateCached: authenticator.cached,
@@ -149,4 +167,6 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       await dispatcher?.stop();
     },
   };
+  adminKeeperOf(provisioner, () => keep);
+  return provisioner;
 }
