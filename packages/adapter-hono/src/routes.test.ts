@@ -63,6 +63,57 @@ describe('hono subApp(routes)', () => {
   });
 });
 
+describe('hono subApp(routes): a refused caller', () => {
+  it('never has a byte of its body pulled from the stream', async () => {
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulled += 1;
+          controller.enqueue(new TextEncoder().encode('{"a":1}'));
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const guarded: Route = {
+      method: 'PATCH',
+      path: '/guarded',
+      authenticate: async ({ headers }) => {
+        if ((headers as Headers).get('x-key') !== 'k') throw new InvalidApiKeyError();
+        return { key: 'k' };
+      },
+      handler: async (r) => ({ status: 200, body: { auth: r.auth, body: r.body } }),
+    };
+    const app = new Hono().route('/api', subApp([guarded]));
+    const res = await app.request('/api/guarded', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(401);
+    expect(pulled).toBe(0);
+    const admitted = await app.request('/api/guarded', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'x-key': 'k' },
+      body: new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            pulled += 1;
+            controller.enqueue(new TextEncoder().encode('{"a":1}'));
+            controller.close();
+          },
+        },
+        { highWaterMark: 0 },
+      ),
+      duplex: 'half',
+    } as RequestInit);
+    expect(await admitted.json()).toEqual({ auth: { key: 'k' }, body: { a: 1 } });
+    expect(pulled).toBe(1);
+  });
+});
+
 describe('hono subApp(routes) at the root', () => {
   it('lets a request it has no route for go on to the app (under a prefix it answers 404 itself)', async () => {
     const app = new Hono().route('/', subApp(routes));
