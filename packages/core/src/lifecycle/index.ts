@@ -7,6 +7,7 @@ export {
   assertAdminRemains,
   createAdminKeeper,
   isActiveAdmin,
+  storeAdminKeeper,
   type UserChange,
 } from './last-admin';
 export { createLastSeen, DEFAULT_LAST_SEEN_INTERVAL_MS } from './last-seen';

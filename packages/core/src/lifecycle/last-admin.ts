@@ -1,4 +1,5 @@
 import { LastAdminError, UserNotFoundError } from '../errors';
+import type { Store } from '../store';
 import type { UserRecord } from '../types';
 
 /** The role the last-admin rule keeps at least one active holder of. */
@@ -110,4 +111,24 @@ export function adminKeeperOf(owner: object, make: () => AdminKeeper): AdminKeep
     keepers.set(owner, keeper);
   }
   return keeper;
+}
+
+/**
+ * The keeper of a store's users: reads rows with `getUser` and counts active admins through the lifecycle
+ * part (a store without one has nothing to count against).
+ *
+ * @example
+ * ```ts
+ * const keep = storeAdminKeeper(store);
+ * ```
+ */
+export function storeAdminKeeper(store: Pick<Store, 'getUser' | 'users'>): AdminKeeper {
+  const users = store.users;
+  return createAdminKeeper({
+    getUser: (id) => store.getUser(id),
+    countActiveAdmins:
+      users === undefined
+        ? undefined
+        : async () => (await users.list({ role: ADMIN_ROLE, status: 'active', limit: 2 })).users.length,
+  });
 }

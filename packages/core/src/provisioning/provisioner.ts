@@ -1,12 +1,13 @@
 import { createOutboxDispatcher } from '../events';
 import {
   adminKeeperOf,
-  createAdminKeeper,
   createLastSeen,
   createPreProvision,
   createUserLifecycle,
   runChecks,
+  storeAdminKeeper,
 } from '../lifecycle';
+import type { Store } from '../store';
 import { createTelemetry } from '../telemetry';
 import type { UserRecord, UserRef } from '../types';
 import { createAdmission } from './admission';
@@ -19,6 +20,12 @@ import { resolveProvisionerOptions } from './options';
 import { createSlowPath } from './slow-path';
 import type { Provisioner, ProvisionerOptions } from './types';
 import { createUserCache } from './user-cache';
+
+/** `getUser` by id or by (issuer, subject), from the store, never the cache. */
+const userGetter =
+  (store: Store) =>
+  (ref: UserRef): Promise<UserRecord | null> =>
+    typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
 
 /**
  * Create the provisioner: the one object an app keeps to make sure every authenticated caller has a
@@ -115,16 +122,8 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     users !== undefined && store.changes !== undefined
       ? followChanges(store.changes, users, logger, ensurer.setServing, telemetry.invalidation)
       : undefined;
-  // One queue for every change that could take the last admin away: preProvision's here, the admin API's
-  // through adminKeeperOf(provisioner) below.
-  const lifecycleStore = store.users;
-  const keep = createAdminKeeper({
-    getUser: (id) => store.getUser(id),
-    countActiveAdmins:
-      lifecycleStore === undefined
-        ? undefined
-        : async () => (await lifecycleStore.list({ role: 'admin', status: 'active', limit: 2 })).users.length,
-  });
+  // One queue for the changes that could take the last admin away: preProvision's, and the admin API's.
+  const keep = storeAdminKeeper(store);
   const preProvision = createPreProvision({
     keep,
     store,
@@ -134,9 +133,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     forget: invalidate,
     announce,
   });
-
-  const getUser = (ref: UserRef): Promise<UserRecord | null> =>
-    typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
+  const getUser = userGetter(store);
 
   const ensure = telemetry.traceProvision(ensurer.ensureUserExists);
   const authenticator = createAuthenticator({
@@ -159,7 +156,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ...lifecycleOperations,
     invalidate,
     check: () =>
-      runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5_000 }),
+      runChecks({ issuers: settings.issuers, store, timeoutMs: settings.authenticator.timeoutMs ?? 5e3 }),
     outbox: dispatcher,
     stats: telemetry.stats,
     async close() {
@@ -167,6 +164,6 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
       await dispatcher?.stop();
     },
   };
-  adminKeeperOf(provisioner, () => keep);
+  adminKeeperOf(provisioner, () => keep); // the admin API's changeUserKeepingAdmin finds it there
   return provisioner;
 }
