@@ -75,6 +75,7 @@ export {
   type CheckEntry,
   type CheckReport,
   createProvisioner,
+  type LifecycleChangeOptions,
   type ListUsersQuery,
   type OtelMeterProvider,
   type OtelTracerProvider,

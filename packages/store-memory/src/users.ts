@@ -1,5 +1,6 @@
 import {
   InvalidFieldError,
+  LastAdminError,
   type UserChangeOptions,
   type UserLifecycleStore,
   type UserListQuery,
@@ -71,10 +72,20 @@ export function createMemoryUserLifecycle(
     );
   };
 
+  /** `keepAdmin`: refuse a change that takes the last active holder of that role away (one synchronous step). */
+  const keepHolder = (user: UserRecord, removes: boolean, options: UserChangeOptions | undefined) => {
+    const role = options?.keepAdmin;
+    if (role === undefined || !removes || user.role !== role || user.status !== 'active') return;
+    for (const other of table.byId.values())
+      if (other.id !== user.id && other.role === role && other.status === 'active') return;
+    throw new LastAdminError();
+  };
+
   return {
     async setStatus(userId, status, options) {
       const user = table.existing(userId);
       if (user.status === status) return { user: copy(user), changed: false };
+      keepHolder(user, status === 'disabled', options);
       user.status = status;
       user.disabledAt = status === 'disabled' ? new Date() : null;
       user.updatedAt = new Date();
@@ -91,6 +102,7 @@ export function createMemoryUserLifecycle(
       if (options?.keepLocal === true && user.roleSource === 'local')
         return { user: copy(user), from, changed: false };
       if (from === role && user.roleSource === source) return { user: copy(user), from, changed: false };
+      keepHolder(user, role !== from, options);
       user.role = role;
       user.roleSource = source;
       user.updatedAt = new Date();
@@ -111,6 +123,7 @@ export function createMemoryUserLifecycle(
     async delete(userId, options) {
       const user = table.byId.get(userId);
       if (user === undefined) return null;
+      keepHolder(user, true, options);
       table.remove(user);
       emit(user, options);
       changed(user);

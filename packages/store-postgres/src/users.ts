@@ -1,5 +1,6 @@
 import {
   InvalidFieldError,
+  LastAdminError,
   type UserChangeOptions,
   type UserLifecycleStore,
   type UserListQuery,
@@ -7,6 +8,7 @@ import {
   type UserPage,
   type UserRecord,
 } from '@jit-provision/core';
+import type { PoolClient } from 'pg';
 import type { Executor } from './executor';
 import { userEventCte, userEventValues } from './outbox';
 import { guard } from './pg-errors';
@@ -149,12 +151,60 @@ export function createPostgresUserStore(
 
   const sql = lifecycleStatements(schema, named);
 
-  const change = async (config: { name?: string; text: string }, userId: string, values: unknown[]) =>
-    (await db.rows<UserRow & { previous_role?: string }>({ ...config, values: [userId, ...values] }))[0];
+  type ChangedRow = UserRow & { previous_role?: string };
+  const run = async (
+    config: { name?: string; text: string },
+    userId: string,
+    values: unknown[],
+    client?: PoolClient,
+  ) =>
+    client === undefined
+      ? (await db.rows<ChangedRow>({ ...config, values: [userId, ...values] }))[0]
+      : (await client.query<ChangedRow>({ ...config, values: [userId, ...values] })).rows[0];
+
+  /**
+   * One change; with `keepAdmin`, in a transaction that first locks the target and every active holder of that
+   * role in id order (one order, so racing removals queue rather than deadlock). Under READ COMMITTED a waiter
+   * re-reads each locked row once the holder commits, so a removal that just landed in another process is seen,
+   * and of two racing removals of the last two admins the second is refused with LastAdminError.
+   */
+  const change = (
+    config: { name?: string; text: string },
+    userId: string,
+    values: unknown[],
+    options: UserChangeOptions | undefined,
+    removes: boolean | ((target: { role: string }) => boolean),
+  ) => {
+    const keep = options?.keepAdmin;
+    if (keep === undefined || removes === false) return run(config, userId, values);
+    return db.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string; role: string; status: string }>(
+        `SELECT id, role, status FROM ${s}.users WHERE id = $1 OR (role = $2 AND status = 'active')
+         ORDER BY id FOR UPDATE`,
+        [userId, keep],
+      );
+      const target = rows.find((row) => row.id === userId);
+      const holds = (row: { role: string; status: string }) => row.role === keep && row.status === 'active';
+      if (
+        target !== undefined &&
+        holds(target) &&
+        (removes === true || removes(target)) &&
+        !rows.some((row) => row.id !== userId && holds(row))
+      )
+        throw new LastAdminError();
+      return run(config, userId, values, client);
+    });
+  };
 
   const users: UserLifecycleStore = {
     async setStatus(userId, status, options?: UserChangeOptions) {
-      const row = await change(sql.setStatus, userId, [status, ...userEventValues(options)]);
+      const row = await change(
+        sql.setStatus,
+        userId,
+        [status, ...userEventValues(options)],
+        options,
+        status === 'disabled',
+      );
       if (row !== undefined) return { user: toUser(row), changed: true };
       return { user: await current(userId), changed: false };
     },
@@ -166,7 +216,7 @@ export function createPostgresUserStore(
         options?.source ?? 'local',
         options?.keepLocal === true,
       ];
-      const row = await change(sql.setRole, userId, values);
+      const row = await change(sql.setRole, userId, values, options, (target) => target.role !== role);
       if (row !== undefined) {
         const from = row.previous_role ?? role;
         return { user: toUser(row), from, changed: from !== role };
@@ -176,13 +226,13 @@ export function createPostgresUserStore(
     },
 
     async revokeSessions(userId, options) {
-      const row = await change(sql.revokeSessions, userId, userEventValues(options));
+      const row = await run(sql.revokeSessions, userId, userEventValues(options));
       if (row === undefined) throw new UserNotFoundError();
       return toUser(row);
     },
 
     async delete(userId, options) {
-      const row = await change(sql.delete, userId, userEventValues(options));
+      const row = await change(sql.delete, userId, userEventValues(options), options, true);
       return row === undefined ? null : toUser(row);
     },
 

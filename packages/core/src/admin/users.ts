@@ -71,7 +71,8 @@ export function userRoutes(ctx: AdminContext): Route[] {
       path: '/users/:id',
       handler: ctx.guard(async ({ params, body }, auth) => {
         const patch = patchBody(body);
-        const actor = { actor: auth.user.id };
+        // keepAdmin: the store re-checks the last admin atomically, across processes where it can.
+        const actor = { actor: auth.user.id, keepAdmin: true };
         const user = await changeUserKeepingAdmin(
           provisioner,
           params['id'] ?? '',
@@ -97,7 +98,7 @@ export function userRoutes(ctx: AdminContext): Route[] {
           provisioner,
           params['id'] ?? '',
           { deleted: true },
-          (target) => provisioner.deleteUser(target.id, { actor: auth.user.id }),
+          (target) => provisioner.deleteUser(target.id, { actor: auth.user.id, keepAdmin: true }),
           () => ctx.recheck(auth),
         );
         return noContent();

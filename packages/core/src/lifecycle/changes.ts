@@ -117,3 +117,7 @@ export async function resolveUserId(store: Pick<Store, 'lookup'>, ref: UserRef):
   if (user === null) throw new UserNotFoundError();
   return user.id;
 }
+
+/** The store's `keepAdmin` for a lifecycle call's `{ keepAdmin: true }`. */
+export const keepAdminOption = (opts: { keepAdmin?: boolean }): { keepAdmin?: string } =>
+  opts.keepAdmin === true ? { keepAdmin: 'admin' } : {};

@@ -14,4 +14,4 @@ export { createLastSeen, DEFAULT_LAST_SEEN_INTERVAL_MS } from './last-seen';
 export { createUserLifecycle } from './lifecycle';
 export { createPreProvision, type PreProvisionInput } from './pre-provision';
 export { signedOutSince } from './revocation';
-export type { ListUsersQuery, UserLifecycle } from './types';
+export type { LifecycleChangeOptions, ListUsersQuery, UserLifecycle } from './types';

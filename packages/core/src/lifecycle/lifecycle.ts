@@ -1,7 +1,13 @@
 import { UserNotFoundError } from '../errors';
 import type { UserPage } from '../store';
 import type { UserRecord, UserRef } from '../types';
-import { type ChangeReporterOptions, createChangeReporter, lifecyclePart, resolveUserId } from './changes';
+import {
+  type ChangeReporterOptions,
+  createChangeReporter,
+  keepAdminOption,
+  lifecyclePart,
+  resolveUserId,
+} from './changes';
 import { optionalText, validActor, validateListQuery } from './fields';
 import { createRoleOperations, type ProviderRoleSync, type RoleOperationsOptions } from './roles';
 import type { ListUsersQuery, UserLifecycle } from './types';
@@ -28,18 +34,17 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
   async function setStatus(
     ref: UserRef,
     status: 'active' | 'disabled',
-    actorInput: unknown,
+    opts: { actor?: unknown; keepAdmin?: boolean },
     data?: Record<string, unknown>,
   ): Promise<UserRecord> {
     const operation = status === 'active' ? 'enable' : 'disable';
     const part = lifecyclePart(store, operation);
-    const actor = validActor(actorInput);
+    const actor = validActor(opts.actor);
     const type = status === 'active' ? 'user.enabled' : 'user.disabled';
-    const result = await part.setStatus(
-      await resolveUserId(store, ref),
-      status,
-      eventInput(type, actor, data),
-    );
+    const result = await part.setStatus(await resolveUserId(store, ref), status, {
+      ...eventInput(type, actor, data),
+      ...keepAdminOption(opts),
+    });
     if (result.changed) await changed(result.user, type, actor, data);
     else options.forget(result.user);
     return result.user;
@@ -53,15 +58,18 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
 
     async disable(ref, opts = {}) {
       const reason = optionalText('reason', opts.reason, 1000);
-      return setStatus(ref, 'disabled', opts.actor, reason === null ? undefined : { reason });
+      return setStatus(ref, 'disabled', opts, reason === null ? undefined : { reason });
     },
 
-    enable: (ref, opts = {}) => setStatus(ref, 'active', opts.actor),
+    enable: (ref, opts = {}) => setStatus(ref, 'active', { actor: opts.actor }),
 
     async deleteUser(ref, opts = {}) {
       const part = lifecyclePart(store, 'deleteUser');
       const actor = validActor(opts.actor);
-      const deleted = await part.delete(await resolveUserId(store, ref), eventInput('user.deleted', actor));
+      const deleted = await part.delete(await resolveUserId(store, ref), {
+        ...eventInput('user.deleted', actor),
+        ...keepAdminOption(opts),
+      });
       if (deleted === null) throw new UserNotFoundError();
       await changed(deleted, 'user.deleted', actor);
     },

@@ -65,7 +65,7 @@ export function createPreProvision(
     if (opts.exclusive === true && !outcome.created) throw new UserExistsError();
     let { user } = outcome;
     if (!outcome.created && input.role !== undefined && user.role !== role) {
-      const options = actor === null ? {} : { actor };
+      const options = actor === null ? { keepAdmin: true } : { actor, keepAdmin: true };
       // setRole writes nothing and emits nothing when a racing call already set this role.
       user = await keep(user.id, { role }, (current) => setRole(current.id, role, options));
     }

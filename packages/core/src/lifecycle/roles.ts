@@ -3,7 +3,7 @@ import { validateRole } from '../identity';
 import type { Store } from '../store';
 import type { RoleSource, UserRecord } from '../types';
 import type { ChangeReporter } from './changes';
-import { resolveUserId } from './changes';
+import { keepAdminOption, resolveUserId } from './changes';
 import { validActor } from './fields';
 import type { UserLifecycle } from './types';
 
@@ -61,6 +61,7 @@ export function createRoleOperations(
       if (store.users !== undefined) {
         const result = await store.users.setRole(id, role, {
           ...eventInput('user.role_changed', actor, { to: role, source }),
+          ...keepAdminOption(opts),
           source,
         });
         if (result.changed)

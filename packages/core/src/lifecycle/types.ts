@@ -15,6 +15,18 @@ export interface ListUsersQuery {
   cursor?: string;
 }
 
+/** Options of the lifecycle changes that can take an admin away (`setRole`, `disable`, `deleteUser`). */
+export interface LifecycleChangeOptions {
+  /** Who made the change (an admin's user id, `'cli'`, …): the event's `actor`. */
+  actor?: string;
+  /**
+   * Refuse (409 `last_admin`, nothing changed) a change that would leave no active user with role `admin`.
+   * Atomic across processes on a store that supports it (store-postgres, store-memory); the admin API and
+   * `preProvision` always ask for it.
+   */
+  keepAdmin?: boolean;
+}
+
 /** The provisioner's operations on existing users (a {@link Provisioner} has every one of them). */
 export interface UserLifecycle {
   /**
@@ -30,7 +42,7 @@ export interface UserLifecycle {
    * await provisioner.setRole(userId, null, { actor: adminId }); // back to the provider's mapping
    * ```
    */
-  setRole(ref: UserRef, role: string | null, options?: { actor?: string }): Promise<UserRecord>;
+  setRole(ref: UserRef, role: string | null, options?: LifecycleChangeOptions): Promise<UserRecord>;
   /**
    * A page of users (needs `store.users`), ordered by creation then id. `query` matches email, name, username
    * or subject, case-insensitively and literally (`%` and `_` are not wildcards); `seenBefore` finds dormant
@@ -56,7 +68,7 @@ export interface UserLifecycle {
    * await provisioner.disable(userId, { reason: 'left the company', actor: adminId });
    * ```
    */
-  disable(ref: UserRef, options?: { reason?: string; actor?: string }): Promise<UserRecord>;
+  disable(ref: UserRef, options?: LifecycleChangeOptions & { reason?: string }): Promise<UserRecord>;
   /**
    * Let a disabled user in again; emits `user.enabled`. Idempotent like `disable`.
    *
@@ -75,7 +87,7 @@ export interface UserLifecycle {
    * await provisioner.deleteUser(userId, { actor: adminId });
    * ```
    */
-  deleteUser(ref: UserRef, options?: { actor?: string }): Promise<void>;
+  deleteUser(ref: UserRef, options?: LifecycleChangeOptions): Promise<void>;
   /**
    * Sign the user out everywhere: `tokensValidAfter` = now (store clock), so every token issued before is
    * refused (401 `invalid_token`, reason `token_revoked`); emits `user.sessions_revoked`.

@@ -17,7 +17,14 @@ import type {
 } from '../types';
 import type { UserCacheOptions } from './user-cache';
 
-export type { CheckEntry, CheckReport, ListUsersQuery, PreProvisionInput, UserLifecycle } from '../lifecycle';
+export type {
+  CheckEntry,
+  CheckReport,
+  LifecycleChangeOptions,
+  ListUsersQuery,
+  PreProvisionInput,
+  UserLifecycle,
+} from '../lifecycle';
 export type {
   OtelMeterProvider,
   OtelTracerProvider,

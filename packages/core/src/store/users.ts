@@ -46,6 +46,13 @@ export interface UserEventInput {
 export interface UserChangeOptions {
   /** Outbox mode: the event to write with the change (see {@link UserEventInput}). */
   event?: UserEventInput | undefined;
+  /**
+   * A role to keep at least one active holder of (`'admin'`): a change that would take the last active holder
+   * away (`setRole` to another role, `setStatus` disabled, `delete`) raises `LastAdminError` and changes
+   * nothing. A store that can make this atomic across processes does (store-postgres locks the active
+   * holders); one that cannot ignores it, and the provisioner's in-process queue remains the only check.
+   */
+  keepAdmin?: string | undefined;
 }
 
 /** A filter and page of {@link UserLifecycleStore.list}; already validated by the provisioner. */

@@ -87,6 +87,7 @@ export const entries = {
       'KratosWebhookResponse',
       'KratosWebhooks',
       'KratosWebhooksOptions',
+      'LifecycleChangeOptions',
       'ListUsersQuery',
       'Logger',
       'NewInvitation',

@@ -21,6 +21,12 @@ export interface StoreConformanceOptions<S extends Store = Store> extends Confor
   createBrokenStore?: () => S | Promise<S>;
   /** Called after each outage case with the store `createBrokenStore` returned. */
   cleanupBrokenStore?: (store: S) => void | Promise<void>;
+  /**
+   * Whether the store honours `UserChangeOptions.keepAdmin` (refusing, atomically, a change that takes the last
+   * active holder of a role away). Default true; `false` skips those cases, for a store that ignores it (the
+   * provisioner's in-process queue is then the only last-admin check).
+   */
+  keepAdmin?: boolean;
 }
 
 let counter = 0;

@@ -387,5 +387,63 @@ export function userLifecycleCases<S extends Store>(options: StoreConformanceOpt
     statusAndRoleCases(cases);
     deletionAndListingCases(cases);
     provisionerLifecycleCases(cases);
+    if (options.keepAdmin !== false) keepAdminCases(cases);
+  });
+}
+
+/** `keepAdmin`: the last active holder of a role cannot be taken away, even by racing changes. */
+function keepAdminCases<S extends Store>(cases: LifecycleContext<S>): void {
+  // A role of its own per case: other cases' (and earlier runs') users never count as holders.
+  const freshRole = () => `keeper-${Math.random().toString(36).slice(2, 10)}`;
+  const holders = async (role: string) =>
+    (await cases.listAll({ role, status: 'active', limit: 100 })).map((user) => user.id).sort();
+
+  it('keepAdmin: the only active holder cannot be demoted, disabled or deleted (last_admin); others can', async () => {
+    const { users, create } = cases;
+    const role = freshRole();
+    const only = await create({ role });
+    const keep = { keepAdmin: role };
+    await expect(users.setRole(only.id, 'user', keep)).rejects.toMatchObject({ code: 'last_admin' });
+    await expect(users.setStatus(only.id, 'disabled', keep)).rejects.toMatchObject({ code: 'last_admin' });
+    await expect(users.delete(only.id, keep)).rejects.toMatchObject({ code: 'last_admin' });
+    expect(await holders(role)).toEqual([only.id]);
+    // Changes that keep the role pass, and so does anything done to a non-holder.
+    expect((await users.setRole(only.id, role, keep)).changed).toBe(false);
+    expect((await users.setStatus(only.id, 'active', keep)).changed).toBe(false);
+    const other = await create();
+    expect((await users.setStatus(other.id, 'disabled', keep)).changed).toBe(true);
+    // With a second holder, one removal passes and leaves the other.
+    const second = await create({ role });
+    expect((await users.setStatus(only.id, 'disabled', keep)).changed).toBe(true);
+    expect(await holders(role)).toEqual([second.id]);
+    // Without keepAdmin, nothing is checked.
+    expect((await users.setRole(second.id, 'user')).changed).toBe(true);
+  });
+
+  it('keepAdmin: racing removals of two holders (demote, disable, delete, many at once) leave exactly one', async () => {
+    const { users, create } = cases;
+    for (let round = 0; round < 3; round++) {
+      const role = freshRole();
+      const a = await create({ role });
+      const b = await create({ role });
+      const keep = { keepAdmin: role };
+      const removals = [a, b].flatMap((user) =>
+        Array.from({ length: 6 }, (_, i) =>
+          i % 3 === 0
+            ? users.setRole(user.id, 'user', keep)
+            : i % 3 === 1
+              ? users.setStatus(user.id, 'disabled', keep)
+              : users.delete(user.id, keep),
+        ),
+      );
+      const settled = await Promise.allSettled(removals);
+      // A change to a user another removal already deleted is user_not_found; any other refusal is last_admin.
+      const codes = settled.flatMap((outcome) =>
+        outcome.status === 'rejected' ? [(outcome.reason as { code?: unknown }).code] : [],
+      );
+      for (const code of codes) expect(['last_admin', 'user_not_found']).toContain(code);
+      expect(codes).toContain('last_admin');
+      expect(await holders(role)).toHaveLength(1);
+    }
   });
 }
