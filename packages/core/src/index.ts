@@ -115,12 +115,15 @@ export type {
 } from './store';
 export type { JwksOptions, TokenCacheOptions } from './token';
 export type {
+  AuthClient,
   AuthInput,
   AuthResult,
   ClaimName,
   Claims,
+  ClientAuthResult,
   Hook,
   Identity,
+  IssuerClientsOptions,
   IssuerConfig,
   Logger,
   Policy,
@@ -129,6 +132,7 @@ export type {
   ProvisionedEvent,
   RoleMapping,
   RoleSource,
+  UserAuthResult,
   UserEvent,
   UserEventHook,
   UserEventType,
