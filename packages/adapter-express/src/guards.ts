@@ -11,6 +11,7 @@ const guards = defineGuards<RequestHandler>((check) => (req, res, next) => {
 /**
  * Route middleware: only users whose stored role is one of `roles` pass; others get 403 `forbidden`
  * (requests without `req.auth`: 401; without an active user: 403). Put it after `jitProvision`.
+ * A machine client (`kind: 'client'`) has no role and is refused, unless `{ clients: true }` lets clients through.
  * Bad arguments throw a `ConfigurationError` at start-up.
  *
  * @example
@@ -22,6 +23,18 @@ const guards = defineGuards<RequestHandler>((check) => (req, res, next) => {
  * ```
  */
 export const requireRole: GuardFactories<RequestHandler>['requireRole'] = guards.requireRole;
+
+/**
+ * Route guard: people only. A machine client (a client-credentials token, `auth.kind === 'client'`) gets 403
+ * `forbidden`, as does a request without an active local user; without `req.auth`: 401.
+ *
+ * @example
+ * ```ts
+ * app.get('/me/settings', requireUser(), handler);
+ * app.get('/reports', requireRole(['admin'], { clients: true }), requireScopes('reports:read'), handler);
+ * ```
+ */
+export const requireUser: GuardFactories<RequestHandler>['requireUser'] = guards.requireUser;
 
 /**
  * Route middleware: only tokens carrying the scopes (`scope` or `scp`; all of them, or one with

@@ -7,7 +7,15 @@ import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provis
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes, router } from './index';
+import {
+  jitProvision,
+  requireClaims,
+  requirePermissions,
+  requireRole,
+  requireScopes,
+  requireUser,
+  router,
+} from './index';
 
 function harness(app: express.Express): AdapterTestApp {
   // The guard suite's hostile cases send 10,000-item claims: above Node's default 16 KiB header limit.
@@ -48,7 +56,7 @@ for (const [name, createExpress] of [
   runGuardSuite({
     name,
     createStore: createMemoryStore,
-    guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+    guards: { requireRole, requireUser, requireScopes, requirePermissions, requireClaims },
     createApp(provisioner, options, routes) {
       const app = createExpress();
       app.use(jitProvision(provisioner, options));

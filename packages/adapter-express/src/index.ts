@@ -69,6 +69,6 @@ export function jitProvision(
   };
 }
 export { type AdminApiOptions, adminApi } from './admin';
-export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
+export { requireClaims, requirePermissions, requireRole, requireScopes, requireUser } from './guards';
 export { kratosWebhooks } from './kratos';
 export { router } from './routes';

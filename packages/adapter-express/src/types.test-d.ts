@@ -1,4 +1,10 @@
-import type { AuthResult } from '@jit-provision/core';
+import type {
+  AuthClient,
+  AuthResult,
+  ClientAuthResult,
+  UserAuthResult,
+  UserRecord,
+} from '@jit-provision/core';
 import type { AdminApiOptions } from '@jit-provision/core/admin';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -11,8 +17,11 @@ import {
   requirePermissions,
   requireRole,
   requireScopes,
+  requireUser,
   router,
 } from './index';
+
+type Auth = Request['auth'];
 
 describe('express public types', () => {
   it('augments Request with an optional auth', () => {
@@ -31,7 +40,6 @@ describe('express public types', () => {
     expectTypeOf(requireScopes).returns.toEqualTypeOf<RequestHandler>();
     expectTypeOf(requirePermissions).returns.toEqualTypeOf<RequestHandler>();
     expectTypeOf(requireClaims).returns.toEqualTypeOf<RequestHandler>();
-    expectTypeOf(requireRole).parameters.toEqualTypeOf<string[]>();
     const app = express();
     app.get('/x', requireRole('admin'), (req, res) => res.json(req.auth?.user));
     app.post('/y', requireScopes(['a', 'b'], { match: 'any' }), requirePermissions('p'), (_req, res) =>
@@ -39,12 +47,41 @@ describe('express public types', () => {
     );
     app.get(
       '/z',
-      requireClaims((claims, auth) => claims['tier'] === 'gold' && auth.user.role !== ''),
+      requireClaims(
+        (claims, auth) => claims['tier'] === 'gold' && auth.kind === 'user' && auth.user.role !== '',
+      ),
       (_q, s) => s.end(),
     );
     // @ts-expect-error match is 'all' or 'any'
     requireScopes('a', { match: 'some' });
     // @ts-expect-error a predicate answers a boolean
     requireClaims(() => 'yes');
+  });
+  it('auth is a discriminated union on kind: a person (user row, null only in an outage) or a machine client', () => {
+    const narrow = (auth: Auth) => {
+      if (auth?.kind === 'client') {
+        expectTypeOf(auth.client).toEqualTypeOf<AuthClient>();
+        expectTypeOf(auth.user).toEqualTypeOf<null>();
+        expectTypeOf(auth.created).toEqualTypeOf<false>();
+      } else if (auth?.kind === 'user') {
+        expectTypeOf(auth.user).toEqualTypeOf<UserRecord | null>();
+        // @ts-expect-error a person has no client
+        auth.client;
+      }
+    };
+    expectTypeOf(narrow).parameter(0).toEqualTypeOf<Auth>();
+    expectTypeOf<NonNullable<Auth>>().toEqualTypeOf<UserAuthResult | ClientAuthResult>();
+  });
+  it('requireUser, and requireRole with { clients }', () => {
+    expectTypeOf(requireUser).returns.toEqualTypeOf<RequestHandler>();
+    expectTypeOf(requireUser).parameters.toEqualTypeOf<[]>();
+    expectTypeOf(requireRole(['admin'], { clients: true })).toEqualTypeOf<RequestHandler>();
+    expectTypeOf(requireRole('admin', { clients: false })).toEqualTypeOf<RequestHandler>();
+    expectTypeOf(requireRole('admin', 'editor')).toEqualTypeOf<RequestHandler>();
+    // @ts-expect-error clients is a boolean
+    requireRole(['admin'], { clients: 'yes' });
+    requireClaims((_claims, auth) => auth.kind === 'client' || auth.user.role === 'admin');
+    // @ts-expect-error a client's user is null: narrow on kind first
+    requireClaims((_claims, auth) => auth.user.role === 'admin');
   });
 });

@@ -13,6 +13,7 @@ const guards = defineGuards<preHandlerHookHandler>((check) => (request, reply, d
 /**
  * A `preHandler` hook: only users whose stored role is one of `roles` pass; others get 403 `forbidden`
  * (requests without `request.auth`: 401; without an active user: 403). Needs the `jitProvision` plugin.
+ * A machine client (`kind: 'client'`) has no role and is refused, unless `{ clients: true }` lets clients through.
  * Bad arguments throw a `ConfigurationError` at start-up.
  *
  * @example
@@ -24,6 +25,18 @@ const guards = defineGuards<preHandlerHookHandler>((check) => (request, reply, d
  * ```
  */
 export const requireRole: GuardFactories<preHandlerHookHandler>['requireRole'] = guards.requireRole;
+
+/**
+ * Route guard: people only. A machine client (a client-credentials token, `auth.kind === 'client'`) gets 403
+ * `forbidden`, as does a request without an active local user; without `request.auth`: 401.
+ *
+ * @example
+ * ```ts
+ * app.get('/me/settings', { preHandler: requireUser() }, handler);
+ * app.get('/reports', { preHandler: [requireRole(['admin'], { clients: true }), requireScopes('reports:read')] }, handler);
+ * ```
+ */
+export const requireUser: GuardFactories<preHandlerHookHandler>['requireUser'] = guards.requireUser;
 
 /**
  * A `preHandler` hook: only tokens carrying the scopes (`scope` or `scp`; all of them, or one with

@@ -11,6 +11,7 @@ import {
   requirePermissions,
   requireRole,
   requireScopes,
+  requireUser,
   routesPlugin,
 } from './index';
 
@@ -45,7 +46,7 @@ runAdapterSuite({
 runGuardSuite({
   name: 'fastify',
   createStore: createMemoryStore,
-  guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+  guards: { requireRole, requireUser, requireScopes, requirePermissions, requireClaims },
   async createApp(provisioner, options, routes) {
     const app = Fastify();
     await app.register(jitProvision, { provisioner, ...options });

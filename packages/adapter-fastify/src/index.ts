@@ -100,6 +100,6 @@ const plugin: FastifyPluginAsync<FastifyJitProvisionOptions> = async (fastify, o
  */
 export const jitProvision = fp(plugin, { fastify: '5.x', name: '@jit-provision/adapter-fastify' });
 export { type AdminApiOptions, adminApi } from './admin';
-export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
+export { requireClaims, requirePermissions, requireRole, requireScopes, requireUser } from './guards';
 export { kratosWebhooks } from './kratos';
 export { routesPlugin } from './routes';

@@ -1,4 +1,10 @@
-import type { AuthResult } from '@jit-provision/core';
+import type {
+  AuthClient,
+  AuthResult,
+  ClientAuthResult,
+  UserAuthResult,
+  UserRecord,
+} from '@jit-provision/core';
 import type { AdminApiOptions } from '@jit-provision/core/admin';
 import Fastify, {
   type FastifyInstance,
@@ -16,8 +22,11 @@ import {
   requirePermissions,
   requireRole,
   requireScopes,
+  requireUser,
   routesPlugin,
 } from './index';
+
+type Auth = FastifyRequest['auth'];
 
 describe('fastify public types', () => {
   it('augments FastifyRequest with auth and the instance with the hook', () => {
@@ -49,5 +58,32 @@ describe('fastify public types', () => {
     );
     // @ts-expect-error match is 'all' or 'any'
     requirePermissions('a', { match: 'some' });
+  });
+  it('auth is a discriminated union on kind: a person (user row, null only in an outage) or a machine client', () => {
+    const narrow = (auth: Auth) => {
+      if (auth?.kind === 'client') {
+        expectTypeOf(auth.client).toEqualTypeOf<AuthClient>();
+        expectTypeOf(auth.user).toEqualTypeOf<null>();
+        expectTypeOf(auth.created).toEqualTypeOf<false>();
+      } else if (auth?.kind === 'user') {
+        expectTypeOf(auth.user).toEqualTypeOf<UserRecord | null>();
+        // @ts-expect-error a person has no client
+        auth.client;
+      }
+    };
+    expectTypeOf(narrow).parameter(0).toEqualTypeOf<Auth>();
+    expectTypeOf<NonNullable<Auth>>().toEqualTypeOf<UserAuthResult | ClientAuthResult>();
+  });
+  it('requireUser, and requireRole with { clients }', () => {
+    expectTypeOf(requireUser).returns.toEqualTypeOf<preHandlerHookHandler>();
+    expectTypeOf(requireUser).parameters.toEqualTypeOf<[]>();
+    expectTypeOf(requireRole(['admin'], { clients: true })).toEqualTypeOf<preHandlerHookHandler>();
+    expectTypeOf(requireRole('admin', { clients: false })).toEqualTypeOf<preHandlerHookHandler>();
+    expectTypeOf(requireRole('admin', 'editor')).toEqualTypeOf<preHandlerHookHandler>();
+    // @ts-expect-error clients is a boolean
+    requireRole(['admin'], { clients: 'yes' });
+    requireClaims((_claims, auth) => auth.kind === 'client' || auth.user.role === 'admin');
+    // @ts-expect-error a client's user is null: narrow on kind first
+    requireClaims((_claims, auth) => auth.user.role === 'admin');
   });
 });

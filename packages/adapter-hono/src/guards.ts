@@ -15,6 +15,7 @@ const guards = defineGuards<Guard>((check) => async (c, next) => {
  * Route middleware: only users whose stored role is one of `roles` pass; others get 403 `forbidden`
  * (requests without `auth`: 401; without an active user: 403). Refusals are thrown as an `HTTPException`
  * carrying the JSON `Response`, like `jitProvision`'s. Put it after `jitProvision`.
+ * A machine client (`kind: 'client'`) has no role and is refused, unless `{ clients: true }` lets clients through.
  * Bad arguments throw a `ConfigurationError` at start-up.
  *
  * @example
@@ -26,6 +27,18 @@ const guards = defineGuards<Guard>((check) => async (c, next) => {
  * ```
  */
 export const requireRole: GuardFactories<Guard>['requireRole'] = guards.requireRole;
+
+/**
+ * Route guard: people only. A machine client (a client-credentials token, `auth.kind === 'client'`) gets 403
+ * `forbidden`, as does a request without an active local user; without `auth`: 401.
+ *
+ * @example
+ * ```ts
+ * app.get('/me/settings', requireUser(), (c) => c.json(c.get('auth')?.user));
+ * app.get('/reports', requireRole(['admin'], { clients: true }), requireScopes('reports:read'), handler);
+ * ```
+ */
+export const requireUser: GuardFactories<Guard>['requireUser'] = guards.requireUser;
 
 /**
  * Route middleware: only tokens carrying the scopes (`scope` or `scp`; all of them, or one with

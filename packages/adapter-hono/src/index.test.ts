@@ -1,7 +1,15 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
-import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes, subApp } from './index';
+import {
+  jitProvision,
+  requireClaims,
+  requirePermissions,
+  requireRole,
+  requireScopes,
+  requireUser,
+  subApp,
+} from './index';
 
 function harness(app: Hono): AdapterTestApp {
   return {
@@ -32,7 +40,7 @@ runAdapterSuite({
 runGuardSuite({
   name: 'hono',
   createStore: createMemoryStore,
-  guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+  guards: { requireRole, requireUser, requireScopes, requirePermissions, requireClaims },
   createApp(provisioner, options, routes) {
     const app = new Hono();
     app.use('*', jitProvision(provisioner, options));

@@ -76,6 +76,6 @@ function adapterRequest(env: unknown, request: Request, path: string, method: st
 }
 
 export { type AdminApiOptions, adminApi } from './admin';
-export { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
+export { requireClaims, requirePermissions, requireRole, requireScopes, requireUser } from './guards';
 export { kratosWebhooks } from './kratos';
 export { subApp } from './routes';

@@ -1,4 +1,10 @@
-import type { AuthResult } from '@jit-provision/core';
+import type {
+  AuthClient,
+  AuthResult,
+  ClientAuthResult,
+  UserAuthResult,
+  UserRecord,
+} from '@jit-provision/core';
 import type { AdminApiOptions } from '@jit-provision/core/admin';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -10,8 +16,12 @@ import {
   requirePermissions,
   requireRole,
   requireScopes,
+  requireUser,
   subApp,
 } from './index';
+
+type Auth = ReturnType<typeof readAuth>;
+const readAuth = (c: Context) => c.get('auth');
 
 describe('hono public types', () => {
   it("augments the context so c.get('auth') is typed", () => {
@@ -42,5 +52,38 @@ describe('hono public types', () => {
     );
     // @ts-expect-error match is 'all' or 'any'
     requireScopes('a', { match: 'some' });
+  });
+  it('auth is a discriminated union on kind: a person (user row, null only in an outage) or a machine client', () => {
+    const narrow = (auth: Auth) => {
+      if (auth?.kind === 'client') {
+        expectTypeOf(auth.client).toEqualTypeOf<AuthClient>();
+        expectTypeOf(auth.user).toEqualTypeOf<null>();
+        expectTypeOf(auth.created).toEqualTypeOf<false>();
+      } else if (auth?.kind === 'user') {
+        expectTypeOf(auth.user).toEqualTypeOf<UserRecord | null>();
+        // @ts-expect-error a person has no client
+        auth.client;
+      }
+    };
+    expectTypeOf(narrow).parameter(0).toEqualTypeOf<Auth>();
+    expectTypeOf<NonNullable<Auth>>().toEqualTypeOf<UserAuthResult | ClientAuthResult>();
+  });
+  it('requireUser, and requireRole with { clients }', () => {
+    expectTypeOf(requireUser).returns.toEqualTypeOf<MiddlewareHandler<{ Variables: AuthVariables }>>();
+    expectTypeOf(requireUser).parameters.toEqualTypeOf<[]>();
+    expectTypeOf(requireRole(['admin'], { clients: true })).toEqualTypeOf<
+      MiddlewareHandler<{ Variables: AuthVariables }>
+    >();
+    expectTypeOf(requireRole('admin', { clients: false })).toEqualTypeOf<
+      MiddlewareHandler<{ Variables: AuthVariables }>
+    >();
+    expectTypeOf(requireRole('admin', 'editor')).toEqualTypeOf<
+      MiddlewareHandler<{ Variables: AuthVariables }>
+    >();
+    // @ts-expect-error clients is a boolean
+    requireRole(['admin'], { clients: 'yes' });
+    requireClaims((_claims, auth) => auth.kind === 'client' || auth.user.role === 'admin');
+    // @ts-expect-error a client's user is null: narrow on kind first
+    requireClaims((_claims, auth) => auth.user.role === 'admin');
   });
 });

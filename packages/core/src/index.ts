@@ -116,12 +116,15 @@ export type {
 } from './store';
 export type { JwksOptions, TokenCacheOptions } from './token';
 export type {
+  AuthClient,
   AuthInput,
   AuthResult,
   ClaimName,
   Claims,
+  ClientAuthResult,
   Hook,
   Identity,
+  IssuerClientsOptions,
   IssuerConfig,
   Logger,
   Policy,
@@ -130,6 +133,7 @@ export type {
   ProvisionedEvent,
   RoleMapping,
   RoleSource,
+  UserAuthResult,
   UserEvent,
   UserEventHook,
   UserEventType,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InsufficientScopeError, toHttpResponse } from '../errors';
-import type { AuthResult, UserRecord } from '../types';
-import { requireClaims, requirePermissions, requireRole, requireScopes } from './guards';
+import type { ClientAuthResult, UserAuthResult, UserRecord } from '../types';
+import { requireClaims, requirePermissions, requireRole, requireScopes, requireUser } from './guards';
 
 const user: UserRecord = {
   id: 'u1',
@@ -20,7 +20,8 @@ const user: UserRecord = {
   tokensValidAfter: null,
   lastSeenAt: null,
 };
-const auth = (claims: Record<string, unknown>, over: Partial<AuthResult> = {}): AuthResult => ({
+const auth = (claims: Record<string, unknown>, over: Partial<UserAuthResult> = {}): UserAuthResult => ({
+  kind: 'user',
   user,
   identity: { issuer: user.issuer, subject: user.subject },
   claims: { iss: user.issuer, sub: user.subject, ...claims },
@@ -71,5 +72,55 @@ describe('neutral guards', () => {
     const roleGuard = requireRole(...roles);
     roles.push('admin');
     expect(roleGuard(auth({}))?.code).toBe('forbidden');
+  });
+});
+
+describe('neutral guards and machine clients', () => {
+  const client = (claims: Record<string, unknown>): ClientAuthResult => ({
+    kind: 'client',
+    client: { id: 'svc', issuer: user.issuer, scopes: [] },
+    user: null,
+    identity: { issuer: user.issuer, subject: 'svc' },
+    claims: { iss: user.issuer, sub: 'svc', client_id: 'svc', ...claims },
+    created: false,
+  });
+
+  it('scopes, permissions and claims guards check a client by its token', () => {
+    expect(requireScopes('a')(client({ scope: 'a' }))).toBeNull();
+    expect(requireScopes('a')(client({ scope: 'b' }))?.code).toBe('insufficient_scope');
+    expect(requirePermissions('p')(client({ permissions: ['p'] }))).toBeNull();
+    expect(requirePermissions('p')(client({}))?.code).toBe('forbidden');
+    expect(
+      requireClaims((claims, a) => a.kind === 'client' && claims['tier'] === 'gold')(
+        client({ tier: 'gold' }),
+      ),
+    ).toBeNull();
+  });
+
+  it('requireRole refuses a client unless { clients: true }; requireUser refuses it always', () => {
+    expect(requireRole('admin')(client({}))?.code).toBe('forbidden');
+    expect(requireRole(['admin'])(client({}))?.code).toBe('forbidden');
+    expect(requireRole('admin', { clients: false })(client({}))?.code).toBe('forbidden');
+    expect(requireRole(['admin'], { clients: true })(client({}))).toBeNull();
+    expect(requireRole('admin', { clients: true })(auth({}))).toBeNull();
+    expect(requireRole(['owner'], { clients: true })(auth({}))?.code).toBe('forbidden');
+    expect(requireUser()(client({ scope: 'a' }))?.code).toBe('forbidden');
+    expect(requireUser()(auth({}))).toBeNull();
+    expect(requireUser()(auth({}, { user: null }))?.code).toBe('forbidden');
+    expect(requireUser()(undefined)?.code).toBe('missing_token');
+  });
+
+  it('a "client" carrying a user is not a client any guard trusts', () => {
+    const forged = { ...client({ scope: 'a' }), user } as unknown as ClientAuthResult;
+    expect(requireScopes('a')(forged)?.code).toBe('forbidden');
+  });
+
+  it('requireRole options are checked at start-up', () => {
+    expect(() => requireRole(['admin'], { clients: 'yes' as unknown as boolean })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
+    expect(() => requireRole([], { clients: true })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
   });
 });

@@ -6,13 +6,26 @@ import {
   MissingTokenError,
 } from '../errors';
 import { hasControlCharacters, isRole, ROLE_RULE } from '../identity';
-import type { AuthResult, Claims, UserRecord } from '../types';
+import { MAX_CLAIM_ITEMS, ownClaim, stringArray, tokenScopes } from '../token';
+import type { AuthResult, Claims, ClientAuthResult, UserAuthResult, UserRecord } from '../types';
 
 // The framework-neutral route guards. Each adapter wraps these checks in its own idiom (Express middleware,
 // Fastify preHandler, Hono middleware) and answers a refusal through `toHttpResponse`, so all three agree.
 
-/** What a guard's check sees once the request is known to carry an active local user. */
-export type GuardedAuth = AuthResult & { user: UserRecord };
+/**
+ * What a guard's check sees: a person with an active local user, or a machine client (`kind: 'client'`, no
+ * user) on the guards that admit clients. Narrow on `kind` before reading `user`.
+ */
+export type GuardedAuth = (UserAuthResult & { user: UserRecord }) | ClientAuthResult;
+
+/** Options of {@link requireRole}. */
+export interface RoleGuardOptions {
+  /**
+   * Let machine clients (`auth.kind === 'client'`, which have no role) through this guard; default false: a
+   * client is refused with 403 `forbidden`. Pair it with `requireScopes` so clients are still checked.
+   */
+  clients?: boolean;
+}
 
 /**
  * A framework-neutral guard: `null` lets the request through; an error is the refusal, ready for
@@ -35,19 +48,24 @@ export type ClaimsPredicate = (claims: Readonly<Claims>, auth: GuardedAuth) => b
  * The most items a guard reads from one `scope`, `scp` or `permissions` claim. A longer claim is refused as a
  * whole (never read in part), so a hostile 10,000-item array costs one length check.
  */
-export const MAX_GUARD_CLAIM_ITEMS = 256;
+export const MAX_GUARD_CLAIM_ITEMS = MAX_CLAIM_ITEMS;
 
 // RFC 6749 §3.3 scope-token: printable ASCII without space, '"' or '\'. Also keeps the challenge header well-formed.
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /**
- * The refusals every guard makes before its own check: no auth at all → 401 `missing_token`; no local user
- * (`onProvisioningError: 'continue'` during an outage) or a user whose `status` is present and not `active`
- * → 403 `forbidden`. Unknown statuses are refused too, so a later status cannot slip through.
+ * The refusals every guard makes before its own check: no auth at all → 401 `missing_token`; a machine client
+ * on a guard for people only → 403 `forbidden`; no local user (`onProvisioningError: 'continue'` during an
+ * outage) or a user whose `status` is present and not `active` → 403 `forbidden`. Unknown statuses are
+ * refused too, so a later status cannot slip through.
  */
-function guard(check: (auth: GuardedAuth) => JitProvisionError | null): GuardCheck {
+function guard(check: (auth: GuardedAuth) => JitProvisionError | null, clients = true): GuardCheck {
   return (auth) => {
     if (auth === null || auth === undefined) return new MissingTokenError();
+    if (auth.kind === 'client') {
+      // Only the authenticator makes a client result, and it never carries a user.
+      return clients && auth.user === null ? check(auth) : new ForbiddenError('Not for machine clients');
+    }
     const { user } = auth;
     if (user === null || user === undefined) return new ForbiddenError('No local user for this request');
     const status = (user as { status?: unknown }).status;
@@ -93,70 +111,65 @@ function matches(required: readonly string[], held: readonly string[], mode: 'al
     : required.some((item) => held.includes(item));
 }
 
-/** Own properties only: a `__proto__` key in the token is a plain claim, never the prototype's. */
-function ownClaim(claims: Claims, name: string): unknown {
-  return typeof claims === 'object' && claims !== null && Object.hasOwn(claims, name)
-    ? claims[name]
-    : undefined;
-}
-
-/** A space-separated claim's items, or null when it has too many. */
-function splitSpaced(value: string): string[] | null {
-  // split's limit stops the scan early, so an over-long claim is never split in full.
-  const items = value.split(' ', MAX_GUARD_CLAIM_ITEMS + 1);
-  return items.length > MAX_GUARD_CLAIM_ITEMS ? null : items.filter((item) => item !== '');
-}
-
-/** An array claim's items when it is an array of at most the cap's strings; otherwise null (refused). */
-function stringArray(value: unknown): readonly string[] | null {
-  if (!Array.isArray(value) || value.length > MAX_GUARD_CLAIM_ITEMS) return null;
-  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return null;
-  return value as string[];
-}
-
-/**
- * The token's scopes from `scope` (a space-separated string: RFC 8693, RFC 9068, Auth0, Keycloak) and `scp`
- * (a string: Entra ID; an array: Okta). Null when either is present in any other shape: refused as a whole.
- */
-function tokenScopes(claims: Claims): readonly string[] | null {
-  const scope = ownClaim(claims, 'scope');
-  const scp = ownClaim(claims, 'scp');
-  let held: readonly string[] = [];
-  if (scope !== undefined) {
-    if (typeof scope !== 'string') return null;
-    const items = splitSpaced(scope);
-    if (items === null) return null;
-    held = items;
-  }
-  if (scp !== undefined) {
-    const items = typeof scp === 'string' ? splitSpaced(scp) : stringArray(scp);
-    if (items === null) return null;
-    held = held.length === 0 ? items : [...held, ...items];
-  }
-  return held;
-}
-
 /**
  * Let a request through only when its local user's role is one of `roles`. The role is the stored one
  * (`preProvision`, `setRole`, an invitation), never a claim of the token. A refusal is 403 `forbidden` and does
- * not name the roles.
+ * not name the roles. A machine client has no role and is refused, unless `{ clients: true }` lets clients
+ * through (then check them with `requireScopes`).
  *
  * @example
  * ```ts
  * import { requireRole, toHttpResponse } from '@jit-provision/core/adapter';
  *
  * const adminsOnly = requireRole('admin', 'owner'); // checked at start-up
+ * const editorsOrServices = requireRole(['editor'], { clients: true });
  * const refusal = adminsOnly(auth);                // per request: null, or the error to answer with
  * if (refusal) return toHttpResponse(refusal);
  * ```
  */
-export function requireRole(...roles: string[]): GuardCheck {
+export function requireRole(roles: string | readonly string[], options?: RoleGuardOptions): GuardCheck;
+export function requireRole(...roles: string[]): GuardCheck;
+export function requireRole(...args: unknown[]): GuardCheck {
+  const { roles, clients } = roleArguments(args);
   if (roles.length === 0) throw new ConfigurationError('requireRole: name at least one role');
   roles.forEach((role, index) => {
     if (!isRole(role)) throw new ConfigurationError(`requireRole: role ${index} ${ROLE_RULE}`);
   });
-  const allowed = [...roles];
-  return guard(({ user }) => (allowed.includes(user.role) ? null : new ForbiddenError()));
+  const allowed = [...roles] as string[];
+  return guard(
+    (auth) => (auth.kind === 'client' || allowed.includes(auth.user.role) ? null : new ForbiddenError()),
+    clients,
+  );
+}
+
+/** `requireRole('a', 'b')` or `requireRole(['a', 'b'] | 'a', { clients })`. */
+function roleArguments(args: unknown[]): { roles: readonly unknown[]; clients: boolean } {
+  const [first, second] = args;
+  if (!Array.isArray(first) && !(args.length === 2 && typeof second === 'object' && second !== null)) {
+    return { roles: args, clients: false };
+  }
+  if (args.length > 2 || (second !== undefined && (typeof second !== 'object' || second === null))) {
+    throw new ConfigurationError('requireRole: options must be an object');
+  }
+  const clients = (second as RoleGuardOptions | undefined)?.clients ?? false;
+  if (typeof clients !== 'boolean') throw new ConfigurationError('requireRole: clients must be a boolean');
+  return { roles: Array.isArray(first) ? first : [first], clients };
+}
+
+/**
+ * Let a request through only when it is a person's: a machine client (`auth.kind === 'client'`) is refused with
+ * 403 `forbidden`, as is a request without an active local user. For routes that act on "my" account.
+ *
+ * @example
+ * ```ts
+ * import { requireUser } from '@jit-provision/core/adapter';
+ *
+ * const peopleOnly = requireUser();
+ * peopleOnly(auth); // null for a user, ForbiddenError for a client
+ * ```
+ */
+export function requireUser(): GuardCheck {
+  return guard(() => null, false);
 }
 
 /**
@@ -230,7 +243,7 @@ export function requirePermissions(
  * ```ts
  * import { requireClaims } from '@jit-provision/core/adapter';
  *
- * const sameTenant = requireClaims((claims, { user }) => claims['org_id'] === user.tenantId);
+ * const sameTenant = requireClaims((claims, auth) => auth.kind === 'user' && claims['org_id'] === auth.user.tenantId);
  * sameTenant(auth); // null, or ForbiddenError
  * ```
  */
@@ -253,16 +266,20 @@ export function requireClaims(predicate: ClaimsPredicate): GuardCheck {
   });
 }
 
-/** The four guards in one framework's idiom: what every adapter exports, with `H` its handler type. */
+/** The guards in one framework's idiom: what every adapter exports, with `H` its handler type. */
 export interface GuardFactories<H> {
-  requireRole: (...roles: string[]) => H;
+  requireRole: {
+    (roles: string | readonly string[], options?: RoleGuardOptions): H;
+    (...roles: string[]): H;
+  };
+  requireUser: () => H;
   requireScopes: (scopes: string | readonly string[], options?: GuardMatchOptions) => H;
   requirePermissions: (permissions: string | readonly string[], options?: GuardMatchOptions) => H;
   requireClaims: (predicate: ClaimsPredicate) => H;
 }
 
 /**
- * The four guards translated once into a framework's handler type: `wrap` turns a neutral check into a
+ * The guards translated once into a framework's handler type: `wrap` turns a neutral check into a
  * middleware or hook that answers a refusal with `toHttpResponse`. Arguments are still checked when a guard is
  * built, i.e. at start-up.
  *
@@ -281,7 +298,8 @@ export interface GuardFactories<H> {
  */
 export function defineGuards<H>(wrap: (check: GuardCheck) => H): GuardFactories<H> {
   return {
-    requireRole: (...roles) => wrap(requireRole(...roles)),
+    requireRole: (...roles: unknown[]) => wrap((requireRole as (...args: unknown[]) => GuardCheck)(...roles)),
+    requireUser: () => wrap(requireUser()),
     requireScopes: (scopes, options) => wrap(requireScopes(scopes, options)),
     requirePermissions: (permissions, options) => wrap(requirePermissions(permissions, options)),
     requireClaims: (predicate) => wrap(requireClaims(predicate)),

@@ -19,10 +19,12 @@ export {
   type GuardFactories,
   type GuardMatchOptions,
   MAX_GUARD_CLAIM_ITEMS,
+  type RoleGuardOptions,
   requireClaims,
   requirePermissions,
   requireRole,
   requireScopes,
+  requireUser,
 } from './guards';
 export { type NodeRequestLike, nodeAdapterRequest, nodeAuthRequest } from './node-request';
 export {

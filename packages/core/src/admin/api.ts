@@ -136,7 +136,8 @@ export function adminApi(options: AdminApiOptions): AdminApi {
   const admitted = new WeakSet<object>();
   const authenticateAdmin = async ({ headers }: RouteAuthRequest): Promise<{ admin: AdminAuth }> => {
     const auth: AuthResult = await provisioner.authenticate({ headers });
-    if (auth.user === null || !(await authorize(auth as AdminAuth)))
+    // A machine client has no row and no role: the admin API is for people, whatever `authorize` would say.
+    if (auth.kind !== 'user' || auth.user === null || !(await authorize(auth as AdminAuth)))
       throw new ForbiddenError('This account may not use the admin API');
     const admission = { admin: auth as AdminAuth };
     admitted.add(admission);

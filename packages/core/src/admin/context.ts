@@ -1,10 +1,10 @@
 import type { Route, RouteRequest, RouteResponse } from '../adapter';
 import type { InvitationService } from '../invitations';
 import type { Provisioner } from '../provisioning';
-import type { AuthResult, UserRecord } from '../types';
+import type { UserAuthResult, UserRecord } from '../types';
 
-/** An authenticated admin request: `auth.user` is always a local user here. */
-export type AdminAuth = AuthResult & { user: UserRecord };
+/** An authenticated admin request: always a person with a local user here, never a machine client. */
+export type AdminAuth = UserAuthResult & { user: UserRecord };
 
 /** A route body that runs only after authentication and `authorize`. */
 export type AdminRun = (request: RouteRequest, auth: AdminAuth) => Promise<RouteResponse>;

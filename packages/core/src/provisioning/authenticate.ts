@@ -16,7 +16,16 @@ import {
   tokenKey,
   type VerifiedToken,
 } from '../token';
-import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger, UserRecord } from '../types';
+import type {
+  AuthClient,
+  AuthInput,
+  AuthResult,
+  ClientAuthResult,
+  Identity,
+  IssuerConfig,
+  Logger,
+  UserRecord,
+} from '../types';
 import type { ProvisionResult } from './types';
 
 /** Options of {@link createAuthenticator}. */
@@ -57,6 +66,19 @@ export interface Authenticator {
  */
 const revoked = (user: UserRecord | null, { issuedAt }: VerifiedToken): boolean =>
   signedOutSince(user, issuedAt);
+
+/**
+ * A machine client's answer: no row is looked up, created or touched (no hooks, no `lastSeenAt`), so there is
+ * nothing to revoke or disable either; the token's own checks (signature, exp, audience) are the whole story.
+ */
+const clientResult = ({ identity, claims }: VerifiedToken, client: AuthClient): ClientAuthResult => ({
+  kind: 'client',
+  client,
+  user: null,
+  identity,
+  claims,
+  created: false,
+});
 
 /** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
 function verification(
@@ -116,7 +138,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const trustedIssuerOf = trustedIssuerNamer(checked);
 
   async function provision(verified: VerifiedToken): Promise<AuthResult> {
-    const { claims, identity } = verified;
+    const { claims, identity, client } = verified;
+    if (client !== undefined) {
+      telemetry?.ok();
+      return clientResult(verified, client);
+    }
     let result: ProvisionResult;
     try {
       result = await ensureUserExists(identity);
@@ -125,7 +151,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       diagnostics?.note(err, { issuer: identity.issuer, continuing });
       telemetry?.refused(err);
       if (!continuing) throw err;
-      return { user: null, identity, claims, created: false };
+      return { kind: 'user', user: null, identity, claims, created: false };
     }
     const { user, created } = result;
     if (revoked(user, verified)) {
@@ -134,7 +160,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       throw err;
     }
     telemetry?.ok();
-    return { user, identity, claims, created };
+    return { kind: 'user', user, identity, claims, created };
   }
 
   const noteRefusal = (token: string) => (err: unknown) => {
@@ -156,12 +182,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
    * and a profile change by `cachedUser`.
    */
   const servedFromCache = (verified: VerifiedToken): AuthResult | typeof REVOKED | undefined => {
+    if (verified.client !== undefined) return clientResult(verified, verified.client);
     const user = options.cachedUser?.(verified.identity);
     if (user === undefined) return undefined;
     const { identity, claims } = verified;
     if (revoked(user, verified)) return REVOKED;
     telemetry?.served(identity, user.id);
-    return { user, identity, claims, created: false };
+    return { kind: 'user', user, identity, claims, created: false };
   };
 
   const refuse = (err: unknown) => {

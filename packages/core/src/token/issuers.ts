@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors';
 import { consoleLogger, positive } from '../internal';
 import type { ClaimName, IssuerConfig, Logger } from '../types';
 import { DEFAULT_MAX_TOKEN_BYTES } from './bearer';
+import { checkClients } from './clients';
 import { checkKeyUrl } from './jwks';
 import { compileRoles } from './role-claims';
 
@@ -92,6 +93,7 @@ function checkIssuer(config: IssuerConfig, logger: Logger): CheckedIssuer {
     checkClaimName(config.claims?.[field], `claims.${field} of ${config.issuer}`);
   }
   if (config.roles !== undefined) compileRoles(config.roles, config.issuer);
+  checkClients(config);
   if (config.jwksUri !== undefined) {
     try {
       checkKeyUrl(config.jwksUri, 'jwksUri');

@@ -6,7 +6,8 @@ import {
   UntrustedIssuerError,
 } from '../errors';
 import { hasControlCharacters, isIllFormed } from '../identity';
-import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
+import type { AuthClient, ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
+import { clientOf } from './clients';
 import { asCheckedIssuers, type CheckedIssuers } from './issuers';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import { mappedRole } from './role-claims';
@@ -32,6 +33,11 @@ export interface VerifiedToken {
    * ahead cannot lift a token this process saw before a sign-out past it. Undefined without `iat`.
    */
   issuedAt: number | undefined;
+  /**
+   * The machine client this token speaks for (the issuer's `clients` detection), computed once per verified
+   * token; undefined for a person's token and whenever the issuer provisions clients as rows.
+   */
+  client?: AuthClient | undefined;
 }
 
 /** Verifies bearer JWTs against a fixed list of trusted issuers. */
@@ -233,6 +239,8 @@ export function createTokenVerifier(
       identity,
       issuer: config,
       issuedAt: typeof iat === 'number' ? Math.min(iat * 1000, now) : undefined,
+      // Always set, so every cached token has one shape on the hit path.
+      client: clientOf(claims, config),
     };
   }
 

@@ -119,12 +119,70 @@ export type UserEventHook = (event: UserEvent) => void | Promise<void>;
 /** Verified JWT claims. */
 export type Claims = JWTPayload & Record<string, unknown>;
 
-/** What `authenticate` attaches to a request. `user` is null only with `onProvisioningError: 'continue'` during an outage. */
-export interface AuthResult {
+/**
+ * What `authenticate` attaches to a request: a person ({@link UserAuthResult}, `kind: 'user'`) or a machine
+ * client calling with a client-credentials token ({@link ClientAuthResult}, `kind: 'client'`). Narrow on `kind`.
+ *
+ * @example
+ * ```ts
+ * const auth = await provisioner.authenticate({ headers });
+ * if (auth.kind === 'client') console.log('service', auth.client.id, auth.client.scopes);
+ * else console.log('user', auth.user?.id);
+ * ```
+ */
+export type AuthResult = UserAuthResult | ClientAuthResult;
+
+/**
+ * A person's request. `user` is null only with `onProvisioningError: 'continue'` during a store outage (every
+ * guard refuses it); otherwise it is the local row, created on first login.
+ */
+export interface UserAuthResult {
+  kind: 'user';
   user: UserRecord | null;
   identity: Identity;
   claims: Claims;
   created: boolean;
+}
+
+/**
+ * A machine client's request (a client-credentials token the issuer's `clients` detection recognised): it is
+ * authenticated but has no local row, so `user` is null and nothing was created, synced or recorded.
+ */
+export interface ClientAuthResult {
+  kind: 'client';
+  client: AuthClient;
+  user: null;
+  identity: Identity;
+  claims: Claims;
+  created: false;
+}
+
+/** The machine client behind a {@link ClientAuthResult}. Frozen: shared by every request with that token. */
+export interface AuthClient {
+  /** The OAuth client id (`client_id`, `azp`, `cid` or `appid`, as the provider marks it). */
+  readonly id: string;
+  /** The trusted issuer that signed the token. */
+  readonly issuer: string;
+  /** The token's scopes (`scope` and `scp`); empty when it has none or they have an unexpected shape. */
+  readonly scopes: readonly string[];
+}
+
+/**
+ * How an issuer's client-credentials tokens are told apart from people's (see docs/providers/):
+ * - `detect: 'auto'` (default) recognises RFC 9068 (`client_id` equal to `sub`: Ory Hydra, most servers), Auth0
+ *   (`gty: 'client-credentials'` with `sub` `<azp>@clients`), Okta (`cid` equal to `sub`, no `uid`), Entra ID
+ *   (`idtyp: 'app'` with `azp`/`appid`, no `scp`) and Keycloak service accounts (`preferred_username`
+ *   `service-account-<azp>` with `client_id` equal to `azp`); a function decides itself (only `true` is a client).
+ * - `provision: true` keeps clients as user rows (the behaviour before detection existed); default false.
+ *
+ * @example
+ * ```ts
+ * const issuer: IssuerConfig = { issuer, audience: 'api', clients: { detect: (claims) => claims['typ'] === 'svc' } };
+ * ```
+ */
+export interface IssuerClientsOptions {
+  detect?: 'auto' | ((claims: Readonly<Claims>) => boolean);
+  provision?: boolean;
 }
 
 /** The framework-neutral request `authenticate` reads. Header names are matched case-insensitively. */
@@ -166,6 +224,11 @@ export interface IssuerConfig {
    * no claim ever sets a role.
    */
   roles?: RoleMapping;
+  /**
+   * Machine clients (client-credentials tokens): recognised ones are authenticated as `kind: 'client'` without a
+   * row, unless `provision: true`. See {@link IssuerClientsOptions}.
+   */
+  clients?: IssuerClientsOptions;
 }
 
 /** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */

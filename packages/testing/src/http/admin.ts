@@ -284,6 +284,34 @@ function authorizationCases(suite: AdminSuite): void {
   });
 }
 
+/** The admin API is for people: a machine client's token is refused, whatever `authorize` says. */
+function clientCases(suite: AdminSuite): void {
+  const { setup } = suite;
+  it('a machine client (client-credentials token) is refused on every admin route (403), even one named like the admin', async () => {
+    const { call, admin, invitations, email } = await setup({ authorize: () => true });
+    const clients = [
+      // RFC 9068: client_id equal to sub, here the admin's own subject; Auth0's marks; Okta's.
+      await suite.idp.mint(
+        { sub: admin.subject, client_id: admin.subject, scope: 'admin' },
+        { audience: AUD },
+      ),
+      await suite.idp.mint({ sub: 'svc@clients', azp: 'svc', gty: 'client-credentials' }, { audience: AUD }),
+      await suite.idp.mint({ sub: '0oa-svc', cid: '0oa-svc' }, { audience: AUD }),
+    ];
+    for (const token of clients) {
+      for (const [method, path, body] of [
+        ['GET', '/users'],
+        ['POST', '/invitations', { email: email('client') }],
+        ['PATCH', `/users/${admin.id}`, { role: 'user' }],
+      ] as const) {
+        expect(await call(method, path, body, token), `${method} ${path}`).toMatchObject(forbidden);
+      }
+    }
+    expect((await invitations.list()).filter((i) => i.email === email('client'))).toEqual([]);
+    expect((await call('GET', `/users/${admin.id}`)).body).toMatchObject({ role: 'admin' });
+  });
+}
+
 /** Users: get one, create, list with filters and pages. */
 function userReadCases(suite: AdminSuite): void {
   const { setup } = suite;
@@ -1083,6 +1111,7 @@ export function runAdminApiSuite(options: AdminApiSuiteOptions): void {
       eventsOf: (userId, types) => eventsOf(state.userEvents, userId, types),
     };
     authorizationCases(suite);
+    clientCases(suite);
     userReadCases(suite);
     userWriteCases(suite);
     lastAdminCases(suite);

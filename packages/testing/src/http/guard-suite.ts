@@ -24,7 +24,7 @@ export interface GuardSuiteOptions<H> {
   name: string;
   /** A fresh, real store (e.g. the memory store). */
   createStore: () => Store | Promise<Store>;
-  /** The adapter's exported guards: `{ requireRole, requireScopes, requirePermissions, requireClaims }`. */
+  /** The adapter's exported guards: `{ requireRole, requireUser, requireScopes, requirePermissions, requireClaims }`. */
   guards: GuardFactories<H>;
   /**
    * Build an app with the adapter's `jitProvision` mounted app-wide with `options` and, for each of `routes`,
@@ -95,6 +95,7 @@ interface GuardSuite<H> extends GuardFactories<H> {
 /** The routes every case's app mounts, one per guard shape. */
 function guardRoutes<H>({
   requireRole,
+  requireUser,
   requireScopes,
   requirePermissions,
   requireClaims,
@@ -117,6 +118,9 @@ function guardRoutes<H>({
       guards: [requireClaims((async () => true) as unknown as ClaimsPredicate)],
     },
     { path: '/chain', guards: [requireRole('admin'), requireScopes('write:a')] },
+    { path: '/user', guards: [requireUser()] },
+    { path: '/role/admin-or-client', guards: [requireRole(['admin'], { clients: true })] },
+    { path: '/client/scoped', guards: [requireRole('admin', { clients: true }), requireScopes('write:a')] },
   ];
 }
 
@@ -392,6 +396,78 @@ function refusalCases<H>(suite: GuardSuite<H>): void {
   });
 }
 
+/** Machine clients (client-credentials tokens, `auth.kind === 'client'`): what each guard does with them. */
+function clientCases<H>(suite: GuardSuite<H>): void {
+  const { setup, fresh } = suite;
+  /** A GET with a client-credentials token (RFC 9068: `client_id` equal to `sub`) carrying `claims`. */
+  const asClient = async (app: AdapterTestApp, claims: Record<string, unknown> = {}, id = fresh('svc')) => {
+    const token = await suite.idp.mint({ sub: id, client_id: id, ...claims }, { audience: AUD });
+    return (path: string) => app.request(path, { authorization: `Bearer ${token}` });
+  };
+  describe('machine clients', () => {
+    it('requireScopes, requirePermissions and requireClaims check a client by its token', async () => {
+      const { app } = await setup();
+      const get = await asClient(app, {
+        scope: 'read:a write:a',
+        permissions: ['read:x', 'write:x'],
+        tier: 'gold',
+      });
+      for (const path of ['/scopes/all', '/scopes/any', '/perms/all', '/claims']) expectOk(await get(path));
+      const bare = await asClient(app);
+      expectInsufficientScope(await bare('/scopes/all'));
+      expectForbidden(await bare('/perms/all'));
+      expectForbidden(await bare('/claims'));
+    });
+
+    it('requireRole refuses a client (403 forbidden) unless { clients: true }; requireUser always', async () => {
+      const { app } = await setup();
+      const get = await asClient(app, { scope: 'read:a write:a', role: 'admin', roles: ['admin'] });
+      for (const path of ['/role/admin', '/role/any', '/chain', '/user']) expectForbidden(await get(path));
+      expectOk(await get('/role/admin-or-client'));
+      expectOk(await get('/client/scoped'));
+      expectInsufficientScope(
+        await (await asClient(app, { scope: 'read:a' }))('/client/scoped'),
+        'Bearer error="insufficient_scope", scope="write:a"',
+      );
+    });
+
+    it('requireUser and { clients: true } still hold people to their checks', async () => {
+      const { as } = await setup();
+      const admin = await as({}, 'admin');
+      expectOk(await admin.get('/user'));
+      expectOk(await admin.get('/role/admin-or-client'));
+      const user = await as();
+      expectOk(await user.get('/user'));
+      expectForbidden(await user.get('/role/admin-or-client'));
+    });
+
+    it('a user token dressed as a client is a user: it gets no client pass', async () => {
+      const { as } = await setup();
+      for (const claims of [
+        { client_id: 'web', scope: 'read:a write:a' },
+        { gty: 'client-credentials', azp: 'web', scope: 'read:a write:a' },
+        { cid: 'web', scope: 'read:a write:a' },
+        { idtyp: 'app', azp: 'web', scp: 'read:a write:a' },
+        { preferred_username: 'service-account-web', azp: 'web', scope: 'read:a write:a' },
+      ]) {
+        const user = await as(claims);
+        expectForbidden(await user.get('/role/admin-or-client'));
+        expectForbidden(await user.get('/client/scoped'));
+        expectOk(await user.get('/user'));
+      }
+    });
+
+    it("a client token never reaches the row of an admin with the client's subject", async () => {
+      const { app, provisioner } = await setup();
+      const id = fresh('shared');
+      await provisioner.preProvision({ issuer: suite.idp.issuer, subject: id, role: 'admin' });
+      const get = await asClient(app, {}, id);
+      expectForbidden(await get('/role/admin'));
+      expectForbidden(await get('/user'));
+    });
+  });
+}
+
 /** Hostile claim shapes: refused with 403, never a 500. */
 function hostileClaimCases<H>(suite: GuardSuite<H>): void {
   const { setup } = suite;
@@ -461,6 +537,8 @@ function startupCases<H>(suite: GuardSuite<H>): void {
       ["requireRole('')", () => requireRole('')],
       ["requireRole('has space')", () => requireRole('has space')],
       ['requireRole(42)', () => requireRole(42 as unknown as string)],
+      ['requireRole([])', () => requireRole([], { clients: true })],
+      ["requireRole clients: 'yes'", () => requireRole(['admin'], { clients: 'yes' as unknown as boolean })],
       ['requireScopes([])', () => requireScopes([])],
       ["requireScopes('')", () => requireScopes('')],
       ["requireScopes('read write') (one string, two scopes)", () => requireScopes('read write')],
@@ -484,19 +562,20 @@ function startupCases<H>(suite: GuardSuite<H>): void {
  * The behaviour every adapter's route guards share, run against the real framework with real signed tokens:
  * `requireRole` (stored role only, never a claim), `requireScopes` (`scope` and `scp`, match all/any, the RFC
  * 6750 challenge), `requirePermissions` (Auth0 `permissions`), `requireClaims` (true/false/throwing/async
- * predicates), chained guards, the refusals before any check (no auth → 401, no user or an inactive user →
- * 403), hostile claim shapes (never a 500) and start-up validation of the guards' arguments.
+ * predicates), `requireUser`, chained guards, the refusals before any check (no auth → 401, no user or an inactive
+ * user → 403), machine clients (scopes, permissions and claims checked; `requireRole` refuses them unless
+ * `{ clients: true }`, `requireUser` always; a user token dressed as a client is still a user), hostile claim shapes (never a 500) and start-up validation of the guards' arguments.
  *
  * @example
  * ```ts
  * import { runGuardSuite } from '@jit-provision/testing';
  * import { createMemoryStore } from '@jit-provision/store-memory';
- * import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes } from '@jit-provision/adapter-hono';
+ * import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes, requireUser } from '@jit-provision/adapter-hono';
  *
  * runGuardSuite({
  *   name: 'hono',
  *   createStore: createMemoryStore,
- *   guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+ *   guards: { requireRole, requireUser, requireScopes, requirePermissions, requireClaims },
  *   createApp: (provisioner, options, routes) => {
  *     const app = new Hono();
  *     app.use('*', jitProvision(provisioner, options));
@@ -525,6 +604,7 @@ export function runGuardSuite<H>(options: GuardSuiteOptions<H>): void {
     scopeAndPermissionCases(suite);
     claimCases(suite);
     refusalCases(suite);
+    clientCases(suite);
     hostileClaimCases(suite);
     startupCases(suite);
   });
