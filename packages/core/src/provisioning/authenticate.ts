@@ -8,6 +8,7 @@ import {
   createDiagnostics,
   createTokenCache,
   createTokenVerifier,
+  type LogoutRequest,
   parseBearer,
   type TokenCache,
   type TokenCacheOptions,
@@ -16,6 +17,7 @@ import {
   type VerifiedToken,
 } from '../token';
 import type { AuthInput, AuthResult, Identity, IssuerConfig, Logger, UserRecord } from '../types';
+import type { SessionRevocations } from './sessions';
 import type { ProvisionResult } from './types';
 
 /** Options of {@link createAuthenticator}. */
@@ -35,6 +37,8 @@ export interface AuthenticatorOptions extends TokenVerifierOptions {
   cache?: TokenCacheOptions | false;
   /** Counts outcomes (`stats()`) and, when OpenTelemetry is on, traces verification. */
   telemetry?: Telemetry;
+  /** Sessions ended by back-channel logout: a token whose issuer has `backchannelLogout` and whose `sid` is here is refused. */
+  sessions?: SessionRevocations;
 }
 
 /** What {@link createAuthenticator} builds: the full path, and the synchronous answer of a full cache hit. */
@@ -47,6 +51,8 @@ export interface Authenticator {
    * `authorization` is the header's value as `headerValue` reads it (an array when repeated).
    */
   cached(authorization: string | string[] | undefined): AuthResult | undefined;
+  /** Validate a back-channel logout token with the same trusted issuers and keys. */
+  verifyLogout(token: string, maxAgeSec: number): Promise<LogoutRequest>;
 }
 
 /**
@@ -59,6 +65,13 @@ export interface Authenticator {
 function revoked(user: UserRecord | null, { issuedAt }: VerifiedToken): boolean {
   const validAfter = user?.tokensValidAfter;
   return validAfter != null && !(issuedAt !== undefined && issuedAt >= validAfter.getTime());
+}
+
+/** The `sid` a revoked-session check applies to: its issuer takes back-channel logout and it carries one. */
+function sessionOf({ issuer, claims }: VerifiedToken): string | undefined {
+  if (issuer.backchannelLogout === undefined) return undefined;
+  const sid = claims['sid'];
+  return typeof sid === 'string' ? sid : undefined;
 }
 
 /** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
@@ -118,8 +131,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
   const trustedIssuerOf = trustedIssuerNamer(checked);
 
+  const sessions = options.sessions;
+
   async function provision(verified: VerifiedToken): Promise<AuthResult> {
     const { claims, identity } = verified;
+    const sid = sessions === undefined ? undefined : sessionOf(verified);
+    if (sid !== undefined && (await sessions?.isRevoked(identity.issuer, sid))) {
+      const err = new InvalidTokenError('session_revoked');
+      telemetry?.refused(err);
+      throw err;
+    }
     let result: ProvisionResult;
     try {
       result = await ensureUserExists(identity);
@@ -158,11 +179,22 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
    * when the user is not cached (or the cache may not serve). exp is checked by `cache.get`, a disabled user
    * and a profile change by `cachedUser`.
    */
-  const servedFromCache = (verified: VerifiedToken): AuthResult | typeof REVOKED | undefined => {
+  const servedFromCache = (
+    verified: VerifiedToken,
+  ): AuthResult | typeof REVOKED | typeof SESSION_REVOKED | undefined => {
     const user = options.cachedUser?.(verified.identity);
     if (user === undefined) return undefined;
     const { identity, claims } = verified;
     if (revoked(user, verified)) return REVOKED;
+    if (sessions !== undefined) {
+      const sid = sessionOf(verified);
+      if (sid !== undefined) {
+        // Only the store can tell (feed down): the full path asks it.
+        const ended = sessions.check(identity.issuer, sid);
+        if (ended === undefined) return undefined;
+        if (ended) return SESSION_REVOKED;
+      }
+    }
     telemetry?.served(identity, user.id);
     return { user, identity, claims, created: false };
   };
@@ -186,6 +218,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         if (verified !== undefined) {
           const served = servedFromCache(verified);
           if (served === REVOKED) return refuse(new InvalidTokenError('token_revoked'));
+          if (served === SESSION_REVOKED) return refuse(new InvalidTokenError('session_revoked'));
           if (served !== undefined) return Promise.resolve(served);
           telemetry?.tokenHit();
           return provision(verified);
@@ -213,10 +246,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const key = candidateKey(authorization);
     const verified = key === undefined ? undefined : cache?.get(key);
     const served = verified === undefined ? undefined : servedFromCache(verified);
-    return served === REVOKED ? undefined : served;
+    return served === REVOKED || served === SESSION_REVOKED ? undefined : served;
   };
-  return { authenticate, cached };
+  return { authenticate, cached, verifyLogout: verifier.verifyLogout };
 }
 
 /** What {@link servedFromCache} answers for a cached user whose sessions were revoked after the token. */
 const REVOKED = Symbol('revoked');
+/** What {@link servedFromCache} answers for a token whose `sid` a back-channel logout ended. */
+const SESSION_REVOKED = Symbol('session_revoked');

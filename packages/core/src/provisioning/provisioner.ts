@@ -7,8 +7,10 @@ import { createAnnouncer } from './announce';
 import { createAuthenticator } from './authenticate';
 import { createEnsure } from './ensure';
 import { followChanges } from './invalidation';
+import { createLogoutReceiver } from './logout';
 import { newUserBuilder, rowCreator } from './new-user';
 import { resolveProvisionerOptions } from './options';
+import { createSessionRevocations } from './sessions';
 import { createSlowPath } from './slow-path';
 import type { Provisioner, ProvisionerOptions } from './types';
 import { createUserCache } from './user-cache';
@@ -121,12 +123,18 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
 
   const ensure = telemetry.traceProvision(ensurer.ensureUserExists);
+  // Only when an issuer takes back-channel logout: no other app pays for the sid check.
+  const sessions =
+    store.logout !== undefined && settings.issuers.some((issuer) => issuer.backchannelLogout !== undefined)
+      ? createSessionRevocations(store.logout, store.changes, logger)
+      : undefined;
   const authenticator = createAuthenticator({
     ...settings.authenticator,
     issuers: settings.checkedIssuers,
     ensureUserExists: ensure,
     telemetry,
     ...(users === undefined ? {} : { cachedUser: ensurer.cachedUserOfToken }),
+    ...(sessions === undefined ? {} : { sessions }),
     logger,
   });
 
@@ -136,6 +144,12 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ensureUserExists: ensure,
     authenticate: authenticator.authenticate,
     authenticateCached: authenticator.cached,
+    receiveLogoutToken: createLogoutReceiver({
+      store,
+      verifyLogout: authenticator.verifyLogout,
+      sessions,
+      revokeSessions: lifecycleOperations.revokeSessions,
+    }),
     preProvision,
     getUser,
     ...lifecycleOperations,
@@ -146,6 +160,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     stats: telemetry.stats,
     async close() {
       await sync?.close();
+      await sessions?.close();
       await dispatcher?.stop();
     },
   };

@@ -3,6 +3,7 @@ export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, parseBearer, readBearerTok
 export { createDiagnostics } from './diagnostics';
 export { asCheckedIssuers, type CheckedIssuers, checkIssuers, DEFAULT_ALGORITHMS } from './issuers';
 export { checkKeyUrl, discoverJwksUri, isLoopback, type JwksOptions } from './jwks';
+export { BACKCHANNEL_LOGOUT_EVENT, type LogoutRequest } from './logout-token';
 export { compileRoles } from './role-claims';
 export { createTokenCache, type TokenCache, type TokenCacheOptions, tokenKey } from './token-cache';
 export {

@@ -166,6 +166,12 @@ export interface IssuerConfig {
    * no claim ever sets a role.
    */
   roles?: RoleMapping;
+  /**
+   * Accept OpenID Connect back-channel logout tokens from this issuer (`backchannelLogout` from
+   * `@jit-provision/core/backchannel`): `clientId` is the client id the app registered with the provider,
+   * the logout token's required `aud`. Without it, this issuer's logout tokens are refused.
+   */
+  backchannelLogout?: { clientId: string };
 }
 
 /** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */
