@@ -7,6 +7,8 @@ export const MEMORY_LOGOUT_MAX_ENTRIES = 100_000;
 export interface MemoryLogout {
   readonly store: LogoutStore;
   clear(): void;
+  /** Entries held now (jtis + sessions), for the bound's test. */
+  size(): number;
 }
 
 /**
@@ -83,5 +85,6 @@ export function createMemoryLogout(
       jtis.clear();
       sids.clear();
     },
+    size: () => jtis.size + sids.size,
   };
 }
