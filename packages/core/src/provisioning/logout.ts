@@ -15,26 +15,22 @@ export interface LogoutTokenOptions {
   sessionTtlMs?: number;
 }
 
-/** What {@link createLogoutReceiver} needs from the provisioner it is part of. */
-export interface LogoutReceiverDeps {
-  store: Store;
-  verifyLogout(token: string, maxAgeSec: number): Promise<LogoutRequest>;
-  sessions: SessionRevocations | undefined;
-  revokeSessions: UserLifecycle['revokeSessions'];
-}
-
 /**
  * Apply one back-channel logout token: validate it, claim its `jti` (a replay is refused in every process),
  * then end what it names: its `sid` (refused from now on, for `sessionTtlMs`) and its `sub`'s sessions
  * (`tokensValidAfter` = the logout token's `iat`, event `user.sessions_revoked` with actor `backchannel`;
  * an unknown `sub` changes nothing).
  */
-export function createLogoutReceiver(deps: LogoutReceiverDeps) {
+export function createLogoutReceiver(
+  store: Store,
+  sessions: SessionRevocations | undefined,
+  verifier: { verifyLogout(token: string, maxAgeSec: number): Promise<LogoutRequest> },
+  lifecycle: Pick<UserLifecycle, 'revokeSessions'>,
+) {
   return async (token: string, options: LogoutTokenOptions = {}): Promise<void> => {
-    const { store, sessions } = deps;
     if (store.logout === undefined || sessions === undefined)
       throw new InvalidTokenError('untrusted_issuer', 'back-channel logout is not set up');
-    const request = await deps.verifyLogout(token, options.maxAgeSec ?? 300);
+    const request = await verifier.verifyLogout(token, options.maxAgeSec ?? 300);
     const first = await store.logout.claimJti(request.issuer, request.jti, new Date(request.replayUntil));
     if (!first) throw new InvalidTokenError('invalid_claim', 'logout token replayed (jti)');
     if (request.sid !== undefined) {
@@ -44,7 +40,7 @@ export function createLogoutReceiver(deps: LogoutReceiverDeps) {
     if (request.sub !== undefined && store.users !== undefined) {
       const user = await store.lookup({ issuer: request.issuer, subject: request.sub });
       if (user !== null) {
-        await deps.revokeSessions(user.id, { actor: 'backchannel', at: new Date(request.issuedAt) });
+        await lifecycle.revokeSessions(user.id, { actor: 'backchannel', at: new Date(request.issuedAt) });
       }
     }
   };

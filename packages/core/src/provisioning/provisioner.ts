@@ -10,7 +10,7 @@ import { followChanges } from './invalidation';
 import { createLogoutReceiver } from './logout';
 import { newUserBuilder, rowCreator } from './new-user';
 import { resolveProvisionerOptions } from './options';
-import { createSessionRevocations } from './sessions';
+import { sessionRevocationsFor } from './sessions';
 import { createSlowPath } from './slow-path';
 import type { Provisioner, ProvisionerOptions } from './types';
 import { createUserCache } from './user-cache';
@@ -123,11 +123,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     typeof ref === 'string' ? store.getUser(ref) : store.lookup({ issuer: ref.issuer, subject: ref.subject });
 
   const ensure = telemetry.traceProvision(ensurer.ensureUserExists);
-  // Only when an issuer takes back-channel logout: no other app pays for the sid check.
-  const sessions =
-    store.logout !== undefined && settings.issuers.some((issuer) => issuer.backchannelLogout !== undefined)
-      ? createSessionRevocations(store.logout, store.changes, logger)
-      : undefined;
+  const sessions = sessionRevocationsFor(store, settings.issuers, logger);
   const authenticator = createAuthenticator({
     ...settings.authenticator,
     issuers: settings.checkedIssuers,
@@ -144,12 +140,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ensureUserExists: ensure,
     authenticate: authenticator.authenticate,
     authenticateCached: authenticator.cached,
-    receiveLogoutToken: createLogoutReceiver({
-      store,
-      verifyLogout: authenticator.verifyLogout,
-      sessions,
-      revokeSessions: lifecycleOperations.revokeSessions,
-    }),
+    receiveLogoutToken: createLogoutReceiver(store, sessions, authenticator, lifecycleOperations),
     preProvision,
     getUser,
     ...lifecycleOperations,
@@ -159,8 +150,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     outbox: dispatcher,
     stats: telemetry.stats,
     async close() {
-      await sync?.close();
-      await sessions?.close();
+      await Promise.all([sync?.close(), sessions?.close()]);
       await dispatcher?.stop();
     },
   };

@@ -16,7 +16,10 @@ function switchable(feed: UserChangeFeed) {
       return feed.subscribe(listener, options);
     },
   };
-  return { feed: wrapped, set: (s: UserChangeStatus) => statuses.forEach((f) => f(s)) };
+  const set = (status: UserChangeStatus) => {
+    for (const report of statuses) report(status);
+  };
+  return { feed: wrapped, set };
 }
 
 const until = async (check: () => boolean) => {

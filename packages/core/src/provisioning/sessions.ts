@@ -1,6 +1,6 @@
 import { describeError } from '../internal';
 import type { LogoutStore, RevokedSession, UserChangeFeed, UserChangeStatus } from '../store';
-import type { Logger } from '../types';
+import type { IssuerConfig, Logger } from '../types';
 
 /** Default of `maxRevokedSessions`: revoked sessions held in memory before the check goes to the store. */
 export const DEFAULT_MAX_REVOKED_SESSIONS = 10_000;
@@ -142,4 +142,15 @@ export function createSessionRevocations(
       await stop?.();
     },
   };
+}
+
+/** The revocations a provisioner checks: only when its store has `logout` and an issuer takes back-channel logout. */
+export function sessionRevocationsFor(
+  store: { logout?: LogoutStore | undefined; changes?: UserChangeFeed | undefined },
+  issuers: readonly IssuerConfig[],
+  logger: Logger,
+): SessionRevocations | undefined {
+  if (store.logout === undefined || !issuers.some((issuer) => issuer.backchannelLogout !== undefined))
+    return undefined;
+  return createSessionRevocations(store.logout, store.changes, logger);
 }
