@@ -10,6 +10,7 @@ const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const quiet = (): Logger => ({ warn: vi.fn(), error: vi.fn() });
 let idp: DevIssuer;
 let other: DevIssuer;
+let stranger: DevIssuer;
 let n = 0;
 let ISSUER: {
   issuer: string;
@@ -21,6 +22,7 @@ let ISSUER: {
 beforeAll(async () => {
   idp = await createDevIssuer();
   other = await createDevIssuer();
+  stranger = await createDevIssuer();
   ISSUER = {
     issuer: idp.issuer,
     audience: 'api',
@@ -31,6 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await idp.close();
   await other.close();
+  await stranger.close();
 });
 
 function setup(events: UserEvent[] = []) {
