@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@jit-provision\/core\/adapter$/, replacement: src('core/src/adapter/index.ts') },
       { find: /^@jit-provision\/core\/admin$/, replacement: src('core/src/admin/index.ts') },
       { find: /^@jit-provision\/core\/kratos$/, replacement: src('core/src/kratos/index.ts') },
+      { find: /^@jit-provision\/core\/backchannel$/, replacement: src('core/src/backchannel/index.ts') },
       { find: /^@jit-provision\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@jit-provision\/store-memory$/, replacement: src('store-memory/src/index.ts') },
       { find: /^@jit-provision\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },

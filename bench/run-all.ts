@@ -18,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   'hit-path': async () => (await import('./src/hit-path')).hitPathBenchmark(),
   telemetry: async () => (await import('./src/telemetry')).telemetryBenchmark(),
   'outbox-drain': async () => (await import('./src/outbox-drain')).outboxDrainBenchmark(),
+  'sid-check': async () => (await import('./src/sid-check')).sidCheckBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,6 +7,7 @@ export default defineConfig({
     adapter: 'src/adapter/index.ts',
     admin: 'src/admin/index.ts',
     kratos: 'src/kratos/index.ts',
+    backchannel: 'src/backchannel/index.ts',
     dev: 'src/dev/index.ts',
   }),
   // No `testing` entry: `@jit-provision/core/testing` is written by scripts/testing-shim.mjs after the build.

@@ -1,7 +1,11 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
 import { createMemoryStore } from '@jit-provision/store-memory';
-import { runRouteTableSuite } from '@jit-provision/testing';
+import {
+  type RouteTableSuiteOptions,
+  runBackchannelLogoutSuite,
+  runRouteTableSuite,
+} from '@jit-provision/testing';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -73,7 +77,7 @@ describe('express router(routes) at the root', () => {
   });
 });
 
-runRouteTableSuite({
+const suite: RouteTableSuiteOptions = {
   name: 'express',
   createStore: createMemoryStore,
   mount(table) {
@@ -91,4 +95,8 @@ runRouteTableSuite({
       };
     };
   },
-});
+};
+
+runRouteTableSuite(suite);
+// Back-channel logout over the same mounter: a form body, a public route, the sid refused afterwards.
+runBackchannelLogoutSuite(suite);

@@ -4,6 +4,7 @@ import {
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
   declaresBody,
+  parseFormBody,
   type Route,
   type RouteRequest,
   routeTakesBody,
@@ -44,7 +45,7 @@ const admittedAuth = new WeakMap<Request, unknown>();
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as an Express router: each route's
  * `authorize` and `authenticate` run before its body is read (a refused caller costs no read or parse), a
- * body must be `application/json` (or `+json`, UTF-8; else 415), bodies are parsed within `maxBodyBytes`,
+ * body must be `application/json` (or `+json`, UTF-8; a `bodyType: 'form'` route: a UTF-8 form; else 415), bodies are parsed within `maxBodyBytes`,
  * and body errors answer in the SDK's error shape instead of Express' HTML page. A request under the mount
  * path that matches no route gets 404 `not_found` in that shape too (so mount a table under its own prefix;
  * a later app route under that prefix is never reached). Every answer, including a handler that throws or
@@ -74,8 +75,13 @@ export function router(routes: readonly Route[]): Router {
     // The media type is checked already (415 otherwise): parse whatever type arrives here. body-parser
     // would answer `{}` for an empty body; core's rule says there is none.
     const hasBody = (req: Request) => takesBody && declaresBody(req.headers);
+    const form = route.bodyType === 'form';
     if (takesBody) {
-      const parse = express.json({ limit: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, type: () => true });
+      const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      // A form is read as text and parsed by core, so every mounter reads it alike.
+      const parse = form
+        ? express.text({ limit, type: () => true })
+        : express.json({ limit, type: () => true });
       handlers.push((req, res, next) => (hasBody(req) ? parse(req, res, next) : next()));
     }
     handlers.push((req, res) => {
@@ -83,7 +89,7 @@ export function router(routes: readonly Route[]): Router {
         headers: req.headers,
         query: req.query as RouteRequest['query'],
         params: req.params as Record<string, string>,
-        body: hasBody(req) ? req.body : undefined,
+        body: !hasBody(req) ? undefined : form ? parseFormBody(String(req.body)) : req.body,
         ip: req.ip,
         auth: admittedAuth.get(req),
       };

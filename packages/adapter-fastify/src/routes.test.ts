@@ -1,7 +1,11 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
 import { createMemoryStore } from '@jit-provision/store-memory';
-import { runRouteTableSuite } from '@jit-provision/testing';
+import {
+  type RouteTableSuiteOptions,
+  runBackchannelLogoutSuite,
+  runRouteTableSuite,
+} from '@jit-provision/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routesPlugin } from './index';
@@ -80,7 +84,7 @@ describe('fastify routesPlugin(routes) without a prefix', () => {
 const mounted: FastifyInstance[] = [];
 afterAll(() => Promise.all(mounted.map((app) => app.close())));
 
-runRouteTableSuite({
+const suite: RouteTableSuiteOptions = {
   name: 'fastify',
   createStore: createMemoryStore,
   mount(table) {
@@ -101,4 +105,8 @@ runRouteTableSuite({
       };
     };
   },
-});
+};
+
+runRouteTableSuite(suite);
+// Back-channel logout over the same mounter: a form body, a public route, the sid refused afterwards.
+runBackchannelLogoutSuite(suite);

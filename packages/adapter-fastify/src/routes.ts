@@ -3,6 +3,7 @@ import {
   answerRoute,
   bodyErrorResponse,
   DEFAULT_MAX_BODY_BYTES,
+  parseFormBody,
   type Route,
   type RouteRequest,
   routeTakesBody,
@@ -24,7 +25,7 @@ const admittedAuth = new WeakMap<FastifyRequest, unknown>();
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Fastify plugin, under the prefix you
  * register it with: each route's `authorize` and `authenticate` run in `onRequest` (before the body is
- * read; a refused caller costs no read or parse), a body must be `application/json` (or `+json`, UTF-8;
+ * read; a refused caller costs no read or parse), a body must be `application/json` (or `+json`, UTF-8; a form route: a UTF-8 form;
  * else 415), bodies are limited to `maxBodyBytes`, and body errors answer in the SDK's error shape, as does
  * a request under the prefix that matches no route (404 `not_found`, where Fastify would echo the method
  * and path). A route marked `public` needs no token from an app-wide `jitProvision`. Every answer, including
@@ -58,6 +59,7 @@ export function routesPlugin(routes: readonly Route[]): FastifyPluginAsync {
     app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
       const route = tableRouteOf(request);
       if (body === '' || route === undefined || !routeTakesBody(route)) return done(null, undefined);
+      if (route.bodyType === 'form') return done(null, parseFormBody(body as string));
       json(request, body as string, done);
     });
     for (const route of routes) {

@@ -1,7 +1,11 @@
 import { InvalidApiKeyError } from '@jit-provision/core';
 import type { Route } from '@jit-provision/core/adapter';
 import { createMemoryStore } from '@jit-provision/store-memory';
-import { runRouteTableSuite } from '@jit-provision/testing';
+import {
+  type RouteTableSuiteOptions,
+  runBackchannelLogoutSuite,
+  runRouteTableSuite,
+} from '@jit-provision/testing';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { subApp } from './index';
@@ -123,7 +127,7 @@ describe('hono subApp(routes) at the root', () => {
   });
 });
 
-runRouteTableSuite({
+const suite: RouteTableSuiteOptions = {
   name: 'hono',
   createStore: createMemoryStore,
   mount(table) {
@@ -142,4 +146,8 @@ runRouteTableSuite({
       };
     };
   },
-});
+};
+
+runRouteTableSuite(suite);
+// Back-channel logout over the same mounter: a form body, a public route, the sid refused afterwards.
+runBackchannelLogoutSuite(suite);

@@ -6,7 +6,7 @@ import {
   declaresBody,
   type Route,
   type RouteRequest,
-  readJsonBody,
+  readRouteBody,
   routeTakesBody,
   type SerializedRouteResponse,
   serializeRouteResponse,
@@ -32,17 +32,20 @@ const clientAddress = (env: unknown): string | undefined =>
 /** One route's handler: admit on the headers, then read the body, then answer. */
 function routeHandler(route: Route): MiddlewareHandler {
   const takesBody = routeTakesBody(route);
-  const maxBodyBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bounds = {
+    bodyType: route.bodyType ?? 'json',
+    maxBodyBytes: route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  };
   return async (c: Context) => {
     const raw = c.req.raw;
-    // A web Request built in process may carry a body no length header announces: readJsonBody holds the
+    // A web Request built in process may carry a body no length header announces: readRouteBody holds the
     // media-type rule for it once a byte arrives.
     const admitted = await admitRoute(route, raw.headers, takesBody && declaresBody(raw.headers));
     if (!admitted.ok) return write(admitted.response);
     let body: unknown;
     try {
       // Core reads and limits the body, and maps its failures as it maps Express' and Fastify's.
-      body = takesBody ? await readJsonBody(raw, maxBodyBytes) : undefined;
+      body = takesBody ? await readRouteBody(raw, bounds) : undefined;
     } catch (err) {
       return write(serializeRouteResponse(bodyErrorResponse(err, route) ?? toHttpResponse(err)));
     }
@@ -61,8 +64,8 @@ function routeHandler(route: Route): MiddlewareHandler {
 /**
  * Mount a core route table (e.g. `kratosWebhooks(...).routes`) as a Hono sub-app; mount it with
  * `app.route(prefix, ...)`. Each route's `authorize` and `authenticate` run before its body is read (a
- * refused caller costs no read or parse), a body must be `application/json` (or `+json`, UTF-8; else 415,
- * where Hono would parse `text/plain`, forms or no type at all), core's `readJsonBody` reads it (413 over
+ * refused caller costs no read or parse), a body must be `application/json` (or `+json`, UTF-8; a form route: a UTF-8 form; else 415,
+ * where Hono would parse `text/plain`, forms or no type at all), core's `readRouteBody` reads it (a form route: a UTF-8 form) (413 over
  * `maxBodyBytes`, counted while streaming), and every error answers in the SDK's error shape, as does a
  * request under the prefix that matches no route (404 `not_found`). A route marked `public` needs no token
  * from an app-wide `jitProvision`. Every answer, including a handler that throws or a body that cannot be

@@ -12,6 +12,7 @@ const sourceOf: Record<EntryName, string> = {
   adapter: 'src/adapter/index.ts',
   admin: 'src/admin/index.ts',
   kratos: 'src/kratos/index.ts',
+  backchannel: 'src/backchannel/index.ts',
   dev: 'src/dev/index.ts',
 };
 const names = Object.keys(entries) as EntryName[];

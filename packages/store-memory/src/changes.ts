@@ -1,10 +1,18 @@
-import type { UserChange, UserChangeFeed, UserChangeStatus, UserRecord } from '@jit-provision/core';
+import type {
+  RevokedSession,
+  UserChange,
+  UserChangeFeed,
+  UserChangeStatus,
+  UserRecord,
+} from '@jit-provision/core';
 
 /** The in-process feed, plus the two calls the store makes into it. */
 export interface MemoryChangeFeed {
   readonly feed: UserChangeFeed;
   /** Report a changed (or deleted) user to every subscriber, synchronously. */
   changed(user: UserRecord): void;
+  /** Report a session revoked by back-channel logout to every subscriber, synchronously. */
+  sessionRevoked(session: RevokedSession): void;
   /** Tell every subscriber to drop what it derived from earlier reads (the store was cleared). */
   resync(): void;
 }
@@ -14,12 +22,17 @@ export function createMemoryChangeFeed(): MemoryChangeFeed {
   const subscribers = new Set<{
     listener: (change: UserChange) => void;
     onStatus: ((status: UserChangeStatus) => void) | undefined;
+    onSessionRevoked: ((session: RevokedSession) => void) | undefined;
   }>();
 
   return {
     feed: {
       async subscribe(listener, options = {}) {
-        const subscriber = { listener, onStatus: options.onStatus };
+        const subscriber = {
+          listener,
+          onStatus: options.onStatus,
+          onSessionRevoked: options.onSessionRevoked,
+        };
         subscribers.add(subscriber);
         subscriber.onStatus?.('up');
         return async () => {
@@ -35,6 +48,16 @@ export function createMemoryChangeFeed(): MemoryChangeFeed {
           listener(change);
         } catch {
           // One subscriber's failure must not fail the write or starve the others.
+        }
+      }
+    },
+
+    sessionRevoked(session) {
+      for (const { onSessionRevoked } of subscribers) {
+        try {
+          onSessionRevoked?.({ ...session });
+        } catch {
+          // As for user changes: one subscriber's failure must not fail the write or starve the others.
         }
       }
     },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type {
+  LogoutStore,
   OutboxStore,
   ReservationStore,
   Store,
@@ -9,6 +10,7 @@ import type {
 import { userKey as keyOf, profileChanges } from '@jit-provision/core/adapter';
 import { createMemoryChangeFeed } from './changes';
 import { createMemoryInvitationStore } from './invitations';
+import { createMemoryLogout } from './logout';
 import { createMemoryOutbox } from './outbox';
 import { createMemoryReservations } from './reservations';
 import { copy, createUserTable } from './table';
@@ -30,6 +32,8 @@ export interface MemoryStore extends Store {
   readonly changes: UserChangeFeed;
   /** Lifecycle and listing. */
   readonly users: UserLifecycleStore;
+  /** Back-channel logout: logout-token replay guard and revoked sessions (bounded; reported on `changes`). */
+  readonly logout: LogoutStore;
   /** Drop every user, reservation, invitation and outbox event. */
   clear(): void;
 }
@@ -55,6 +59,7 @@ export function createMemoryStore(): MemoryStore {
   const table = createUserTable(outbox, changes.changed);
   const reservations = createMemoryReservations(table);
   const users = createMemoryUserLifecycle(table, outbox, changes.changed);
+  const logout = createMemoryLogout(changes.sessionRevoked);
 
   return {
     invitations,
@@ -62,6 +67,7 @@ export function createMemoryStore(): MemoryStore {
     reservations: reservations.store,
     changes: changes.feed,
     users,
+    logout: logout.store,
 
     async lookup(key) {
       const user = table.byKey.get(keyOf(key));
@@ -100,6 +106,7 @@ export function createMemoryStore(): MemoryStore {
       reservations.clear();
       invitations.clear();
       outbox.clear();
+      logout.clear();
       changes.resync();
     },
   };

@@ -113,8 +113,12 @@ export function createMemoryUserLifecycle(
 
     async revokeSessions(userId, options) {
       const user = table.existing(userId);
-      user.tokensValidAfter = new Date();
-      user.updatedAt = user.tokensValidAfter;
+      // A logout token's `iat` never moves an existing, later revocation back.
+      const now = new Date();
+      const at = options?.at === undefined ? now : new Date(options.at.getTime());
+      user.tokensValidAfter =
+        user.tokensValidAfter !== null && user.tokensValidAfter > at ? user.tokensValidAfter : at;
+      user.updatedAt = now;
       emit(user, options);
       changed(user);
       return copy(user);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { UserChange, UserChangeFeed, UserChangeStatus } from '@jit-provision/core';
+import type { RevokedSession, UserChange, UserChangeFeed, UserChangeStatus } from '@jit-provision/core';
 import pg from 'pg';
 import { guardPool } from './pool-guard';
 
@@ -54,6 +54,7 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 interface Subscriber {
   listener: (change: UserChange) => void;
   onStatus: ((status: UserChangeStatus) => void) | undefined;
+  onSessionRevoked: ((session: RevokedSession) => void) | undefined;
 }
 
 /** A change feed with its connection's lifetime: `close()` ends the connection for good. */
@@ -61,9 +62,25 @@ export interface PostgresChangeFeed extends UserChangeFeed {
   close(): Promise<void>;
 }
 
-function parse(payload: string | undefined): UserChange | 'resync' {
+function parse(payload: string | undefined): UserChange | RevokedSession | 'resync' {
   try {
-    const value = JSON.parse(payload ?? '') as { id?: unknown; issuer?: unknown; subject?: unknown };
+    const value = JSON.parse(payload ?? '') as {
+      id?: unknown;
+      issuer?: unknown;
+      subject?: unknown;
+      kind?: unknown;
+      sid?: unknown;
+      expiresAt?: unknown;
+    };
+    // A session a back-channel logout revoked (store.logout.revokeSid), on the same channel.
+    if (
+      value.kind === 'sid' &&
+      typeof value.issuer === 'string' &&
+      typeof value.sid === 'string' &&
+      typeof value.expiresAt === 'number'
+    ) {
+      return { issuer: value.issuer, sid: value.sid, expiresAt: new Date(value.expiresAt) };
+    }
     if (
       typeof value.id === 'string' &&
       typeof value.issuer === 'string' &&
@@ -162,6 +179,16 @@ function deliver(state: FeedState, message: pg.Notification): void {
   const change = parse(message.payload);
   if (change === 'resync') {
     report(state, 'up', true);
+    return;
+  }
+  if ('sid' in change) {
+    for (const { onSessionRevoked } of state.subscribers) {
+      try {
+        onSessionRevoked?.({ ...change });
+      } catch {
+        // As for user changes: one subscriber's bug must not stop the others.
+      }
+    }
     return;
   }
   for (const { listener } of state.subscribers) {
@@ -364,6 +391,7 @@ export function createPostgresChangeFeed(
       let heard = false;
       const subscriber: Subscriber = {
         listener,
+        onSessionRevoked: subscribeOptions.onSessionRevoked,
         onStatus: (next) => {
           heard = true;
           onStatus?.(next);

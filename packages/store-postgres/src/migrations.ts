@@ -149,6 +149,28 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX IF EXISTS ${s}.outbox_due_idx;
     `,
   },
+  {
+    version: 7,
+    name: 'back-channel logout: logout token jtis, revoked sessions',
+    // Both purged by expiry (store.logout.purgeExpired, and now and then by claimJti): a jti only as long
+    // as a logout token with it could be accepted, a sid as long as an access token carrying it could live.
+    sql: (s) => `
+      CREATE TABLE IF NOT EXISTS ${s}.logout_jtis (
+        issuer text NOT NULL,
+        jti text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (issuer, jti)
+      );
+      CREATE INDEX IF NOT EXISTS logout_jtis_expires_idx ON ${s}.logout_jtis (expires_at);
+      CREATE TABLE IF NOT EXISTS ${s}.revoked_sessions (
+        issuer text NOT NULL,
+        sid text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (issuer, sid)
+      );
+      CREATE INDEX IF NOT EXISTS revoked_sessions_expires_idx ON ${s}.revoked_sessions (expires_at);
+    `,
+  },
 ];
 
 /** Options of {@link migrate}. */

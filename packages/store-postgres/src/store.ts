@@ -1,5 +1,6 @@
 import type {
   InvitationStore,
+  LogoutStore,
   OutboxStore,
   ReservationStore,
   Store,
@@ -14,6 +15,7 @@ import { checkSchema } from './check';
 import { assertConfigOneEndpoint, assertOneEndpoint } from './connection-target';
 import { createExecutor } from './executor';
 import { createPostgresInvitationStore } from './invitations';
+import { createPostgresLogoutStore } from './logout';
 import { createPostgresOutboxStore } from './outbox';
 import { toStoreError } from './pg-errors';
 import { createPostgresReservations } from './reservations';
@@ -67,6 +69,8 @@ export interface PostgresStore extends Store {
   readonly reservations: ReservationStore;
   /** Lifecycle and listing: each change one statement, with its outbox event when asked for. */
   readonly users: UserLifecycleStore;
+  /** Back-channel logout: logout-token jtis (first wins in every process) and revoked sessions, NOTIFYed on `changes`' channel. */
+  readonly logout: LogoutStore;
   /**
    * The user with this `oidc:{prefix}:{subject}` username (unique per store), or null. For admin tools such
    * as the CLI, which accept a username wherever they take a user; the request path never reads by username.
@@ -171,6 +175,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     invitations: createPostgresInvitationStore(db, schema),
     users: createPostgresUserStore(db, schema, named, userRows.getUser),
     outbox: createPostgresOutboxStore(db, schema),
+    logout: createPostgresLogoutStore(db, schema, named),
 
     // The per-request path: one promise chain, no extra async layers.
     lookup: (key) =>

@@ -77,7 +77,9 @@ function lifecycleStatements(schema: string, named: NameStatement) {
     revokeSessions: {
       ...named('revoke_sessions'),
       text: `WITH changed AS (
-               UPDATE ${s}.users SET tokens_valid_after = now(), updated_at = now()
+               UPDATE ${s}.users
+                 SET tokens_valid_after = GREATEST(tokens_valid_after, COALESCE($5::timestamptz, now())),
+                     updated_at = now()
                WHERE id = $1
                RETURNING ${USER_COLUMNS}
              ), ${event('changed', 2)}
@@ -226,7 +228,11 @@ export function createPostgresUserStore(
     },
 
     async revokeSessions(userId, options) {
-      const row = await run(sql.revokeSessions, userId, userEventValues(options));
+      // `at`: a back-channel logout token's iat; a later revocation already set stays (GREATEST).
+      const row = await run(sql.revokeSessions, userId, [
+        ...userEventValues(options),
+        options?.at ?? null,
+      ]);
       if (row === undefined) throw new UserNotFoundError();
       return toUser(row);
     },

@@ -15,6 +15,7 @@ type Values =
   | 'kratosContext'
   | 'runAdapterSuite'
   | 'runAdminApiSuite'
+  | 'runBackchannelLogoutSuite'
   | 'runGuardSuite'
   | 'runHostileInputSuite'
   | 'runInvitationConformance'
@@ -38,5 +39,6 @@ describe('@jit-provision/testing exports', () => {
     expectTypeOf<entry.RouteTableSuiteOptions>().not.toBeNever();
     expectTypeOf<entry.AdminApiSuiteOptions>().not.toBeNever();
     expectTypeOf<entry.KratosWebhookSuiteOptions>().not.toBeNever();
+    expectTypeOf<entry.BackchannelLogoutSuiteOptions>().not.toBeNever();
   });
 });

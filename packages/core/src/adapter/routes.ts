@@ -71,7 +71,13 @@ export interface Route {
   public?: boolean;
   /** Headers added to every answer of this route, errors included (e.g. `cache-control: no-store`). */
   headers?: Record<string, string>;
-  /** Largest JSON body accepted, bytes; a bigger one gets 413 while it is read. Default 1 MiB. */
+  /**
+   * The body this route takes: `'json'` (default; `application/json` or `+json`) or `'form'`
+   * (`application/x-www-form-urlencoded`, e.g. a back-channel logout token), read into an object of strings
+   * (a repeated field: a list). Any other media type gets 415.
+   */
+  bodyType?: 'json' | 'form';
+  /** Largest body accepted, bytes; a bigger one gets 413 while it is read. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Most JSON values (objects, arrays and scalars) a body may hold; more gets 413. Default {@link DEFAULT_MAX_BODY_NODES}. */
   maxBodyNodes?: number;
@@ -169,6 +175,56 @@ export function isJsonMediaType(value: string | string[] | null | undefined): bo
 }
 
 /**
+ * The media-type rule of a form route: `application/x-www-form-urlencoded`, with no `charset` or
+ * `charset=utf-8`. A repeated or missing header is not a form.
+ *
+ * @example
+ * ```ts
+ * isFormMediaType('application/x-www-form-urlencoded'); // true
+ * isFormMediaType('application/json');                  // false
+ * ```
+ */
+export function isFormMediaType(value: string | string[] | null | undefined): boolean {
+  if (typeof value !== 'string') return false;
+  const [type = '', ...params] = value.split(';');
+  if (type.trim().toLowerCase() !== 'application/x-www-form-urlencoded') return false;
+  return params.every((param) => {
+    const [name = '', charset = ''] = param.split('=');
+    return (
+      name.trim().toLowerCase() !== 'charset' ||
+      charset
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase() === 'utf-8'
+    );
+  });
+}
+
+/** Whether `contentType` is what `route` takes ({@link isJsonMediaType} or, for a form route, {@link isFormMediaType}). */
+export const routeAcceptsMediaType = (
+  route: Pick<Route, 'bodyType'>,
+  contentType: string | string[] | null | undefined,
+): boolean => (route.bodyType === 'form' ? isFormMediaType(contentType) : isJsonMediaType(contentType));
+
+/**
+ * A form body (`application/x-www-form-urlencoded`, UTF-8) as a route handler reads it: an object without a
+ * prototype, each field a string, a repeated field a list in order.
+ *
+ * @example
+ * ```ts
+ * parseFormBody('logout_token=eyJ...&a=1&a=2'); // { logout_token: 'eyJ...', a: ['1', '2'] }
+ * ```
+ */
+export function parseFormBody(text: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(text)) {
+    const before = out[key];
+    out[key] = before === undefined ? value : Array.isArray(before) ? [...before, value] : [before, value];
+  }
+  return out;
+}
+
+/**
  * True when the headers announce a body: a `transfer-encoding`, or a `content-length` other than 0.
  * A request without either has none (RFC 9112 §6.3), so a body-less POST needs no content type.
  */
@@ -213,7 +269,11 @@ export async function admitRoute(
   try {
     route.authorize?.(headers);
     const auth = route.authenticate === undefined ? undefined : await route.authenticate({ headers });
-    if (hasBody && routeTakesBody(route) && !isJsonMediaType(headerValue(headers, 'content-type')))
+    if (
+      hasBody &&
+      routeTakesBody(route) &&
+      !routeAcceptsMediaType(route, headerValue(headers, 'content-type'))
+    )
       throw new UnsupportedMediaTypeError();
     return auth === undefined ? ADMITTED : { ok: true, auth };
   } catch (err) {
@@ -368,10 +428,42 @@ export async function readJsonBody(
   request: Request,
   maxBytes: number = DEFAULT_MAX_BODY_BYTES,
 ): Promise<unknown> {
+  return readRouteBody(request, { maxBodyBytes: maxBytes });
+}
+
+/**
+ * {@link readJsonBody} for any route: the body its `bodyType` takes (JSON, or a form read by
+ * {@link parseFormBody}), within its `maxBodyBytes`, the media type checked by {@link routeAcceptsMediaType}.
+ *
+ * @example
+ * ```ts
+ * const body = await readRouteBody(request, route); // { logout_token: '…' } for a form route
+ * ```
+ */
+export async function readRouteBody(
+  request: Request,
+  route: Pick<Route, 'bodyType' | 'maxBodyBytes'>,
+): Promise<unknown> {
+  const text = await readBodyText(request, route);
+  if (text === undefined || text === '') return undefined;
+  if (route.bodyType === 'form') return parseFormBody(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError('body must be JSON');
+  }
+}
+
+/** The body's text, read within the bound; undefined when there is none. */
+async function readBodyText(
+  request: Request,
+  route: Pick<Route, 'bodyType' | 'maxBodyBytes'>,
+): Promise<string | undefined> {
+  const maxBytes = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const stream = request.body;
   if (stream === null) return undefined;
-  const json = isJsonMediaType(request.headers.get('content-type'));
-  if (!json && declaresBody(request.headers)) throw new UnsupportedMediaTypeError();
+  const accepted = routeAcceptsMediaType(route, request.headers.get('content-type'));
+  if (!accepted && declaresBody(request.headers)) throw new UnsupportedMediaTypeError();
   const declared = request.headers.get('content-length');
   // With chunked transfer a content-length is not the size; without it, refuse before reading a byte.
   if (
@@ -389,7 +481,7 @@ export async function readJsonBody(
     chunks.push(read.value);
   }
   if (size === 0) return undefined;
-  if (!json) throw new UnsupportedMediaTypeError();
+  if (!accepted) throw new UnsupportedMediaTypeError();
   const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(size);
   if (chunks.length > 1) {
     let offset = 0;
@@ -399,11 +491,5 @@ export async function readJsonBody(
     }
   }
   // TextDecoder drops a leading BOM and replaces bad UTF-8, as `request.text()` does.
-  const text = new TextDecoder().decode(bytes);
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidRequestError('body must be JSON');
-  }
+  return new TextDecoder().decode(bytes);
 }

@@ -71,7 +71,8 @@ export type InvalidTokenReason =
   | 'missing_claim'
   | 'invalid_claim'
   | 'jwks_unavailable'
-  | 'token_revoked';
+  | 'token_revoked'
+  | 'session_revoked';
 
 /**
  * A token refused over its `iss` or `aud`: what the configuration expects and what the token carried

@@ -1,4 +1,4 @@
-import { UserNotFoundError } from '../errors';
+import { InvalidFieldError, UserNotFoundError } from '../errors';
 import type { UserPage } from '../store';
 import type { UserRecord, UserRef } from '../types';
 import {
@@ -77,10 +77,13 @@ export function createUserLifecycle(options: UserLifecycleOptions): UserLifecycl
     async revokeSessions(ref, opts = {}) {
       const part = lifecyclePart(store, 'revokeSessions');
       const actor = validActor(opts.actor);
-      const user = await part.revokeSessions(
-        await resolveUserId(store, ref),
-        eventInput('user.sessions_revoked', actor),
-      );
+      const at = opts.at;
+      if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime())))
+        throw new InvalidFieldError('at', 'at must be a valid Date');
+      const user = await part.revokeSessions(await resolveUserId(store, ref), {
+        ...eventInput('user.sessions_revoked', actor),
+        ...(at === undefined ? {} : { at }),
+      });
       await changed(user, 'user.sessions_revoked', actor);
       return user;
     },

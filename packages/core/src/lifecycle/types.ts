@@ -90,12 +90,13 @@ export interface UserLifecycle {
   deleteUser(ref: UserRef, options?: LifecycleChangeOptions): Promise<void>;
   /**
    * Sign the user out everywhere: `tokensValidAfter` = now (store clock), so every token issued before is
-   * refused (401 `invalid_token`, reason `token_revoked`); emits `user.sessions_revoked`.
+   * refused (401 `invalid_token`, reason `token_revoked`); emits `user.sessions_revoked`. `at` sets another
+   * instant (a back-channel logout token's `iat`); a later `tokensValidAfter` already set stays.
    *
    * @example
    * ```ts
    * await provisioner.revokeSessions(userId, { actor: userId }); // "sign out of all devices"
    * ```
    */
-  revokeSessions(ref: UserRef, options?: { actor?: string }): Promise<UserRecord>;
+  revokeSessions(ref: UserRef, options?: { actor?: string; at?: Date }): Promise<UserRecord>;
 }

@@ -9,6 +9,7 @@ import {
   createDiagnostics,
   createTokenCache,
   createTokenVerifier,
+  type LogoutRequest,
   parseBearer,
   type TokenCache,
   type TokenCacheOptions,
@@ -26,6 +27,7 @@ import type {
   Logger,
   UserRecord,
 } from '../types';
+import type { SessionRevocations } from './sessions';
 import type { ProvisionResult } from './types';
 
 /** Options of {@link createAuthenticator}. */
@@ -45,6 +47,8 @@ export interface AuthenticatorOptions extends TokenVerifierOptions {
   cache?: TokenCacheOptions | false;
   /** Counts outcomes (`stats()`) and, when OpenTelemetry is on, traces verification. */
   telemetry?: Telemetry;
+  /** Sessions ended by back-channel logout: a token whose issuer has `backchannelLogout` and whose `sid` is here is refused. */
+  sessions?: SessionRevocations;
 }
 
 /** What {@link createAuthenticator} builds: the full path, and the synchronous answer of a full cache hit. */
@@ -57,6 +61,8 @@ export interface Authenticator {
    * `authorization` is the header's value as `headerValue` reads it (an array when repeated).
    */
   cached(authorization: string | string[] | undefined): AuthResult | undefined;
+  /** Validate a back-channel logout token with the same trusted issuers and keys. */
+  verifyLogout(token: string, maxAgeSec: number): Promise<LogoutRequest>;
 }
 
 /**
@@ -79,6 +85,31 @@ const clientResult = ({ identity, claims }: VerifiedToken, client: AuthClient): 
   claims,
   created: false,
 });
+
+/** The `sid` a revoked-session check applies to: its issuer takes back-channel logout and it carries one. */
+function sessionOf({ issuer, claims }: VerifiedToken): string | undefined {
+  if (issuer.backchannelLogout === undefined) return undefined;
+  const sid = claims['sid'];
+  return typeof sid === 'string' ? sid : undefined;
+}
+
+/**
+ * Whether a back-channel logout ended the token's session: true, false, or undefined when only the store can
+ * tell (its change feed is down). Synchronous, for the cache-hit paths: two Map reads with the feed up.
+ */
+function sessionEnded(
+  sessions: SessionRevocations | undefined,
+  verified: VerifiedToken,
+): boolean | undefined {
+  const sid = sessions === undefined ? undefined : sessionOf(verified);
+  return sid === undefined ? false : sessions?.check(verified.identity.issuer, sid);
+}
+
+/** {@link sessionEnded} for the full path: the store answers what memory cannot. */
+async function sessionEndedNow(sessions: SessionRevocations, verified: VerifiedToken): Promise<boolean> {
+  const sid = sessionOf(verified);
+  return sid !== undefined && (await sessions.isRevoked(verified.identity.issuer, sid));
+}
 
 /** The verifier, and the verified-token cache in front of it (undefined with `cache: false`). */
 function verification(
@@ -128,7 +159,7 @@ function trustedIssuerNamer(checked: CheckedIssuers): (token: string) => string 
  * ```
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  const { ensureUserExists, logger, telemetry } = options;
+  const { ensureUserExists, logger, telemetry, sessions } = options;
   const checked = asCheckedIssuers(options.issuers, options);
   const { verifier, cache } = verification(options, checked);
   const continueOnOutage = options.onProvisioningError === 'continue';
@@ -136,6 +167,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   // A refused token or a failing store is a bare 401/503 to the client; the operator learns why here.
   const diagnostics = logger === undefined ? undefined : createDiagnostics(logger);
   const trustedIssuerOf = trustedIssuerNamer(checked);
+  const refused = (reason: 'token_revoked' | 'session_revoked') => {
+    const err = new InvalidTokenError(reason);
+    telemetry?.refused(err);
+    return err;
+  };
 
   async function provision(verified: VerifiedToken): Promise<AuthResult> {
     const { claims, identity, client } = verified;
@@ -143,6 +179,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       telemetry?.ok();
       return clientResult(verified, client);
     }
+    if (sessions !== undefined && (await sessionEndedNow(sessions, verified)))
+      throw refused('session_revoked');
     let result: ProvisionResult;
     try {
       result = await ensureUserExists(identity);
@@ -154,11 +192,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return { kind: 'user', user: null, identity, claims, created: false };
     }
     const { user, created } = result;
-    if (revoked(user, verified)) {
-      const err = new InvalidTokenError('token_revoked');
-      telemetry?.refused(err);
-      throw err;
-    }
+    if (revoked(user, verified)) throw refused('token_revoked');
     telemetry?.ok();
     return { kind: 'user', user, identity, claims, created };
   }
@@ -181,12 +215,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
    * when the user is not cached (or the cache may not serve). exp is checked by `cache.get`, a disabled user
    * and a profile change by `cachedUser`.
    */
-  const servedFromCache = (verified: VerifiedToken): AuthResult | typeof REVOKED | undefined => {
+  const servedFromCache = (
+    verified: VerifiedToken,
+  ): AuthResult | typeof REVOKED | typeof SESSION_REVOKED | undefined => {
     if (verified.client !== undefined) return clientResult(verified, verified.client);
     const user = options.cachedUser?.(verified.identity);
     if (user === undefined) return undefined;
     const { identity, claims } = verified;
     if (revoked(user, verified)) return REVOKED;
+    // Only the store can tell (feed down): the full path asks it.
+    const ended = sessionEnded(sessions, verified);
+    if (ended !== false) return ended === undefined ? undefined : SESSION_REVOKED;
     telemetry?.served(identity, user.id);
     return { kind: 'user', user, identity, claims, created: false };
   };
@@ -210,6 +249,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         if (verified !== undefined) {
           const served = servedFromCache(verified);
           if (served === REVOKED) return refuse(new InvalidTokenError('token_revoked'));
+          if (served === SESSION_REVOKED) return refuse(new InvalidTokenError('session_revoked'));
           if (served !== undefined) return Promise.resolve(served);
           telemetry?.tokenHit();
           return provision(verified);
@@ -237,10 +277,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const key = candidateKey(authorization);
     const verified = key === undefined ? undefined : cache?.get(key);
     const served = verified === undefined ? undefined : servedFromCache(verified);
-    return served === REVOKED ? undefined : served;
+    return served === REVOKED || served === SESSION_REVOKED ? undefined : served;
   };
-  return { authenticate, cached };
+  return { authenticate, cached, verifyLogout: verifier.verifyLogout };
 }
 
 /** What {@link servedFromCache} answers for a cached user whose sessions were revoked after the token. */
 const REVOKED = Symbol('revoked');
+/** What {@link servedFromCache} answers for a token whose `sid` a back-channel logout ended. */
+const SESSION_REVOKED = Symbol('session_revoked');

@@ -15,8 +15,10 @@ import { createAnnouncer } from './announce';
 import { createAuthenticator } from './authenticate';
 import { createEnsure } from './ensure';
 import { followChanges } from './invalidation';
+import { createLogoutReceiver } from './logout';
 import { newUserBuilder, rowCreator } from './new-user';
 import { resolveProvisionerOptions } from './options';
+import { sessionRevocationsFor } from './sessions';
 import { createSlowPath } from './slow-path';
 import type { Provisioner, ProvisionerOptions } from './types';
 import { createUserCache } from './user-cache';
@@ -136,12 +138,14 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const getUser = userGetter(store);
 
   const ensure = telemetry.traceProvision(ensurer.ensureUserExists);
+  const sessions = sessionRevocationsFor(store, settings.issuers, logger);
   const authenticator = createAuthenticator({
     ...settings.authenticator,
     issuers: settings.checkedIssuers,
     ensureUserExists: ensure,
     telemetry,
     ...(users === undefined ? {} : { cachedUser: ensurer.cachedUserOfToken }),
+    ...(sessions === undefined ? {} : { sessions }),
     logger,
   });
 
@@ -151,6 +155,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ensureUserExists: ensure,
     authenticate: authenticator.authenticate,
     authenticateCached: authenticator.cached,
+    receiveLogoutToken: createLogoutReceiver(store, sessions, authenticator, lifecycleOperations),
     preProvision,
     getUser,
     ...lifecycleOperations,
@@ -160,7 +165,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     outbox: dispatcher,
     stats: telemetry.stats,
     async close() {
-      await sync?.close();
+      await Promise.all([sync?.close(), sessions?.close()]);
       await dispatcher?.stop();
     },
   };

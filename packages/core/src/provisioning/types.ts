@@ -15,6 +15,7 @@ import type {
   UserRecord,
   UserRef,
 } from '../types';
+import type { LogoutTokenOptions } from './logout';
 import type { UserCacheOptions } from './user-cache';
 
 export type {
@@ -32,6 +33,7 @@ export type {
   RequestOutcome,
   TelemetryOptions,
 } from '../telemetry';
+export type { LogoutTokenOptions } from './logout';
 export type { UserCacheOptions } from './user-cache';
 
 /** What `ensureUserExists` answers. `path` tells which route served it (cache, one lookup, or creation). */
@@ -134,6 +136,17 @@ export interface Provisioner extends UserLifecycle {
    * ```
    */
   authenticateCached?(authorization: string | string[] | undefined): AuthResult | undefined;
+  /**
+   * For `backchannelLogout` (`@jit-provision/core/backchannel`): validate an OpenID Connect back-channel
+   * logout token and end what it names (its `sid`, its `sub`'s sessions). Rejects with `InvalidTokenError`
+   * for an invalid or replayed token. Optional so that a stand-in provisioner need not have it.
+   *
+   * @example
+   * ```ts
+   * await provisioner.receiveLogoutToken?.(form.get('logout_token') ?? '');
+   * ```
+   */
+  receiveLogoutToken?(token: string, options?: LogoutTokenOptions): Promise<void>;
   /**
    * Create a user before their first login (e.g. with an elevated role). An existing user keeps its row
    * (a given `role` is applied to it as `setRole` would: a local role, `user.role_changed` with `actor`;

@@ -1,3 +1,5 @@
+import type { RevokedSession } from './logout';
+
 /** One changed (or deleted) user, as a {@link UserChangeFeed} reports it: the row's id and identity key before the change. */
 export interface UserChange {
   userId: string;
@@ -23,6 +25,12 @@ export interface UserChangeSubscribeOptions {
    * `subscribe` resolves. A feed that never calls it is taken to be up once `subscribe` resolves.
    */
   onStatus?: (status: UserChangeStatus) => void;
+  /**
+   * Called for every session a back-channel logout revoked (`store.logout.revokeSid`), in any process; a feed
+   * of a store with a `logout` part reports them, between the same `'up'` and `'down'` as user changes.
+   * Must not throw.
+   */
+  onSessionRevoked?: (session: RevokedSession) => void;
 }
 
 /**

@@ -2,6 +2,7 @@
 
 export type { UserChange, UserChangeFeed, UserChangeStatus, UserChangeSubscribeOptions } from './changes';
 export type { Invitation, InvitationStatus, InvitationStore, NewInvitation } from './invitations';
+export type { LogoutStore, RevokedSession } from './logout';
 export type { OutboxEvent, OutboxStatus, OutboxStore } from './outbox';
 export type { Reservation, ReservationStore } from './reservations';
 export type { Store, StoreCheckResult } from './store';

@@ -1,6 +1,7 @@
 import type { RoleSource, UserRecord } from '../types';
 import type { UserChangeFeed } from './changes';
 import type { InvitationStore } from './invitations';
+import type { LogoutStore } from './logout';
 import type { OutboxStore } from './outbox';
 import type { ReservationStore } from './reservations';
 import type { NewUser, StoreKey, UserLifecycleStore, UserPatch } from './users';
@@ -55,4 +56,6 @@ export interface Store {
   readonly outbox?: OutboxStore;
   /** Present on stores that push user changes; every provisioner with a user cache subscribes to it. */
   readonly changes?: UserChangeFeed;
+  /** Present on stores that support back-channel logout (`backchannelLogout` needs it). */
+  readonly logout?: LogoutStore;
 }

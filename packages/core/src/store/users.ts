@@ -112,8 +112,14 @@ export interface UserLifecycleStore {
     role: string,
     options?: UserChangeOptions & { source?: RoleSource | undefined; keepLocal?: boolean | undefined },
   ): Promise<{ user: UserRecord; from: string; changed: boolean }>;
-  /** Set `tokensValidAfter` to now on the store's clock (every token issued before is refused). */
-  revokeSessions(userId: string, options?: UserChangeOptions): Promise<UserRecord>;
+  /**
+   * Set `tokensValidAfter` to now on the store's clock (every token issued before is refused), or to
+   * `options.at` (a back-channel logout token's `iat`); a later `tokensValidAfter` already set stays.
+   */
+  revokeSessions(
+    userId: string,
+    options?: UserChangeOptions & { at?: Date | undefined },
+  ): Promise<UserRecord>;
   /**
    * Erase the user row, answering it as it was; null (and no event) when there was none. Never touches the
    * user's outbox events: pending ones are still delivered.

@@ -94,6 +94,7 @@ function checkIssuer(config: IssuerConfig, logger: Logger): CheckedIssuer {
   }
   if (config.roles !== undefined) compileRoles(config.roles, config.issuer);
   checkClients(config);
+  checkBackchannel(config);
   if (config.jwksUri !== undefined) {
     try {
       checkKeyUrl(config.jwksUri, 'jwksUri');
@@ -110,6 +111,17 @@ function checkIssuer(config: IssuerConfig, logger: Logger): CheckedIssuer {
     }
   }
   return { config, algorithms };
+}
+
+function checkBackchannel(config: IssuerConfig): void {
+  const options = config.backchannelLogout;
+  if (options === undefined) return;
+  const id = (options as { clientId?: unknown } | null)?.clientId;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 255) {
+    throw new ConfigurationError(
+      `backchannelLogout.clientId of ${config.issuer} must be the client id registered with the provider (1-255 characters)`,
+    );
+  }
 }
 
 function allowedAlgorithms(config: IssuerConfig): string[] {

@@ -10,6 +10,7 @@ import type { AuthClient, ClaimName, Claims, Identity, IssuerConfig, Logger } fr
 import { clientOf } from './clients';
 import { asCheckedIssuers, type CheckedIssuers } from './issuers';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
+import { type LogoutRequest, verifyLogoutToken } from './logout-token';
 import { mappedRole } from './role-claims';
 
 /** Options of {@link createTokenVerifier}. */
@@ -43,6 +44,12 @@ export interface VerifiedToken {
 /** Verifies bearer JWTs against a fixed list of trusted issuers. */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
+}
+
+/** A {@link TokenVerifier} that also validates back-channel logout tokens with the same issuers and keys. */
+export interface TokenAndLogoutVerifier extends TokenVerifier {
+  /** See `verifyLogoutToken`. */
+  verifyLogout(token: string, maxAgeSec: number): Promise<LogoutRequest>;
 }
 
 interface TrustedIssuer {
@@ -156,7 +163,7 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
 export function createTokenVerifier(
   issuers: readonly IssuerConfig[] | CheckedIssuers,
   options: TokenVerifierOptions = {},
-): TokenVerifier {
+): TokenAndLogoutVerifier {
   const checked = asCheckedIssuers(issuers, options);
   const { clockToleranceSec: clockTolerance, maxTokenBytes } = checked;
   const trusted = new Map<string, TrustedIssuer>();
@@ -244,5 +251,19 @@ export function createTokenVerifier(
     };
   }
 
-  return { verify };
+  async function verifyLogout(token: string, maxAgeSec: number): Promise<LogoutRequest> {
+    if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('malformed');
+    if (token.length > maxTokenBytes) throw new InvalidTokenError('too_large');
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new InvalidTokenError('malformed', 'not a JWT');
+    }
+    const issuer = typeof iss === 'string' ? trusted.get(iss) : undefined;
+    if (issuer === undefined) throw new InvalidTokenError('untrusted_issuer', 'untrusted issuer');
+    return verifyLogoutToken(token, issuer, { clockToleranceSec: clockTolerance, maxAgeSec });
+  }
+
+  return { verify, verifyLogout };
 }

@@ -229,6 +229,12 @@ export interface IssuerConfig {
    * row, unless `provision: true`. See {@link IssuerClientsOptions}.
    */
   clients?: IssuerClientsOptions;
+  /**
+   * Accept OpenID Connect back-channel logout tokens from this issuer (`backchannelLogout` from
+   * `@jit-provision/core/backchannel`): `clientId` is the client id the app registered with the provider,
+   * the logout token's required `aud`. Without it, this issuer's logout tokens are refused.
+   */
+  backchannelLogout?: { clientId: string };
 }
 
 /** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */

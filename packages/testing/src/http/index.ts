@@ -12,6 +12,7 @@ export {
   type AdminTestResponse,
   runAdminApiSuite,
 } from './admin';
+export { type BackchannelLogoutSuiteOptions, runBackchannelLogoutSuite } from './backchannel';
 export { type GuardSuiteOptions, type GuardTestRoute, runGuardSuite } from './guard-suite';
 export {
   type HostileCase,

@@ -42,6 +42,50 @@ const serverError = {
 };
 const error = (status: number, code: string) => ({ status, body: { error: code } });
 
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** A route with `bodyType: 'form'`: read as a form, bounded, and only a UTF-8 form is taken. */
+function formCases(options: RouteTableSuiteOptions): void {
+  const send = options.mount([
+    {
+      method: 'POST',
+      path: '/form',
+      bodyType: 'form',
+      maxBodyBytes: 16_384,
+      handler: async (request) => ({
+        status: 200,
+        body: { fields: request.body ?? null, own: Object.getPrototypeOf(request.body ?? {}) === null },
+      }),
+    },
+  ]);
+
+  it("a bodyType: 'form' route reads a UTF-8 form (a repeated field: a list; no prototype), refuses JSON and other types with 415", async () => {
+    const taken = await send('POST', '/t/form', 'a=1&b=x%20y&a=2&__proto__=p', FORM);
+    expect(taken).toMatchObject({
+      status: 200,
+      body: { fields: { a: ['1', '2'], b: 'x y', __proto__: 'p' }, own: true },
+    });
+    expect(({} as Record<string, unknown>)['p']).toBeUndefined();
+    const utf8 = await send('POST', '/t/form', 'a=%C3%A9', {
+      'content-type': `${FORM['content-type']}; charset=utf-8`,
+    });
+    expect(utf8).toMatchObject({ status: 200, body: { fields: { a: 'é' } } });
+    for (const type of ['application/json', 'text/plain', `${FORM['content-type']}; charset=latin1`]) {
+      const refused = await send('POST', '/t/form', 'a=1', { 'content-type': type });
+      expect(refused, type).toMatchObject(error(415, 'unsupported_media_type'));
+    }
+    expect(await send('POST', '/t/form', undefined, {})).toMatchObject({
+      status: 200,
+      body: { fields: null },
+    });
+  });
+
+  it('a form over its maxBodyBytes → 413 payload_too_large (a 1 MB body)', async () => {
+    const big = `a=${'x'.repeat(1_048_576)}`;
+    expect(await send('POST', '/t/form', big, FORM)).toMatchObject(error(413, 'payload_too_large'));
+  });
+}
+
 /** A throwing handler, an unserialisable answer, a body too deep or too big in values. */
 function failureCases(options: RouteTableSuiteOptions): void {
   let calls = 0;
@@ -272,6 +316,7 @@ function adminBodyCases(options: RouteTableSuiteOptions): void {
 export function runRouteTableSuite(options: RouteTableSuiteOptions): void {
   describe(`route table: ${options.name}`, () => {
     failureCases(options);
+    formCases(options);
     authenticateCases(options);
     adminBodyCases(options);
   });

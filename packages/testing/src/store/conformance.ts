@@ -3,6 +3,7 @@ import { describe } from 'vitest';
 import { changeFeedCases } from './changes';
 import { edgeCases } from './edges';
 import { runInvitationConformance } from './invitations';
+import { logoutCases } from './logout';
 import type { StoreConformanceOptions } from './options';
 import { outageCases } from './outage';
 import { outboxCases } from './outbox';
@@ -19,7 +20,9 @@ import { userLifecycleCases } from './users-lifecycle';
  * create, claim/complete/fail/retry, concurrent claimers never sharing an event, and delivery through the
  * dispatcher; when it has `users`, the lifecycle (status round trip, idempotent disable, delete then re-login
  * as a new user, paging that returns every user exactly once during concurrent inserts, literal `%` and `_`
- * in queries, lifecycle events in the outbox); when it has `changes`, delivery of changes to every subscriber by id and key; with `createBrokenStore`, every operation of an unreachable store answers
+ * in queries, lifecycle events in the outbox); when it has `changes`, delivery of changes to every subscriber by id and key;
+ * when it has `logout`, a logout-token `jti` claimed once among 50 racers and revoked sessions (expiry, purge,
+ * feed delivery); with `createBrokenStore`, every operation of an unreachable store answers
  * `provisioning_unavailable`. Races are real: parallel calls through several provisioners. Every case works
  * on its own identities and ids, so a shared, already-used database is fine.
  *
@@ -45,6 +48,7 @@ export function runStoreConformance<S extends Store>(options: StoreConformanceOp
     });
     outboxCases(options);
     changeFeedCases(options);
+    logoutCases(options);
     outageCases(options);
   });
 }
