@@ -24,6 +24,9 @@ export async function bundleWorker() {
     conditions: ['workerd', 'worker', 'browser', 'import'],
     target: 'es2022',
     external: ['node:*'],
+    // Not the repository's tsconfig: its `paths` point @jit-provision/* at the sources, and the check is about
+    // the built dist/ files an app installs.
+    tsconfigRaw: {},
     metafile: true,
     logLevel: 'silent',
   });
@@ -34,6 +37,8 @@ export async function bundleWorker() {
       .map((imported) => imported.path),
   );
   const bare = [...external].filter((path) => !path.startsWith('node:'));
+  const sources = Object.keys(result.metafile.inputs).filter((path) => /packages\/[^/]+\/src\//.test(path));
+  if (sources.length > 0) throw new Error(`the Worker bundle took sources, not dist/: ${sources[0]}`);
   if (bare.length > 0) throw new Error(`the Worker bundle imports bare built-ins: ${bare.join(', ')}`);
   return { code: result.outputFiles[0]?.text ?? '', builtins: [...external] };
 }
