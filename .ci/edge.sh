@@ -2,12 +2,14 @@
 # The edge step of .ci/run (issue 32), once per CI run whatever Node lines the main suite runs on:
 #   1. src/worker.ts of examples/hono bundles with only `node:*` external (no bare `crypto` from a dist/);
 #   2. the adapter, hostile-input and guard kits against a Hono app served by Bun.serve, then Deno.serve,
-#      with vitest itself running in that runtime (vitest.edge.config.ts: packages/*/src/**/*.edge.ts);
+#      and store-postgres (pg: conformance kit, LISTEN/NOTIFY) against the real server at DATABASE_URL, with
+#      vitest itself running in that runtime (vitest.edge.config.ts: packages/*/src/**/*.edge.ts);
 #   3. that Worker bundle on workerd under Miniflare (`nodejs_compat`), driven from Node.
 # The runtimes are pinned in .ci/edge/package.json (+ lockfile) and installed from the npm registry into a
 # cache outside the checkout, keyed by the lockfile, on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+: "${DATABASE_URL:?the edge step runs store-postgres against a real server: set DATABASE_URL}"
 
 LOCK=.ci/edge/package-lock.json
 KEY="$(sha256sum "$LOCK" | cut -c1-16)"
@@ -26,12 +28,12 @@ echo "bun $(bun --version), $(deno --version | head -n1), miniflare $(node -p "r
 echo "--- Worker bundle, only node:* external"
 node examples/hono/scripts/bundle-worker.mjs
 
-echo "--- kits on Bun"
+echo "--- kits and store-postgres on Bun"
 # Bun.serve refuses request heads over 16 KiB unless told otherwise; the kits send 128 KiB. BUN_OPTIONS reaches
 # vitest's forked workers too.
 EDGE_RUNTIME=bun BUN_OPTIONS=--max-http-header-size=262144 bun --bun "$VITEST" run --config vitest.edge.config.ts packages/
 
-echo "--- kits on Deno"
+echo "--- kits and store-postgres on Deno"
 EDGE_RUNTIME=deno deno run -A "$VITEST" run --config vitest.edge.config.ts packages/
 
 echo "--- the Worker on workerd (Miniflare)"
