@@ -38,7 +38,7 @@ async function workerd(setup: HitSetup, n = 100_000): Promise<Timing> {
     format: 'esm',
     platform: 'neutral',
     mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser', 'import'],
+    conditions: ['workerd', 'worker', 'browser'],
     external: ['node:*'],
     tsconfigRaw: {},
   });

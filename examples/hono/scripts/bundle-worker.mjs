@@ -21,7 +21,7 @@ export async function bundleWorker() {
     format: 'esm',
     platform: 'neutral',
     mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser', 'import'],
+    conditions: ['workerd', 'worker', 'browser'],
     target: 'es2022',
     external: ['node:*'],
     // Not the repository's tsconfig: its `paths` point @jit-provision/* at the sources, and the check is about
