@@ -37,10 +37,11 @@ let runtime: ReturnType<typeof getRuntimeKey> | undefined;
  * Cloudflare's edge sets and a client cannot forge there; it is read on workerd only.
  */
 export function runtimeClientAddress(c: Context): string | undefined {
+  // @hono/node-server first, read as before this function existed: Node pays one property chain, no more.
+  const node = nodeAddress(c);
+  if (node !== undefined) return node;
   runtime ??= getRuntimeKey();
   switch (runtime) {
-    case 'node':
-      return nodeAddress(c);
     case 'bun':
       return bunAddress(c);
     case 'deno':
