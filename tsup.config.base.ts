@@ -13,5 +13,8 @@ export function packageConfig(entry: Record<string, string> = { index: 'src/inde
     splitting: false,
     // Per-package and paths-free: only this package's sources; workspace packages stay external in .d.ts.
     tsconfig: 'tsconfig.build.json',
+    // Keep `node:crypto` as written: tsup strips the prefix by default, and a Workers bundler that leaves only
+    // `node:*` external (nodejs_compat) then fails on a bare `crypto`. .ci/edge-bundle.mjs checks it.
+    removeNodeProtocol: false,
   };
 }

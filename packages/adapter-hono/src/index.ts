@@ -76,6 +76,7 @@ function adapterRequest(env: unknown, request: Request, path: string, method: st
 }
 
 export { type AdminApiOptions, adminApi } from './admin';
+export type { GetConnInfo } from './conn-info';
 export { requireClaims, requirePermissions, requireRole, requireScopes, requireUser } from './guards';
 export { kratosWebhooks } from './kratos';
-export { subApp } from './routes';
+export { type SubAppOptions, subApp } from './routes';

@@ -151,3 +151,28 @@ const suite: RouteTableSuiteOptions = {
 runRouteTableSuite(suite);
 // Back-channel logout over the same mounter: a form body, a public route, the sid refused afterwards.
 runBackchannelLogoutSuite(suite);
+
+describe('hono subApp(routes): the client address', () => {
+  const echo: Route = {
+    method: 'GET',
+    path: '/ip',
+    handler: async ({ ip }) => ({ status: 200, body: { ip: ip ?? null } }),
+  };
+  const ipOf = async (app: Hono, env?: unknown) =>
+    ((await (await app.request('/t/ip', {}, env as never)).json()) as { ip: string | null }).ip;
+
+  it("reads the app's getConnInfo when given one (hono/bun, hono/deno, ... helpers)", async () => {
+    const app = new Hono().route(
+      '/t',
+      subApp([echo], { getConnInfo: () => ({ remote: { address: '192.0.2.7' } }) }),
+    );
+    expect(await ipOf(app)).toBe('192.0.2.7');
+  });
+
+  it("on Node: @hono/node-server's socket, never a header a client sends", async () => {
+    const app = new Hono().route('/t', subApp([echo]));
+    expect(await ipOf(app, { incoming: { socket: { remoteAddress: '198.51.100.4' } } })).toBe('198.51.100.4');
+    const spoofed = await app.request('/t/ip', { headers: { 'cf-connecting-ip': '203.0.113.9' } });
+    expect(await spoofed.json()).toEqual({ ip: null });
+  });
+});

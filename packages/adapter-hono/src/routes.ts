@@ -14,6 +14,7 @@ import {
   unmatchedRouteResponse,
 } from '@jit-provision/core/adapter';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { clientAddressOf, type GetConnInfo } from './conn-info';
 import { publicHandlers } from './public-routes';
 
 const write = (out: SerializedRouteResponse) =>
@@ -24,13 +25,18 @@ const queryOf = (queries: Record<string, string[]>): RouteRequest['query'] => {
   return query;
 };
 
-/** The peer address under @hono/node-server (its `incoming` request); undefined on other runtimes. */
-const clientAddress = (env: unknown): string | undefined =>
-  (env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket
-    ?.remoteAddress;
+/** Options of {@link subApp}. */
+export interface SubAppOptions {
+  /**
+   * Where a route reads the client address (`RouteRequest.ip`: the invitation `peek`'s rate limit): the
+   * runtime's `getConnInfo` helper, e.g. from `hono/bun`, `hono/deno`, `hono/cloudflare-workers` or
+   * `@hono/node-server/conninfo`. Default: the same reads, picked by the runtime Hono detects.
+   */
+  getConnInfo?: GetConnInfo;
+}
 
 /** One route's handler: admit on the headers, then read the body, then answer. */
-function routeHandler(route: Route): MiddlewareHandler {
+function routeHandler(route: Route, getConnInfo: GetConnInfo | undefined): MiddlewareHandler {
   const takesBody = routeTakesBody(route);
   const bounds = {
     bodyType: route.bodyType ?? 'json',
@@ -54,7 +60,7 @@ function routeHandler(route: Route): MiddlewareHandler {
       query: queryOf(c.req.queries()),
       params: c.req.param() as Record<string, string>,
       body,
-      ip: clientAddress(c.env),
+      ip: clientAddressOf(c, getConnInfo),
       auth: admitted.auth,
     };
     return write(await answerRoute(route, request));
@@ -69,7 +75,8 @@ function routeHandler(route: Route): MiddlewareHandler {
  * `maxBodyBytes`, counted while streaming), and every error answers in the SDK's error shape, as does a
  * request under the prefix that matches no route (404 `not_found`). A route marked `public` needs no token
  * from an app-wide `jitProvision`. Every answer, including a handler that throws or a body that cannot be
- * serialised (500), goes through core's `answerRoute`.
+ * serialised (500), goes through core's `answerRoute`. The client address a route sees comes from the
+ * runtime's own API (`options.getConnInfo`, else detected: Node, Bun, Deno, workerd).
  *
  * @example
  * ```ts
@@ -79,10 +86,10 @@ function routeHandler(route: Route): MiddlewareHandler {
  * app.route('/kratos', subApp(kratosWebhooks(options).routes));
  * ```
  */
-export function subApp(routes: readonly Route[]): Hono {
+export function subApp(routes: readonly Route[], options: SubAppOptions = {}): Hono {
   const app = new Hono();
   for (const route of routes) {
-    const handler = routeHandler(route);
+    const handler = routeHandler(route, options.getConnInfo);
     if (route.public === true) publicHandlers.add(handler);
     app.on(route.method, route.path, handler);
   }

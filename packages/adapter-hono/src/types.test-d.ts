@@ -17,6 +17,7 @@ import {
   requireRole,
   requireScopes,
   requireUser,
+  type SubAppOptions,
   subApp,
 } from './index';
 
@@ -32,8 +33,11 @@ describe('hono public types', () => {
   it('returns sub-apps', () => {
     expectTypeOf(kratosWebhooks).returns.toEqualTypeOf<Hono>();
     expectTypeOf(adminApi).returns.toEqualTypeOf<Hono>();
-    expectTypeOf(adminApi).parameters.toEqualTypeOf<[AdminApiOptions]>();
+    expectTypeOf(adminApi).parameters.toEqualTypeOf<[AdminApiOptions & SubAppOptions]>();
     expectTypeOf(subApp).returns.toEqualTypeOf<Hono>();
+    // Hono's own helpers fit: `getConnInfo` from hono/bun, hono/deno, hono/cloudflare-workers, node-server.
+    expectTypeOf<typeof import('hono/bun').getConnInfo>().toExtend<SubAppOptions['getConnInfo']>();
+    expectTypeOf<typeof import('hono/deno').getConnInfo>().toExtend<SubAppOptions['getConnInfo']>();
   });
   it('guards are middleware that fit a route before the handler', () => {
     type Guard = MiddlewareHandler<{ Variables: AuthVariables }>;
