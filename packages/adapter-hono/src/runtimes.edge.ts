@@ -15,7 +15,15 @@ import {
 import { Hono } from 'hono';
 import { getRuntimeKey } from 'hono/adapter';
 import { describe, expect, it } from 'vitest';
-import { jitProvision, requireClaims, requirePermissions, requireRole, requireScopes, subApp } from './index';
+import {
+  jitProvision,
+  requireClaims,
+  requirePermissions,
+  requireRole,
+  requireScopes,
+  requireUser,
+  subApp,
+} from './index';
 
 interface Served {
   url: string;
@@ -136,7 +144,7 @@ runAdapterSuite({
 runGuardSuite({
   name,
   createStore: createMemoryStore,
-  guards: { requireRole, requireScopes, requirePermissions, requireClaims },
+  guards: { requireRole, requireScopes, requirePermissions, requireClaims, requireUser },
   ...limits,
   createApp(provisioner, options, routes) {
     const app = new Hono();

@@ -229,10 +229,7 @@ export function createPostgresUserStore(
 
     async revokeSessions(userId, options) {
       // `at`: a back-channel logout token's iat; a later revocation already set stays (GREATEST).
-      const row = await run(sql.revokeSessions, userId, [
-        ...userEventValues(options),
-        options?.at ?? null,
-      ]);
+      const row = await run(sql.revokeSessions, userId, [...userEventValues(options), options?.at ?? null]);
       if (row === undefined) throw new UserNotFoundError();
       return toUser(row);
     },
