@@ -148,6 +148,27 @@ function trustedIssuerNamer(checked: CheckedIssuers): (token: string) => string 
 }
 
 /**
+ * The one cache-hit rule, for both hit paths: the answer for a cached token whose user is cached too and
+ * not revoked; REVOKED for a cached user who signed out everywhere after the token was issued (SESSION_REVOKED
+ * for a token whose `sid` a back-channel logout ended); undefined when the user is not cached (or the cache may
+ * not serve, or only the store can tell). exp is checked by `cache.get`, a disabled user and a profile change by
+ * `cachedUser`. A machine client's token is answered from the token alone.
+ */
+function cacheHitRule({ cachedUser, sessions, telemetry }: AuthenticatorOptions) {
+  return (verified: VerifiedToken): AuthResult | typeof REVOKED | typeof SESSION_REVOKED | undefined => {
+    if (verified.client !== undefined) return clientResult(verified, verified.client);
+    const user = cachedUser?.(verified.identity);
+    if (user === undefined) return undefined;
+    const { identity, claims } = verified;
+    if (revoked(user, verified)) return REVOKED;
+    const ended = sessionEnded(sessions, verified);
+    if (ended !== false) return ended === undefined ? undefined : SESSION_REVOKED;
+    telemetry?.served(identity, user.id);
+    return { kind: 'user', user, identity, claims, created: false };
+  };
+}
+
+/**
  * Build `authenticate`: read the bearer token → verify it → `ensureUserExists`. Nothing is provisioned
  * for a token that fails verification. With `onProvisioningError: 'continue'`, a store outage yields
  * `user: null` (logged without the token) instead of a 503.
@@ -209,26 +230,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       ? tokenKey(value.slice(7))
       : undefined;
 
-  /**
-   * The one cache-hit rule, for both hit paths: the answer for a cached token whose user is cached too and
-   * not revoked; REVOKED for a cached user who signed out everywhere after the token was issued; undefined
-   * when the user is not cached (or the cache may not serve). exp is checked by `cache.get`, a disabled user
-   * and a profile change by `cachedUser`.
-   */
-  const servedFromCache = (
-    verified: VerifiedToken,
-  ): AuthResult | typeof REVOKED | typeof SESSION_REVOKED | undefined => {
-    if (verified.client !== undefined) return clientResult(verified, verified.client);
-    const user = options.cachedUser?.(verified.identity);
-    if (user === undefined) return undefined;
-    const { identity, claims } = verified;
-    if (revoked(user, verified)) return REVOKED;
-    // Only the store can tell (feed down): the full path asks it.
-    const ended = sessionEnded(sessions, verified);
-    if (ended !== false) return ended === undefined ? undefined : SESSION_REVOKED;
-    telemetry?.served(identity, user.id);
-    return { kind: 'user', user, identity, claims, created: false };
-  };
+  const servedFromCache = cacheHitRule(options);
 
   const refuse = (err: unknown) => {
     telemetry?.refused(err);

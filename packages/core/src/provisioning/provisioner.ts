@@ -1,4 +1,4 @@
-import { createOutboxDispatcher } from '../events';
+import { createOutboxDispatcher, type OutboxDispatcher } from '../events';
 import {
   adminKeeperOf,
   createLastSeen,
@@ -8,7 +8,7 @@ import {
   storeAdminKeeper,
 } from '../lifecycle';
 import type { Store } from '../store';
-import { createTelemetry } from '../telemetry';
+import { createTelemetry, type Telemetry } from '../telemetry';
 import type { UserRecord, UserRef } from '../types';
 import { createAdmission } from './admission';
 import { createAnnouncer } from './announce';
@@ -22,6 +22,21 @@ import { sessionRevocationsFor } from './sessions';
 import { createSlowPath } from './slow-path';
 import type { Provisioner, ProvisionerOptions } from './types';
 import { createUserCache } from './user-cache';
+
+/** Outbox mode's dispatcher in this process; none without local hooks (a worker process delivers the events). */
+function localDispatcher(
+  settings: ReturnType<typeof resolveProvisionerOptions>,
+  outbox: ProvisionerOptions['outbox'],
+  store: Store,
+  telemetry: Telemetry,
+): OutboxDispatcher | undefined {
+  const { hooks, userEventHooks, logger, hookTimeoutMs, outboxMode } = settings;
+  if (!outboxMode || hooks.length + userEventHooks.length === 0) return undefined;
+  return createOutboxDispatcher(
+    { ...outbox, store, hooks, userEventHooks, logger, hookTimeoutMs },
+    telemetry,
+  );
+}
 
 /** `getUser` by id or by (issuer, subject), from the store, never the cache. */
 const userGetter =
@@ -55,14 +70,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   const telemetry = createTelemetry(options.telemetry, settings.store, settings.logger);
   const store = telemetry.traceStore(settings.store);
   const { defaultRole, hooks, userEventHooks, logger, hookTimeoutMs, outboxMode, roleMappings } = settings;
-  // Without local hooks the events wait for a dispatcher elsewhere (e.g. a worker process).
-  const dispatcher =
-    outboxMode && hooks.length + userEventHooks.length > 0
-      ? createOutboxDispatcher(
-          { ...options.outbox, store, hooks, userEventHooks, logger, hookTimeoutMs },
-          telemetry,
-        )
-      : undefined;
+  const dispatcher = localDispatcher(settings, options.outbox, store, telemetry);
   const nudge = () => dispatcher?.nudge();
   const users = settings.userCache === false ? undefined : createUserCache(settings.userCache);
   const seen = createLastSeen(store.users, settings.lastSeen, logger);
