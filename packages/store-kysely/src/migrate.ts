@@ -15,14 +15,21 @@ export interface MigrateOptions {
 /** The migrations a `Migrator` runs, for one dialect family and prefix. */
 export function migrationsFor(dialect: DialectName, tablePrefix: string): Record<string, Migration> {
   const out: Record<string, Migration> = {};
-  for (const { name, statements } of migrationSets(dialect, tablesOf(tablePrefix))) {
+  const names = migrationSets(dialect, tablesOf(tablePrefix)).map((m) => m.name);
+  names.forEach((name, index) => {
     out[name] = {
       async up(db) {
+        // MariaDB and MySQL 8 name their binary NO PAD collations differently.
+        const version =
+          dialect === 'mysql'
+            ? ((await sql<{ v: string }>`SELECT VERSION() AS v`.execute(db)).rows[0]?.v ?? '')
+            : '';
+        const sets = migrationSets(dialect, tablesOf(tablePrefix), { mariadb: /mariadb/i.test(version) });
         // One statement per query: mysql2 refuses several by default.
-        for (const statement of statements) await sql.raw(statement).execute(db);
+        for (const statement of sets[index]?.statements ?? []) await sql.raw(statement).execute(db);
       },
     };
-  }
+  });
   return out;
 }
 

@@ -22,9 +22,10 @@ const USER_FIELDS = [
 /** The columns whose change a user cache must hear about (not `updated_at`, not `last_seen_at`). */
 const WATCHED = USER_FIELDS.filter((c) => c !== 'updated_at' && c !== 'created_at');
 
-function mysqlSchema(t: Tables): string[] {
-  // Binary collation wherever text lives: `Alice` and `alice`, `é` and `e` are different identities.
-  const table = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+function mysqlSchema(t: Tables, collation: string): string[] {
+  // Binary, NO PAD collation wherever text lives: `Alice` and `alice`, `é` and `e`, `a` and `a ` are
+  // different identities (MariaDB's default collations equate the first two, every PAD SPACE one the last).
+  const table = `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`;
   // An (issuer, subject) index would exceed InnoDB's 3072-byte key (2048 + 255 characters of 4 bytes): the
   // key is a SHA-256 of both, computed by the server, so hand-written inserts get it too.
   const identityKey = 'identity_key BINARY(32) AS (UNHEX(SHA2(CONCAT(issuer, CHAR(0), subject), 256))) STORED';
@@ -209,8 +210,17 @@ function postgresSchema(t: Tables): string[] {
  * The migrations of one dialect family, in order. Append only: never edit or rename a released one, since
  * the migrations table records names, not contents.
  */
-export function migrationSets(dialect: DialectName, t: Tables): Array<{ name: string; statements: string[] }> {
+export function migrationSets(
+  dialect: DialectName,
+  t: Tables,
+  server: { mariadb: boolean } = { mariadb: true },
+): Array<{ name: string; statements: string[] }> {
+  const collation = server.mariadb ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
   const initial =
-    dialect === 'mysql' ? mysqlSchema(t) : dialect === 'sqlite' ? sqliteSchema(t) : postgresSchema(t);
+    dialect === 'mysql'
+      ? mysqlSchema(t, collation)
+      : dialect === 'sqlite'
+        ? sqliteSchema(t)
+        : postgresSchema(t);
   return [{ name: '0001_users_reservations_invitations_outbox_changes', statements: initial }];
 }
