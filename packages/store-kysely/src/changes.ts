@@ -1,4 +1,9 @@
-import type { UserChange, UserChangeFeed, UserChangeStatus, UserChangeSubscribeOptions } from '@jit-provision/core';
+import type {
+  UserChange,
+  UserChangeFeed,
+  UserChangeStatus,
+  UserChangeSubscribeOptions,
+} from '@jit-provision/core';
 import { sql } from 'kysely';
 import { type Context, rows } from './context';
 
@@ -32,7 +37,10 @@ interface Row {
 export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) {
   const pollMs = Math.max(10, options.pollMs ?? 500);
   const retentionMs = options.retentionMs ?? 3_600_000;
-  const listeners = new Set<{ listener: (c: UserChange) => void; onStatus?: (s: UserChangeStatus) => void }>();
+  const listeners = new Set<{
+    listener: (c: UserChange) => void;
+    onStatus?: (s: UserChangeStatus) => void;
+  }>();
   let cursor: bigint | undefined;
   const gaps = new Map<bigint, number>();
   let status: UserChangeStatus | undefined;
@@ -49,7 +57,10 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
   async function poll(): Promise<void> {
     const { T, db } = ctx;
     if (cursor === undefined) {
-      const top = await rows<{ top: number | string | null }>(db, sql`SELECT MAX(seq) AS top FROM ${T.changes}`);
+      const top = await rows<{ top: number | string | null }>(
+        db,
+        sql`SELECT MAX(seq) AS top FROM ${T.changes}`,
+      );
       cursor = BigInt(top[0]?.top ?? 0);
       report('up');
       return;
@@ -69,13 +80,16 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
         for (let s = cursor + 1n; s < seq && gaps.size < 10_000; s++) gaps.set(s, now);
         cursor = seq;
       }
-      for (const l of listeners) l.listener({ userId: row.user_id, issuer: row.issuer, subject: row.subject });
+      for (const l of listeners)
+        l.listener({ userId: row.user_id, issuer: row.issuer, subject: row.subject });
     }
     for (const [seq, since] of gaps) if (now - since > GAP_WINDOW_MS) gaps.delete(seq);
     report('up');
     if (now - lastTrim > 60_000) {
       lastTrim = now;
-      await sql`DELETE FROM ${T.changes} WHERE changed_at < ${ctx.d.time(new Date(now - retentionMs))}`.execute(db);
+      await sql`DELETE FROM ${T.changes} WHERE changed_at < ${ctx.d.time(new Date(now - retentionMs))}`.execute(
+        db,
+      );
     }
   }
 

@@ -61,7 +61,9 @@ export async function transaction<T>(
           if (Number(got[0]?.got) !== 1) throw new StoreUnavailableError(`lock ${lock} not acquired`);
         }
         try {
-          const begin = { mysql: 'START TRANSACTION', sqlite: 'BEGIN IMMEDIATE', postgres: 'BEGIN' }[ctx.d.name];
+          const begin = { mysql: 'START TRANSACTION', sqlite: 'BEGIN IMMEDIATE', postgres: 'BEGIN' }[
+            ctx.d.name
+          ];
           await sql.raw(begin).execute(conn);
           try {
             if (name !== undefined && ctx.d.name === 'postgres')
@@ -70,7 +72,10 @@ export async function transaction<T>(
             await sql.raw('COMMIT').execute(conn);
             return result;
           } catch (error) {
-            await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+            await sql
+              .raw('ROLLBACK')
+              .execute(conn)
+              .catch(() => {});
             throw error;
           }
         } finally {

@@ -4,7 +4,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKyselyStore, migrate } from './index';
 import { type RunningChild, runTs } from './test-support/child-process';
-import { createTestEngine, ENGINE_LABEL, ENGINES, engineAbsence, type TestEngine } from './test-support/engines';
+import {
+  createTestEngine,
+  ENGINE_LABEL,
+  ENGINES,
+  engineAbsence,
+  type TestEngine,
+} from './test-support/engines';
 
 const ISSUER = 'https://crash.jit-provision.test';
 const LEASE_MS = 1_500;
@@ -62,7 +68,9 @@ for (const dialect of ENGINES) {
           }),
         );
         const results = await Promise.all(
-          Array.from({ length: 6 }, (_, i) => provisioners[i % 2]?.ensureUserExists({ issuer: ISSUER, subject })),
+          Array.from({ length: 6 }, (_, i) =>
+            provisioners[i % 2]?.ensureUserExists({ issuer: ISSUER, subject }),
+          ),
         );
         expect(results.filter((r) => r?.created)).toHaveLength(1);
         expect(new Set(results.map((r) => r?.user.id))).toEqual(new Set([`app-${subject}`]));

@@ -40,7 +40,9 @@ export interface Tables {
 
 export const tablesOf = (prefix: string): Tables => {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(prefix))
-    throw new ConfigurationError(`store-kysely: tablePrefix must be a plain SQL identifier prefix, got ${prefix}`);
+    throw new ConfigurationError(
+      `store-kysely: tablePrefix must be a plain SQL identifier prefix, got ${prefix}`,
+    );
   return {
     users: `${prefix}users`,
     reservations: `${prefix}reservations`,

@@ -39,14 +39,22 @@ export const isRetryable = (error: unknown): boolean => RETRY_CODES.has(driverCo
 /** A unique-constraint violation on any engine. */
 export const isUniqueViolation = (error: unknown): boolean => {
   const code = driverCode(error);
-  return code === 'ER_DUP_ENTRY' || code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  return (
+    code === 'ER_DUP_ENTRY' ||
+    code === '23505' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
 };
 
 function reasonOf(error: unknown): StoreUnavailableReason {
   const code = driverCode(error) ?? '';
   if (CONNECTION_CODES.has(code) || code.startsWith('08')) return 'unreachable';
   if (SCHEMA_CODES.has(code)) return 'schema_not_migrated';
-  if (error instanceof Error && /no such table|pool is closed|connection.*(closed|terminated)/i.test(error.message))
+  if (
+    error instanceof Error &&
+    /no such table|pool is closed|connection.*(closed|terminated)/i.test(error.message)
+  )
     return /no such table/i.test(error.message) ? 'schema_not_migrated' : 'unreachable';
   return 'failed';
 }

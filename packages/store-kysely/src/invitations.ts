@@ -25,6 +25,39 @@ function statusWhere(status: InvitationStatus, now: unknown): RawBuilder<unknown
 /** The per-email lock name `createInvitation` and `unconsumeInvitation` share. */
 const lockOf = (ctx: Context, email: string) => `${ctx.t.invitations}:${email.trim().toLowerCase()}`;
 
+/** Undo a consume (its signup failed), unless the email was invited again since: under the email's lock. */
+async function unconsume(ctx: Context, id: string, consumedAt: Date): Promise<boolean> {
+  const { d, T, db } = ctx;
+  const found = await rows<{ email: string }>(db, sql`SELECT email FROM ${T.invitations} WHERE id = ${id}`);
+  const row = found[0];
+  if (row === undefined) return false;
+  const sameEmail = sql.raw(
+    d.name === 'mysql' ? 'o.email_key = i.email_key' : 'lower(trim(o.email)) = lower(trim(i.email))',
+  );
+  return transaction(
+    ctx,
+    async (conn) => {
+      const result = await sql`UPDATE ${T.invitations} SET consumed_at = NULL
+        WHERE id = ${id} AND consumed_at = ${d.time(consumedAt)} AND revoked_at IS NULL`.execute(conn);
+      if (Number(result.numAffectedRows ?? 0) === 0) return false;
+      // A re-invite since this one replaced it: undo the undo (the transaction sees it under the lock).
+      const newer = await rows(
+        conn,
+        sql`SELECT 1 AS one FROM ${T.invitations} o, ${T.invitations} i
+            WHERE i.id = ${id} AND o.id <> i.id AND ${sameEmail} AND o.created_at >= i.created_at`,
+      );
+      if (newer.length > 0) {
+        await sql`UPDATE ${T.invitations} SET consumed_at = ${d.time(consumedAt)} WHERE id = ${id}`.execute(
+          conn,
+        );
+        return false;
+      }
+      return true;
+    },
+    lockOf(ctx, row.email),
+  );
+}
+
 /**
  * Invitations: only the token's HMAC is stored. Creating one revokes the email's pending one in the same
  * transaction under a per-email lock; consuming is one conditional UPDATE, so exactly one racer wins.
@@ -43,7 +76,9 @@ export function createInvitations(ctx: Context): InvitationStore {
           async (conn) => {
             await sql`UPDATE ${T.invitations} SET revoked_at = ${d.now}
                       WHERE ${emailKey(ctx)} = ${input.email.trim().toLowerCase()}
-                        AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ${d.now}`.execute(conn);
+                        AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ${d.now}`.execute(
+              conn,
+            );
             try {
               await sql`INSERT INTO ${T.invitations} (id, token_hash, email, role, invited_by, expires_at, created_at)
                         VALUES (${input.id}, ${input.tokenHash}, ${input.email}, ${input.role}, ${input.invitedBy},
@@ -96,37 +131,14 @@ export function createInvitations(ctx: Context): InvitationStore {
         return one(await byId(db, id));
       }),
 
-    unconsumeInvitation: (id, consumedAt) =>
-      guard(async () => {
-        const row = await byId(db, id);
-        if (row === undefined) return false;
-        return transaction(
-          ctx,
-          async (conn) => {
-            const result = await sql`UPDATE ${T.invitations} SET consumed_at = NULL
-              WHERE id = ${id} AND consumed_at = ${d.time(consumedAt)} AND revoked_at IS NULL`.execute(conn);
-            if (Number(result.numAffectedRows ?? 0) === 0) return false;
-            // A re-invite since this one replaced it: undo the undo (the transaction sees it under the lock).
-            const newer = await rows(
-              conn,
-              sql`SELECT 1 AS one FROM ${T.invitations} o, ${T.invitations} i
-                  WHERE i.id = ${id} AND o.id <> i.id AND ${sql.raw(ctx.d.name === 'mysql' ? 'o.email_key = i.email_key' : 'lower(trim(o.email)) = lower(trim(i.email))')}
-                    AND o.created_at >= i.created_at`,
-            );
-            if (newer.length > 0) {
-              await sql`UPDATE ${T.invitations} SET consumed_at = ${d.time(consumedAt)} WHERE id = ${id}`.execute(conn);
-              return false;
-            }
-            return true;
-          },
-          lockOf(ctx, row.email),
-        );
-      }),
+    unconsumeInvitation: (id, consumedAt) => guard(() => unconsume(ctx, id, consumedAt)),
 
     revokeInvitation: (id, { soft }) =>
       guard(async () => {
         const result = soft
-          ? await sql`UPDATE ${T.invitations} SET revoked_at = COALESCE(revoked_at, ${d.now}) WHERE id = ${id}`.execute(db)
+          ? await sql`UPDATE ${T.invitations} SET revoked_at = COALESCE(revoked_at, ${d.now}) WHERE id = ${id}`.execute(
+              db,
+            )
           : await sql`DELETE FROM ${T.invitations} WHERE id = ${id}`.execute(db);
         return Number(result.numAffectedRows ?? 0) > 0;
       }),

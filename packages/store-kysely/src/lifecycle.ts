@@ -24,7 +24,12 @@ const encodeCursor = (at: string, id: string) => Buffer.from(JSON.stringify([at,
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'string' && typeof value[1] === 'string' && value[0].length < 40)
+    if (
+      Array.isArray(value) &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string' &&
+      value[0].length < 40
+    )
       return [value[0], value[1]];
   } catch {}
   throw new InvalidFieldError('cursor', 'cursor is not one this store issued');
@@ -48,11 +53,14 @@ async function listUsers(ctx: Context, q: UserListQuery): Promise<UserPage> {
   }
   if (q.query !== undefined) {
     const p = containsPattern(q.query);
-    where.push(sql`(${d.ilike('email', p)} OR ${d.ilike('name', p)} OR ${d.ilike('username', p)} OR ${d.ilike('subject', p)})`);
+    where.push(
+      sql`(${d.ilike('email', p)} OR ${d.ilike('name', p)} OR ${d.ilike('username', p)} OR ${d.ilike('subject', p)})`,
+    );
   }
   if (q.role !== undefined) where.push(sql`role = ${q.role}`);
   if (q.status !== undefined) where.push(sql`status = ${q.status}`);
-  if (q.seenBefore !== undefined) where.push(sql`COALESCE(last_seen_at, created_at) < ${d.time(q.seenBefore)}`);
+  if (q.seenBefore !== undefined)
+    where.push(sql`COALESCE(last_seen_at, created_at) < ${d.time(q.seenBefore)}`);
   const found = await rows<UserRow & { cursor_at: string }>(
     ctx.db,
     sql`SELECT ${d.select(USER_COLUMNS)}, ${exactCreatedAt(ctx)} AS cursor_at FROM ${T.users}

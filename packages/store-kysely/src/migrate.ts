@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, tablesOf } from './dialect';
-import { isRetryable } from './errors';
+import { isRetryable, isUniqueViolation } from './errors';
 import { migrationSets } from './schema';
 
 /** Options of {@link migrate}. */
@@ -70,8 +70,11 @@ export async function migrate(db: AnyKysely, options: MigrateOptions = {}): Prom
     const { error, results } = await migrator.migrateToLatest();
     if (error === undefined)
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    // SQLite: a deferred transaction that lost the write lock to another process's migration.
-    if (!isRetryable(error) || attempt >= 20) throw error;
+    // SQLite has no lock for the Migrator to take: a process whose migration transaction lost to another
+    // one fails (busy, or the migration's row already recorded), rolls back whole, and runs again to find
+    // nothing left to do.
+    const lost = isRetryable(error) || (dialect === 'sqlite' && isUniqueViolation(error));
+    if (!lost || attempt >= 20) throw error;
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
   }
 }

@@ -3,7 +3,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from './index';
 import { runTs } from './test-support/child-process';
-import { createTestEngine, ENGINE_LABEL, ENGINES, engineAbsence, type TestEngine } from './test-support/engines';
+import {
+  createTestEngine,
+  ENGINE_LABEL,
+  ENGINES,
+  engineAbsence,
+  type TestEngine,
+} from './test-support/engines';
 
 const PROCESSES = 4;
 const CALLS = 50;
@@ -48,9 +54,10 @@ for (const dialect of ENGINES) {
         expect(new Set(ok.filter((r) => r.created).map((r) => r.subject)).size).toBe(IDENTITIES);
 
         const rows = (
-          await sql<{ id: string; subject: string }>`SELECT id, subject FROM jit_provision_users WHERE issuer = ${issuer}`.execute(
-            engine.db,
-          )
+          await sql<{
+            id: string;
+            subject: string;
+          }>`SELECT id, subject FROM jit_provision_users WHERE issuer = ${issuer}`.execute(engine.db)
         ).rows;
         expect(rows).toHaveLength(IDENTITIES);
         const idOf = new Map(rows.map((r) => [r.subject, r.id]));

@@ -33,7 +33,10 @@ async function claim(ctx: Context, limit: number, leaseMs: number): Promise<Outb
       const seqs = due.map((r) => r.seq);
       await sql`UPDATE ${T.outbox} SET attempts = attempts + 1, available_at = ${d.later(leaseMs)}
                 WHERE seq IN (${sql.join(seqs)})`.execute(conn);
-      return rows<OutboxRow>(conn, sql`SELECT ${select} FROM ${T.outbox} WHERE seq IN (${sql.join(seqs)}) ORDER BY seq`);
+      return rows<OutboxRow>(
+        conn,
+        sql`SELECT ${select} FROM ${T.outbox} WHERE seq IN (${sql.join(seqs)}) ORDER BY seq`,
+      );
     });
   }
   // SQLite runs one writer at a time, so this UPDATE is atomic across processes; on Postgres the inner
@@ -55,7 +58,8 @@ async function claim(ctx: Context, limit: number, leaseMs: number): Promise<Outb
 export function createOutbox(ctx: Context): OutboxStore {
   const { d, T, db } = ctx;
   return {
-    claim: ({ limit, leaseMs }) => guard(async () => (await claim(ctx, limit, leaseMs)).map((r) => toEvent(d, r))),
+    claim: ({ limit, leaseMs }) =>
+      guard(async () => (await claim(ctx, limit, leaseMs)).map((r) => toEvent(d, r))),
 
     complete: (id) =>
       guard(async () => {
@@ -86,7 +90,11 @@ export function createOutbox(ctx: Context): OutboxStore {
         const byStatus = filter.status === undefined ? sql`1 = 1` : sql`status = ${filter.status}`;
         const ids = filter.userIds;
         const byUser =
-          ids === undefined ? sql`1 = 1` : ids.length === 0 ? sql`1 = 0` : sql`user_id IN (${sql.join([...ids])})`;
+          ids === undefined
+            ? sql`1 = 1`
+            : ids.length === 0
+              ? sql`1 = 0`
+              : sql`user_id IN (${sql.join([...ids])})`;
         const found = await rows<OutboxRow>(
           db,
           sql`SELECT ${d.select(OUTBOX_COLUMNS)} FROM ${T.outbox} WHERE ${byStatus} AND ${byUser}

@@ -44,7 +44,9 @@ export function createReservations(ctx: Context): ReservationStore {
       guard(() =>
         transaction(ctx, async (conn) => {
           const released = await sql`DELETE FROM ${T.reservations}
-            WHERE ${identityIs(ctx, input.issuer, input.subject)} AND token = ${reservation.token}`.execute(conn);
+            WHERE ${identityIs(ctx, input.issuer, input.subject)} AND token = ${reservation.token}`.execute(
+            conn,
+          );
           if (Number(released.numAffectedRows ?? 0) === 0)
             throw new ReservationConflictError('the reservation is stale: another caller took it over');
           try {
@@ -64,7 +66,9 @@ export function createReservations(ctx: Context): ReservationStore {
     release: (key, reservation) =>
       guard(async () => {
         await sql`DELETE FROM ${T.reservations}
-                  WHERE ${identityIs(ctx, key.issuer, key.subject)} AND token = ${reservation.token}`.execute(db);
+                  WHERE ${identityIs(ctx, key.issuer, key.subject)} AND token = ${reservation.token}`.execute(
+          db,
+        );
       }),
   };
 }

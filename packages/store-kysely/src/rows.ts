@@ -51,7 +51,8 @@ export const toUser = (d: Sql, r: UserRow): UserRecord => ({
   lastSeenAt: maybe(d, r.last_seen_at),
 });
 
-export const INVITATION_COLUMNS = 'id, email, role, invited_by, created_at, expires_at, consumed_at, revoked_at';
+export const INVITATION_COLUMNS =
+  'id, email, role, invited_by, created_at, expires_at, consumed_at, revoked_at';
 
 export interface InvitationRow {
   id: string;

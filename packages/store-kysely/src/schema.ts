@@ -28,7 +28,8 @@ function mysqlSchema(t: Tables, collation: string): string[] {
   const table = `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`;
   // An (issuer, subject) index would exceed InnoDB's 3072-byte key (2048 + 255 characters of 4 bytes): the
   // key is a SHA-256 of both, computed by the server, so hand-written inserts get it too.
-  const identityKey = 'identity_key BINARY(32) AS (UNHEX(SHA2(CONCAT(issuer, CHAR(0), subject), 256))) STORED';
+  const identityKey =
+    'identity_key BINARY(32) AS (UNHEX(SHA2(CONCAT(issuer, CHAR(0), subject), 256))) STORED';
   const same = WATCHED.map((c) => `OLD.${c} <=> NEW.${c}`).join(' AND ');
   const log = `INSERT INTO \`${t.changes}\` (user_id, issuer, subject, changed_at) VALUES (OLD.id, OLD.issuer, OLD.subject, UTC_TIMESTAMP(6))`;
   return [

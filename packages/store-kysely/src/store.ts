@@ -15,7 +15,7 @@ import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, sqlFor,
 import { guard } from './errors';
 import { createInvitations } from './invitations';
 import { createLifecycle, setRole } from './lifecycle';
-import { latestMigration } from './migrate';
+import { latestMigration, migrate } from './migrate';
 import { createOutbox } from './outbox';
 import { createReservations } from './reservations';
 import { toUser } from './rows';
@@ -24,7 +24,6 @@ import { selectUser, syncRow, upsertUser, userById, userByKey } from './users';
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
   /** Your Kysely instance (MysqlDialect, SqliteDialect or PostgresDialect); the store never destroys it. */
-  // biome-ignore lint/suspicious/noExplicitAny: the app's instance carries the app's own table types.
   db: AnyKysely;
   /** Default: inferred from the instance's adapter; needed only for a third-party dialect. */
   dialect?: DialectName;
@@ -46,6 +45,10 @@ export interface KyselyStore extends Store {
   readonly changes?: UserChangeFeed;
   /** The engine family the store speaks. */
   readonly dialect: DialectName;
+  /** The prefix of its table names. */
+  readonly tablePrefix: string;
+  /** Apply pending migrations on the store's own instance (what `jit-provision migrate` runs). */
+  migrate(): Promise<string[]>;
   /** The user with this `oidc:{prefix}:{subject}` username, or null (for admin tools such as the CLI). */
   getUserByUsername(username: string): Promise<UserRecord | null>;
   check(): Promise<StoreCheckResult>;
@@ -83,6 +86,8 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
 
   return {
     dialect,
+    tablePrefix: prefix,
+    migrate: () => migrate(options.db, { dialect, tablePrefix: prefix }),
     invitations: createInvitations(ctx),
     outbox: createOutbox(ctx),
     reservations: createReservations(ctx),

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   type NewUser,
   ReservationConflictError,
-  StoreUnavailableError,
   type StoreKey,
+  StoreUnavailableError,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
@@ -33,7 +33,12 @@ export function insertUser(ctx: Context, id: string, input: NewUser, ignoreConfl
 export const selectUser = (ctx: Context, where: ReturnType<typeof sql>, lock = false) =>
   sql<UserRow>`SELECT ${ctx.d.select(USER_COLUMNS)} FROM ${ctx.T.users} WHERE ${where}${lock ? forUpdate(ctx) : sql``}`;
 
-export async function userById(ctx: Context, conn: AnyKysely, id: string, lock = false): Promise<UserRow | undefined> {
+export async function userById(
+  ctx: Context,
+  conn: AnyKysely,
+  id: string,
+  lock = false,
+): Promise<UserRow | undefined> {
   return (await rows(conn, selectUser(ctx, sql`id = ${id}`, lock)))[0];
 }
 
@@ -67,13 +72,21 @@ async function insertIfAbsent(ctx: Context, conn: AnyKysely, input: NewUser): Pr
     return row;
   }
   const inserted = (
-    await rows<UserRow>(conn, sql`${insertUser(ctx, id, input, true)} RETURNING ${ctx.d.select(USER_COLUMNS)}`)
+    await rows<UserRow>(
+      conn,
+      sql`${insertUser(ctx, id, input, true)} RETURNING ${ctx.d.select(USER_COLUMNS)}`,
+    )
   )[0];
   if (inserted !== undefined) await provisionedEvent(ctx, conn, input, id);
   return inserted;
 }
 
-export async function syncRow(ctx: Context, conn: AnyKysely, userId: string, patch: UserPatch): Promise<UserRecord> {
+export async function syncRow(
+  ctx: Context,
+  conn: AnyKysely,
+  userId: string,
+  patch: UserPatch,
+): Promise<UserRecord> {
   const { d, T } = ctx;
   const sets = [];
   if (patch.email !== undefined) sets.push(sql`email = ${patch.email}`);
@@ -85,7 +98,9 @@ export async function syncRow(ctx: Context, conn: AnyKysely, userId: string, pat
       (patch.email !== undefined && patch.email !== current.email) ||
       (patch.name !== undefined && patch.name !== current.name);
     if (differs)
-      await sql`UPDATE ${T.users} SET ${sql.join(sets)}, updated_at = ${d.now} WHERE id = ${userId}`.execute(conn);
+      await sql`UPDATE ${T.users} SET ${sql.join(sets)}, updated_at = ${d.now} WHERE id = ${userId}`.execute(
+        conn,
+      );
   }
   const row = await userById(ctx, conn, userId);
   if (row === undefined) throw new UserNotFoundError();
@@ -93,7 +108,10 @@ export async function syncRow(ctx: Context, conn: AnyKysely, userId: string, pat
 }
 
 /** `Store.upsert`: exactly one of any number of racing callers, in any number of processes, creates. */
-export async function upsertUser(ctx: Context, input: NewUser): Promise<{ user: UserRecord; created: boolean }> {
+export async function upsertUser(
+  ctx: Context,
+  input: NewUser,
+): Promise<{ user: UserRecord; created: boolean }> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const inserted =
       input.emitEvent === undefined
@@ -104,9 +122,15 @@ export async function upsertUser(ctx: Context, input: NewUser): Promise<{ user: 
     if (existing !== undefined) {
       const user = toUser(ctx.d, existing);
       const patch = profileChanges(user, input);
-      return { user: patch === undefined ? user : await syncRow(ctx, ctx.db, existing.id, patch), created: false };
+      return {
+        user: patch === undefined ? user : await syncRow(ctx, ctx.db, existing.id, patch),
+        created: false,
+      };
     }
-    const owner = await rows(ctx.db, sql`SELECT 1 AS one FROM ${ctx.T.users} WHERE username = ${input.username}`);
+    const owner = await rows(
+      ctx.db,
+      sql`SELECT 1 AS one FROM ${ctx.T.users} WHERE username = ${input.username}`,
+    );
     if (owner.length > 0) throw new ReservationConflictError('the username belongs to another identity');
   }
   throw new StoreUnavailableError('upsert did not settle after 3 attempts');

@@ -16,7 +16,10 @@ const db = openEngine(process.env, 5);
 const store = createKyselyStore({ db, changes: { pollMs: Number(process.env['POLL_MS'] ?? 500) } });
 const signal = (line: string) => process.stdout.write(`${line}\n`);
 const never = () => new Promise<never>(() => {});
-const logger = { warn: () => {}, error: (obj: Record<string, unknown>, msg?: string) => console.error(msg, obj) };
+const logger = {
+  warn: () => {},
+  error: (obj: Record<string, unknown>, msg?: string) => console.error(msg, obj),
+};
 
 async function race(): Promise<void> {
   const provisioner = createProvisioner({ store, userCache: false, tokenCache: false, logger });
@@ -31,7 +34,11 @@ async function race(): Promise<void> {
   lines.close();
   const settled = await Promise.allSettled(
     Array.from({ length: calls }, (_, i) =>
-      provisioner.ensureUserExists({ issuer, subject: `racer-${i % identities}`, email: `r${i % identities}@example.com` }),
+      provisioner.ensureUserExists({
+        issuer,
+        subject: `racer-${i % identities}`,
+        email: `r${i % identities}@example.com`,
+      }),
     ),
   );
   const results = settled.map((s) =>

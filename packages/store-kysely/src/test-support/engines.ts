@@ -133,4 +133,8 @@ export async function engineAbsence(dialect: DialectName): Promise<string | unde
 }
 
 export const ENGINES: readonly DialectName[] = ['mysql', 'sqlite', 'postgres'];
-export const ENGINE_LABEL: Record<DialectName, string> = { mysql: 'MariaDB', sqlite: 'SQLite', postgres: 'Postgres' };
+export const ENGINE_LABEL: Record<DialectName, string> = {
+  mysql: 'MariaDB',
+  sqlite: 'SQLite',
+  postgres: 'Postgres',
+};
