@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '@jit-provision/core';
 import { type RawBuilder, sql } from 'kysely';
 import type { AnyKysely, Sql, Tables } from './dialect';
 import { isRetryable } from './errors';
+import { USER_COLUMNS } from './rows';
 
 /** What every part of the store shares: the app's instance, the dialect's SQL, quoted table names. */
 export interface Context {
@@ -11,11 +12,13 @@ export interface Context {
   t: Tables;
   /** Quoted table names, ready to splice into `sql` templates. */
   T: Record<keyof Tables, RawBuilder<unknown>>;
+  /** The users select list, built once. */
+  userColumns: RawBuilder<unknown>;
 }
 
 export function createContext(db: AnyKysely, d: Sql, t: Tables): Context {
   const T = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, d.id(v)])) as Context['T'];
-  return { db, d, t, T };
+  return { db, d, t, T, userColumns: d.select(USER_COLUMNS) };
 }
 
 /** Rows of a statement. */

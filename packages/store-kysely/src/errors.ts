@@ -67,11 +67,18 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (isJitProvisionError(error)) throw error;
-    const reason = reasonOf(error);
-    throw new StoreUnavailableError(
-      `store-kysely: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error, reason },
-    );
+    throw toStoreError(error);
   }
+}
+
+/** A driver error as the core error it means (core errors as they are). */
+export function toStoreError(error: unknown): Error {
+  if (isJitProvisionError(error)) return error;
+  return new StoreUnavailableError(
+    `store-kysely: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      cause: error,
+      reason: reasonOf(error),
+    },
+  );
 }

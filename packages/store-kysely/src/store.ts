@@ -4,22 +4,23 @@ import type {
   ReservationStore,
   Store,
   StoreCheckResult,
+  StoreKey,
   UserChangeFeed,
   UserLifecycleStore,
   UserRecord,
 } from '@jit-provision/core';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { type ChangeFeedOptions, createPolledFeed } from './changes';
-import { createContext, rows } from './context';
+import { createContext, identityIs, rows } from './context';
 import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, sqlFor, tablesOf } from './dialect';
-import { guard } from './errors';
+import { guard, toStoreError } from './errors';
 import { createInvitations } from './invitations';
 import { createLifecycle, setRole } from './lifecycle';
 import { latestMigration, migrate } from './migrate';
 import { createOutbox } from './outbox';
 import { createReservations } from './reservations';
-import { toUser } from './rows';
-import { selectUser, syncRow, upsertUser, userById, userByKey } from './users';
+import { toUser, type UserRow } from './rows';
+import { selectUser, syncRow, upsertUser, userById } from './users';
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -82,6 +83,13 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
   const prefix = options.tablePrefix ?? DEFAULT_PREFIX;
   const ctx = createContext(options.db, sqlFor(dialect), tablesOf(prefix));
   const { d, db } = ctx;
+  // Compiled once: the per-request read skips Kysely's query compilation (its parameters are the key's,
+  // twice on MySQL where the hashed key and the columns are both compared).
+  const lookupSql = selectUser(ctx, identityIs(ctx, '', '')).compile(db).sql;
+  const lookupParams =
+    dialect === 'mysql'
+      ? (k: StoreKey) => [k.issuer, k.subject, k.issuer, k.subject]
+      : (k: StoreKey) => [k.issuer, k.subject];
   const feed = options.changes === false ? undefined : createPolledFeed(ctx, options.changes);
 
   return {
@@ -92,11 +100,14 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     outbox: createOutbox(ctx),
     reservations: createReservations(ctx),
     users: createLifecycle(ctx),
+    // The per-request path: one promise chain, no extra async layers.
     lookup: (key) =>
-      guard(async () => {
-        const row = await userByKey(ctx, db, key);
-        return row === undefined ? null : toUser(d, row);
-      }),
+      db.executeQuery<UserRow>(CompiledQuery.raw(lookupSql, lookupParams(key))).then(
+        (result) => (result.rows[0] === undefined ? null : toUser(d, result.rows[0])),
+        (error: unknown) => {
+          throw toStoreError(error);
+        },
+      ),
     upsert: (input) => guard(() => upsertUser(ctx, input)),
     sync: (userId, patch) => guard(() => syncRow(ctx, db, userId, patch)),
     getUser: (userId) =>

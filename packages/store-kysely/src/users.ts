@@ -31,7 +31,7 @@ export function insertUser(ctx: Context, id: string, input: NewUser, ignoreConfl
 }
 
 export const selectUser = (ctx: Context, where: ReturnType<typeof sql>, lock = false) =>
-  sql<UserRow>`SELECT ${ctx.d.select(USER_COLUMNS)} FROM ${ctx.T.users} WHERE ${where}${lock ? forUpdate(ctx) : sql``}`;
+  sql<UserRow>`SELECT ${ctx.userColumns} FROM ${ctx.T.users} WHERE ${where}${lock ? forUpdate(ctx) : sql``}`;
 
 export async function userById(
   ctx: Context,
