@@ -131,7 +131,7 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
         await running;
         running = undefined;
         schedule();
-      } else if (status === 'up') entry.onStatus?.('up');
+      } else if (status !== undefined) entry.onStatus?.(status); // a late subscriber hears where the feed stands
       return async () => {
         listeners.delete(entry);
         if (listeners.size === 0) await stop();

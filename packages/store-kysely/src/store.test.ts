@@ -124,8 +124,13 @@ for (const dialect of ENGINES) {
         const log = `${feedStore.tablePrefix}user_changes`;
         await sql`ALTER TABLE ${sql.table(log)} RENAME TO ${sql.table(`${log}_away`)}`.execute(engine.db);
         await eventually(() => statuses.at(-1) === 'down');
+        // A subscriber that joins during the outage is told at once, so its cache is bypassed too.
+        const late: UserChangeStatus[] = [];
+        const stopLate = await feedStore.changes?.subscribe(() => {}, { onStatus: (s) => late.push(s) });
+        expect(late).toEqual(['down']);
         await sql`ALTER TABLE ${sql.table(`${log}_away`)} RENAME TO ${sql.table(log)}`.execute(engine.db);
-        await eventually(() => statuses.at(-1) === 'up');
+        await eventually(() => statuses.at(-1) === 'up' && late.at(-1) === 'up');
+        await stopLate?.();
         await stop?.();
       });
 
