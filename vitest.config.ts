@@ -18,6 +18,7 @@ export default defineConfig({
       { find: /^@jit-provision\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@jit-provision\/store-memory$/, replacement: src('store-memory/src/index.ts') },
       { find: /^@jit-provision\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },
+      { find: /^@jit-provision\/store-kysely$/, replacement: src('store-kysely/src/index.ts') },
       { find: /^@jit-provision\/adapter-express$/, replacement: src('adapter-express/src/index.ts') },
       { find: /^@jit-provision\/adapter-fastify$/, replacement: src('adapter-fastify/src/index.ts') },
       { find: /^@jit-provision\/adapter-hono$/, replacement: src('adapter-hono/src/index.ts') },

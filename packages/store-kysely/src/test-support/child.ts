@@ -1,0 +1,87 @@
+/**
+ * One app process of the multi-process tests (run with tsx by `runTs`). Opens the engine `ENGINE*` names,
+ * prints `ready`, then runs its scenario:
+ * - race: waits for `go` on stdin, fires RACE_CALLS parallel first logins over RACE_IDENTITIES identities,
+ *   prints one JSON line of results.
+ * - reserve-then-hang: createUser mode; the app's createUser never returns (SIGKILL → orphaned reservation).
+ * - watch: follows the change feed; prints `seen <userId> <ms since epoch>` for each change (bench).
+ */
+import { createInterface } from 'node:readline';
+import { createProvisioner } from '@jit-provision/core';
+import { createKyselyStore } from '../index';
+import { env } from './child-env';
+import { openEngine } from './engines';
+
+const db = openEngine(process.env, 5);
+const store = createKyselyStore({ db, changes: { pollMs: Number(process.env['POLL_MS'] ?? 500) } });
+const signal = (line: string) => process.stdout.write(`${line}\n`);
+const never = () => new Promise<never>(() => {});
+const logger = {
+  warn: () => {},
+  error: (obj: Record<string, unknown>, msg?: string) => console.error(msg, obj),
+};
+
+async function race(): Promise<void> {
+  const provisioner = createProvisioner({ store, userCache: false, tokenCache: false, logger });
+  const calls = Number(env('RACE_CALLS'));
+  const identities = Number(env('RACE_IDENTITIES'));
+  const issuer = env('RACE_ISSUER');
+  // Open the pool's connections before the start signal, so the race is about SQL, not connecting.
+  await Promise.all(Array.from({ length: 5 }, () => store.lookup({ issuer, subject: 'warm-up' })));
+  signal('ready');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) if (line.trim() === 'go') break;
+  lines.close();
+  const settled = await Promise.allSettled(
+    Array.from({ length: calls }, (_, i) =>
+      provisioner.ensureUserExists({
+        issuer,
+        subject: `racer-${i % identities}`,
+        email: `r${i % identities}@example.com`,
+      }),
+    ),
+  );
+  const results = settled.map((s) =>
+    s.status === 'fulfilled'
+      ? { subject: s.value.user.subject, id: s.value.user.id, created: s.value.created }
+      : { error: String((s.reason as { code?: string }).code ?? s.reason) },
+  );
+  signal(JSON.stringify(results));
+  await store.close();
+  await db.destroy();
+}
+
+async function main(): Promise<void> {
+  switch (process.argv[2]) {
+    case 'race':
+      return race();
+    case 'reserve-then-hang': {
+      const provisioner = createProvisioner({
+        store,
+        userCache: false,
+        tokenCache: false,
+        logger,
+        reservation: { leaseMs: Number(env('CRASH_LEASE_MS')) },
+        createUser: async () => {
+          signal('RESERVED');
+          return never();
+        },
+      });
+      await provisioner.ensureUserExists({ issuer: env('CRASH_ISSUER'), subject: env('CRASH_SUBJECT') });
+      return;
+    }
+    case 'watch': {
+      await store.changes?.subscribe((change) => signal(`seen ${change.userId} ${Date.now()}`), {
+        onStatus: (status) => signal(status),
+      });
+      return never();
+    }
+    default:
+      throw new Error(`unknown scenario ${process.argv[2]}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
