@@ -1,5 +1,6 @@
 import {
   InvalidFieldError,
+  LastAdminError,
   type RoleSource,
   type UserChangeOptions,
   type UserLifecycleStore,
@@ -9,7 +10,7 @@ import {
   type UserRecord,
 } from '@jit-provision/core';
 import { sql } from 'kysely';
-import { type Context, rows, transaction } from './context';
+import { type Context, forUpdate, rows, transaction } from './context';
 import type { AnyKysely } from './dialect';
 import { guard } from './errors';
 import { insertEvent } from './outbox';
@@ -77,6 +78,32 @@ async function listUsers(ctx: Context, q: UserListQuery): Promise<UserPage> {
 /** The SET list of a change; `event: false` writes the change without its event (a role source alone). */
 type Change = { sets: ReturnType<typeof sql>[]; data?: Record<string, unknown>; event?: boolean } | null;
 
+/** The named lock every `keepAdmin` change of one role takes, so they run one at a time across processes. */
+const keepLock = (options: UserChangeOptions | undefined) =>
+  options?.keepAdmin === undefined ? undefined : `keep-admin:${options.keepAdmin}`;
+
+/**
+ * `keepAdmin`: refuse (LastAdminError) a change that takes the last active holder of the role away. Runs
+ * under {@link keepLock}, so the holders it counts (a locking read: the latest committed rows) cannot change
+ * under it through another `keepAdmin` change.
+ */
+async function keepHolder(
+  ctx: Context,
+  conn: AnyKysely,
+  row: UserRow,
+  options: UserChangeOptions | undefined,
+  removes: boolean,
+): Promise<void> {
+  const keep = options?.keepAdmin;
+  if (keep === undefined || !removes || row.role !== keep || row.status !== 'active') return;
+  const others = await rows<{ id: string }>(
+    conn,
+    sql`SELECT id FROM ${ctx.T.users} WHERE role = ${keep} AND status = 'active' AND id <> ${row.id}
+        ORDER BY id LIMIT 1${forUpdate(ctx)}`,
+  );
+  if (others.length === 0) throw new LastAdminError();
+}
+
 /**
  * One lifecycle change in one transaction: lock the row, decide (`decide` answers the SET list, or null for
  * "nothing to do"), write it and its event, read the row back. The event exists iff the change happened.
@@ -86,25 +113,31 @@ async function change(
   userId: string,
   options: UserChangeOptions | undefined,
   decide: (row: UserRow) => Change,
+  removes: (row: UserRow) => boolean = () => false,
 ): Promise<{ before: UserRow; after: UserRow; changed: boolean }> {
-  return transaction(ctx, async (conn: AnyKysely) => {
-    const before = await userById(ctx, conn, userId, true);
-    if (before === undefined) throw new UserNotFoundError();
-    const decided = decide(before);
-    if (decided === null) return { before, after: before, changed: false };
-    await sql`UPDATE ${ctx.T.users} SET ${sql.join(decided.sets)} WHERE id = ${userId}`.execute(conn);
-    const event = options?.event;
-    if (event !== undefined && decided.event !== false)
-      await insertEvent(ctx, conn, {
-        type: event.type,
-        userId,
-        identity: { issuer: before.issuer, subject: before.subject },
-        actor: event.actor,
-        data: decided.data ?? event.data ?? null,
-      });
-    const after = (await userById(ctx, conn, userId)) as UserRow;
-    return { before, after, changed: true };
-  });
+  return transaction(
+    ctx,
+    async (conn: AnyKysely) => {
+      const before = await userById(ctx, conn, userId, true);
+      if (before === undefined) throw new UserNotFoundError();
+      const decided = decide(before);
+      if (decided === null) return { before, after: before, changed: false };
+      await keepHolder(ctx, conn, before, options, removes(before));
+      await sql`UPDATE ${ctx.T.users} SET ${sql.join(decided.sets)} WHERE id = ${userId}`.execute(conn);
+      const event = options?.event;
+      if (event !== undefined && decided.event !== false)
+        await insertEvent(ctx, conn, {
+          type: event.type,
+          userId,
+          identity: { issuer: before.issuer, subject: before.subject },
+          actor: event.actor,
+          data: decided.data ?? event.data ?? null,
+        });
+      const after = (await userById(ctx, conn, userId)) as UserRow;
+      return { before, after, changed: true };
+    },
+    keepLock(options),
+  );
 }
 
 /**
@@ -118,15 +151,21 @@ export async function setRole(
   options: UserChangeOptions & { source?: RoleSource | undefined; keepLocal?: boolean | undefined } = {},
 ): Promise<{ user: UserRecord; from: string; changed: boolean }> {
   const source = options.source ?? 'local';
-  const { before, after } = await change(ctx, userId, options, (row) => {
-    if (row.role === role && row.role_source === source) return null;
-    if (options.keepLocal === true && row.role_source === 'local') return null;
-    return {
-      sets: [sql`role = ${role}`, sql`role_source = ${source}`, sql`updated_at = ${ctx.d.now}`],
-      event: row.role !== role,
-      data: { ...(options.event?.data ?? {}), from: row.role },
-    };
-  });
+  const { before, after } = await change(
+    ctx,
+    userId,
+    options,
+    (row) => {
+      if (row.role === role && row.role_source === source) return null;
+      if (options.keepLocal === true && row.role_source === 'local') return null;
+      return {
+        sets: [sql`role = ${role}`, sql`role_source = ${source}`, sql`updated_at = ${ctx.d.now}`],
+        event: row.role !== role,
+        data: { ...(options.event?.data ?? {}), from: row.role },
+      };
+    },
+    (row) => row.role !== role,
+  );
   return { user: toUser(ctx.d, after), from: before.role, changed: before.role !== after.role };
 }
 
@@ -135,16 +174,21 @@ export function createLifecycle(ctx: Context): UserLifecycleStore {
   return {
     setStatus: (userId, status, options) =>
       guard(async () => {
-        const r = await change(ctx, userId, options, (row) =>
-          row.status === status
-            ? null
-            : {
-                sets: [
-                  sql`status = ${status}`,
-                  status === 'disabled' ? sql`disabled_at = ${d.now}` : sql`disabled_at = NULL`,
-                  sql`updated_at = ${d.now}`,
-                ],
-              },
+        const r = await change(
+          ctx,
+          userId,
+          options,
+          (row) =>
+            row.status === status
+              ? null
+              : {
+                  sets: [
+                    sql`status = ${status}`,
+                    status === 'disabled' ? sql`disabled_at = ${d.now}` : sql`disabled_at = NULL`,
+                    sql`updated_at = ${d.now}`,
+                  ],
+                },
+          () => status === 'disabled',
         );
         return { user: toUser(d, r.after), changed: r.changed };
       }),
@@ -158,20 +202,25 @@ export function createLifecycle(ctx: Context): UserLifecycleStore {
       }),
     delete: (userId, options) =>
       guard(() =>
-        transaction(ctx, async (conn) => {
-          const row = await userById(ctx, conn, userId, true);
-          if (row === undefined) return null;
-          await sql`DELETE FROM ${T.users} WHERE id = ${userId}`.execute(conn);
-          if (options?.event !== undefined)
-            await insertEvent(ctx, conn, {
-              type: options.event.type,
-              userId,
-              identity: { issuer: row.issuer, subject: row.subject },
-              actor: options.event.actor,
-              data: options.event.data ?? null,
-            });
-          return toUser(d, row);
-        }),
+        transaction(
+          ctx,
+          async (conn) => {
+            const row = await userById(ctx, conn, userId, true);
+            if (row === undefined) return null;
+            await keepHolder(ctx, conn, row, options, true);
+            await sql`DELETE FROM ${T.users} WHERE id = ${userId}`.execute(conn);
+            if (options?.event !== undefined)
+              await insertEvent(ctx, conn, {
+                type: options.event.type,
+                userId,
+                identity: { issuer: row.issuer, subject: row.subject },
+                actor: options.event.actor,
+                data: options.event.data ?? null,
+              });
+            return toUser(d, row);
+          },
+          keepLock(options),
+        ),
       ),
     list: (q) => guard(() => listUsers(ctx, q)),
     touchLastSeen: (userId) =>
