@@ -1,6 +1,7 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { describe, expect, it, vi } from 'vitest';
 import type { UserChangeFeed, UserChangeStatus } from '../store';
+import { createProvisioner } from './provisioner';
 import { createSessionRevocations } from './sessions';
 
 const ISS = 'https://idp.test';
@@ -63,5 +64,19 @@ describe('session revocations', () => {
     expect(bounded.check(ISS, 'a')).toBeUndefined();
     expect(await bounded.isRevoked(ISS, 'c')).toBe(true);
     await bounded.close();
+  });
+});
+
+describe('backchannelLogout needs a store that can record logout tokens', () => {
+  it('an issuer with backchannelLogout on a store without the logout part is refused at start-up', () => {
+    const { logout: _logout, ...withoutLogout } = createMemoryStore();
+    const issuers = [{ issuer: 'https://idp.test', audience: 'api', backchannelLogout: { clientId: 'app' } }];
+    expect(() => createProvisioner({ store: withoutLogout, issuers })).toThrow(
+      expect.objectContaining({ code: 'configuration_error' }),
+    );
+    // Without backchannelLogout, such a store is fine.
+    expect(() =>
+      createProvisioner({ store: withoutLogout, issuers: [{ issuer: 'https://idp.test', audience: 'api' }] }),
+    ).not.toThrow();
   });
 });

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors';
 import { describeError } from '../internal';
 import type { LogoutStore, RevokedSession, UserChangeFeed, UserChangeStatus } from '../store';
 import type { IssuerConfig, Logger } from '../types';
@@ -144,13 +145,22 @@ export function createSessionRevocations(
   };
 }
 
-/** The revocations a provisioner checks: only when its store has `logout` and an issuer takes back-channel logout. */
+/**
+ * The revocations a provisioner checks: when an issuer takes back-channel logout. Its store must have the
+ * `logout` part (store-memory, store-postgres): without it no logout token could ever be recorded, and a
+ * configured `backchannelLogout` would silently end nothing, so that is refused at start-up.
+ */
 export function sessionRevocationsFor(
   store: { logout?: LogoutStore | undefined; changes?: UserChangeFeed | undefined },
   issuers: readonly IssuerConfig[],
   logger: Logger,
 ): SessionRevocations | undefined {
-  if (store.logout === undefined || !issuers.some((issuer) => issuer.backchannelLogout !== undefined))
-    return undefined;
+  const taking = issuers.find((issuer) => issuer.backchannelLogout !== undefined);
+  if (taking === undefined) return undefined;
+  if (store.logout === undefined)
+    throw new ConfigurationError(
+      `${taking.issuer} has backchannelLogout, but the store has no logout part to record logout tokens in ` +
+        '(store-memory and store-postgres have one)',
+    );
   return createSessionRevocations(store.logout, store.changes, logger);
 }
