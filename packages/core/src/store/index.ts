@@ -5,6 +5,23 @@ export type { Invitation, InvitationStatus, InvitationStore, NewInvitation } fro
 export type { LogoutStore, RevokedSession } from './logout';
 export type { OutboxEvent, OutboxStatus, OutboxStore } from './outbox';
 export type { Reservation, ReservationStore } from './reservations';
+export type {
+  ScimCompareOp,
+  ScimElementFilterAttribute,
+  ScimFilter,
+  ScimGroupFilterAttribute,
+  ScimGroupRecord,
+  ScimGroupWrite,
+  ScimMultiValued,
+  ScimNewUser,
+  ScimPage,
+  ScimPageQuery,
+  ScimStore,
+  ScimUniqueAttribute,
+  ScimUserFilterAttribute,
+  ScimUserRecord,
+  ScimUserWrite,
+} from './scim';
 export type { Store, StoreCheckResult } from './store';
 export type {
   NewUser,
