@@ -8,6 +8,14 @@ const ISS = 'https://sso.example.com/realms/main';
 const quiet = () => ({ warn: vi.fn<Logger['warn']>(), error: vi.fn<Logger['error']>() });
 const id = (subject: string) => ({ issuer: ISS, subject });
 
+/** A provisioner on a fresh memory store whose `onUserEvent` hook records every event, per delivery mode. */
+function recorded(hookDelivery: 'inline' | 'outbox') {
+  const events: UserEvent[] = [];
+  const store = createMemoryStore();
+  const provisioner = createProvisioner({ store, hookDelivery, onUserEvent: [(e) => void events.push(e)] });
+  return { events, store, provisioner };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -223,13 +231,7 @@ describe('admin operations', () => {
 
   it('preProvision names its actor on user.provisioned, inline and through the outbox; a bad actor writes nothing', async () => {
     for (const hookDelivery of ['inline', 'outbox'] as const) {
-      const events: UserEvent[] = [];
-      const store = createMemoryStore();
-      const provisioner = createProvisioner({
-        store,
-        hookDelivery,
-        onUserEvent: [(e) => void events.push(e)],
-      });
+      const { events, store, provisioner } = recorded(hookDelivery);
       const user = await provisioner.preProvision(id(`pre-${hookDelivery}`), { actor: 'admin-7' });
       await expect(provisioner.preProvision(id('bad-actor'), { actor: '' })).rejects.toMatchObject({
         code: 'invalid_field',
@@ -255,13 +257,7 @@ describe('preProvision on an existing user: the role goes through setRole', () =
 
   it('emits user.role_changed with its actor, inline and through the outbox, and writes a local role', async () => {
     for (const hookDelivery of ['inline', 'outbox'] as const) {
-      const events: UserEvent[] = [];
-      const store = createMemoryStore();
-      const provisioner = createProvisioner({
-        store,
-        hookDelivery,
-        onUserEvent: [(e) => void events.push(e)],
-      });
+      const { events, store, provisioner } = recorded(hookDelivery);
       const { user } = await provisioner.ensureUserExists(id('promoted'));
       const promoted = await provisioner.preProvision(
         { ...id('promoted'), role: 'editor' },
@@ -288,13 +284,7 @@ describe('preProvision on an existing user: the role goes through setRole', () =
 
   it('refuses to demote the only active admin (409 last_admin), inline and outbox; with a second admin it passes', async () => {
     for (const hookDelivery of ['inline', 'outbox'] as const) {
-      const events: UserEvent[] = [];
-      const store = createMemoryStore();
-      const provisioner = createProvisioner({
-        store,
-        hookDelivery,
-        onUserEvent: [(e) => void events.push(e)],
-      });
+      const { events, provisioner } = recorded(hookDelivery);
       const only = await provisioner.preProvision({ ...id('only-admin'), role: 'admin' });
       await eventsArrive(events, 1);
       await expect(provisioner.preProvision({ ...id('only-admin'), role: 'user' })).rejects.toMatchObject({
