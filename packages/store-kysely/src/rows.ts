@@ -43,6 +43,8 @@ export const toUser = (d: Sql, r: UserRow): UserRecord => ({
   role: r.role,
   roleSource: r.role_source,
   tenantId: r.tenant_id,
+  // No SCIM part here (issue 31): the store keeps no externalId.
+  externalId: null,
   createdAt: d.readTime(r.created_at),
   updatedAt: d.readTime(r.updated_at),
   status: r.status,

@@ -65,6 +65,7 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
         role: input.role,
         roleSource: input.roleSource ?? 'default',
         tenantId: input.tenantId ?? null,
+        externalId: input.externalId ?? null,
         createdAt: now,
         updatedAt: now,
         status: 'active',

@@ -38,6 +38,8 @@ export const toUser = (row: UserRow): UserRecord => ({
   role: row.role,
   roleSource: row.role_source,
   tenantId: row.tenant_id,
+  // Until the SCIM migration lands: no column yet.
+  externalId: null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   status: row.status,

@@ -13,6 +13,7 @@ const user: UserRecord = {
   role: 'admin',
   roleSource: 'local',
   tenantId: null,
+  externalId: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
   status: 'active',

@@ -41,6 +41,7 @@ export const ERRORS = {
   invalid_field: { status: 422 },
   rate_limited: { status: 429 },
   last_admin: { status: 409 },
+  scim_conflict: { status: 409 },
   configuration_error: { status: 500 },
 } as const satisfies Readonly<Record<string, ErrorSpec>>;
 
@@ -580,6 +581,37 @@ export class RateLimitedError extends JitProvisionError {
 export class LastAdminError extends defineError('last_admin', 'This change would leave no active admin') {}
 
 /**
+ * A SCIM write would duplicate a unique value of another user or group of the same issuer (`userName`
+ * case-insensitively, `externalId`, a group's `displayName`), or its `If-Match` version is stale (`version`).
+ * HTTP 409; nothing was changed. `@jit-provision/scim` answers it as SCIM's `uniqueness` (or, for a stale
+ * version, 412 `Precondition Failed`).
+ *
+ * @example
+ * ```ts
+ * try { await store.scim.createUser(input); }
+ * catch (err) { if (isJitProvisionError(err, 'scim_conflict')) console.warn('taken:', err.attribute); }
+ * ```
+ */
+export class ScimConflictError extends defineError('scim_conflict', 'A SCIM resource with this value exists') {
+  readonly attribute: ScimConflictAttribute;
+
+  constructor(attribute: ScimConflictAttribute, message = `${attribute} is already taken`) {
+    super(message);
+    this.attribute = attribute;
+  }
+
+  /** Fixed text: the message of a store may name the other resource, which the caller must not learn. */
+  override get publicMessage(): string {
+    return this.attribute === 'version'
+      ? 'The resource was changed by another request'
+      : `Another resource has this ${this.attribute}`;
+  }
+}
+
+/** What a {@link ScimConflictError} is about: a unique attribute, or a stale `If-Match` version. */
+export type ScimConflictAttribute = 'userName' | 'externalId' | 'displayName' | 'version';
+
+/**
  * Invalid options, found at start-up (duplicate prefixes, short secrets, bad env values).
  *
  * @example
@@ -630,6 +662,7 @@ export const ERROR_CLASSES = {
   invalid_field: InvalidFieldError,
   rate_limited: RateLimitedError,
   last_admin: LastAdminError,
+  scim_conflict: ScimConflictError,
   configuration_error: ConfigurationError,
 } as const satisfies { readonly [C in ErrorCode]: abstract new (...args: never[]) => JitProvisionError };
 

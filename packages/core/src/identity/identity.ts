@@ -2,7 +2,7 @@ import { InvalidIdentityError } from '../errors';
 import type { Identity } from '../types';
 
 // Limits match the Postgres columns and common IdP limits; anything longer is an attack or a bug.
-const LIMITS = { issuer: 2048, subject: 255, email: 320, name: 512, tenantId: 255 } as const;
+const LIMITS = { issuer: 2048, subject: 255, email: 320, name: 512, tenantId: 255, externalId: 255 } as const;
 // C0, DEL and C1 control characters: never valid in identifiers or profile text, and dangerous in logs.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -72,6 +72,7 @@ export function validateIdentity(identity: Identity): Identity {
   const email = checkText('email', rawEmail === '' ? null : rawEmail, false);
   const name = checkText('name', identity.name, false);
   const tenantId = checkText('tenantId', identity.tenantId, false);
+  const externalId = checkText('externalId', identity.externalId, false);
   if (identity.emailVerified !== undefined && typeof identity.emailVerified !== 'boolean') {
     throw new InvalidIdentityError('emailVerified', 'emailVerified must be a boolean');
   }
@@ -80,6 +81,8 @@ export function validateIdentity(identity: Identity): Identity {
   if (identity.emailVerified !== undefined) out.emailVerified = identity.emailVerified;
   if (name !== undefined) out.name = name;
   if (tenantId !== undefined) out.tenantId = tenantId;
+  // An empty or null externalId links nothing (an unbound SCIM row is found by a non-empty one only).
+  if (typeof externalId === 'string' && externalId.length > 0) out.externalId = externalId;
   if (identity.providerRole !== undefined)
     out.providerRole = validateRole(identity.providerRole, 'providerRole');
   return out;

@@ -15,6 +15,7 @@ const user = (status: UserRecord['status']): UserRecord => ({
   role: 'user',
   roleSource: 'default',
   tenantId: null,
+  externalId: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
   status,

@@ -35,6 +35,7 @@ export function newUserBuilder(prefixes: ReadonlyMap<string, string>, outboxMode
     email: identity.email ?? null,
     name: identity.name ?? null,
     tenantId: identity.tenantId ?? null,
+    ...(identity.externalId !== undefined ? { externalId: identity.externalId } : {}),
     ...(outboxMode ? { emitEvent: actor === null ? { identity } : { identity, actor } } : {}),
   });
 }

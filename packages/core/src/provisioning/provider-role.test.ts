@@ -19,6 +19,7 @@ const row = (role: string, roleSource: UserRecord['roleSource']): UserRecord => 
   role,
   roleSource,
   tenantId: null,
+  externalId: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
   status: 'active',

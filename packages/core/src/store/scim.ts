@@ -1,5 +1,5 @@
 import type { Identity, RoleSource, UserRecord } from '../types';
-import type { UserEventInput } from './users';
+import type { StoreKey, UserEventInput } from './users';
 
 // The SCIM part of the Store contract (decision 0008). `@jit-provision/scim` speaks the wire protocol; a store
 // keeps what it writes and answers the filters it parses. Filters reach the store as the tree below, already
@@ -157,6 +157,13 @@ export interface ScimStore {
    * a login's `upsert` whose `NewUser.externalId` matches an unbound row binds that row (see `NewUser`).
    */
   createUser(input: ScimNewUser): Promise<{ record: ScimUserRecord; created: boolean }>;
+  /**
+   * A first login's bind (decision 0008): the row of `issuer` whose `externalId` equals the login's, when it
+   * is unbound (`subject: ''`), gets `subject` and `username` in one atomic step and is answered; a row already
+   * bound to this `subject` is answered as it is; null when there is none (or it is bound to another subject).
+   * Hidden rows are bound too: they are disabled, and the login is refused as any disabled user's.
+   */
+  bind(key: StoreKey & { externalId: string; username: string }): Promise<UserRecord | null>;
   /** A visible SCIM user of `issuer` by id; null when absent, hidden or never seen by SCIM. */
   getUser(issuer: string, id: string): Promise<ScimUserRecord | null>;
   findUsers(issuer: string, query: ScimPageQuery<ScimUserFilterAttribute>): Promise<ScimPage<ScimUserRecord>>;

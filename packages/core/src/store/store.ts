@@ -4,6 +4,7 @@ import type { InvitationStore } from './invitations';
 import type { LogoutStore } from './logout';
 import type { OutboxStore } from './outbox';
 import type { ReservationStore } from './reservations';
+import type { ScimStore } from './scim';
 import type { NewUser, StoreKey, UserLifecycleStore, UserPatch } from './users';
 
 /** What a store's own {@link Store.check} found: whether it can serve, and a sentence saying why. */
@@ -58,4 +59,6 @@ export interface Store {
   readonly changes?: UserChangeFeed;
   /** Present on stores that support back-channel logout (`backchannelLogout` needs it). */
   readonly logout?: LogoutStore;
+  /** Present on stores that keep SCIM users and groups (`scimServer` from `@jit-provision/scim` needs it). */
+  readonly scim?: ScimStore;
 }

@@ -17,6 +17,15 @@ export interface NewUser extends StoreKey {
   name?: string | null | undefined;
   tenantId?: string | null | undefined;
   /**
+   * The identity's `externalIdClaim` value (decision 0008). Written on create; and when a row of this issuer
+   * with this `externalId` exists but is unbound (created by SCIM before the first login, `subject: ''`),
+   * `upsert` binds it instead of creating a row: sets its subject and username in the same atomic step and
+   * answers it with `created: false` (SCIM announced it). A row already bound to another subject is left
+   * alone and a new row is not created either: the store raises `ScimConflictError`('externalId').
+   * Stores without the `scim` part ignore it.
+   */
+  externalId?: string | undefined;
+  /**
    * Outbox mode: when this call creates the row, write a `user.provisioned` {@link OutboxEvent} carrying
    * `identity` (and `actor`, who created it: an admin's user id for `preProvision`, absent for a login) in the
    * same atomic step (same statement or transaction). Ignored when the row already exists, and by stores

@@ -138,6 +138,10 @@ export function identityFromClaims(claims: Claims, config: IssuerConfig): Identi
   const tenant = claimAt(claims, config.tenantClaim ?? 'tenant_id');
   if (typeof tenant === 'string') identity.tenantId = tenant;
   else if (typeof tenant === 'number' && Number.isSafeInteger(tenant)) identity.tenantId = String(tenant);
+  if (config.externalIdClaim !== undefined) {
+    const external = claimAt(claims, config.externalIdClaim);
+    if (typeof external === 'string' && external.length > 0) identity.externalId = external;
+  }
   // Once per verified token (a cached token keeps its identity), so the cache-hit path compares one string.
   if (config.roles !== undefined) {
     const role = mappedRole(claimAt(claims, config.roles.claim), config.roles, config.issuer);

@@ -20,14 +20,21 @@ export interface Identity {
    * issuer's `roles.allow` is accepted here.
    */
   providerRole?: string | undefined;
+  /**
+   * The value of the issuer's `externalIdClaim` (Entra ID's `oid`, Okta's `sub`): what a SCIM user's
+   * `externalId` equals, so the first login and a SCIM create end on one row (decision 0008). Absent when the
+   * issuer sets no `externalIdClaim` or the token lacks it.
+   */
+  externalId?: string | undefined;
 }
 
 /**
  * Who decided a user's role: `provider` (the issuer's `roles` mapping, re-evaluated at login), `local` (`setRole`,
- * the CLI, the admin API, `preProvision` with a role, an invitation: never overwritten by a login) or `default`
- * (nobody: the default role).
+ * the CLI, the admin API, `preProvision` with a role, an invitation: never overwritten by a login or by SCIM),
+ * `scim` (the SCIM groups mapping of `@jit-provision/scim`, re-evaluated at every membership change) or
+ * `default` (nobody: the default role).
  */
-export type RoleSource = 'provider' | 'local' | 'default';
+export type RoleSource = 'provider' | 'local' | 'scim' | 'default';
 
 /**
  * An issuer's opt-in mapping of a token claim to app roles (see docs/roles.md).
@@ -68,6 +75,11 @@ export interface UserRecord {
   /** Who decided `role`: see {@link RoleSource}. */
   roleSource: RoleSource;
   tenantId: string | null;
+  /**
+   * The identity provider's own id of this person (the SCIM `externalId`, equal to the issuer's
+   * `externalIdClaim`); unique per issuer. Null when the issuer sets no `externalIdClaim` and SCIM never wrote one.
+   */
+  externalId: string | null;
   createdAt: Date;
   updatedAt: Date;
   /** `disabled` users are refused on every request (403 `user_disabled`) until enabled again. */
@@ -235,6 +247,12 @@ export interface IssuerConfig {
    * the logout token's required `aud`. Without it, this issuer's logout tokens are refused.
    */
   backchannelLogout?: { clientId: string };
+  /**
+   * The claim that equals the SCIM `externalId` of this issuer's users (`@jit-provision/scim`): `oid` for
+   * Entra ID, `sub` for Okta. A first login whose claim matches a row SCIM created binds to that row (one row,
+   * one id, one `user.provisioned`), and a login's row is adopted by a later SCIM create. Email is never the link.
+   */
+  externalIdClaim?: string;
 }
 
 /** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */
