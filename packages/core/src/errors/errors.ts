@@ -592,7 +592,10 @@ export class LastAdminError extends defineError('last_admin', 'This change would
  * catch (err) { if (isJitProvisionError(err, 'scim_conflict')) console.warn('taken:', err.attribute); }
  * ```
  */
-export class ScimConflictError extends defineError('scim_conflict', 'A SCIM resource with this value exists') {
+export class ScimConflictError extends defineError(
+  'scim_conflict',
+  'A SCIM resource with this value exists',
+) {
   readonly attribute: ScimConflictAttribute;
 
   constructor(attribute: ScimConflictAttribute, message = `${attribute} is already taken`) {

@@ -1,5 +1,11 @@
 import type { OutboxDispatcher, OutboxDispatcherOptions } from '../events';
-import type { CheckReport, PreProvisionInput, UserLifecycle } from '../lifecycle';
+import type {
+  CheckReport,
+  DirectoryOptions,
+  DirectoryProvisioning,
+  PreProvisionInput,
+  UserLifecycle,
+} from '../lifecycle';
 import type { Store } from '../store';
 import type { ProvisionerStats, TelemetryOptions } from '../telemetry';
 import type { TokenCacheOptions } from '../token';
@@ -21,6 +27,9 @@ import type { UserCacheOptions } from './user-cache';
 export type {
   CheckEntry,
   CheckReport,
+  DirectoryOptions,
+  DirectoryProvisioning,
+  DirectoryRoleMapping,
   LifecycleChangeOptions,
   ListUsersQuery,
   PreProvisionInput,
@@ -163,6 +172,17 @@ export interface Provisioner extends UserLifecycle {
     input: PreProvisionInput,
     options?: { exclusive?: boolean; actor?: string },
   ): Promise<UserRecord>;
+  /**
+   * For `@jit-provision/scim`: the writes of an identity provider's directory for one issuer (see
+   * {@link DirectoryProvisioning}). Raises `ConfigurationError` when the store has no `scim` part or the issuer
+   * is not trusted. Optional so that a stand-in provisioner need not have it.
+   *
+   * @example
+   * ```ts
+   * const directory = provisioner.directory?.({ issuer, onDelete: 'disable' });
+   * ```
+   */
+  directory?(options: DirectoryOptions): DirectoryProvisioning;
   /** Read one user from the store (never the cache), by id or by (issuer, subject); null when absent. */
   getUser(ref: UserRef): Promise<UserRecord | null>;
   /** Drop in-process cache entries for a user. */
