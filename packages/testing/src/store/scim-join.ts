@@ -72,6 +72,27 @@ export function scimJoinCases<S extends Store>(cases: ScimContext<S>): void {
     expect(bound?.id).toBe(record.user.id);
     expect(await scim.getUser(issuer, record.user.id)).toBeNull();
   });
+
+  it('users.delete erases the SCIM side too: getUser null, out of its groups, its externalId free', async (context) => {
+    const { scim, store } = cases;
+    if (store.users === undefined) return context.skip('this store has no users part');
+    const { issuer, externalId } = person();
+    const input = scimUser(issuer, { externalId });
+    const { record } = await scim.createUser(input);
+    const group = await scim.createGroup(issuer, {
+      displayName: 'Members',
+      externalId: null,
+      attributes: {},
+      members: [record.user.id],
+    });
+    await store.users.delete(record.user.id);
+    expect(await scim.getUser(issuer, record.user.id)).toBeNull();
+    expect((await scim.getGroup(issuer, group.id))?.members).toEqual([]);
+    expect(await scim.groupsOf(issuer, record.user.id)).toEqual([]);
+    const again = await scim.createUser({ ...input, username: `scim:conf:${unique('row')}` });
+    expect(again.created).toBe(true);
+    expect(again.record.user.id).not.toBe(record.user.id);
+  });
 }
 
 /** Races: many callers for one person or one userName end on one row, created once. */
