@@ -110,7 +110,10 @@ export function scimFilterCases<S extends Store>(cases: ScimContext<S>): void {
     ).toEqual(['ada']);
     expect(await find({ op: 'not', filter: eq('displayName', 'Bob') })).toEqual(['ada', 'carol']);
   });
+}
 
+/** Filters: value paths over emails, and dates as instants. */
+export function scimValuePathCases<S extends Store>(cases: ScimContext<S>): void {
   it('value paths over emails: type and value, case-insensitively, primary', async () => {
     const { find } = await threeUsers(cases);
     const emails = (filter: ScimFilter<'value' | 'type' | 'primary' | 'display'>): UserFilter => ({

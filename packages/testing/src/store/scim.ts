@@ -11,11 +11,11 @@ import {
   unique,
   userNameEq,
 } from './scim-context';
-import { scimFilterCases, scimPagingCases } from './scim-filters';
+import { scimFilterCases, scimPagingCases, scimValuePathCases } from './scim-filters';
 import { scimGroupCases } from './scim-groups';
 import { scimJoinCases, scimRaceCases } from './scim-join';
 
-/** Users: the round trip, uniqueness per issuer, replace with `ifVersion`, hide. */
+/** Users: the round trip, binding at once, uniqueness per issuer. */
 function scimUserCases<S extends Store>(cases: ScimContext<S>): void {
   it('createUser keeps what SCIM wrote; the row waits unbound; getUser answers it, scoped by issuer', async () => {
     const { scim, store } = cases;
@@ -87,7 +87,10 @@ function scimUserCases<S extends Store>(cases: ScimContext<S>): void {
     });
     expect((await scim.createUser(scimUser(freshIssuer(), { externalId }))).created).toBe(true);
   });
+}
 
+/** Users: replace with `ifVersion`, hide, status. */
+function scimUserChangeCases<S extends Store>(cases: ScimContext<S>): void {
   it('replaceUser writes attributes, email and name, bumps the version; ifVersion and userName conflict', async () => {
     const { scim, store } = cases;
     const issuer = freshIssuer();
@@ -202,9 +205,11 @@ export function scimCases<S extends Store>(options: StoreConformanceOptions<S>):
   describe('scim', () => {
     const cases = scimContext(options);
     scimUserCases(cases);
+    scimUserChangeCases(cases);
     scimJoinCases(cases);
     scimRaceCases(cases);
     scimFilterCases(cases);
+    scimValuePathCases(cases);
     scimPagingCases(cases);
     scimGroupCases(cases);
     scimOutboxCases(cases);
