@@ -181,7 +181,7 @@ describe('SCIM replaceUser', () => {
       email: 'king@example.com',
       name: 'Ada King',
     };
-    const event = { type: 'user.updated' as const, actor: 'scim', data: { via: 'put' } };
+    const event = { type: 'user.role_changed' as const, actor: 'scim', data: { via: 'put' } };
     const replaced = await store.scim.replaceUser(issuer, record.user.id, write, { ifVersion: 1, event });
     expect(replaced).toMatchObject({
       userName: 'renamed@example.com',
@@ -196,7 +196,7 @@ describe('SCIM replaceUser', () => {
     });
     const events = await store.outbox.list({ userIds: [record.user.id] });
     expect(events).toEqual([
-      expect.objectContaining({ type: 'user.updated', actor: 'scim', data: { via: 'put' } }),
+      expect.objectContaining({ type: 'user.role_changed', actor: 'scim', data: { via: 'put' } }),
     ]);
     expect(events[0]?.identity).toEqual({ issuer, subject: '' });
 
