@@ -14,16 +14,32 @@ const scimType = (run: () => unknown) => {
 describe('parseFilter', () => {
   it('every comparison operator, values of each type, names case-insensitive and with the schema URN', () => {
     for (const op of ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'])
-      expect(parseFilter(`userName ${op.toUpperCase()} "a"`, USER_FILTER)).toEqual({ op, attribute: 'userName', value: 'a' });
-    expect(parseFilter('USERNAME eq "Ada"', USER_FILTER)).toEqual({ op: 'eq', attribute: 'userName', value: 'Ada' });
-    expect(parseFilter('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"', USER_FILTER)).toMatchObject({
+      expect(parseFilter(`userName ${op.toUpperCase()} "a"`, USER_FILTER)).toEqual({
+        op,
+        attribute: 'userName',
+        value: 'a',
+      });
+    expect(parseFilter('USERNAME eq "Ada"', USER_FILTER)).toEqual({
+      op: 'eq',
+      attribute: 'userName',
+      value: 'Ada',
+    });
+    expect(
+      parseFilter('urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"', USER_FILTER),
+    ).toMatchObject({
       attribute: 'userName',
     });
-    expect(parseFilter('active eq True', USER_FILTER)).toEqual({ op: 'eq', attribute: 'active', value: true });
+    expect(parseFilter('active eq True', USER_FILTER)).toEqual({
+      op: 'eq',
+      attribute: 'active',
+      value: true,
+    });
     expect(parseFilter('externalId eq null', USER_FILTER)).toMatchObject({ value: null });
     expect(parseFilter('displayName gt 5', USER_FILTER)).toMatchObject({ value: 5 });
     expect(parseFilter('name.givenName pr', USER_FILTER)).toEqual({ op: 'pr', attribute: 'name.givenName' });
-    expect(parseFilter('userName eq "a \\"quoted\\" \\u00e9"', USER_FILTER)).toMatchObject({ value: 'a "quoted" é' });
+    expect(parseFilter('userName eq "a \\"quoted\\" \\u00e9"', USER_FILTER)).toMatchObject({
+      value: 'a "quoted" é',
+    });
   });
 
   it('or below and below not; grouping', () => {
@@ -36,7 +52,9 @@ describe('parseFilter', () => {
         right: { op: 'eq', attribute: 'active', value: true },
       },
     });
-    expect(parseFilter('(userName eq "a" or userName eq "b") and not (active eq false)', USER_FILTER)).toMatchObject({
+    expect(
+      parseFilter('(userName eq "a" or userName eq "b") and not (active eq false)', USER_FILTER),
+    ).toMatchObject({
       op: 'and',
       left: { op: 'or' },
       right: { op: 'not', filter: { op: 'eq', attribute: 'active', value: false } },
@@ -58,8 +76,14 @@ describe('parseFilter', () => {
       attribute: 'emails',
       filter: { op: 'eq', attribute: 'value', value: 'a@x' },
     });
-    expect(parseFilter('members[value eq "u1"]', GROUP_FILTER)).toMatchObject({ op: 'some', attribute: 'members' });
-    expect(parseFilter('Members.Value eq "u1"', GROUP_FILTER)).toMatchObject({ op: 'some', attribute: 'members' });
+    expect(parseFilter('members[value eq "u1"]', GROUP_FILTER)).toMatchObject({
+      op: 'some',
+      attribute: 'members',
+    });
+    expect(parseFilter('Members.Value eq "u1"', GROUP_FILTER)).toMatchObject({
+      op: 'some',
+      attribute: 'members',
+    });
     expect(parseFilter('displayName eq "Admins"', GROUP_FILTER)).toMatchObject({ attribute: 'displayName' });
   });
 
@@ -91,7 +115,7 @@ describe('parseFilter', () => {
 describe('matchesElement', () => {
   it('compares strings case-insensitively, member values exactly, booleans written as strings', () => {
     const work = { type: 'Work', value: 'A@X', primary: 'True' };
-    
+
     const f = (text: string) => {
       const parsed = parseFilter(text, USER_FILTER);
       if (parsed.op !== 'some') throw new Error('expected some');

@@ -27,7 +27,7 @@ export const ENTERPRISE_URN = 'urn:ietf:params:scim:schemas:extension:enterprise
 export interface FilterTarget<A extends string> {
   urn: string;
   /** lower-case name → the canonical attribute. */
-  attributes: ReadonlyMap<string, A>;
+  attributes: { get(name: string): A | undefined };
   multiValued: ReadonlyMap<string, ScimMultiValued>;
 }
 
@@ -269,37 +269,70 @@ export function parseFilter<A extends string>(text: string, target: FilterTarget
   return new Parser(tokens, target).parse();
 }
 
+const ANY_ELEMENT: FilterTarget<string> = {
+  urn: '',
+  attributes: { get: (name) => name },
+  multiValued: new Map(),
+};
+
+/**
+ * The filter of a PATCH value path (`emails[type eq "work"]`, `addresses[type eq "home"]`): it acts on the
+ * resource in hand, so any sub-attribute may be named (lower-case in the tree).
+ *
+ * @throws ScimError 400 `invalidFilter` as {@link parseFilter}.
+ */
+export function parseElementFilter(text: string): ScimFilter<string> {
+  if (text.length > MAX_FILTER_LENGTH) throw invalid(`Filter is longer than ${MAX_FILTER_LENGTH}`);
+  const tokens = tokenize(text);
+  if (tokens.length === 0) throw invalid('Empty filter');
+  return new Parser(tokens, ANY_ELEMENT).parse();
+}
+
 /**
  * Whether one element of a multi-valued attribute (an email, a member) matches an element filter: PATCH
  * value paths act on the resource in hand. Strings compare case-insensitively but a member's `value` (an id).
  */
 export function matchesElement(
-  filter: ScimFilter<ScimElementFilterAttribute>,
+  filter: ScimFilter<string>,
   element: unknown,
   caseExactValue = false,
 ): boolean {
   switch (filter.op) {
     case 'and':
-      return matchesElement(filter.left, element, caseExactValue) && matchesElement(filter.right, element, caseExactValue);
+      return (
+        matchesElement(filter.left, element, caseExactValue) &&
+        matchesElement(filter.right, element, caseExactValue)
+      );
     case 'or':
-      return matchesElement(filter.left, element, caseExactValue) || matchesElement(filter.right, element, caseExactValue);
+      return (
+        matchesElement(filter.left, element, caseExactValue) ||
+        matchesElement(filter.right, element, caseExactValue)
+      );
     case 'not':
       return !matchesElement(filter.filter, element, caseExactValue);
     case 'some':
       return false;
     default: {
-      const record = typeof element === 'object' && element !== null ? (element as Record<string, unknown>) : {};
-      const key = Object.keys(record).find((name) => name.toLowerCase() === filter.attribute);
+      const record =
+        typeof element === 'object' && element !== null ? (element as Record<string, unknown>) : {};
+      const key = Object.keys(record).find((name) => name.toLowerCase() === filter.attribute.toLowerCase());
       const actual = key === undefined ? undefined : record[key];
       if (filter.op === 'pr') return actual !== undefined && actual !== null && actual !== '';
-      return compareValue(filter.op, actual, filter.value, caseExactValue && filter.attribute === 'value');
+      return compareValue(
+        filter.op,
+        actual,
+        filter.value,
+        caseExactValue && filter.attribute.toLowerCase() === 'value',
+      );
     }
   }
 }
 
 function compareValue(op: ScimCompareOp, actual: unknown, expected: Literal, caseExact: boolean): boolean {
   const fold = (v: unknown) => (typeof v === 'string' && !caseExact ? v.toLowerCase() : v);
-  const a = fold(typeof actual === 'string' && typeof expected === 'boolean' ? actual.toLowerCase() === 'true' : actual);
+  const a = fold(
+    typeof actual === 'string' && typeof expected === 'boolean' ? actual.toLowerCase() === 'true' : actual,
+  );
   const b = fold(expected);
   if (op === 'eq') return a === b || (b === null && a === undefined);
   if (op === 'ne') return !(a === b || (b === null && a === undefined));
