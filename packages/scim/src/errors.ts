@@ -1,5 +1,5 @@
-import { isJitProvisionError, toHttpResponse } from '@jit-provision/core';
-import type { HttpResponse, RouteResponse } from '@jit-provision/core/adapter';
+import { isJitProvisionError } from '@jit-provision/core';
+import { type HttpResponse, type RouteResponse, toHttpResponse } from '@jit-provision/core/adapter';
 
 /** The SCIM media type of every answer (RFC 7644 §3.1). */
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
