@@ -3,6 +3,7 @@ import type {
   LogoutStore,
   OutboxStore,
   ReservationStore,
+  ScimStore,
   Store,
   UserChangeFeed,
   UserLifecycleStore,
@@ -13,7 +14,8 @@ import { createMemoryInvitationStore } from './invitations';
 import { createMemoryLogout } from './logout';
 import { createMemoryOutbox } from './outbox';
 import { createMemoryReservations } from './reservations';
-import { copy, createUserTable } from './table';
+import { createMemoryScim } from './scim';
+import { bindByExternalId, copy, createUserTable } from './table';
 import { createMemoryUserLifecycle } from './users';
 
 export { createMemoryInvitationStore } from './invitations';
@@ -34,7 +36,12 @@ export interface MemoryStore extends Store {
   readonly users: UserLifecycleStore;
   /** Back-channel logout: logout-token replay guard and revoked sessions (bounded; reported on `changes`). */
   readonly logout: LogoutStore;
-  /** Drop every user, reservation, invitation and outbox event. */
+  /**
+   * SCIM users and groups (`@jit-provision/scim`): the SCIM attributes kept as written, filters evaluated
+   * in process (this store has no query engine to hand them to), `externalId` unique per issuer.
+   */
+  readonly scim: ScimStore;
+  /** Drop every user, reservation, invitation, outbox event and SCIM group. */
   clear(): void;
 }
 
@@ -60,6 +67,7 @@ export function createMemoryStore(): MemoryStore {
   const reservations = createMemoryReservations(table);
   const users = createMemoryUserLifecycle(table, outbox, changes.changed);
   const logout = createMemoryLogout(changes.sessionRevoked);
+  const scim = createMemoryScim(table, outbox);
 
   return {
     invitations,
@@ -68,6 +76,7 @@ export function createMemoryStore(): MemoryStore {
     changes: changes.feed,
     users,
     logout: logout.store,
+    scim: scim.store,
 
     async lookup(key) {
       const user = table.byKey.get(keyOf(key));
@@ -75,7 +84,7 @@ export function createMemoryStore(): MemoryStore {
     },
 
     async upsert(input) {
-      const existing = table.byKey.get(keyOf(input));
+      const existing = table.byKey.get(keyOf(input)) ?? bindByExternalId(table, input);
       if (existing !== undefined) {
         const patch = profileChanges(existing, input);
         return {
@@ -107,6 +116,7 @@ export function createMemoryStore(): MemoryStore {
       invitations.clear();
       outbox.clear();
       logout.clear();
+      scim.clear();
       changes.resync();
     },
   };

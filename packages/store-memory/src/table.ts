@@ -1,6 +1,7 @@
 import {
   type NewUser,
   ReservationConflictError,
+  ScimConflictError,
   UserNotFoundError,
   type UserPatch,
   type UserRecord,
@@ -19,16 +20,30 @@ export const copy = (user: UserRecord): UserRecord => ({
   lastSeenAt: date(user.lastSeenAt),
 });
 
+/** The key of the per-issuer `externalId` index. */
+export const externalKey = (issuer: string, externalId: string) => `${issuer}\u0000${externalId}`;
+
 /**
  * The stored users and their indexes, kept in step by the only code that adds or removes a user. Records
  * are the stored objects themselves (callers `copy` before handing them out).
  */
 export interface UserTable {
-  /** By `userKey(issuer, subject)`. */
+  /** By `userKey(issuer, subject)`: bound rows only (an unbound row, `subject: ''`, is never found by a login). */
   readonly byKey: Map<string, UserRecord>;
   readonly byId: Map<string, UserRecord>;
-  /** Create the user (and its `user.provisioned` event when asked); conflicts on a taken id or username. */
+  /** By `externalKey(issuer, externalId)`, rows that have one (decision 0008). */
+  readonly byExternalId: Map<string, UserRecord>;
+  /**
+   * Create the user (and its `user.provisioned` event when asked); conflicts on a taken id or username, and
+   * `ScimConflictError`('externalId') on an `externalId` another row of the issuer has.
+   */
   insert(input: NewUser, id: string): UserRecord;
+  /** Bind an unbound row to its first login: subject and username in one step, reported as a change. */
+  bind(user: UserRecord, subject: string, username: string): UserRecord;
+  /** Set (or clear) a row's `externalId`; `ScimConflictError`('externalId') when another row of the issuer has it. */
+  setExternalId(user: UserRecord, externalId: string | null): void;
+  /** Called with every removed row (the SCIM part drops what it keeps about it). */
+  readonly onRemove: Set<(user: UserRecord) => void>;
   /** Apply an email/name patch; reports the user changed only when something did. */
   applyPatch(user: UserRecord, patch: UserPatch): UserRecord;
   /** The stored user with this id, or UserNotFoundError. */
@@ -44,16 +59,27 @@ export interface UserTable {
 export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord) => void): UserTable {
   const byKey = new Map<string, UserRecord>();
   const byId = new Map<string, UserRecord>();
+  const byExternalId = new Map<string, UserRecord>();
   const usernames = new Set<string>();
+  const onRemove = new Set<(user: UserRecord) => void>();
+
+  const takenExternalId = (issuer: string, externalId: string | null, self?: UserRecord) => {
+    if (externalId === null) return;
+    const holder = byExternalId.get(externalKey(issuer, externalId));
+    if (holder !== undefined && holder !== self) throw new ScimConflictError('externalId');
+  };
 
   return {
     byKey,
     byId,
+    byExternalId,
+    onRemove,
 
     insert(input, id) {
       if (byId.has(id)) throw new ReservationConflictError('the user id is already taken');
       if (usernames.has(input.username))
         throw new ReservationConflictError('the username belongs to another identity');
+      takenExternalId(input.issuer, input.externalId ?? null);
       const now = new Date();
       const user: UserRecord = {
         id,
@@ -73,7 +99,8 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
         tokensValidAfter: null,
         lastSeenAt: null,
       };
-      byKey.set(keyOf(input), user);
+      if (user.subject !== '') byKey.set(keyOf(user), user);
+      if (user.externalId !== null) byExternalId.set(externalKey(user.issuer, user.externalId), user);
       byId.set(id, user);
       usernames.add(input.username);
       // Same synchronous step as the insert: the event exists iff the user was created.
@@ -101,6 +128,32 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
       return user;
     },
 
+    bind(user, subject, username) {
+      if (username !== user.username) {
+        if (usernames.has(username))
+          throw new ReservationConflictError('the username belongs to another identity');
+        usernames.delete(user.username);
+        usernames.add(username);
+      }
+      if (user.subject !== '') byKey.delete(keyOf(user));
+      user.subject = subject;
+      user.username = username;
+      user.updatedAt = new Date();
+      byKey.set(keyOf(user), user);
+      changed(user);
+      return user;
+    },
+
+    setExternalId(user, externalId) {
+      if (externalId === user.externalId) return;
+      takenExternalId(user.issuer, externalId, user);
+      if (user.externalId !== null) byExternalId.delete(externalKey(user.issuer, user.externalId));
+      user.externalId = externalId;
+      if (externalId !== null) byExternalId.set(externalKey(user.issuer, externalId), user);
+      user.updatedAt = new Date();
+      changed(user);
+    },
+
     existing(userId) {
       const user = byId.get(userId);
       if (user === undefined) throw new UserNotFoundError();
@@ -109,14 +162,30 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
 
     remove(user) {
       byId.delete(user.id);
-      byKey.delete(keyOf(user));
+      if (byKey.get(keyOf(user)) === user) byKey.delete(keyOf(user));
+      if (user.externalId !== null) byExternalId.delete(externalKey(user.issuer, user.externalId));
       usernames.delete(user.username);
+      for (const hook of onRemove) hook(user);
     },
 
     clear() {
       byKey.clear();
       byId.clear();
+      byExternalId.clear();
       usernames.clear();
     },
   };
+}
+
+/**
+ * A login's `upsert` with `NewUser.externalId` (decision 0008): the unbound row of its issuer with that
+ * `externalId` is bound to the login and answered; undefined when there is none; `ScimConflictError`
+ * ('externalId') when the row is bound to another subject, so no second row is made for the person.
+ */
+export function bindByExternalId(table: UserTable, input: NewUser): UserRecord | undefined {
+  if (input.externalId === undefined) return undefined;
+  const row = table.byExternalId.get(externalKey(input.issuer, input.externalId));
+  if (row === undefined) return undefined;
+  if (row.subject !== '') throw new ScimConflictError('externalId');
+  return table.bind(row, input.subject, input.username);
 }

@@ -1,5 +1,6 @@
 // The door of lifecycle/: what other folders of core may use from it.
 export { type CheckEntry, type CheckReport, runChecks } from './check';
+export { createDirectoryFactory, type DirectoryFactoryOptions } from './directory';
 export type { DirectoryOptions, DirectoryProvisioning, DirectoryRoleMapping } from './directory-types';
 export { LIST_LIMITS, validActor } from './fields';
 export {

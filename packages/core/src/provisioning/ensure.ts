@@ -62,7 +62,8 @@ export function createEnsure(options: EnsureOptions): Ensure {
     const generation = users?.generation;
     const found = await store.lookup(identity);
     if (found === null) {
-      if (!autoCreate) throw new UserNotProvisionedError();
+      // A login with an externalId may find the row SCIM made for it (decision 0008), even without autoCreate.
+      if (!autoCreate && identity.externalId === undefined) throw new UserNotProvisionedError();
       return slowPath(identity, generation);
     }
     // A disabled user is refused before anything is written (their profile sync included), and cached so

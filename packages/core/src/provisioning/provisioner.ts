@@ -1,6 +1,7 @@
 import { createOutboxDispatcher, type OutboxDispatcher } from '../events';
 import {
   adminKeeperOf,
+  createDirectoryFactory,
   createLastSeen,
   createPreProvision,
   createUserLifecycle,
@@ -77,35 +78,26 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
   // Every invalidation bumps the cache's generation: a store read that started before one (a change
   // reported by the feed, a local disable) must not re-cache what it read.
   const invalidate = (ref: UserRef) => users?.invalidate(ref);
+  const forget = (user: { id: string; issuer: string; subject: string }) => {
+    invalidate(user.id);
+    invalidate({ issuer: user.issuer, subject: user.subject });
+  };
 
+  // How every change is reported: by the lifecycle operations and by the directory's (SCIM) writes.
+  const reporting = { outboxMode, nudge, userEventHooks, hookTimeoutMs, logger, forget };
   const { syncProviderRole, ...lifecycleOperations } = createUserLifecycle({
     store,
     defaultRole,
-    outboxMode,
-    nudge,
-    userEventHooks,
-    hookTimeoutMs,
-    logger,
-    forget: (user) => {
-      invalidate(user.id);
-      invalidate({ issuer: user.issuer, subject: user.subject });
-    },
+    ...reporting,
     providerManaged: (issuer) => roleMappings.get(issuer)?.sync === 'login',
   });
   const newUser = newUserBuilder(settings.prefixes, outboxMode);
   const createRow = rowCreator(store, settings.createUser, logger);
-  const announce = createAnnouncer({
-    telemetry,
-    outboxMode,
-    nudge,
-    hooks,
-    userEventHooks,
-    hookTimeoutMs,
-    logger,
-  });
+  const announce = createAnnouncer({ ...reporting, telemetry, hooks });
   const admission = createAdmission(users, seen);
   const slowPath = createSlowPath({
     store,
+    autoCreate: settings.autoCreate,
     policies: settings.policies,
     defaultRole,
     roleMappings,
@@ -144,6 +136,15 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     announce,
   });
   const getUser = userGetter(store);
+  const directory = createDirectoryFactory({
+    store,
+    issuers: settings.issuers,
+    prefixes: settings.prefixes,
+    defaultRole,
+    ...reporting,
+    lifecycle: lifecycleOperations,
+    announce,
+  });
 
   const ensure = telemetry.traceProvision(ensurer.ensureUserExists);
   const sessions = sessionRevocationsFor(store, settings.issuers, logger);
@@ -165,6 +166,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     authenticateCached: authenticator.cached,
     receiveLogoutToken: createLogoutReceiver(store, sessions, authenticator, lifecycleOperations),
     preProvision,
+    directory,
     getUser,
     ...lifecycleOperations,
     invalidate,

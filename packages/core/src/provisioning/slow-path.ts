@@ -1,3 +1,4 @@
+import { UserNotProvisionedError } from '../errors';
 import { validateRole } from '../identity';
 import type { Store } from '../store';
 import type { Identity, Policy, PolicyDecision, RoleSource, UserRecord } from '../types';
@@ -14,8 +15,10 @@ export type SlowPath = (identity: Identity, generation: number | undefined) => P
 
 /** What {@link createSlowPath} needs from the provisioner. */
 export interface SlowPathOptions {
-  /** For the policies' `findUser`. */
-  store: Pick<Store, 'lookup'>;
+  /** For the policies' `findUser`, and `scim.bind` (a first login finds the row SCIM made for it). */
+  store: Pick<Store, 'lookup' | 'scim'>;
+  /** False: only a row SCIM made can be bound; nothing is created. */
+  autoCreate: boolean;
   policies: readonly Policy[];
   defaultRole: string;
   roleMappings: RoleMappings;
@@ -40,7 +43,7 @@ async function settle(decisions: PolicyDecision[], outcome: Outcome | { error: u
  *
  * @example
  * ```ts
- * const slowPath = createSlowPath({ store, policies, defaultRole: 'user', roleMappings, newUser, createRow, syncProviderRole, admission, announce });
+ * const slowPath = createSlowPath({ store, autoCreate: true, policies, defaultRole: 'user', roleMappings, newUser, createRow, syncProviderRole, admission, announce });
  * const { user, created } = await slowPath(identity, users?.generation);
  * ```
  */
@@ -48,7 +51,18 @@ export function createSlowPath(options: SlowPathOptions): SlowPath {
   const { store, policies, defaultRole, roleMappings, newUser, createRow, syncProviderRole, announce } =
     options;
   const { admit, remember } = options.admission;
-  return async (identity, generation) => {
+
+  // The row a SCIM create left for this person (decision 0008): bound to this login's subject, never created
+  // here, so no policy gates it (the directory admitted them) and no second `user.provisioned` is announced.
+  async function bound(identity: Identity): Promise<Outcome | undefined> {
+    if (identity.externalId === undefined || store.scim === undefined) return undefined;
+    const { username } = newUser(identity, defaultRole, 'default');
+    const user = await store.scim.bind({ ...identity, externalId: identity.externalId, username });
+    return user === null ? undefined : { user, created: false };
+  }
+
+  async function created(identity: Identity): Promise<Outcome> {
+    if (!options.autoCreate) throw new UserNotProvisionedError();
     const decisions: PolicyDecision[] = [];
     const context = { identity, findUser: () => store.lookup(identity) };
     let role = defaultRole;
@@ -76,6 +90,15 @@ export function createSlowPath(options: SlowPathOptions): SlowPath {
       throw error;
     }
     await settle(decisions, outcome);
+    return outcome;
+  }
+
+  async function finish(
+    identity: Identity,
+    generation: number | undefined,
+    first: Outcome,
+  ): Promise<ProvisionResult> {
+    let outcome = first;
     // Another caller (or preProvision) created the row first: this login still brings its role up to date.
     const providerRole = outcome.created ? undefined : roleToSync(roleMappings, outcome.user, identity);
     if (providerRole !== undefined && outcome.user.status !== 'disabled')
@@ -86,5 +109,10 @@ export function createSlowPath(options: SlowPathOptions): SlowPath {
     // A racing login may have found a row an admin disabled meanwhile.
     admit(user);
     return { user, created: outcome.created, path: 'slow' };
+  }
+
+  return async (identity, generation) => {
+    const outcome = (await bound(identity)) ?? (await created(identity));
+    return finish(identity, generation, outcome);
   };
 }
