@@ -237,6 +237,21 @@ describe.each(ADAPTERS)('SCIM over %s', (_name, mount) => {
     expect((await provisioner.getUser(b))?.role).not.toBe('admin');
   });
 
+  it('racing POSTs of one person end on one row: one 201, the others 409 uniqueness', async () => {
+    const { send, provisioner } = setup(mount);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => send('POST', '/Users', { body: user('race') })),
+    );
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status !== 201)) isScimError(answer.body, 409, 'uniqueness');
+    const ids = new Set(
+      answers.filter((answer) => answer.status === 201).map((answer) => answer.body.id as string),
+    );
+    const listed = await send('GET', `/Users?filter=${encodeURIComponent('externalId eq "oid-race"')}`);
+    expect(listed.body.totalResults).toBe(1);
+    expect(await provisioner.getUser([...ids][0] ?? '')).toMatchObject({ externalId: 'oid-race' });
+  });
+
   it('discovery: ServiceProviderConfig, Schemas, ResourceTypes', async () => {
     const { send } = setup(mount, { maxResults: 50 });
     const config = await send('GET', '/ServiceProviderConfig');
