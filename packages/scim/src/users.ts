@@ -73,7 +73,9 @@ async function list(ctx: ScimContext, request: RouteRequest) {
 async function create(ctx: ScimContext, request: RouteRequest) {
   const { write, active } = parseUser(request.body);
   const { record } = await ctx.directory.createUser(write);
-  return answerUser(ctx, request, await applyActive(ctx, record, active), 201);
+  // A create means the provider wants this person in: a row it adopts (hidden by a SCIM DELETE, or disabled)
+  // is active again unless the body says `active: false`.
+  return answerUser(ctx, request, await applyActive(ctx, record, active ?? true), 201);
 }
 
 async function replace(ctx: ScimContext, request: RouteRequest) {
