@@ -63,6 +63,15 @@ async function bundle(): Promise<string> {
   return result.outputFiles[0]?.text ?? '';
 }
 
+interface BridgeBody {
+  id: string;
+  ids: string[];
+  options: never;
+  claims: never;
+  alg: never;
+  kid: never;
+}
+
 /** The Node side of workerd/dev-shim.mjs: real issuers on loopback, driven over loopback HTTP. */
 async function startBridge(): Promise<{ url: string; close(): Promise<void> }> {
   const issuers = new Map<string, DevIssuer>();
@@ -76,7 +85,8 @@ async function startBridge(): Promise<{ url: string; close(): Promise<void> }> {
     discoveryHits: issuer.discoveryHits,
     jwks: issuer.jwks(),
   });
-  const ops: Record<string, (body: Record<string, never>) => Promise<unknown>> = {
+  // The shim sends what it was given; `never` passes each straight on to the DevIssuer's own parameter types.
+  const ops: Record<string, (body: BridgeBody) => Promise<unknown>> = {
     async create({ options }) {
       const id = String(++next);
       const issuer = await createDevIssuer(options);
@@ -97,8 +107,7 @@ async function startBridge(): Promise<{ url: string; close(): Promise<void> }> {
       return { ...view(id, issuer), pem: await issuer.publicKeyPem(kid) };
     },
     async hits({ ids }) {
-      const list = ids as unknown as string[];
-      return { hits: Object.fromEntries(list.map((id) => [id, issuers.get(id)?.jwksHits ?? 0])) };
+      return { hits: Object.fromEntries(ids.map((id) => [id, issuers.get(id)?.jwksHits ?? 0])) };
     },
     async close({ id }) {
       await issuers.get(id)?.close();
