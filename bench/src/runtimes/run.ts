@@ -21,11 +21,11 @@ type EsbuildLike = {
 async function child(command: string, args: string[], setup: HitSetup): Promise<Timing> {
   const { stdout } = await run(command, [...args, join(here, 'cli.ts')], {
     cwd: join(here, '../..'),
-    env: { ...process.env, HIT_SETUP: JSON.stringify(setup) },
+    env: { ...process.env, HIT_SETUP: JSON.stringify(setup), NO_COLOR: '1' },
   }).catch((err: Error & { stderr?: string }) => {
     // The runtime's own error line, not execFile's "Command failed".
     const line = (err.stderr ?? '').split('\n').find((l) => /error/i.test(l));
-    throw new Error(line?.replace(/\x1b\[[0-9;]*m/g, '') ?? err.message);
+    throw new Error(line ?? err.message);
   });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as Timing;
 }
