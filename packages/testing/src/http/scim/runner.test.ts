@@ -183,7 +183,12 @@ describe('runScimSteps', () => {
   });
 
   it('baseUrl: requests go over fetch to the SCIM root, bodies as sent', async () => {
-    const seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
+    const seen: {
+      method: string | undefined;
+      url: string | undefined;
+      auth: string | undefined;
+      body: string;
+    }[] = [];
     const server = createServer((req: IncomingMessage, res) => {
       let body = '';
       req.on('data', (c: Buffer) => {
