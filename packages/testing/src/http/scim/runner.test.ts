@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { listResponse, members, projected, SCHEMAS, scimError } from './checks';
 import { scimStepLists } from './index';
-import { requestPath, runScimSteps, substituteDeep } from './runner';
+import { requestPath, runScimSteps, substituteDeep, valueAt } from './runner';
 import type { ScimCase, ScimRequest, ScimSend } from './types';
 
 const TOKEN = 'a-bearer-token-of-at-least-32-bytes-0123456789';
@@ -224,6 +224,21 @@ describe('runScimSteps', () => {
 
   it('needs baseUrl or request', async () => {
     await expect(runScimSteps({ token: TOKEN, steps: [] })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('valueAt', () => {
+  it('walks dotted paths through objects and arrays; a key with dots (an extension URN) is matched whole', () => {
+    const body = {
+      Resources: [{ id: 'a' }],
+      [SCHEMAS.enterprise]: { manager: { value: 'boss' } },
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0': { wrong: true },
+    };
+    expect(valueAt(body, 'Resources.0.id')).toBe('a');
+    expect(valueAt(body, `${SCHEMAS.enterprise}.manager.value`)).toBe('boss');
+    expect(valueAt(body, 'Resources.1.id')).toBeUndefined();
+    expect(valueAt(body, 'nope.deeper')).toBeUndefined();
+    expect(valueAt('text', 'a')).toBeUndefined();
   });
 });
 

@@ -32,12 +32,21 @@ export function substituteDeep(value: unknown, vars: ScimVars): unknown {
   return value;
 }
 
-/** The value at a dotted path (`Resources.0.id`) of a parsed body, or undefined. */
+/**
+ * The value at a dotted path (`Resources.0.id`) of a parsed body, or undefined. A key holding dots (an
+ * extension URN: `urn:…:enterprise:2.0:User.department`) is matched whole: the longest key that starts the
+ * rest of the path wins.
+ */
 export function valueAt(body: unknown, path: string): unknown {
   let current = body;
-  for (const key of path.split('.')) {
+  let rest = path;
+  while (rest !== '') {
     if (typeof current !== 'object' || current === null) return undefined;
+    const keys = Object.keys(current).filter((k) => rest === k || rest.startsWith(`${k}.`));
+    const key = keys.sort((a, b) => b.length - a.length)[0];
+    if (key === undefined) return undefined;
     current = (current as Record<string, unknown>)[key];
+    rest = rest.slice(key.length + 1);
   }
   return current;
 }
