@@ -9,6 +9,7 @@ import { outageCases } from './outage';
 import { outboxCases } from './outbox';
 import { reservationCases } from './reservations';
 import { roleSyncCases } from './role-sync';
+import { scimCases } from './scim';
 import { userCases } from './users';
 import { userLifecycleCases } from './users-lifecycle';
 
@@ -22,7 +23,12 @@ import { userLifecycleCases } from './users-lifecycle';
  * as a new user, paging that returns every user exactly once during concurrent inserts, literal `%` and `_`
  * in queries, lifecycle events in the outbox); when it has `changes`, delivery of changes to every subscriber by id and key;
  * when it has `logout`, a logout-token `jti` claimed once among 50 racers and revoked sessions (expiry, purge,
- * feed delivery); with `createBrokenStore`, every operation of an unreachable store answers
+ * feed delivery); when it has `scim` (decision 0008), the SCIM part: users kept as written, `userName`
+ * (case-insensitively) and `externalId` unique per issuer (`scim_conflict` with the `attribute`), a login and a
+ * SCIM create meeting on `externalId` in either order (adopt, bind by `upsert` and `scim.bind`), 50 mixed
+ * racers for one person ending on one row created once, hide and re-create, every filter operator with value
+ * paths and two-valued logic (an absent attribute is `ne` anything), 1-based paging, `ifVersion`, groups with
+ * members of the issuer only, atomic member changes and `groupsOf`; with `createBrokenStore`, every operation of an unreachable store answers
  * `provisioning_unavailable`. Races are real: parallel calls through several provisioners. Every case works
  * on its own identities and ids, so a shared, already-used database is fine.
  *
@@ -49,6 +55,7 @@ export function runStoreConformance<S extends Store>(options: StoreConformanceOp
     outboxCases(options);
     changeFeedCases(options);
     logoutCases(options);
+    scimCases(options);
     outageCases(options);
   });
 }
