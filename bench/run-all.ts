@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   telemetry: async () => (await import('./src/telemetry')).telemetryBenchmark(),
   'outbox-drain': async () => (await import('./src/outbox-drain')).outboxDrainBenchmark(),
   'sid-check': async () => (await import('./src/sid-check')).sidCheckBenchmark(),
+  scim: async () => (await import('./src/scim')).scimBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
