@@ -104,6 +104,45 @@ describe('migrate', () => {
     });
   });
 
+  it('migration 8 (SCIM) upgrades a schema at version 7: rows kept, subject nullable, external_id unique per issuer', async () => {
+    const schema = schemaFor('scim');
+    const q = `"${schema}"`;
+    await db.pool.query(`CREATE SCHEMA ${q}`);
+    await db.pool.query(
+      `CREATE TABLE ${q}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 7)) {
+      await db.pool.query(migration.sql(q));
+      await db.pool.query(`INSERT INTO ${q}.migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
+    }
+    await db.pool.query(
+      `INSERT INTO ${q}.users (id, issuer, subject, username, role, role_source) VALUES ('u1', 'https://i', 's', 'oidc:i:s', 'user', 'local')`,
+    );
+    expect(await runMigrations(db.pool, { schema })).toEqual(allVersions.filter((v) => v > 7));
+    expect(await tables(schema)).toEqual(
+      expect.arrayContaining(['scim_users', 'scim_groups', 'scim_members', 'users']),
+    );
+    const { rows } = await db.pool.query(`SELECT subject, external_id, role_source FROM ${q}.users`);
+    expect(rows).toEqual([{ subject: 's', external_id: null, role_source: 'local' }]);
+    // Unbound rows (NULL subject) do not meet on (issuer, subject); externalId is unique per issuer.
+    const insert = (id: string, issuer: string, externalId: string) =>
+      db.pool.query(
+        `INSERT INTO ${q}.users (id, issuer, subject, username, role, role_source, external_id)
+         VALUES ($1, $2, NULL, $1, 'user', 'scim', $3)`,
+        [id, issuer, externalId],
+      );
+    await insert('u2', 'https://i', 'e');
+    await insert('u3', 'https://i', 'f');
+    await insert('u4', 'https://other', 'e');
+    await expect(insert('u5', 'https://i', 'e')).rejects.toMatchObject({ code: '23505' });
+    await expect(db.pool.query(`UPDATE ${q}.users SET role_source = 'idp'`)).rejects.toMatchObject({
+      code: '23514',
+    });
+  });
+
   it('refuses a schema name that is not a plain identifier, before touching the database', async () => {
     for (const schema of ['x"; DROP SCHEMA public; --', '1abc', '', 'a'.repeat(64), 'jit-provision']) {
       await expect(migrate(db.pool, { schema })).rejects.toMatchObject({ code: 'configuration_error' });

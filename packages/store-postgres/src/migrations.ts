@@ -171,6 +171,80 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS revoked_sessions_expires_idx ON ${s}.revoked_sessions (expires_at);
     `,
   },
+  {
+    version: 8,
+    name: 'SCIM: users.external_id, unbound rows, scim_users, scim_groups, scim_members',
+    // Decision 0008. A SCIM-created row waits unbound (subject NULL: the (issuer, subject) key ignores NULLs)
+    // until the first login whose externalIdClaim equals external_id binds it. userName is unique per issuer
+    // among visible SCIM users only: a hidden one (onDelete 'disable') keeps its row for a re-POST. The
+    // notify trigger is redefined so an unbound row's change carries subject '' instead of forcing a resync.
+    sql: (s) => `
+      ALTER TABLE ${s}.users ADD COLUMN IF NOT EXISTS external_id text;
+      ALTER TABLE ${s}.users ALTER COLUMN subject DROP NOT NULL;
+      CREATE UNIQUE INDEX IF NOT EXISTS users_issuer_external_id_key
+        ON ${s}.users (issuer, external_id) WHERE external_id IS NOT NULL;
+      ALTER TABLE ${s}.users DROP CONSTRAINT IF EXISTS users_role_source_check;
+      ALTER TABLE ${s}.users ADD CONSTRAINT users_role_source_check
+        CHECK (role_source IN ('provider', 'local', 'scim', 'default'));
+      CREATE TABLE IF NOT EXISTS ${s}.scim_users (
+        user_id text PRIMARY KEY REFERENCES ${s}.users (id) ON DELETE CASCADE,
+        issuer text NOT NULL,
+        user_name text NOT NULL,
+        display_name text,
+        given_name text,
+        family_name text,
+        formatted_name text,
+        attributes jsonb NOT NULL DEFAULT '{}'::jsonb,
+        version integer NOT NULL DEFAULT 1,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_modified timestamptz NOT NULL DEFAULT now(),
+        hidden boolean NOT NULL DEFAULT false
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS scim_users_user_name_key
+        ON ${s}.scim_users (issuer, lower(user_name)) WHERE NOT hidden;
+      CREATE INDEX IF NOT EXISTS scim_users_page_idx ON ${s}.scim_users (issuer, created_at, user_id) WHERE NOT hidden;
+      CREATE INDEX IF NOT EXISTS scim_users_display_name_idx
+        ON ${s}.scim_users (issuer, lower(display_name)) WHERE NOT hidden;
+      CREATE TABLE IF NOT EXISTS ${s}.scim_groups (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        issuer text NOT NULL,
+        display_name text NOT NULL,
+        external_id text,
+        attributes jsonb NOT NULL DEFAULT '{}'::jsonb,
+        version integer NOT NULL DEFAULT 1,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_modified timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS scim_groups_display_name_key
+        ON ${s}.scim_groups (issuer, lower(display_name));
+      CREATE INDEX IF NOT EXISTS scim_groups_external_id_idx
+        ON ${s}.scim_groups (issuer, external_id) WHERE external_id IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS scim_groups_page_idx ON ${s}.scim_groups (issuer, created_at, id);
+      CREATE TABLE IF NOT EXISTS ${s}.scim_members (
+        group_id uuid NOT NULL REFERENCES ${s}.scim_groups (id) ON DELETE CASCADE,
+        user_id text NOT NULL REFERENCES ${s}.users (id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX IF NOT EXISTS scim_members_user_idx ON ${s}.scim_members (user_id);
+      CREATE OR REPLACE FUNCTION ${s}.notify_user_change() RETURNS trigger
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        payload text;
+      BEGIN
+        IF TG_OP = 'UPDATE'
+           AND to_jsonb(OLD) - 'updated_at' - 'last_seen_at' = to_jsonb(NEW) - 'updated_at' - 'last_seen_at' THEN
+          RETURN NULL;
+        END IF;
+        payload := json_build_object('id', OLD.id, 'issuer', OLD.issuer, 'subject', COALESCE(OLD.subject, ''))::text;
+        IF octet_length(payload) > 7900 THEN
+          payload := '{"resync":true}';
+        END IF;
+        PERFORM pg_notify('jit_provision_users_' || md5(TG_TABLE_SCHEMA), payload);
+        RETURN NULL;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Options of {@link migrate}. */

@@ -64,7 +64,7 @@ export function outboxInsertCte(schema: string, source: string, identityParam: n
 export function userEventCte(schema: string, source: string, first: number, data?: string): string {
   return `event AS (
     INSERT INTO ${quoteSchema(schema)}.outbox (type, user_id, identity, actor, data)
-    SELECT $${first}::text, id, jsonb_build_object('issuer', issuer, 'subject', subject), $${first + 1}::text,
+    SELECT $${first}::text, id, jsonb_build_object('issuer', issuer, 'subject', COALESCE(subject, '')), $${first + 1}::text,
            ${data ?? `$${first + 2}::jsonb`}
     FROM ${source} WHERE $${first}::text IS NOT NULL
   )`;

@@ -22,21 +22,21 @@ export function createPostgresReservations(
     confirm: {
       ...named('confirm'),
       text: `WITH released AS (
-               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $10 RETURNING 1
+               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $11 RETURNING 1
              )
-             INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM released
+             INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source, external_id)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM released
              RETURNING ${USER_COLUMNS}`,
     },
     confirmWithEvent: {
       ...named('confirm_event'),
       text: `WITH released AS (
-               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $10 RETURNING 1
+               DELETE FROM ${s}.reservations WHERE issuer = $2 AND subject = $3 AND token = $11 RETURNING 1
              ), inserted AS (
-               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-               SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM released
+               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source, external_id)
+               SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM released
                RETURNING ${USER_COLUMNS}
-             ), ${outboxInsertCte(schema, 'inserted', 11)}
+             ), ${outboxInsertCte(schema, 'inserted', 12)}
              SELECT ${USER_COLUMNS} FROM inserted`,
     },
   } as const;

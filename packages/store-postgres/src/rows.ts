@@ -2,7 +2,7 @@ import type { Invitation, RoleSource, UserRecord, UserStatus } from '@jit-provis
 
 /** Columns of `users`, in the order `toUser` reads them. */
 export const USER_COLUMNS =
-  'id, issuer, subject, username, email, name, role, tenant_id, created_at, updated_at, status, disabled_at, tokens_valid_after, last_seen_at, role_source';
+  'id, issuer, subject, username, email, name, role, tenant_id, created_at, updated_at, status, disabled_at, tokens_valid_after, last_seen_at, role_source, external_id';
 
 /** {@link USER_COLUMNS} qualified by a table alias, for statements that join `users` with itself. */
 export const userColumnsOf = (alias: string): string =>
@@ -13,7 +13,8 @@ export const userColumnsOf = (alias: string): string =>
 export interface UserRow {
   id: string;
   issuer: string;
-  subject: string;
+  /** NULL for a row SCIM created before its first login (unbound, decision 0008). */
+  subject: string | null;
   username: string;
   email: string | null;
   name: string | null;
@@ -26,20 +27,21 @@ export interface UserRow {
   tokens_valid_after: Date | null;
   last_seen_at: Date | null;
   role_source: RoleSource;
+  external_id: string | null;
 }
 
 export const toUser = (row: UserRow): UserRecord => ({
   id: row.id,
   issuer: row.issuer,
-  subject: row.subject,
+  // An unbound row has no subject; '' is what no token can carry, so no lookup ever finds it.
+  subject: row.subject ?? '',
   username: row.username,
   email: row.email,
   name: row.name,
   role: row.role,
   roleSource: row.role_source,
   tenantId: row.tenant_id,
-  // Until the SCIM migration lands: no column yet.
-  externalId: null,
+  externalId: row.external_id,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   status: row.status,

@@ -4,7 +4,7 @@ import { USER_COLUMNS } from './rows';
 import { quoteSchema } from './schema-name';
 import type { NameStatement } from './statement-name';
 
-/** Parameters $1–$9 of the insert and confirm statements, in their column order. */
+/** Parameters $1–$10 of the insert and confirm statements, in their column order. */
 export const userValues = (id: string, input: NewUser) => [
   id,
   input.issuer,
@@ -15,6 +15,7 @@ export const userValues = (id: string, input: NewUser) => [
   input.role,
   input.tenantId ?? null,
   input.roleSource ?? 'default',
+  input.externalId ?? null,
 ];
 
 /** The statements of the per-login path (lookup, create-if-absent, profile sync), built once per store. */
@@ -30,8 +31,8 @@ export function userStatements(schema: string, named: NameStatement) {
     // that loses on (issuer, subject) can still fail on the username index it reached first.
     insert: {
       ...named('insert'),
-      text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      text: `INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source, external_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              ON CONFLICT DO NOTHING
              RETURNING ${USER_COLUMNS}`,
     },
@@ -39,11 +40,11 @@ export function userStatements(schema: string, named: NameStatement) {
     insertWithEvent: {
       ...named('insert_event'),
       text: `WITH inserted AS (
-               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source, external_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                ON CONFLICT DO NOTHING
                RETURNING ${USER_COLUMNS}
-             ), ${outboxInsertCte(schema, 'inserted', 10)}
+             ), ${outboxInsertCte(schema, 'inserted', 11)}
              SELECT ${USER_COLUMNS} FROM inserted`,
     },
     sync: {

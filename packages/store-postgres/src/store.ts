@@ -3,6 +3,7 @@ import type {
   LogoutStore,
   OutboxStore,
   ReservationStore,
+  ScimStore,
   Store,
   StoreCheckResult,
   UserChangeFeed,
@@ -21,6 +22,7 @@ import { toStoreError } from './pg-errors';
 import { createPostgresReservations } from './reservations';
 import { toUser, type UserRow } from './rows';
 import { DEFAULT_SCHEMA } from './schema-name';
+import { createPostgresScimStore } from './scim';
 import { statementNamer } from './statement-name';
 import { userStatements } from './statements';
 import { createUserRows } from './user-rows';
@@ -71,6 +73,11 @@ export interface PostgresStore extends Store {
   readonly users: UserLifecycleStore;
   /** Back-channel logout: logout-token jtis (first wins in every process) and revoked sessions, NOTIFYed on `changes`' channel. */
   readonly logout: LogoutStore;
+  /**
+   * SCIM users and groups (`@jit-provision/scim`): the resources as written beside the user rows, filters as
+   * parameterised SQL, and creates and first-login binds exactly once across processes (migration 8).
+   */
+  readonly scim: ScimStore;
   /**
    * The user with this `oidc:{prefix}:{subject}` username (unique per store), or null. For admin tools such
    * as the CLI, which accept a username wherever they take a user; the request path never reads by username.
@@ -176,6 +183,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     users: createPostgresUserStore(db, schema, named, userRows.getUser),
     outbox: createPostgresOutboxStore(db, schema),
     logout: createPostgresLogoutStore(db, schema, named),
+    scim: createPostgresScimStore(db, schema, userRows),
 
     // The per-request path: one promise chain, no extra async layers.
     lookup: (key) =>

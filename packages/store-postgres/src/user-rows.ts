@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type NewUser,
   ReservationConflictError,
+  ScimConflictError,
   type Store,
   type StoreKey,
   StoreUnavailableError,
@@ -12,7 +13,7 @@ import {
 import { profileChanges } from '@jit-provision/core/adapter';
 import type { Executor } from './executor';
 import { eventIdentity } from './outbox';
-import { guard } from './pg-errors';
+import { guard, sqlState } from './pg-errors';
 import { toUser, USER_COLUMNS, type UserRow } from './rows';
 import { quoteSchema } from './schema-name';
 import { type UserStatements, userValues } from './statements';
@@ -20,7 +21,43 @@ import { type UserStatements, userValues } from './statements';
 /** The required user methods of the store, but `lookup` (the per-request path, kept in the store itself). */
 export type UserRows = Pick<Store, 'upsert' | 'sync' | 'getUser' | 'setRole'> & {
   getUserByUsername(username: string): Promise<UserRecord | null>;
+  /** `store.scim.bind`: see {@link bindRow}; null when no row of this identity holds the externalId. */
+  bind(key: BindKey): Promise<UserRecord | null>;
 };
+
+/** A first login's identity, its externalIdClaim value, and the username a bound row takes. */
+export type BindKey = StoreKey & { externalId: string; username: string };
+
+/**
+ * A first login's bind (decision 0008): the issuer's unbound row with this externalId gets the subject and
+ * username in one statement (so of racing logins exactly one binds; the others then find it bound to their
+ * subject). Answers the row when it is (now) bound to `key.subject`, 'other' when bound to another subject,
+ * undefined when no row holds the externalId.
+ */
+export async function bindRow(db: Executor, s: string, key: BindKey): Promise<UserRow | 'other' | undefined> {
+  let bound: UserRow[];
+  try {
+    bound = await db.rows<UserRow>({
+      text: `UPDATE ${s}.users SET subject = $3, username = $4, updated_at = now()
+             WHERE issuer = $1 AND external_id = $2 AND subject IS NULL
+             RETURNING ${USER_COLUMNS}`,
+      values: [key.issuer, key.externalId, key.subject, key.username],
+    });
+  } catch (error) {
+    // Another row already has this subject (or username): the unbound row cannot become this identity.
+    if (sqlState(error) === '23505') return 'other';
+    throw error;
+  }
+  if (bound[0] !== undefined) return bound[0];
+  const holder = (
+    await db.rows<UserRow>({
+      text: `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE issuer = $1 AND external_id = $2`,
+      values: [key.issuer, key.externalId],
+    })
+  )[0];
+  if (holder === undefined) return undefined;
+  return holder.subject === key.subject ? holder : 'other';
+}
 
 /**
  * The store's own user rows: create-if-absent, profile sync, reads by id and username, and the role a
@@ -69,6 +106,17 @@ export function createUserRows(db: Executor, schema: string, sql: UserStatements
             return { user, created: false };
           }
 
+          // The insert met the externalId of a row SCIM created before this first login: bind it.
+          if (input.externalId !== undefined) {
+            const bound = await bindRow(db, s, { ...input, externalId: input.externalId });
+            if (bound === 'other') throw new ScimConflictError('externalId');
+            if (bound !== undefined) {
+              const patch = profileChanges(bound, input);
+              const user = patch === undefined ? toUser(bound) : await syncRow(bound.id, patch);
+              return { user, created: false };
+            }
+          }
+
           const owner = await db.rows({
             text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
             values: [input.username],
@@ -81,6 +129,12 @@ export function createUserRows(db: Executor, schema: string, sql: UserStatements
       }),
 
     sync: (userId, patch) => guard(() => syncRow(userId, patch)),
+
+    bind: (key) =>
+      guard(async () => {
+        const row = await bindRow(db, s, key);
+        return row === undefined || row === 'other' ? null : toUser(row);
+      }),
 
     getUser: (userId) =>
       guard(async () => {
