@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../index';
-import { ROOT, runCli, scratch } from '../test-support/harness';
+import { cliSuite, DATABASE_URL, ROOT, runCli, scratch } from '../test-support/harness';
 
 const ISSUER = 'https://login.microsoftonline.com/tenant/v2.0';
 
@@ -107,3 +107,29 @@ ${body}
     expect(result.stderr).toMatch(/^jit-provision: configuration_error: [^\n]*store\.scim[^\n]*\n$/);
   });
 });
+
+describe.skipIf(DATABASE_URL === undefined)(
+  'scim status on store-postgres (DATABASE_URL)',
+  { timeout: 60_000 },
+  () => {
+    const t = cliSuite('scim');
+    it('counts what SCIM wrote in the schema; an empty schema has no last write', async () => {
+      const empty = await t.cli(['scim', 'status', '--json']);
+      expect(empty.code, empty.stderr).toBe(0);
+      expect(JSON.parse(empty.stdout)).toEqual({ users: 0, groups: 0, lastWrite: null });
+      await t.store.scim.createUser({
+        issuer: ISSUER,
+        subject: null,
+        username: 'scim:pg-1',
+        role: 'user',
+        userName: 'pg-1@example.com',
+        externalId: 'oid-pg-1',
+        attributes: {},
+        email: null,
+        name: null,
+      });
+      const one = JSON.parse((await t.cli(['scim', 'status', '--issuer', ISSUER, '--json'])).stdout);
+      expect(one).toMatchObject({ issuer: ISSUER, users: 1, groups: 0, lastWrite: expect.any(String) });
+    });
+  },
+);
