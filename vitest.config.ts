@@ -23,6 +23,7 @@ export default defineConfig({
       { find: /^@jit-provision\/adapter-fastify$/, replacement: src('adapter-fastify/src/index.ts') },
       { find: /^@jit-provision\/adapter-hono$/, replacement: src('adapter-hono/src/index.ts') },
       { find: /^@jit-provision\/cli$/, replacement: src('cli/src/index.ts') },
+      { find: /^@jit-provision\/scim$/, replacement: src('scim/src/index.ts') },
     ],
   },
   test: {

@@ -20,6 +20,8 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   'outbox-drain': async () => (await import('./src/outbox-drain')).outboxDrainBenchmark(),
   'sid-check': async () => (await import('./src/sid-check')).sidCheckBenchmark(),
   scim: async () => (await import('./src/scim')).scimBenchmark(),
+  // Not in a full run: it needs bun, deno and miniflare installed (see README, "The hit path per runtime").
+  runtimes: async () => (await import('./src/runtimes/run')).runtimesBenchmark(),
 };
 
 const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -28,7 +30,7 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   process.exit(2);
 }
-const names = picked.length > 0 ? picked : Object.keys(BENCHMARKS);
+const names = picked.length > 0 ? picked : Object.keys(BENCHMARKS).filter((name) => name !== 'runtimes');
 const cpu = cpus();
 const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}/${process.arch}`;
 console.log(`jit-provision benchmarks — ${machine}\n`);

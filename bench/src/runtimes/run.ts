@@ -1,5 +1,5 @@
-// The in-process hit path (hit.ts) on Node, Bun, Deno and workerd, as a table: `npx tsx src/runtimes/run.ts`
-// from bench/ after `pnpm build`, with bun and deno on PATH and EDGE_MINIFLARE_DIR naming a folder where
+// The in-process hit path (hit.ts) on Node, Bun, Deno and workerd, as a table:
+// `pnpm --filter @jit-provision/bench bench runtimes` after `pnpm build`, with bun and deno on PATH and EDGE_MINIFLARE_DIR naming a folder where
 // miniflare is installed (.ci/edge.sh's cache has all three). A runtime that is missing is reported, not run.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { createDevIssuer } from '@jit-provision/core/dev';
+import type { Section } from '../report';
 import { type HitSetup, timeHits } from './hit';
 
 const run = promisify(execFile);
@@ -20,7 +21,11 @@ type EsbuildLike = {
 async function child(command: string, args: string[], setup: HitSetup): Promise<Timing> {
   const { stdout } = await run(command, [...args, join(here, 'cli.ts')], {
     cwd: join(here, '../..'),
-    env: { ...process.env, HIT_SETUP: JSON.stringify(setup) },
+    env: { ...process.env, HIT_SETUP: JSON.stringify(setup), NO_COLOR: '1' },
+  }).catch((err: Error & { stderr?: string }) => {
+    // The runtime's own error line, not execFile's "Command failed".
+    const line = (err.stderr ?? '').split('\n').find((l) => /error/i.test(l));
+    throw new Error(line ?? err.message);
   });
   return JSON.parse(stdout.trim().split('\n').pop() as string) as Timing;
 }
@@ -72,26 +77,46 @@ async function workerd(setup: HitSetup, n = 100_000): Promise<Timing> {
   }
 }
 
-const audience = 'bench-api';
-const idp = await createDevIssuer();
-const setup: HitSetup = {
-  issuer: idp.issuer,
-  audience,
-  token: await idp.mint({ sub: 'user-1', email: 'user-1@example.com' }, { audience, expiresIn: 3600 }),
-};
-const runtimes: Array<[string, () => Promise<Timing>]> = [
-  [`Node ${process.version}`, () => timeHits(setup)],
-  ['Bun', () => child('bun', [], setup)],
-  ['Deno', () => child('deno', ['run', '-A'], setup)],
-  ['workerd (Miniflare)', () => workerd(setup)],
-];
-console.log('| runtime | sync hit, µs/call | async hit, µs/call |\n| --- | --- | --- |');
-for (const [name, measure] of runtimes) {
+/** The sync and async hit path per runtime; a runtime that cannot start is a row saying why. */
+export async function runtimesBenchmark(): Promise<Section> {
+  const audience = 'bench-api';
+  const idp = await createDevIssuer();
+  const setup: HitSetup = {
+    issuer: idp.issuer,
+    audience,
+    token: await idp.mint({ sub: 'user-1', email: 'user-1@example.com' }, { audience, expiresIn: 3600 }),
+  };
+  const runtimes: Array<[string, () => Promise<Timing>]> = [
+    [`Node ${process.version}`, () => timeHits(setup)],
+    ['Bun', () => child('bun', [], setup)],
+    ['Deno', () => child('deno', ['run', '-A'], setup)],
+    ['workerd (Miniflare)', () => workerd(setup)],
+  ];
+  const rows: Section['rows'] = [];
   try {
-    const { sync, async } = await measure();
-    console.log(`| ${name} | ${sync.toFixed(3)} | ${async.toFixed(3)} |`);
-  } catch (err) {
-    console.log(`| ${name} | not run: ${(err as Error).message.split('\n')[0]} | |`);
+    for (const [name, measure] of runtimes) {
+      try {
+        const { sync, async } = await measure();
+        rows.push({
+          runtime: name,
+          'sync hit, µs/call': sync.toFixed(3),
+          'async hit, µs/call': async.toFixed(3),
+        });
+      } catch (err) {
+        const why = `not run: ${(err as Error).message.split('\n')[0]}`;
+        rows.push({ runtime: name, 'sync hit, µs/call': why, 'async hit, µs/call': '' });
+      }
+    }
+  } finally {
+    await idp.close();
   }
+  return {
+    title: 'The in-process hit path per runtime',
+    rows,
+    targets: [],
+    notes: [
+      'median of 7 rounds of 100,000 calls; workerd timed from outside per request, less an empty one',
+      'needs bun and deno on PATH and EDGE_MINIFLARE_DIR (.ci/edge.sh caches all three)',
+    ],
+  };
 }
-await idp.close();

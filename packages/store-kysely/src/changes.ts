@@ -1,4 +1,5 @@
 import type {
+  RevokedSession,
   UserChange,
   UserChangeFeed,
   UserChangeStatus,
@@ -28,11 +29,15 @@ interface Row {
   user_id: string;
   issuer: string;
   subject: string;
+  /** Set on a revoked session's row (`store.logout.revokeSid`), with its `expires_at`. */
+  sid: string | null;
+  expires_at: unknown;
 }
 
 /**
  * The change feed where there is no LISTEN/NOTIFY: triggers write every user change into a change-log
- * table in the changing transaction; one reader per store polls it and delivers to every subscriber.
+ * table in the changing transaction (and `revokeSid` a row with its `sid`); one reader per store polls it
+ * and delivers to every subscriber.
  */
 export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) {
   const pollMs = Math.max(10, options.pollMs ?? 500);
@@ -40,6 +45,7 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
   const listeners = new Set<{
     listener: (c: UserChange) => void;
     onStatus?: (s: UserChangeStatus) => void;
+    onSessionRevoked?: (s: RevokedSession) => void;
   }>();
   let cursor: bigint | undefined;
   const gaps = new Map<bigint, number>();
@@ -52,6 +58,16 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
     if (next === status) return;
     status = next;
     for (const l of listeners) l.onStatus?.(next);
+  };
+
+  const deliver = (row: Row) => {
+    if (row.sid === null || row.sid === undefined) {
+      for (const l of listeners)
+        l.listener({ userId: row.user_id, issuer: row.issuer, subject: row.subject });
+      return;
+    }
+    const session = { issuer: row.issuer, sid: row.sid, expiresAt: ctx.d.readTime(row.expires_at) };
+    for (const l of listeners) l.onSessionRevoked?.({ ...session });
   };
 
   async function poll(): Promise<void> {
@@ -69,8 +85,8 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
     const again = missing.length === 0 ? sql`` : sql` OR seq IN (${sql.join(missing.map(String))})`;
     const found = await rows<Row>(
       db,
-      sql`SELECT seq, user_id, issuer, subject FROM ${T.changes} WHERE seq > ${String(cursor)}${again}
-          ORDER BY seq LIMIT ${PAGE}`,
+      sql`SELECT ${ctx.d.select('seq, user_id, issuer, subject, sid, expires_at')} FROM ${T.changes}
+          WHERE seq > ${String(cursor)}${again} ORDER BY seq LIMIT ${PAGE}`,
     );
     const now = Date.now();
     for (const row of found) {
@@ -80,8 +96,7 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
         for (let s = cursor + 1n; s < seq && gaps.size < 10_000; s++) gaps.set(s, now);
         cursor = seq;
       }
-      for (const l of listeners)
-        l.listener({ userId: row.user_id, issuer: row.issuer, subject: row.subject });
+      deliver(row);
     }
     for (const [seq, since] of gaps) if (now - since > GAP_WINDOW_MS) gaps.delete(seq);
     report('up');
@@ -122,6 +137,7 @@ export function createPolledFeed(ctx: Context, options: ChangeFeedOptions = {}) 
       const entry = {
         listener,
         ...(subscribeOptions.onStatus ? { onStatus: subscribeOptions.onStatus } : {}),
+        ...(subscribeOptions.onSessionRevoked ? { onSessionRevoked: subscribeOptions.onSessionRevoked } : {}),
       };
       const first = listeners.size === 0;
       listeners.add(entry);

@@ -34,6 +34,8 @@ export interface Tables {
   invitations: string;
   outbox: string;
   changes: string;
+  logoutJtis: string;
+  revokedSessions: string;
   migrations: string;
   migrationLock: string;
 }
@@ -49,6 +51,8 @@ export const tablesOf = (prefix: string): Tables => {
     invitations: `${prefix}invitations`,
     outbox: `${prefix}outbox`,
     changes: `${prefix}user_changes`,
+    logoutJtis: `${prefix}logout_jtis`,
+    revokedSessions: `${prefix}revoked_sessions`,
     migrations: `${prefix}migrations`,
     migrationLock: `${prefix}migrations_lock`,
   };

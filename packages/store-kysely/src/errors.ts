@@ -53,9 +53,9 @@ function reasonOf(error: unknown): StoreUnavailableReason {
   if (SCHEMA_CODES.has(code)) return 'schema_not_migrated';
   if (
     error instanceof Error &&
-    /no such table|pool is closed|connection.*(closed|terminated)/i.test(error.message)
+    /no such (table|column)|pool is closed|connection.*(closed|terminated)/i.test(error.message)
   )
-    return /no such table/i.test(error.message) ? 'schema_not_migrated' : 'unreachable';
+    return /no such (table|column)/i.test(error.message) ? 'schema_not_migrated' : 'unreachable';
   return 'failed';
 }
 

@@ -195,9 +195,20 @@ export function createLifecycle(ctx: Context): UserLifecycleStore {
     setRole: (userId, role, options) => guard(() => setRole(ctx, userId, role, options)),
     revokeSessions: (userId, options) =>
       guard(async () => {
-        const r = await change(ctx, userId, options, () => ({
-          sets: [sql`tokens_valid_after = ${d.now}`, sql`updated_at = ${d.now}`],
-        }));
+        const at = options?.at;
+        const r = await change(ctx, userId, options, (row) => {
+          // A back-channel logout's `iat` never moves a later revocation back (nothing changes, no event).
+          const current = row.tokens_valid_after == null ? null : d.readTime(row.tokens_valid_after);
+          if (at !== undefined && current !== null && current.getTime() >= at.getTime()) return null;
+          const to = at === undefined ? d.now : sql`${d.time(at)}`;
+          const greatest = d.name === 'sqlite' ? sql.raw('MAX') : sql.raw('GREATEST');
+          return {
+            sets: [
+              sql`tokens_valid_after = ${greatest}(COALESCE(tokens_valid_after, ${to}), ${to})`,
+              sql`updated_at = ${d.now}`,
+            ],
+          };
+        });
         return toUser(d, r.after);
       }),
     delete: (userId, options) =>

@@ -1,8 +1,9 @@
-import { sql } from 'kysely';
-import { type Migration, Migrator } from 'kysely/migration';
+import { type Kysely, sql } from 'kysely';
+import { type Migration as KyselyMigration, Migrator } from 'kysely/migration';
 import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, tablesOf } from './dialect';
 import { isRetryable, isUniqueViolation } from './errors';
 import { migrationSets } from './schema';
+import type { Migration } from './schema-0002';
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions {
@@ -12,9 +13,21 @@ export interface MigrateOptions {
   tablePrefix?: string;
 }
 
+const done = async (db: Kysely<unknown>, query: string | undefined) =>
+  query !== undefined && (await sql.raw(query).execute(db)).rows.length > 0;
+
+/** Run a migration's statements, one per query (mysql2 refuses several), skipping what is already done. */
+async function apply(db: Kysely<unknown>, migration: Migration): Promise<void> {
+  if (await done(db, migration.unless)) return;
+  for (const statement of migration.statements) {
+    if (typeof statement === 'string') await sql.raw(statement).execute(db);
+    else if (!(await done(db, statement.unless))) await sql.raw(statement.sql).execute(db);
+  }
+}
+
 /** The migrations a `Migrator` runs, for one dialect family and prefix. */
-export function migrationsFor(dialect: DialectName, tablePrefix: string): Record<string, Migration> {
-  const out: Record<string, Migration> = {};
+export function migrationsFor(dialect: DialectName, tablePrefix: string): Record<string, KyselyMigration> {
+  const out: Record<string, KyselyMigration> = {};
   const names = migrationSets(dialect, tablesOf(tablePrefix)).map((m) => m.name);
   names.forEach((name, index) => {
     out[name] = {
@@ -25,8 +38,22 @@ export function migrationsFor(dialect: DialectName, tablePrefix: string): Record
             ? ((await sql<{ v: string }>`SELECT VERSION() AS v`.execute(db)).rows[0]?.v ?? '')
             : '';
         const sets = migrationSets(dialect, tablesOf(tablePrefix), { mariadb: /mariadb/i.test(version) });
-        // One statement per query: mysql2 refuses several by default.
-        for (const statement of sets[index]?.statements ?? []) await sql.raw(statement).execute(db);
+        const migration = sets[index];
+        if (migration === undefined) return;
+        // SQLite gives the Migrator no lock: each migration is one write transaction, which a process that
+        // lost the race runs after the winner's, finding the work done (`unless`).
+        if (dialect !== 'sqlite') return apply(db, migration);
+        await sql.raw('BEGIN IMMEDIATE').execute(db);
+        try {
+          await apply(db, migration);
+          await sql.raw('COMMIT').execute(db);
+        } catch (error) {
+          await sql
+            .raw('ROLLBACK')
+            .execute(db)
+            .catch(() => {});
+          throw error;
+        }
       },
     };
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from './index';
+import { createKyselyStore, migrate } from './index';
 import { runTs } from './test-support/child-process';
 import {
   createTestEngine,
@@ -63,6 +63,39 @@ for (const dialect of ENGINES) {
         const idOf = new Map(rows.map((r) => [r.subject, r.id]));
         // Every caller, in every process, got its identity's one row.
         for (const r of ok) expect(r.id).toBe(idOf.get(r.subject));
+      });
+
+      it(`${PROCESSES} processes × ${CALLS} parallel claims of one logout-token jti: exactly one wins`, async () => {
+        const jti = randomBytes(8).toString('hex');
+        const children = Array.from({ length: PROCESSES }, () =>
+          runTs('./child.ts', ['jti-race'], {
+            ...engine.env,
+            JTI_ISSUER: 'https://bcl.test',
+            JTI: jti,
+            RACE_CALLS: String(CALLS),
+          }),
+        );
+        await Promise.all(children.map((child) => child.line((l) => l === 'ready')));
+        for (const child of children) child.send('go');
+        const outputs = await Promise.all(children.map((child) => child.line((l) => l.startsWith('{'))));
+        const exits = await Promise.all(children.map((child) => child.exited));
+        expect(exits.map((e) => e.code)).toEqual(Array(PROCESSES).fill(0));
+        const results = outputs.map((line) => JSON.parse(line) as { won: number; errors: string[] });
+        expect(results.flatMap((r) => r.errors)).toEqual([]);
+        expect(results.reduce((sum, r) => sum + r.won, 0)).toBe(1);
+      });
+
+      it('a session revoked here reaches the change feed of every other process', async () => {
+        const watchers = [0, 1].map(() => runTs('./child.ts', ['watch'], { ...engine.env, POLL_MS: '50' }));
+        try {
+          await Promise.all(watchers.map((child) => child.line((l) => l === 'up')));
+          const store = createKyselyStore({ db: engine.db, changes: false });
+          const sid = `sid-${randomBytes(6).toString('hex')}`;
+          await store.logout.revokeSid('https://bcl.test', sid, new Date(Date.now() + 60_000));
+          await Promise.all(watchers.map((child) => child.line((l) => l === `sid ${sid}`)));
+        } finally {
+          await Promise.all(watchers.map((child) => child.kill('SIGKILL')));
+        }
       });
     },
   );

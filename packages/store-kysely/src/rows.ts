@@ -11,7 +11,7 @@ import type {
 import type { Sql } from './dialect';
 
 export const USER_COLUMNS =
-  'id, issuer, subject, username, email, name, role, role_source, tenant_id, status, disabled_at, tokens_valid_after, last_seen_at, created_at, updated_at';
+  'id, issuer, subject, username, email, name, role, role_source, tenant_id, external_id, status, disabled_at, tokens_valid_after, last_seen_at, created_at, updated_at';
 
 export interface UserRow {
   id: string;
@@ -23,6 +23,7 @@ export interface UserRow {
   role: string;
   role_source: RoleSource;
   tenant_id: string | null;
+  external_id: string | null;
   status: UserStatus;
   disabled_at: unknown;
   tokens_valid_after: unknown;
@@ -43,8 +44,7 @@ export const toUser = (d: Sql, r: UserRow): UserRecord => ({
   role: r.role,
   roleSource: r.role_source,
   tenantId: r.tenant_id,
-  // No SCIM part here (issue 31): the store keeps no externalId.
-  externalId: null,
+  externalId: r.external_id,
   createdAt: d.readTime(r.created_at),
   updatedAt: d.readTime(r.updated_at),
   status: r.status,

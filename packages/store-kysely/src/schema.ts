@@ -1,26 +1,11 @@
 import type { DialectName, Tables } from './dialect';
+import { type Migration, secondMigration } from './schema-0002';
+import { USER_FIELDS, watched } from './user-fields';
 
 // Every column the store reads and writes, per table: hand-written SQL sees the same names on each engine.
 
-const USER_FIELDS = [
-  'id',
-  'issuer',
-  'subject',
-  'username',
-  'email',
-  'name',
-  'role',
-  'role_source',
-  'tenant_id',
-  'status',
-  'disabled_at',
-  'tokens_valid_after',
-  'created_at',
-  'updated_at',
-] as const;
-
-/** The columns whose change a user cache must hear about (not `updated_at`, not `last_seen_at`). */
-const WATCHED = USER_FIELDS.filter((c) => c !== 'updated_at' && c !== 'created_at');
+// Frozen with 0001: a later migration that watches more columns re-creates the triggers itself.
+const WATCHED = watched(USER_FIELDS);
 
 function mysqlSchema(t: Tables, collation: string): string[] {
   // Binary, NO PAD collation wherever text lives: `Alice` and `alice`, `é` and `e`, `a` and `a ` are
@@ -215,7 +200,7 @@ export function migrationSets(
   dialect: DialectName,
   t: Tables,
   server: { mariadb: boolean } = { mariadb: true },
-): Array<{ name: string; statements: string[] }> {
+): Migration[] {
   const collation = server.mariadb ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
   const initial =
     dialect === 'mysql'
@@ -223,5 +208,8 @@ export function migrationSets(
       : dialect === 'sqlite'
         ? sqliteSchema(t)
         : postgresSchema(t);
-  return [{ name: '0001_users_reservations_invitations_outbox_changes', statements: initial }];
+  return [
+    { name: '0001_users_reservations_invitations_outbox_changes', statements: initial },
+    secondMigration(dialect, t, collation),
+  ];
 }

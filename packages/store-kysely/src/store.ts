@@ -1,5 +1,6 @@
 import type {
   InvitationStore,
+  LogoutStore,
   OutboxStore,
   ReservationStore,
   Store,
@@ -16,6 +17,7 @@ import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, sqlFor,
 import { guard, toStoreError } from './errors';
 import { createInvitations } from './invitations';
 import { createLifecycle, setRole } from './lifecycle';
+import { createLogout } from './logout';
 import { latestMigration, migrate } from './migrate';
 import { createOutbox } from './outbox';
 import { createReservations } from './reservations';
@@ -40,6 +42,7 @@ export interface KyselyStoreOptions {
 /** The Kysely {@link Store}: every optional part, and `close()` for its change-feed reader. */
 export interface KyselyStore extends Store {
   readonly invitations: InvitationStore;
+  readonly logout: LogoutStore;
   readonly outbox: OutboxStore;
   readonly reservations: ReservationStore;
   readonly users: UserLifecycleStore;
@@ -65,7 +68,8 @@ export interface KyselyStore extends Store {
  * - `upsert`: one INSERT that ignores a duplicate key, then the row; exactly one racer creates.
  * - `users`, `reservations`, `invitations`: each change one transaction with its outbox event.
  * - `outbox`: claims with `SKIP LOCKED` (MySQL/MariaDB, Postgres) or one UPDATE (SQLite).
- * - `changes`: a change log written by triggers, polled every `pollMs`.
+ * - `logout`: a logout token's jti claimed once among racers; revoked sessions reach the change feed.
+ * - `changes`: a change log written by triggers (and `revokeSid`), polled every `pollMs`.
  *
  * @example
  * ```ts
@@ -97,6 +101,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     tablePrefix: prefix,
     migrate: () => migrate(options.db, { dialect, tablePrefix: prefix }),
     invitations: createInvitations(ctx),
+    logout: createLogout(ctx),
     outbox: createOutbox(ctx),
     reservations: createReservations(ctx),
     users: createLifecycle(ctx),

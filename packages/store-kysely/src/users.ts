@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type NewUser,
   ReservationConflictError,
+  ScimConflictError,
   type StoreKey,
   StoreUnavailableError,
   UserNotFoundError,
@@ -24,9 +25,9 @@ export function insertUser(ctx: Context, id: string, input: NewUser, ignoreConfl
       ? sql`ON DUPLICATE KEY UPDATE id = id`
       : sql`ON CONFLICT DO NOTHING`;
   return sql`INSERT INTO ${T.users}
-      (id, issuer, subject, username, email, name, role, tenant_id, role_source, created_at, updated_at)
+      (id, issuer, subject, username, email, name, role, tenant_id, external_id, role_source, created_at, updated_at)
     VALUES (${id}, ${input.issuer}, ${input.subject}, ${input.username}, ${input.email ?? null}, ${input.name ?? null},
-      ${input.role}, ${input.tenantId ?? null}, ${input.roleSource ?? 'default'}, ${d.now}, ${d.now})
+      ${input.role}, ${input.tenantId ?? null}, ${input.externalId ?? null}, ${input.roleSource ?? 'default'}, ${d.now}, ${d.now})
     ${conflict}`;
 }
 
@@ -107,6 +108,15 @@ export async function syncRow(
   return toUser(d, row);
 }
 
+/** Whether a row of `issuer` holds `externalId` (unique per issuer: a second one cannot be inserted). */
+async function externalIdTaken(ctx: Context, issuer: string, externalId: string): Promise<boolean> {
+  const where =
+    ctx.d.name === 'mysql'
+      ? sql`external_id_key = UNHEX(SHA2(CONCAT(${issuer}, CHAR(0), ${externalId}), 256))`
+      : sql`issuer = ${issuer} AND external_id = ${externalId}`;
+  return (await rows(ctx.db, sql`SELECT 1 AS one FROM ${ctx.T.users} WHERE ${where}`)).length > 0;
+}
+
 /** `Store.upsert`: exactly one of any number of racing callers, in any number of processes, creates. */
 export async function upsertUser(
   ctx: Context,
@@ -132,6 +142,8 @@ export async function upsertUser(
       sql`SELECT 1 AS one FROM ${ctx.T.users} WHERE username = ${input.username}`,
     );
     if (owner.length > 0) throw new ReservationConflictError('the username belongs to another identity');
+    if (input.externalId !== undefined && (await externalIdTaken(ctx, input.issuer, input.externalId)))
+      throw new ScimConflictError('externalId', 'another user of this issuer has this externalId');
   }
   throw new StoreUnavailableError('upsert did not settle after 3 attempts');
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ReservationConflictError,
   ScimConflictError,
@@ -22,6 +22,7 @@ import {
   toScimUser,
   userFilterTarget,
 } from './scim-rows';
+import type { NameStatement } from './statement-name';
 
 type UserPart = Pick<ScimStore, 'createUser' | 'getUser' | 'findUsers' | 'replaceUser' | 'hideUser'>;
 
@@ -146,9 +147,19 @@ async function createOnce(c: PoolClient, s: string, input: ScimNewUser) {
   return { record: joined(user, scim.rows[0] as ScimPart), created };
 }
 
+/**
+ * Whether the statement is prepared (named): with no filter, or one comparison of a column — the lookups a
+ * provider sends before every write (`userName eq`, `externalId eq`). A bounded set of statements, so a
+ * client cannot fill a connection with prepared statements by varying its filters; named by a hash of the
+ * text, since a value that cannot match (a non-uuid `id`) compiles to another text.
+ */
+const preparable = (filter: ScimPageQuery<ScimUserFilterAttribute>['filter']): boolean =>
+  filter === undefined || !['and', 'or', 'not', 'some'].includes(filter.op);
+
 async function findUsers(
   db: Executor,
   s: string,
+  named: NameStatement,
   issuer: string,
   query: ScimPageQuery<ScimUserFilterAttribute>,
 ): Promise<ScimPage<ScimUserRecord>> {
@@ -157,27 +168,40 @@ async function findUsers(
     query.filter === undefined ? 'TRUE' : compileScimFilter(query.filter, userFilterTarget(), params);
   const from = `FROM ${s}.scim_users su JOIN ${s}.users u ON u.id = su.user_id AND u.issuer = $1
                 WHERE su.issuer = $1 AND NOT su.hidden AND ${where}`;
-  const count = db.rows<{ total: string }>(
-    { text: `SELECT count(*) AS total ${from}`, values: params.values },
+  const countRows = () =>
+    db.rows<{ total: string }>(
+      { text: `SELECT count(*) AS total ${from}`, values: params.values },
+      { retry: true },
+    );
+  if (query.count <= 0) return { totalResults: Number((await countRows())[0]?.total ?? 0), resources: [] };
+  // One statement: the page with the total beside each row (a lookup is one round trip, not two).
+  const text = `SELECT ${SCIM_USER_COLUMNS}, count(*) OVER () AS total_results ${from}
+             ORDER BY su.created_at, su.user_id
+             OFFSET $${params.values.length + 1} LIMIT $${params.values.length + 2}`;
+  const name = preparable(query.filter)
+    ? named(`scim_users_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`)
+    : {};
+  const rows = await db.rows<ScimUserRow & { total_results: string }>(
+    {
+      ...name,
+      text,
+      values: [...params.values, Math.max(1, query.startIndex) - 1, query.count],
+    },
     { retry: true },
   );
-  const page =
-    query.count <= 0
-      ? Promise.resolve([])
-      : db.rows<ScimUserRow>(
-          {
-            text: `SELECT ${SCIM_USER_COLUMNS} ${from} ORDER BY su.created_at, su.user_id
-                   OFFSET $${params.values.length + 1} LIMIT $${params.values.length + 2}`,
-            values: [...params.values, Math.max(1, query.startIndex) - 1, query.count],
-          },
-          { retry: true },
-        );
-  const [totals, rows] = await Promise.all([count, page]);
-  return { totalResults: Number(totals[0]?.total ?? 0), resources: rows.map(toScimUser) };
+  const first = rows[0];
+  // A page past the end holds no row to read the total from: only then is it counted on its own.
+  const total =
+    first !== undefined
+      ? Number(first.total_results)
+      : query.startIndex > 1
+        ? Number((await countRows())[0]?.total ?? 0)
+        : 0;
+  return { totalResults: total, resources: rows.map(toScimUser) };
 }
 
 /** The SCIM user methods over `users` + `scim_users` (schema `s`, quoted). */
-export function scimUserPart(db: Executor, s: string): UserPart {
+export function scimUserPart(db: Executor, s: string, named: NameStatement): UserPart {
   return {
     async createUser(input) {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -204,7 +228,7 @@ export function scimUserPart(db: Executor, s: string): UserPart {
       return rows[0] === undefined ? null : toScimUser(rows[0]);
     },
 
-    findUsers: (issuer, query) => findUsers(db, s, issuer, query),
+    findUsers: (issuer, query) => findUsers(db, s, named, issuer, query),
 
     async replaceUser(issuer, id, write, options) {
       try {

@@ -4,6 +4,7 @@ import { guard } from './pg-errors';
 import { quoteSchema } from './schema-name';
 import { scimGroupPart } from './scim-groups';
 import { scimUserPart } from './scim-users';
+import type { NameStatement } from './statement-name';
 import type { UserRows } from './user-rows';
 
 /** `status`: visible users and groups, and the last SCIM write (hidden users' included: a hide is a write). */
@@ -35,9 +36,14 @@ async function status(db: Executor, s: string, issuer: string | undefined) {
  * compiled to parameterised SQL (`scim-filter.ts`); every write that must be exactly once across processes
  * is arbitrated by a unique index. Driver errors surface as core errors, as everywhere in this store.
  */
-export function createPostgresScimStore(db: Executor, schema: string, userRows: UserRows): ScimStore {
+export function createPostgresScimStore(
+  db: Executor,
+  schema: string,
+  userRows: UserRows,
+  named: NameStatement,
+): ScimStore {
   const s = quoteSchema(schema);
-  const users = scimUserPart(db, s);
+  const users = scimUserPart(db, s, named);
   const groups = scimGroupPart(db, s);
   return {
     createUser: (input) => guard(() => users.createUser(input)),

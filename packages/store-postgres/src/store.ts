@@ -183,7 +183,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     users: createPostgresUserStore(db, schema, named, userRows.getUser),
     outbox: createPostgresOutboxStore(db, schema),
     logout: createPostgresLogoutStore(db, schema, named),
-    scim: createPostgresScimStore(db, schema, userRows),
+    scim: createPostgresScimStore(db, schema, userRows, named),
 
     // The per-request path: one promise chain, no extra async layers.
     lookup: (key) =>

@@ -189,6 +189,49 @@ describe('answerRoute', () => {
   });
 });
 
+describe('a route’s own error shape (errorResponse)', () => {
+  const shaped = (response: { status: number; headers: Record<string, string> }) => ({
+    status: response.status,
+    headers: { ...response.headers, 'content-type': 'application/x+json' },
+    body: { status: String(response.status) },
+  });
+  const r: Route = {
+    method: 'POST',
+    path: '/x',
+    authenticate: async () => {
+      throw new MissingTokenError();
+    },
+    errorResponse: shaped,
+    handler: async () => {
+      throw new MissingTokenError();
+    },
+  };
+
+  it('shapes refusals, body errors and handler throws alike; keeps WWW-Authenticate', async () => {
+    const refused = await admitRoute(r, {});
+    expect(refused.ok ? null : refused.response).toMatchObject({
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Bearer', 'content-type': 'application/x+json' },
+      body: '{"status":"401"}',
+    });
+    const bad = await readJsonBody(post('{'), 64).catch((e: unknown) => e);
+    expect(bodyErrorResponse(bad, r)).toMatchObject({ status: 400, body: { status: '400' } });
+    const thrown = await answerRoute(r, { headers: {}, query: {}, params: {}, body: undefined });
+    expect(JSON.parse(thrown.body ?? '')).toEqual({ status: '401' });
+  });
+
+  it('a shape that throws falls back to the SDK’s error shape', async () => {
+    const broken: Route = {
+      ...r,
+      errorResponse: () => {
+        throw new Error('bug');
+      },
+    };
+    const out = await admitRoute(broken, {});
+    expect(out.ok ? null : JSON.parse(out.response.body ?? '')).toMatchObject({ error: 'missing_token' });
+  });
+});
+
 describe('routedPath', () => {
   it('drops the query and fragment and decodes as the routers do', () => {
     expect(routedPath('/a/b?c=d')).toBe('/a/b');

@@ -72,6 +72,14 @@ export interface Route {
   /** Headers added to every answer of this route, errors included (e.g. `cache-control: no-store`). */
   headers?: Record<string, string>;
   /**
+   * The error shape of a protocol with its own (SCIM's Error schema): given the SDK's error answer and what
+   * was thrown, the answer to send instead. Applied to every error of this route that its handler does not
+   * answer itself: `authorize`/`authenticate` refusals (401 keeps its `WWW-Authenticate` when the result keeps
+   * `response.headers`), 415, body errors (413, bad JSON, depth and node bounds) and handler throws. Must not
+   * throw.
+   */
+  errorResponse?(response: HttpResponse, err: unknown): RouteResponse;
+  /**
    * The body this route takes: `'json'` (default; `application/json` or `+json`) or `'form'`
    * (`application/x-www-form-urlencoded`, e.g. a back-channel logout token), read into an object of strings
    * (a repeated field: a list). Any other media type gets 415.
@@ -239,9 +247,23 @@ export type RouteAdmission = { ok: true; auth: unknown } | { ok: false; response
 
 const ADMITTED: RouteAdmission = Object.freeze({ ok: true, auth: undefined });
 
+/** The route's own error shape when it has one ({@link Route.errorResponse}). */
+function shapeError(
+  route: Pick<Route, 'errorResponse'> | undefined,
+  out: HttpResponse,
+  err: unknown,
+): RouteResponse {
+  if (route?.errorResponse === undefined) return out;
+  try {
+    return route.errorResponse(out, err);
+  } catch {
+    return out;
+  }
+}
+
 /** A route's error answer, its own headers added. */
 function routeErrorResponse(route: Route, err: unknown): SerializedRouteResponse {
-  const out = toHttpResponse(err);
+  const out = shapeError(route, toHttpResponse(err), err);
   return serializeRouteResponse(
     route.headers === undefined ? out : { ...out, headers: { ...out.headers, ...route.headers } },
   );
@@ -372,7 +394,7 @@ export async function answerRoute(route: Route, request: RouteRequest): Promise<
  * The answer to an error a framework raised while reading a route's body, in the SDK's error shape:
  * a JitProvisionError keeps its own; HTTP 413 becomes `payload_too_large`; any other 4xx (bad JSON, wrong
  * content type) becomes `invalid_request`. Undefined for anything else, which is not a body error. With the
- * `route` it was reading for, that route's `headers` are added.
+ * `route` it was reading for, that route's `errorResponse` shapes it and its `headers` are added.
  *
  * @example
  * ```ts
@@ -382,9 +404,19 @@ export async function answerRoute(route: Route, request: RouteRequest): Promise<
  * });
  * ```
  */
-export function bodyErrorResponse(err: unknown, route?: Pick<Route, 'headers'>): HttpResponse | undefined {
-  const out = bodyError(err);
-  if (out === undefined || route?.headers === undefined) return out;
+export function bodyErrorResponse(err: unknown): HttpResponse | undefined;
+export function bodyErrorResponse(
+  err: unknown,
+  route?: Pick<Route, 'headers' | 'errorResponse'>,
+): RouteResponse | undefined;
+export function bodyErrorResponse(
+  err: unknown,
+  route?: Pick<Route, 'headers' | 'errorResponse'>,
+): RouteResponse | undefined {
+  const found = bodyError(err);
+  if (found === undefined) return undefined;
+  const out = shapeError(route, found, err);
+  if (route?.headers === undefined) return out;
   return { ...out, headers: { ...out.headers, ...route.headers } };
 }
 

@@ -197,7 +197,7 @@ describe('provisioner.directory: roles from groups', () => {
     await directory.changeMembers(group.id, { remove: [id] });
     expect(await provisioner.getUser(id)).toMatchObject({ role: 'editor', roleSource: 'scim' });
     await directory.changeMembers(group.id, { remove: [id] }); // no change, no event
-    expect(ofType('user.role_changed').map((event) => [event.data?.to, event.actor])).toEqual([
+    expect(ofType('user.role_changed').map((event) => [event.data?.['to'], event.actor])).toEqual([
       ['admin', 'scim'],
       ['editor', 'scim'],
     ]);

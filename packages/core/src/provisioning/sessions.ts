@@ -147,7 +147,7 @@ export function createSessionRevocations(
 
 /**
  * The revocations a provisioner checks: when an issuer takes back-channel logout. Its store must have the
- * `logout` part (store-memory, store-postgres): without it no logout token could ever be recorded, and a
+ * `logout` part (store-memory, store-postgres, store-kysely): without it no logout token could ever be recorded, and a
  * configured `backchannelLogout` would silently end nothing, so that is refused at start-up.
  */
 export function sessionRevocationsFor(

@@ -4,7 +4,10 @@
  * - race: waits for `go` on stdin, fires RACE_CALLS parallel first logins over RACE_IDENTITIES identities,
  *   prints one JSON line of results.
  * - reserve-then-hang: createUser mode; the app's createUser never returns (SIGKILL → orphaned reservation).
- * - watch: follows the change feed; prints `seen <userId> <ms since epoch>` for each change (bench).
+ * - jti-race: waits for `go`, claims one logout-token jti (JTI_ISSUER, JTI) RACE_CALLS times in parallel,
+ *   prints one JSON line: how many claims this process won.
+ * - watch: follows the change feed; prints `seen <userId> <ms since epoch>` for each change (bench) and
+ *   `sid <sid>` for each revoked session.
  */
 import { createInterface } from 'node:readline';
 import { createProvisioner } from '@jit-provision/core';
@@ -51,10 +54,34 @@ async function race(): Promise<void> {
   await db.destroy();
 }
 
+async function jtiRace(): Promise<void> {
+  const issuer = env('JTI_ISSUER');
+  const jti = env('JTI');
+  // Warm the pool, so the race is about SQL, not connecting.
+  await Promise.all(Array.from({ length: 5 }, () => store.logout.isSidRevoked(issuer, 'warm-up')));
+  signal('ready');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) if (line.trim() === 'go') break;
+  lines.close();
+  const expiresAt = new Date(Date.now() + 600_000);
+  const settled = await Promise.allSettled(
+    Array.from({ length: Number(env('RACE_CALLS')) }, () => store.logout.claimJti(issuer, jti, expiresAt)),
+  );
+  const errors = settled.flatMap((s) =>
+    s.status === 'rejected' ? [String((s.reason as { code?: string }).code ?? s.reason)] : [],
+  );
+  const won = settled.filter((s) => s.status === 'fulfilled' && s.value).length;
+  signal(JSON.stringify({ won, errors }));
+  await store.close();
+  await db.destroy();
+}
+
 async function main(): Promise<void> {
   switch (process.argv[2]) {
     case 'race':
       return race();
+    case 'jti-race':
+      return jtiRace();
     case 'reserve-then-hang': {
       const provisioner = createProvisioner({
         store,
@@ -73,7 +100,10 @@ async function main(): Promise<void> {
     case 'watch': {
       await store.changes?.subscribe((change) => signal(`seen ${change.userId} ${Date.now()}`), {
         onStatus: (status) => signal(status),
+        onSessionRevoked: (session) => signal(`sid ${session.sid}`),
       });
+      // The feed's timer is unref'd and a SQLite file holds no socket: without this the process would end.
+      setInterval(() => {}, 60_000);
       return never();
     }
     default:

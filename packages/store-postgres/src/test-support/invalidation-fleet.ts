@@ -10,6 +10,9 @@ export interface ChangeContext {
   pool: pg.Pool;
   schema: string;
   userId: string;
+  /** The fleet user's identity (a fresh issuer per run). */
+  issuer: string;
+  subject: string;
   /** A provisioner in the driving process (a fifth instance), for changes through the API. */
   provisioner: Provisioner;
 }
@@ -23,6 +26,8 @@ export interface ChangeVariant {
   name: string;
   expect(i: number): Record<string, unknown>;
   apply(context: ChangeContext, i: number): Promise<void>;
+  /** Set-up before the first change (e.g. a SCIM server in the driving process), kept out of the latencies. */
+  prepare?(context: ChangeContext): Promise<void>;
 }
 
 export const ROLE_CHANGES: readonly ChangeVariant[] = [
@@ -132,7 +137,15 @@ export async function runInvalidationFleet(options: FleetOptions): Promise<Fleet
     await Promise.all(children.map((child) => child.line((l) => l === 'ready')));
     const latencies: Record<string, number[]> = {};
     const paths: Record<string, number> = {};
-    const context: ChangeContext = { pool, schema: options.schema, userId: user.id, provisioner };
+    const context: ChangeContext = {
+      pool,
+      schema: options.schema,
+      userId: user.id,
+      issuer,
+      subject,
+      provisioner,
+    };
+    for (const variant of options.variants) await variant.prepare?.(context);
     const replyOf = (child: RunningChild, i: number, key: string) =>
       child
         .line(
