@@ -4,6 +4,7 @@ import { registerInvitations } from './commands/invitations';
 import { registerInvite } from './commands/invite';
 import { registerMigrate } from './commands/migrate';
 import { registerOutbox } from './commands/outbox';
+import { registerScim } from './commands/scim';
 import { registerStatus } from './commands/status';
 import { registerUsers } from './commands/users';
 import { type CliContext, type ConfigOptions, createContext } from './config';
@@ -22,7 +23,7 @@ export function buildProgram(io: CliIo): { program: Command; context(): CliConte
     },
   };
   const program = new Command('jit-provision')
-    .description('operate jit-provision: migrate, status, users, invitations, outbox')
+    .description('operate jit-provision: migrate, status, users, invitations, outbox, scim')
     .option(
       '--config <file>',
       'a config exporting { provisioner, invitations } (default: ./jit-provision.config.{ts,mjs,js}, else env)',
@@ -47,6 +48,7 @@ INVITATION_URL (a URL with {token}). Exit codes: 0 ok, 1 operation failed, 2 usa
     registerInvite,
     registerInvitations,
     registerOutbox,
+    registerScim,
   ]) {
     register(program, app);
   }

@@ -21,7 +21,10 @@ type Values =
   | 'runInvitationConformance'
   | 'runKratosWebhookSuite'
   | 'runRouteTableSuite'
+  | 'runScimSteps'
   | 'runStoreConformance'
+  | 'scimChecks'
+  | 'scimStepLists'
   | 'sqlTextIdentities';
 
 describe('@jit-provision/testing exports', () => {
@@ -40,5 +43,7 @@ describe('@jit-provision/testing exports', () => {
     expectTypeOf<entry.AdminApiSuiteOptions>().not.toBeNever();
     expectTypeOf<entry.KratosWebhookSuiteOptions>().not.toBeNever();
     expectTypeOf<entry.BackchannelLogoutSuiteOptions>().not.toBeNever();
+    expectTypeOf<entry.ScimStepsOptions>().toHaveProperty('steps');
+    expectTypeOf<entry.ScimCase['steps'][number]>().toEqualTypeOf<entry.ScimStep>();
   });
 });

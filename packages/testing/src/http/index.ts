@@ -38,3 +38,20 @@ export {
   type RouteTestSend,
   runRouteTableSuite,
 } from './routes';
+export {
+  runScimSteps,
+  type ScimCase,
+  type ScimCaseResult,
+  type ScimCheck,
+  type ScimMethod,
+  type ScimReport,
+  type ScimRequest,
+  type ScimSend,
+  type ScimStep,
+  type ScimStepResponse,
+  type ScimStepResult,
+  type ScimStepsOptions,
+  type ScimVars,
+  scimChecks,
+  scimStepLists,
+} from './scim';
