@@ -3,11 +3,7 @@ import { createProvisioner, type Provisioner } from '@jit-provision/core';
 import { scimServer } from '@jit-provision/scim';
 import { createPostgresStore } from '@jit-provision/store-postgres';
 import { Hono } from 'hono';
-import {
-  type ChangeContext,
-  type ChangeVariant,
-  runInvalidationFleet,
-} from '../../packages/store-postgres/src/test-support/invalidation-fleet';
+import { runInvalidationFleet, scimActiveChanges } from '../../packages/scim/src/test-support/fleet';
 import { DATABASE_URL, openDatabase } from './env';
 import { alternate } from './fast-path';
 import { fmt, now, percentile, pool, ratio, type Section } from './report';
@@ -44,61 +40,6 @@ const userBody = (i: number, run: string) => ({
   emails: [{ value: `${run}-user-${i}@example.com`, type: 'work', primary: true }],
   active: true,
 });
-
-/** The deprovisioning the fleet measures: Entra's PATCH of `active`, through a SCIM endpoint in a fifth process. */
-function scimVariants(): ChangeVariant[] {
-  let send: Send | undefined;
-  const patch = async (context: ChangeContext, active: string) => {
-    const res = await send?.('PATCH', `/Users/${context.userId}`, {
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-      Operations: [{ op: 'Replace', path: 'active', value: active }],
-    });
-    if (res?.status !== 200) throw new Error(`SCIM PATCH answered ${res?.status}`);
-  };
-  const prepare = async (context: ChangeContext) => {
-    if (send !== undefined) return;
-    const store = createPostgresStore({ pool: context.pool, schema: context.schema, listen: false });
-    // Okta-style: the externalId is the subject, so the SCIM create adopts the fleet's user row.
-    const provisioner = createProvisioner({
-      store,
-      userCache: false,
-      issuers: [{ issuer: context.issuer, audience: 'bench', externalIdClaim: 'sub' }],
-    });
-    const app = new Hono();
-    app.route(
-      '/scim/v2',
-      subApp(scimServer({ provisioner, issuer: context.issuer, tokens: [TOKEN] }).routes),
-    );
-    send = async (method, path, body) => {
-      const res = await app.request(`/scim/v2${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    };
-    const made = await send('POST', '/Users', {
-      userName: 'fleet@example.com',
-      externalId: context.subject,
-      active: true,
-    });
-    if ((made.body as { id?: string } | undefined)?.id !== context.userId)
-      throw new Error(`SCIM create did not adopt the fleet user (${made.status})`);
-  };
-  return [
-    {
-      name: 'SCIM PATCH active "False"',
-      expect: () => ({ error: 'user_disabled' }),
-      prepare,
-      apply: (context) => patch(context, 'False'),
-    },
-    {
-      name: 'SCIM PATCH active "True"',
-      expect: () => ({ status: 'active' }),
-      apply: (context) => patch(context, 'True'),
-    },
-  ];
-}
 
 /** Initial sync: SCIM POSTs through the route table vs the raw one-statement insert of the same rows. */
 async function initialSync(rows: Section['rows'], targets: Section['targets']): Promise<void> {
@@ -250,7 +191,7 @@ export async function scimBenchmark(): Promise<Section> {
       schema: db.schema,
       processes: PROCESSES,
       changes: CHANGES,
-      variants: scimVariants(),
+      variants: scimActiveChanges(),
       deadlineMs: 30_000,
     });
     for (const [change, sample] of Object.entries(run.latencies)) {
