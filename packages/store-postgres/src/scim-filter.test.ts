@@ -50,11 +50,21 @@ describe('compileScimFilter', () => {
   it('a group id that is no uuid matches nothing without a cast; a uuid is compared as one', () => {
     const target = groupFilterTarget('"s"');
     expect(compile({ op: 'eq', attribute: 'id', value: "x' OR 1=1" }, target)).toEqual({
-      sql: 'COALESCE(FALSE, FALSE)',
+      sql: 'FALSE',
       values: ['issuer'],
     });
     const id = '0b6f2a9e-1c3d-4e5f-8a7b-9c0d1e2f3a4b';
     expect(compile({ op: 'eq', attribute: 'id', value: id }, target).sql).toContain('g.id = $2::uuid');
+  });
+
+  it('a comparison stays bare (its index serves it) unless a not is above it, where NULL must be false first', () => {
+    const target = groupFilterTarget('"s"');
+    const eq = { op: 'eq', attribute: 'displayName', value: 'Admins' } as const;
+    expect(compile(eq, target).sql).not.toContain('COALESCE');
+    expect(compile({ op: 'and', left: eq, right: eq }, target).sql).not.toContain('COALESCE');
+    expect(compile({ op: 'not', filter: { op: 'or', left: eq, right: eq } }, target).sql).toMatch(
+      /^\(NOT \(COALESCE\(.*\) OR COALESCE\(.*\)\)\)$/,
+    );
   });
 
   it('refuses an attribute it does not know (invalid_field), never naming it in SQL', () => {

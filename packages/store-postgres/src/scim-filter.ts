@@ -146,34 +146,42 @@ function leaf(
 
 /**
  * Compile a parsed SCIM filter into an SQL condition over `target`'s columns. Every value goes into `params`
- * (the text holds only placeholders and our own expressions), and every comparison is total (COALESCE to
- * false), so `not` of a comparison with an absent attribute is true, as in a store that filters in memory.
+ * (the text holds only placeholders and our own expressions). Under a `not` every comparison is total
+ * (COALESCE to false), so `not` of a comparison with an absent attribute is true, as in a store that filters
+ * in memory; elsewhere a comparison stays bare, so the indexes on its expression serve it.
  *
  * @example
  * ```ts
  * const params = new SqlParams(['https://issuer.example']);
  * const where = compileScimFilter({ op: 'eq', attribute: 'userName', value: "o'brien" }, target, params);
- * // where: COALESCE(lower(su.user_name) = lower($2::text), FALSE); params.values[1]: "o'brien"
+ * // where: lower(su.user_name) = lower($2::text); params.values[1]: "o'brien"
  * ```
  */
 export function compileScimFilter(
   filter: ScimFilter<string>,
   target: FilterTarget | { columns: Readonly<Record<string, Column>>; multiValued?: undefined },
   params: SqlParams,
+  negated = false,
 ): string {
   switch (filter.op) {
     case 'and':
     case 'or':
-      return `(${compileScimFilter(filter.left, target, params)} ${filter.op.toUpperCase()} ${compileScimFilter(filter.right, target, params)})`;
+      return `(${compileScimFilter(filter.left, target, params, negated)} ${filter.op.toUpperCase()} ${compileScimFilter(filter.right, target, params, negated)})`;
     case 'not':
-      return `(NOT ${compileScimFilter(filter.filter, target, params)})`;
+      return `(NOT ${compileScimFilter(filter.filter, target, params, true)})`;
     case 'some': {
       const multi = target.multiValued?.[filter.attribute];
       if (multi === undefined)
         throw new InvalidFieldError('filter', `${filter.attribute} is not filterable here`);
+      // EXISTS is never NULL, so the elements' own condition is a plain WHERE again.
       return `EXISTS (${multi.exists(compileScimFilter(filter.filter, { columns: multi.columns }, params))})`;
     }
-    default:
-      return `COALESCE(${leaf(filter, target.columns, params)}, FALSE)`;
+    default: {
+      // Under a NOT, an unknown (NULL) comparison must be false before it is negated. Elsewhere AND and OR
+      // treat NULL as false already, and the bare comparison keeps the expression index usable
+      // (`lower(user_name) = lower($2)` is the index's own expression; a COALESCE around it is not).
+      const comparison = leaf(filter, target.columns, params);
+      return negated ? `COALESCE(${comparison}, FALSE)` : comparison;
+    }
   }
 }
