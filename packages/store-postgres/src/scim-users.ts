@@ -156,6 +156,19 @@ async function createOnce(c: PoolClient, s: string, input: ScimNewUser) {
 const preparable = (filter: ScimPageQuery<ScimUserFilterAttribute>['filter']): boolean =>
   filter === undefined || !['and', 'or', 'not', 'some'].includes(filter.op);
 
+// The names of the prepared lookups by their text: a handful of texts, hashed once each, not on every call.
+const PREPARED_NAMES = new Map<string, string>();
+function preparedName(text: string): string {
+  let name = PREPARED_NAMES.get(text);
+  if (name === undefined) {
+    name = `scim_users_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+    // Bounded (the shapes are, but schemas multiply them): a full map starts again rather than grow.
+    if (PREPARED_NAMES.size >= 512) PREPARED_NAMES.clear();
+    PREPARED_NAMES.set(text, name);
+  }
+  return name;
+}
+
 async function findUsers(
   db: Executor,
   s: string,
@@ -181,9 +194,7 @@ async function findUsers(
     SELECT *, count(*) OVER () AS total_results FROM matched
      ORDER BY scim_created_at, id
      OFFSET $${params.values.length + 1} LIMIT $${params.values.length + 2}`;
-  const name = preparable(query.filter)
-    ? named(`scim_users_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`)
-    : {};
+  const name = preparable(query.filter) ? named(preparedName(text)) : {};
   const rows = await db.rows<ScimUserRow & { total_results: string }>(
     {
       ...name,
