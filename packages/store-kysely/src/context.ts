@@ -67,6 +67,21 @@ export function scimNow(ctx: Context): RawBuilder<unknown> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Run `fn` again when the engine aborted it for a lock conflict (a deadlock victim, a busy SQLite file): for
+ * single statements outside a transaction, which the engine rolled back whole.
+ */
+export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= 5) throw error;
+      await sleep(5 * attempt + Math.random() * 20);
+    }
+  }
+}
+
+/**
  * Run `fn` in a transaction on one connection: `BEGIN IMMEDIATE` on SQLite (the write lock up front, so a
  * read-then-write never fails half way), and, with `lock`, a lock on that name held until the commit
  * (Postgres: a transaction advisory lock; MySQL: `GET_LOCK`, released after the commit). A deadlock or

@@ -13,7 +13,7 @@ import type {
 } from '@jit-provision/core';
 import { CompiledQuery, sql } from 'kysely';
 import { type ChangeFeedOptions, createPolledFeed } from './changes';
-import { createContext, identityIs, rows } from './context';
+import { createContext, identityIs, retrying, rows } from './context';
 import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, sqlFor, tablesOf } from './dialect';
 import { guard, toStoreError } from './errors';
 import { createInvitations } from './invitations';
@@ -118,7 +118,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
           throw toStoreError(error);
         },
       ),
-    upsert: (input) => guard(() => upsertUser(ctx, input)),
+    upsert: (input) => guard(() => retrying(() => upsertUser(ctx, input))),
     sync: (userId, patch) => guard(() => syncRow(ctx, db, userId, patch)),
     getUser: (userId) =>
       guard(async () => {
