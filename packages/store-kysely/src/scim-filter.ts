@@ -12,6 +12,8 @@ export type ColumnKind = 'text' | 'exact' | 'boolean' | 'date';
 export interface Column {
   sql: string;
   kind: ColumnKind;
+  /** An indexed condition every `eq` match also meets (MySQL's hashed keys), ANDed in so the index serves it. */
+  eqKey?: (value: string) => RawBuilder<unknown>;
 }
 
 type Columns = Readonly<Record<string, Column>>;
@@ -56,7 +58,10 @@ function compareText(d: Sql, op: ScimCompareOp, column: Column, value: unknown):
     return sql`${left} LIKE ${right}${sql.raw(d.name === 'sqlite' ? ` ESCAPE '\\'` : '')}`;
   }
   const right = fold ? sql`LOWER(${String(value)})` : sql`${String(value)}`;
-  return sql`${left} ${sql.raw(ORDER[op] as string)} ${right}`;
+  const compared = sql`${left} ${sql.raw(ORDER[op] as string)} ${right}`;
+  return op === 'eq' && column.eqKey !== undefined
+    ? sql`(${column.eqKey(String(value))} AND ${compared})`
+    : compared;
 }
 
 /** One comparison other than `ne` (which is `not eq`); a mismatched type never matches. */

@@ -120,10 +120,20 @@ export function emailRows(attributes: Readonly<Record<string, unknown>>): EmailR
 const NULL_INT = '(CASE WHEN 1 = 0 THEN 1 END)';
 
 /** The User attributes a filter may name, over `scim_users su` joined with `users u`. */
-export const userFilterTarget = (ctx: Context): FilterTarget => ({
+export const userFilterTarget = (ctx: Context, issuer: string): FilterTarget => ({
   columns: {
     id: { sql: 'su.user_id', kind: 'exact' },
-    userName: { sql: 'su.user_name', kind: 'text' },
+    userName: {
+      sql: 'su.user_name',
+      kind: 'text',
+      // MySQL has no index on LOWER(user_name): `userName eq` (every provider's lookup) reads its hashed key.
+      ...(ctx.d.name === 'mysql'
+        ? {
+            eqKey: (value: string) =>
+              sql`su.user_name_key = UNHEX(SHA2(CONCAT(${issuer}, CHAR(0), LOWER(${value})), 256))`,
+          }
+        : {}),
+    },
     externalId: { sql: 'u.external_id', kind: 'exact' },
     displayName: { sql: 'su.display_name', kind: 'text' },
     active: { sql: `(CASE WHEN u.status = 'active' THEN 1 ELSE 0 END)`, kind: 'boolean' },

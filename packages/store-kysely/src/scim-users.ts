@@ -209,7 +209,9 @@ export async function findScimUsers(
   query: ScimPageQuery<ScimUserFilterAttribute>,
 ): Promise<ScimPage<ScimUserRecord>> {
   const filter =
-    query.filter === undefined ? sql`TRUE` : compileScimFilter(ctx.d, query.filter, userFilterTarget(ctx));
+    query.filter === undefined
+      ? sql`TRUE`
+      : compileScimFilter(ctx.d, query.filter, userFilterTarget(ctx, issuer));
   const where = sql`${issuerIs(ctx, 'su', issuer)} AND su.hidden = 0 AND ${filter}`;
   const count = rows<{ total: number | string }>(
     ctx.db,
