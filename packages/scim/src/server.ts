@@ -10,7 +10,7 @@ import { userRoutes } from './users';
 
 /** Options of {@link scimServer}. */
 export interface ScimServerOptions {
-  /** Its store needs the `scim` part (store-memory, store-postgres). */
+  /** Its store needs the `scim` part (store-memory, store-postgres, store-kysely). */
   provisioner: Provisioner;
   /** The issuer whose users this endpoint provisions: one of the provisioner's trusted issuers. */
   issuer: string;

@@ -42,7 +42,44 @@ export function identityIs(ctx: Context, issuer: string, subject: string): RawBu
   return sql`issuer = ${issuer} AND subject = ${subject}`;
 }
 
+/** `WHERE` on (issuer, external_id): the hashed key first on MySQL (see migration 0002). */
+export function externalIdIs(ctx: Context, issuer: string, externalId: string): RawBuilder<unknown> {
+  if (ctx.d.name === 'mysql')
+    return sql`external_id_key = UNHEX(SHA2(CONCAT(${issuer}, CHAR(0), ${externalId}), 256)) AND issuer = ${issuer} AND external_id = ${externalId}`;
+  return sql`issuer = ${issuer} AND external_id = ${externalId}`;
+}
+
+/** `WHERE` on the issuer of a SCIM table aliased `alias`: its hashed issuer key first on MySQL (migration 0003). */
+export function issuerIs(ctx: Context, alias: string, issuer: string): RawBuilder<unknown> {
+  const col = sql.raw(`${alias}.issuer`);
+  if (ctx.d.name === 'mysql')
+    return sql`${sql.raw(`${alias}.issuer_key`)} = UNHEX(SHA2(${issuer}, 256)) AND ${col} = ${issuer}`;
+  return sql`${col} = ${issuer}`;
+}
+
+/** The clock of SCIM times, to the millisecond: `meta` answers what filters and paging compare. */
+export function scimNow(ctx: Context): RawBuilder<unknown> {
+  if (ctx.d.name === 'mysql') return sql.raw('UTC_TIMESTAMP(3)');
+  if (ctx.d.name === 'postgres') return sql.raw(`date_trunc('milliseconds', now())`);
+  return ctx.d.now;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Run `fn` again when the engine aborted it for a lock conflict (a deadlock victim, a busy SQLite file): for
+ * single statements outside a transaction, which the engine rolled back whole.
+ */
+export async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isRetryable(error) || attempt >= 5) throw error;
+      await sleep(5 * attempt + Math.random() * 20);
+    }
+  }
+}
 
 /**
  * Run `fn` in a transaction on one connection: `BEGIN IMMEDIATE` on SQLite (the write lock up front, so a

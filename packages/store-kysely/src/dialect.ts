@@ -36,6 +36,10 @@ export interface Tables {
   changes: string;
   logoutJtis: string;
   revokedSessions: string;
+  scimUsers: string;
+  scimEmails: string;
+  scimGroups: string;
+  scimMembers: string;
   migrations: string;
   migrationLock: string;
 }
@@ -53,6 +57,10 @@ export const tablesOf = (prefix: string): Tables => {
     changes: `${prefix}user_changes`,
     logoutJtis: `${prefix}logout_jtis`,
     revokedSessions: `${prefix}revoked_sessions`,
+    scimUsers: `${prefix}scim_users`,
+    scimEmails: `${prefix}scim_emails`,
+    scimGroups: `${prefix}scim_groups`,
+    scimMembers: `${prefix}scim_members`,
     migrations: `${prefix}migrations`,
     migrationLock: `${prefix}migrations_lock`,
   };
@@ -71,6 +79,7 @@ const TIME_COLUMNS = new Set([
   'revoked_at',
   'available_at',
   'completed_at',
+  'last_modified',
 ]);
 
 /** What differs between the engines, in one place: the clock, times in and out, quoting. */
@@ -84,8 +93,11 @@ export interface Sql {
   time(date: Date): unknown;
   /** A time column, as the engine returns it, to a Date. */
   readTime(value: unknown): Date;
-  /** A select list of `columns` (comma-separated), time columns in a form `readTime` reads exactly. */
-  select(columns: string): RawBuilder<unknown>;
+  /**
+   * A select list of `columns` (comma-separated, of table `alias` when given), time columns in a form
+   * `readTime` reads exactly.
+   */
+  select(columns: string, alias?: string): RawBuilder<unknown>;
   /** A quoted identifier. */
   id(name: string): RawBuilder<unknown>;
   /** The case-insensitive literal `LIKE` of `column` against an escaped pattern. */
@@ -111,14 +123,17 @@ export function sqlFor(name: DialectName): Sql {
   const q = name === 'mysql' ? '`' : '"';
   const id = (n: string) => sql.raw(`${q}${n}${q}`);
   // MySQL DATETIME values are read as text: mysql2 would otherwise read them in the pool's time zone.
-  const select = (columns: string) =>
+  const select = (columns: string, alias?: string) =>
     sql.raw(
       columns
         .split(',')
         .map((c) => c.trim())
-        .map((c) =>
-          name === 'mysql' && TIME_COLUMNS.has(c) ? `DATE_FORMAT(${c}, '%Y-%m-%dT%H:%i:%s.%fZ') AS ${c}` : c,
-        )
+        .map((c) => {
+          const col = alias === undefined ? c : `${alias}.${c}`;
+          if (name === 'mysql' && TIME_COLUMNS.has(c))
+            return `DATE_FORMAT(${col}, '%Y-%m-%dT%H:%i:%s.%fZ') AS ${c}`;
+          return alias === undefined ? c : `${col} AS ${c}`;
+        })
         .join(', '),
     );
   switch (name) {

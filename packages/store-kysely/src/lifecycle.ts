@@ -129,7 +129,7 @@ async function change(
         await insertEvent(ctx, conn, {
           type: event.type,
           userId,
-          identity: { issuer: before.issuer, subject: before.subject },
+          identity: { issuer: before.issuer, subject: before.subject ?? '' },
           actor: event.actor,
           data: decided.data ?? event.data ?? null,
         });
@@ -224,7 +224,7 @@ export function createLifecycle(ctx: Context): UserLifecycleStore {
               await insertEvent(ctx, conn, {
                 type: options.event.type,
                 userId,
-                identity: { issuer: row.issuer, subject: row.subject },
+                identity: { issuer: row.issuer, subject: row.subject ?? '' },
                 actor: options.event.actor,
                 data: options.event.data ?? null,
               });

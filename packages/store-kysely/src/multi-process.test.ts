@@ -85,6 +85,48 @@ for (const dialect of ENGINES) {
         expect(results.reduce((sum, r) => sum + r.won, 0)).toBe(1);
       });
 
+      it(`${PROCESSES} processes × ${CALLS} parallel SCIM creates and first logins over ${IDENTITIES} people: one row each, created once`, async () => {
+        const issuer = `https://scim-race-${randomBytes(4).toString('hex')}.test`;
+        const children = Array.from({ length: PROCESSES }, () =>
+          runTs('./child.ts', ['scim-race'], {
+            ...engine.env,
+            RACE_ISSUER: issuer,
+            RACE_CALLS: String(CALLS),
+            RACE_IDENTITIES: String(IDENTITIES),
+          }),
+        );
+        await Promise.all(children.map((child) => child.line((l) => l === 'ready')));
+        for (const child of children) child.send('go');
+        const outputs = await Promise.all(children.map((child) => child.line((l) => l.startsWith('['))));
+        const exits = await Promise.all(children.map((child) => child.exited));
+        expect(exits.map((e) => e.code)).toEqual(Array(PROCESSES).fill(0));
+
+        type Result = { person: number; id: string; created: boolean } | { error: string };
+        const results = outputs.flatMap((line) => JSON.parse(line) as Result[]);
+        expect(results).toHaveLength(PROCESSES * CALLS);
+        // A SCIM create after the one that wrote the SCIM side meets a visible SCIM user: a conflict, no row.
+        expect(
+          results.flatMap((r) => ('error' in r && r.error !== 'scim_conflict' ? [r.error] : [])),
+        ).toEqual([]);
+        const ok = results.flatMap((r) => ('error' in r ? [] : [r]));
+        expect(ok.filter((r) => r.created)).toHaveLength(IDENTITIES);
+        expect(new Set(ok.filter((r) => r.created).map((r) => r.person)).size).toBe(IDENTITIES);
+
+        const rows = (
+          await sql<{ id: string; subject: string | null; external_id: string }>`
+            SELECT id, subject, external_id FROM jit_provision_users WHERE issuer = ${issuer}`.execute(
+            engine.db,
+          )
+        ).rows;
+        expect(rows).toHaveLength(IDENTITIES);
+        // Every login bound its person's row: no row waits unbound, each holds its login's subject.
+        for (const row of rows) expect(row.subject).toBe(`racer-${row.external_id.slice('ext-'.length)}`);
+        const idOf = new Map(rows.map((r) => [Number(r.external_id.slice('ext-'.length)), r.id]));
+        for (const r of ok) expect(r.id).toBe(idOf.get(r.person));
+        const store = createKyselyStore({ db: engine.db, changes: false });
+        expect((await store.scim.status(issuer)).users).toBe(IDENTITIES);
+      });
+
       it('a session revoked here reaches the change feed of every other process', async () => {
         const watchers = [0, 1].map(() => runTs('./child.ts', ['watch'], { ...engine.env, POLL_MS: '50' }));
         try {

@@ -118,7 +118,11 @@ const { createKyselyStore, migrate } = require('@jit-provision/store-kysely');`)
           env: { PATH: process.env['PATH'] ?? '' },
         });
         expect(JSON.parse(out.trim().split('\n').at(-1) as string)).toEqual({
-          applied: ['0001_users_reservations_invitations_outbox_changes', '0002_logout_external_id'],
+          applied: [
+            '0001_users_reservations_invitations_outbox_changes',
+            '0002_logout_external_id',
+            '0003_scim',
+          ],
           created: true,
           externalId: 'e1',
           first: true,

@@ -16,7 +16,8 @@ export const USER_COLUMNS =
 export interface UserRow {
   id: string;
   issuer: string;
-  subject: string;
+  /** NULL while a SCIM-created row waits for its first login (decision 0008). */
+  subject: string | null;
   username: string;
   email: string | null;
   name: string | null;
@@ -37,7 +38,8 @@ const maybe = (d: Sql, v: unknown) => (v === null || v === undefined ? null : d.
 export const toUser = (d: Sql, r: UserRow): UserRecord => ({
   id: r.id,
   issuer: r.issuer,
-  subject: r.subject,
+  // An unbound row has no subject; '' is what no token can carry, so no lookup ever finds it.
+  subject: r.subject ?? '',
   username: r.username,
   email: r.email,
   name: r.name,

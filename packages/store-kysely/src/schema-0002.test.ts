@@ -51,7 +51,7 @@ for (const dialect of ENGINES) {
                   VALUES (${oldId}, 'https://old.test', 'old-sub', ${`oidc:old:${oldId}`}, 'admin', 'local')`.execute(
           engine.db,
         );
-        expect(await migrate(engine.db)).toEqual(['0002_logout_external_id']);
+        expect(await migrate(engine.db)).toEqual(['0002_logout_external_id', '0003_scim']);
         store = createKyselyStore({ db: engine.db, changes: { pollMs: 20 } });
       });
       afterAll(async () => {

@@ -1,5 +1,6 @@
 import type { DialectName, Tables } from './dialect';
 import { type Migration, secondMigration } from './schema-0002';
+import { thirdMigration } from './schema-0003';
 import { USER_FIELDS, watched } from './user-fields';
 
 // Every column the store reads and writes, per table: hand-written SQL sees the same names on each engine.
@@ -211,5 +212,6 @@ export function migrationSets(
   return [
     { name: '0001_users_reservations_invitations_outbox_changes', statements: initial },
     secondMigration(dialect, t, collation),
+    thirdMigration(dialect, t, collation),
   ];
 }

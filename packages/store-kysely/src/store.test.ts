@@ -39,6 +39,7 @@ for (const dialect of ENGINES) {
         expect(applied.flat().sort()).toEqual([
           '0001_users_reservations_invitations_outbox_changes',
           '0002_logout_external_id',
+          '0003_scim',
         ]);
         store = createKyselyStore({ db: engine.db, changes: { pollMs: 50 } });
       });

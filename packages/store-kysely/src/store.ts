@@ -3,6 +3,7 @@ import type {
   LogoutStore,
   OutboxStore,
   ReservationStore,
+  ScimStore,
   Store,
   StoreCheckResult,
   StoreKey,
@@ -12,7 +13,7 @@ import type {
 } from '@jit-provision/core';
 import { CompiledQuery, sql } from 'kysely';
 import { type ChangeFeedOptions, createPolledFeed } from './changes';
-import { createContext, identityIs, rows } from './context';
+import { createContext, identityIs, retrying, rows } from './context';
 import { type AnyKysely, DEFAULT_PREFIX, type DialectName, inferDialect, sqlFor, tablesOf } from './dialect';
 import { guard, toStoreError } from './errors';
 import { createInvitations } from './invitations';
@@ -22,6 +23,7 @@ import { latestMigration, migrate } from './migrate';
 import { createOutbox } from './outbox';
 import { createReservations } from './reservations';
 import { toUser, type UserRow } from './rows';
+import { createScimStore } from './scim';
 import { selectUser, syncRow, upsertUser, userById } from './users';
 
 /** Options of {@link createKyselyStore}. */
@@ -45,6 +47,7 @@ export interface KyselyStore extends Store {
   readonly logout: LogoutStore;
   readonly outbox: OutboxStore;
   readonly reservations: ReservationStore;
+  readonly scim: ScimStore;
   readonly users: UserLifecycleStore;
   readonly changes?: UserChangeFeed;
   /** The engine family the store speaks. */
@@ -69,6 +72,7 @@ export interface KyselyStore extends Store {
  * - `users`, `reservations`, `invitations`: each change one transaction with its outbox event.
  * - `outbox`: claims with `SKIP LOCKED` (MySQL/MariaDB, Postgres) or one UPDATE (SQLite).
  * - `logout`: a logout token's jti claimed once among racers; revoked sessions reach the change feed.
+ * - `scim`: SCIM users (the same rows as logins, joined on `externalId`), groups, filters compiled to SQL.
  * - `changes`: a change log written by triggers (and `revokeSid`), polled every `pollMs`.
  *
  * @example
@@ -104,6 +108,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
     logout: createLogout(ctx),
     outbox: createOutbox(ctx),
     reservations: createReservations(ctx),
+    scim: createScimStore(ctx),
     users: createLifecycle(ctx),
     // The per-request path: one promise chain, no extra async layers.
     lookup: (key) =>
@@ -113,7 +118,7 @@ export function createKyselyStore(options: KyselyStoreOptions): KyselyStore {
           throw toStoreError(error);
         },
       ),
-    upsert: (input) => guard(() => upsertUser(ctx, input)),
+    upsert: (input) => guard(() => retrying(() => upsertUser(ctx, input))),
     sync: (userId, patch) => guard(() => syncRow(ctx, db, userId, patch)),
     getUser: (userId) =>
       guard(async () => {

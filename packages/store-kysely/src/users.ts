@@ -11,8 +11,9 @@ import {
 } from '@jit-provision/core';
 import { profileChanges } from '@jit-provision/core/adapter';
 import { sql } from 'kysely';
-import { type Context, forUpdate, identityIs, rows, transaction } from './context';
+import { type Context, externalIdIs, forUpdate, identityIs, rows, transaction } from './context';
 import type { AnyKysely } from './dialect';
+import { isUniqueViolation } from './errors';
 import { insertEvent } from './outbox';
 import { toUser, USER_COLUMNS, type UserRow } from './rows';
 
@@ -108,13 +109,28 @@ export async function syncRow(
   return toUser(d, row);
 }
 
-/** Whether a row of `issuer` holds `externalId` (unique per issuer: a second one cannot be inserted). */
-async function externalIdTaken(ctx: Context, issuer: string, externalId: string): Promise<boolean> {
-  const where =
-    ctx.d.name === 'mysql'
-      ? sql`external_id_key = UNHEX(SHA2(CONCAT(${issuer}, CHAR(0), ${externalId}), 256))`
-      : sql`issuer = ${issuer} AND external_id = ${externalId}`;
-  return (await rows(ctx.db, sql`SELECT 1 AS one FROM ${ctx.T.users} WHERE ${where}`)).length > 0;
+/**
+ * A first login's bind (decision 0008): the issuer's unbound row with this externalId gets the subject and
+ * username in one statement (of racing logins exactly one binds; the others then find it bound to their
+ * subject). Answers the row when it is (now) bound to `key.subject`, 'other' when bound to another subject,
+ * undefined when no row holds the externalId.
+ */
+export async function bindRow(
+  ctx: Context,
+  key: StoreKey & { externalId: string; username: string },
+): Promise<UserRow | 'other' | undefined> {
+  const holds = externalIdIs(ctx, key.issuer, key.externalId);
+  try {
+    await sql`UPDATE ${ctx.T.users} SET subject = ${key.subject}, username = ${key.username}, updated_at = ${ctx.d.now}
+              WHERE ${holds} AND subject IS NULL`.execute(ctx.db);
+  } catch (error) {
+    // Another row already has this subject (or username): the unbound row cannot become this identity.
+    if (isUniqueViolation(error)) return 'other';
+    throw error;
+  }
+  const holder = (await rows(ctx.db, selectUser(ctx, holds)))[0];
+  if (holder === undefined) return undefined;
+  return holder.subject === key.subject ? holder : 'other';
 }
 
 /** `Store.upsert`: exactly one of any number of racing callers, in any number of processes, creates. */
@@ -137,13 +153,25 @@ export async function upsertUser(
         created: false,
       };
     }
+    // The insert met the externalId of a row SCIM created before this first login: bind it.
+    if (input.externalId !== undefined) {
+      const bound = await bindRow(ctx, { ...input, externalId: input.externalId });
+      if (bound === 'other')
+        throw new ScimConflictError('externalId', 'another user of this issuer has this externalId');
+      if (bound !== undefined) {
+        const user = toUser(ctx.d, bound);
+        const patch = profileChanges(user, input);
+        return {
+          user: patch === undefined ? user : await syncRow(ctx, ctx.db, bound.id, patch),
+          created: false,
+        };
+      }
+    }
     const owner = await rows(
       ctx.db,
       sql`SELECT 1 AS one FROM ${ctx.T.users} WHERE username = ${input.username}`,
     );
     if (owner.length > 0) throw new ReservationConflictError('the username belongs to another identity');
-    if (input.externalId !== undefined && (await externalIdTaken(ctx, input.issuer, input.externalId)))
-      throw new ScimConflictError('externalId', 'another user of this issuer has this externalId');
   }
   throw new StoreUnavailableError('upsert did not settle after 3 attempts');
 }

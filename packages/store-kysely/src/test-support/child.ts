@@ -3,6 +3,8 @@
  * prints `ready`, then runs its scenario:
  * - race: waits for `go` on stdin, fires RACE_CALLS parallel first logins over RACE_IDENTITIES identities,
  *   prints one JSON line of results.
+ * - scim-race: waits for `go`, fires RACE_CALLS parallel calls over RACE_IDENTITIES people of RACE_ISSUER,
+ *   half `scim.createUser`, half a first login's `upsert` with the same externalId; one JSON line of results.
  * - reserve-then-hang: createUser mode; the app's createUser never returns (SIGKILL → orphaned reservation).
  * - jti-race: waits for `go`, claims one logout-token jti (JTI_ISSUER, JTI) RACE_CALLS times in parallel,
  *   prints one JSON line: how many claims this process won.
@@ -54,6 +56,58 @@ async function race(): Promise<void> {
   await db.destroy();
 }
 
+/** Wait for `go` on stdin (after `ready`), so every process starts its burst at once. */
+async function startSignal(): Promise<void> {
+  signal('ready');
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) if (line.trim() === 'go') break;
+  lines.close();
+}
+
+async function scimRace(): Promise<void> {
+  const issuer = env('RACE_ISSUER');
+  const people = Number(env('RACE_IDENTITIES'));
+  const tag = issuer.replace(/\W/g, '');
+  await Promise.all(Array.from({ length: 5 }, () => store.lookup({ issuer, subject: 'warm-up' })));
+  await startSignal();
+  const settled = await Promise.allSettled(
+    Array.from({ length: Number(env('RACE_CALLS')) }, async (_, i) => {
+      // Neighbouring calls are one person's SCIM create and first login.
+      const person = Math.floor(i / 2) % people;
+      const externalId = `ext-${person}`;
+      if (i % 2 === 0) {
+        const { record, created } = await store.scim.createUser({
+          issuer,
+          subject: null,
+          userName: `p${person}@example.com`,
+          externalId,
+          attributes: { displayName: `P ${person}` },
+          email: `p${person}@example.com`,
+          name: null,
+          username: `scim:${tag}:${person}`,
+          role: 'user',
+        });
+        return { person, id: record.user.id, created };
+      }
+      const subject = `racer-${person}`;
+      const { user, created } = await store.upsert({
+        issuer,
+        subject,
+        username: `oidc:${tag}:${person}`,
+        role: 'user',
+        externalId,
+      });
+      return { person, id: user.id, created };
+    }),
+  );
+  const results = settled.map((s) =>
+    s.status === 'fulfilled' ? s.value : { error: String((s.reason as { code?: string }).code ?? s.reason) },
+  );
+  signal(JSON.stringify(results));
+  await store.close();
+  await db.destroy();
+}
+
 async function jtiRace(): Promise<void> {
   const issuer = env('JTI_ISSUER');
   const jti = env('JTI');
@@ -82,6 +136,8 @@ async function main(): Promise<void> {
       return race();
     case 'jti-race':
       return jtiRace();
+    case 'scim-race':
+      return scimRace();
     case 'reserve-then-hang': {
       const provisioner = createProvisioner({
         store,
