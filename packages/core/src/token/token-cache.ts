@@ -114,11 +114,20 @@ export function createTokenCache(verifier: TokenVerifier, options: TokenCacheOpt
 
   function remember(key: string, bytes: number, verified: VerifiedToken, startedEpoch: number): void {
     const { exp } = verified.claims;
-    if (typeof exp !== 'number' || startedEpoch !== epoch) return;
+    const { introspected } = verified;
+    if (startedEpoch !== epoch) return;
     const now = Date.now();
-    // jose accepts while floor(now / 1000) < exp + tolerance; `now < (exp + tolerance) * 1000` is the same
-    // bound (stricter for a fractional exp), so a hit is never served later than the verifier would accept.
-    const expiresAt = Math.min(exp * 1000 + toleranceMs, now + ttlMs);
+    let expiresAt: number;
+    if (introspected !== undefined) {
+      // An introspection answer is reused no longer than its issuer's `cacheTtlMs` allows (and never past `exp`).
+      expiresAt = Math.min(introspected.cacheUntil, now + ttlMs);
+      bytes = introspected.bytes;
+    } else {
+      if (typeof exp !== 'number') return;
+      // jose accepts while floor(now / 1000) < exp + tolerance; `now < (exp + tolerance) * 1000` is the same
+      // bound (stricter for a fractional exp), so a hit is never served later than the verifier would accept.
+      expiresAt = Math.min(exp * 1000 + toleranceMs, now + ttlMs);
+    }
     // A token bigger than the whole bound would only evict everything else and then itself.
     if (expiresAt <= now || bytes > maxBytes) return;
     entries.set(

@@ -9,12 +9,18 @@ import { hasControlCharacters, isIllFormed } from '../identity';
 import type { AuthClient, ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
 import { clientOf } from './clients';
 import { asCheckedIssuers, type CheckedIssuers } from './issuers';
+import { createIntrospector } from './introspection';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import { type LogoutRequest, verifyLogoutToken } from './logout-token';
 import { mappedRole } from './role-claims';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions extends JwksOptions {
+  /**
+   * The bound on outbound introspection calls of all issuers together, for tokens no cache answers
+   * (default 50 a second, bursts of 100); past it such tokens get 503 `provisioning_unavailable`.
+   */
+  introspectionRate?: { perSecond: number; burst?: number };
   /** Leeway for `exp`/`nbf`/`iat`, seconds (default 5). */
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
@@ -39,6 +45,12 @@ export interface VerifiedToken {
    * token; undefined for a person's token and whenever the issuer provisions clients as rows.
    */
   client?: AuthClient | undefined;
+  /**
+   * Set for an opaque token its issuer's introspection endpoint vouched for: until when the answer may be
+   * reused (ms; the earliest of `exp`, `cacheTtlMs` and the 5-minute cap) and its estimated heap bytes, which
+   * the token cache honours. Undefined for a JWT.
+   */
+  introspected?: { cacheUntil: number; bytes: number } | undefined;
 }
 
 /** Verifies bearer JWTs against a fixed list of trusted issuers. */
@@ -57,6 +69,9 @@ interface TrustedIssuer {
   algorithms: string[];
   getKey: JWTVerifyGetKey;
 }
+
+/** Three base64url segments (the signature may be empty): the shape of a JWS; anything else is opaque. */
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** An attacker-controlled claim value made safe to log: printable, at most 256 characters. */
 const printable = (value: string) => value.slice(0, 256).replace(/[^\x20-\x7e]/g, '?');
@@ -178,11 +193,20 @@ export function createTokenVerifier(
       getKey: createIssuerKeyResolver(config, options),
     });
   }
+  const introspector = createIntrospector(checked.issuers, {
+    clockToleranceSec: clockTolerance,
+    timeoutMs: options.timeoutMs,
+    rate: options.introspectionRate,
+    keysOf: (issuer) => trusted.get(issuer)?.getKey,
+    identityOf: identityFromClaims,
+  });
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('malformed');
     if (token.length > maxTokenBytes)
       throw new InvalidTokenError('too_large', 'The access token is too large');
+    // An opaque token: only an issuer's introspection endpoint can vouch for it.
+    if (introspector !== undefined && !JWS_SHAPE.test(token)) return introspector.introspect(token);
     let unverified: Claims;
     try {
       unverified = decodeJwt(token);
@@ -252,6 +276,7 @@ export function createTokenVerifier(
       issuedAt: typeof iat === 'number' ? Math.min(iat * 1000, now) : undefined,
       // Always set, so every cached token has one shape on the hit path.
       client: clientOf(claims, config),
+      introspected: undefined,
     };
   }
 
