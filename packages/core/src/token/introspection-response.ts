@@ -72,7 +72,7 @@ function subjectOf(answer: Claims, issuer: string): string {
 
 /**
  * The claims of an `active: true` answer, checked (RFC 7662 §2.2): `iss` when present must be the issuer;
- * `token_type` when present must name an access token used as a bearer (a DPoP or mTLS bound one carries
+ * `token_type` (and Hydra's `token_use`) when present must name an access token used as a bearer (a DPoP or mTLS bound one carries
  * `cnf`: refused, its proof is not checked here); `aud`, `exp`, `nbf`, `iat` as for a JWT; `scope` a string.
  */
 export function answerClaims(answer: Claims, { config, clockToleranceSec }: AnswerContext, now: number): Claims {
@@ -83,6 +83,9 @@ export function answerClaims(answer: Claims, { config, clockToleranceSec }: Answ
     refuse('invalid_claim', issuer);
   }
   if (answer['cnf'] !== undefined) refuse('invalid_claim', issuer);
+  // Ory Hydra names the kind of token: a refresh token is never a bearer.
+  const use = answer['token_use'];
+  if (use !== undefined && use !== 'access_token') refuse('invalid_claim', issuer);
   checkTimes(answer, issuer, now, clockToleranceSec);
   checkAudience(answer, config);
   if (tokenScopes(answer) === null) refuse('invalid_claim', issuer);

@@ -158,7 +158,8 @@ function issuerIntrospection(
     if (getKey === undefined) throw new Error('no keys to verify a signed introspection answer');
     const { payload } = await jwtVerify(jwt.trim(), getKey, {
       issuer: config.issuer,
-      audience: options.clientId,
+      // RFC 9701 §5: the resource server: its client id, or (oidc-provider) the token's audience.
+      audience: [options.clientId, ...configuredAudiences(config)],
       clockTolerance: shared.clockToleranceSec,
       typ: 'token-introspection+jwt',
     });
@@ -188,6 +189,9 @@ function issuerIntrospection(
     return verifiedFromAnswer(result.answer, context, result.bytes, shared.identityOf);
   };
 }
+
+const configuredAudiences = ({ audience }: IssuerConfig): string[] =>
+  typeof audience === 'string' ? [audience] : Array.isArray(audience) ? audience : [];
 
 const inactive = (issuer: string) =>
   new InvalidTokenError('inactive', 'The introspection endpoint says the token is not active', { issuer });
