@@ -57,7 +57,8 @@ export function checkIntrospection(config: IssuerConfig): CheckedIntrospection |
   const options = config.introspection;
   if (options === undefined) return undefined;
   const what = `introspection of ${config.issuer}`;
-  if (typeof options !== 'object' || options === null) throw new ConfigurationError(`${what} must be an object`);
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigurationError(`${what} must be an object`);
   const { endpoint, clientId, clientSecret, privateKeyJwt } = options;
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 255) {
     throw new ConfigurationError(`${what} needs a \`clientId\` (1-255 characters)`);
@@ -93,7 +94,12 @@ export function checkIntrospection(config: IssuerConfig): CheckedIntrospection |
       MAX_INTROSPECTION_CACHE_TTL_MS,
       `${what}: \`cacheTtlMs\``,
     ),
-    negativeCacheMs: bounded(options.negativeCacheMs, 0, MAX_NEGATIVE_CACHE_MS, `${what}: \`negativeCacheMs\``),
+    negativeCacheMs: bounded(
+      options.negativeCacheMs,
+      0,
+      MAX_NEGATIVE_CACHE_MS,
+      `${what}: \`negativeCacheMs\``,
+    ),
   };
 }
 

@@ -17,7 +17,11 @@ export interface AnswerContext {
 }
 
 const audienceList = (value: unknown): string[] =>
-  typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [];
+  typeof value === 'string'
+    ? [value]
+    : Array.isArray(value)
+      ? value.filter((v) => typeof v === 'string')
+      : [];
 
 const printable = (value: string) => value.slice(0, 256).replace(/[^\x20-\x7e]/g, '?');
 
@@ -75,7 +79,11 @@ function subjectOf(answer: Claims, issuer: string): string {
  * `token_type` (and Hydra's `token_use`) when present must name an access token used as a bearer (a DPoP or mTLS bound one carries
  * `cnf`: refused, its proof is not checked here); `aud`, `exp`, `nbf`, `iat` as for a JWT; `scope` a string.
  */
-export function answerClaims(answer: Claims, { config, clockToleranceSec }: AnswerContext, now: number): Claims {
+export function answerClaims(
+  answer: Claims,
+  { config, clockToleranceSec }: AnswerContext,
+  now: number,
+): Claims {
   const { issuer } = config;
   if (answer.iss !== undefined && answer.iss !== issuer) refuse('invalid_claim', issuer);
   const type = answer['token_type'];

@@ -31,7 +31,13 @@ beforeAll(async () => {
   issuer = `http://127.0.0.1:${(op.address() as { port: number }).port}`;
   provider = new Provider(issuer, {
     clients: [
-      { client_id: API.id, client_secret: API.secret, redirect_uris: [], grant_types: [], response_types: [] },
+      {
+        client_id: API.id,
+        client_secret: API.secret,
+        redirect_uris: [],
+        grant_types: [],
+        response_types: [],
+      },
       {
         client_id: API_JWT,
         token_endpoint_auth_method: 'private_key_jwt',
@@ -85,7 +91,10 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
 async function clientToken(): Promise<string> {
   const res = await fetch(`${issuer}/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SVC.id, SVC.secret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SVC.id, SVC.secret),
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: RESOURCE }),
   });
   const body = (await res.json()) as { access_token?: string };
@@ -112,7 +121,10 @@ async function userToken(accountId: string): Promise<string> {
 async function revoke(token: string): Promise<void> {
   const res = await fetch(`${issuer}/token/revocation`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(SVC.id, SVC.secret) },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: basic(SVC.id, SVC.secret),
+    },
     body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
   });
   expect(res.status).toBe(200);
@@ -181,7 +193,10 @@ describe('opaque access tokens introspected at a real provider (oidc-provider)',
     expect(introspections - before).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.user?.id)).size).toBe(1);
-    expect(results[0]).toMatchObject({ kind: 'user', claims: { iss: issuer, aud: RESOURCE, scope: 'orders:read' } });
+    expect(results[0]).toMatchObject({
+      kind: 'user',
+      claims: { iss: issuer, aud: RESOURCE, scope: 'orders:read' },
+    });
     expect((await store.lookup(results[0]?.identity as never))?.id).toBe(results[0]?.user?.id);
   });
 
@@ -191,7 +206,11 @@ describe('opaque access tokens introspected at a real provider (oidc-provider)',
     expect((await call(token)).kind).toBe('user');
     await revoke(token);
     await until(async () => (await answerOf(call(token))).status === 401);
-    expect(await answerOf(call(token))).toMatchObject({ status: 401, code: 'invalid_token', reason: 'inactive' });
+    expect(await answerOf(call(token))).toMatchObject({
+      status: 401,
+      code: 'invalid_token',
+      reason: 'inactive',
+    });
   });
 
   it('revokeSessions and disable reach a user authenticated by introspection (cached answer included)', async () => {
@@ -208,7 +227,10 @@ describe('opaque access tokens introspected at a real provider (oidc-provider)',
 
   it('a token for another audience is refused (wrong_audience), a garbage token is inactive', async () => {
     const { call } = setup({}, { audience: 'https://other.example' });
-    expect(await answerOf(call(await userToken('erin')))).toMatchObject({ status: 401, reason: 'wrong_audience' });
+    expect(await answerOf(call(await userToken('erin')))).toMatchObject({
+      status: 401,
+      reason: 'wrong_audience',
+    });
     expect(await answerOf(call('not-a-token-at-all'))).toMatchObject({ status: 401, reason: 'inactive' });
   });
 
@@ -265,7 +287,10 @@ describe('an introspection endpoint that fails', () => {
     try {
       const endpoint = `http://127.0.0.1:${(flaky.address() as { port: number }).port}/introspect`;
       const { call } = setup({ endpoint });
-      expect(await answerOf(call('opaque-a'))).toMatchObject({ status: 503, code: 'provisioning_unavailable' });
+      expect(await answerOf(call('opaque-a'))).toMatchObject({
+        status: 503,
+        code: 'provisioning_unavailable',
+      });
       const during = await Promise.all(Array.from({ length: 50 }, (_, i) => answerOf(call(`opaque-b${i}`))));
       expect(calls).toBe(1);
       expect(during.every((a) => a.status === 503)).toBe(true);

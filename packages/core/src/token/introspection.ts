@@ -107,7 +107,11 @@ function issuerIntrospection(
   options: CheckedIntrospection,
   shared: IntrospectorOptions & { take: () => boolean },
 ) {
-  const context: AnswerContext = { config, introspection: options, clockToleranceSec: shared.clockToleranceSec };
+  const context: AnswerContext = {
+    config,
+    introspection: options,
+    clockToleranceSec: shared.clockToleranceSec,
+  };
   const timeoutMs = shared.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const authenticate = clientAuthentication(options, config.issuer);
   const negative = new Lru<string, true>(MAX_NEGATIVE_ENTRIES);

@@ -8,8 +8,8 @@ import {
 import { hasControlCharacters, isIllFormed } from '../identity';
 import type { AuthClient, ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
 import { clientOf } from './clients';
-import { asCheckedIssuers, type CheckedIssuers } from './issuers';
 import { createIntrospector } from './introspection';
+import { asCheckedIssuers, type CheckedIssuers } from './issuers';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import { type LogoutRequest, verifyLogoutToken } from './logout-token';
 import { mappedRole } from './role-claims';
