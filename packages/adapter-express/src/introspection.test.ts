@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { type AuthResult, createProvisioner, type Provisioner } from '@jit-provision/core';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import express from 'express';
-import Provider from 'oidc-provider';
+import Provider, { type ResourceServer as ResourceServerShape } from 'oidc-provider';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jitProvision, requireScopes } from './index';
@@ -67,12 +67,28 @@ async function clientToken(): Promise<string> {
 
 async function userToken(accountId: string, scope: string): Promise<string> {
   const client = await provider.Client.find(SVC.id);
-  const resourceServer = new provider.ResourceServer(RESOURCE, {
+  if (client === undefined) throw new Error('no client');
+  // A grant as an authorization-code flow leaves behind: introspection checks the token against it.
+  const grant = new provider.Grant({ accountId, clientId: SVC.id });
+  grant.addResourceScope(RESOURCE, scope);
+  const grantId = await grant.save();
+  // oidc-provider's runtime class; its types only describe the shape.
+  const { ResourceServer } = provider as unknown as {
+    ResourceServer: new (id: string, info: object) => ResourceServerShape;
+  };
+  const resourceServer = new ResourceServer(RESOURCE, {
     audience: RESOURCE,
     scope,
     accessTokenFormat: 'opaque',
   });
-  return new provider.AccessToken({ accountId, client, scope, resourceServer }).save();
+  return new provider.AccessToken({
+    accountId,
+    grantId,
+    gty: 'authorization_code',
+    client,
+    scope,
+    resourceServer,
+  }).save();
 }
 
 function provisionerFor(endpoint?: string) {
@@ -139,7 +155,7 @@ describe('express: opaque tokens introspected at a real provider (oidc-provider)
     expect(first).toMatchObject({ status: 200, body: { kind: 'user', created: true } });
     expect(await get('/orders', token)).toMatchObject({
       status: 200,
-      body: { kind: 'user', created: false, user: first.body.user },
+      body: { kind: 'user', created: false, user: first.body['user'] },
     });
     const narrow = await userToken('alice', 'openid');
     expect(await get('/orders', narrow)).toMatchObject({

@@ -5,7 +5,7 @@ import { clientOf } from './clients';
 import type { CheckedIntrospection } from './introspection-config';
 import { MAX_INTROSPECTION_CACHE_TTL_MS } from './introspection-config';
 import { tokenScopes } from './scopes';
-import type { VerifiedToken } from './verifier';
+import type { VerifiedToken } from './verified';
 
 // RFC 7662 §2.2: what an `active: true` answer must satisfy before its claims stand for a verified token.
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createMemoryStore } from '@jit-provision/store-memory';
-import Provider from 'oidc-provider';
+import Provider, { type ResourceServer as ResourceServerShape } from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isJitProvisionError, toHttpResponse } from '../errors';
 import { createProvisioner } from '../provisioning';
@@ -105,11 +105,22 @@ async function clientToken(): Promise<string> {
 /** An opaque user access token minted through the provider's own API (what its token endpoint would issue). */
 async function userToken(accountId: string): Promise<string> {
   const client = await provider.Client.find(SVC.id);
+  if (client === undefined) throw new Error('no client');
+  // A grant as an authorization-code flow leaves behind: introspection checks the token against it.
+  const grant = new provider.Grant({ accountId, clientId: SVC.id });
+  grant.addResourceScope(RESOURCE, 'orders:read');
+  const grantId = await grant.save();
+  // oidc-provider's runtime class; its types only describe the shape.
+  const { ResourceServer } = provider as unknown as {
+    ResourceServer: new (id: string, info: object) => ResourceServerShape;
+  };
   const token = new provider.AccessToken({
     accountId,
+    grantId,
+    gty: 'authorization_code',
     client,
     scope: 'orders:read',
-    resourceServer: new provider.ResourceServer(RESOURCE, {
+    resourceServer: new ResourceServer(RESOURCE, {
       audience: RESOURCE,
       scope: 'orders:read',
       accessTokenFormat: 'opaque',
@@ -130,7 +141,10 @@ async function revoke(token: string): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-function setup(introspection: Partial<IntrospectionConfig> = {}, extra: Partial<IssuerConfig> = {}) {
+function setup(
+  introspection: { [K in keyof IntrospectionConfig]?: IntrospectionConfig[K] | undefined } = {},
+  extra: Partial<IssuerConfig> = {},
+) {
   const store = createMemoryStore();
   const provisioner = createProvisioner({
     store,
@@ -138,7 +152,11 @@ function setup(introspection: Partial<IntrospectionConfig> = {}, extra: Partial<
       {
         issuer,
         audience: RESOURCE,
-        introspection: { clientId: API.id, clientSecret: API.secret, ...introspection },
+        introspection: {
+          clientId: API.id,
+          clientSecret: API.secret,
+          ...introspection,
+        } as IntrospectionConfig,
         ...extra,
       },
     ],
@@ -152,7 +170,7 @@ function setup(introspection: Partial<IntrospectionConfig> = {}, extra: Partial<
 /** The HTTP answer a failed call maps to. */
 const answerOf = (promise: Promise<unknown>) =>
   promise.then(
-    () => ({ status: 200, code: undefined, reason: undefined }),
+    () => ({ status: 200, code: undefined, reason: undefined, retryAfter: undefined }),
     (err: unknown) => ({
       status: toHttpResponse(err).status,
       code: isJitProvisionError(err) ? err.code : 'not ours',

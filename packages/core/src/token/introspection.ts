@@ -6,8 +6,8 @@ import type { CheckedIntrospection } from './introspection-config';
 import { MAX_NEGATIVE_ENTRIES } from './introspection-config';
 import { type AnswerContext, verifiedFromAnswer } from './introspection-response';
 import { checkKeyUrl, discoverMetadata } from './jwks';
-import { tokenKey } from './token-cache';
-import type { VerifiedToken } from './verifier';
+import { tokenKey } from './token-key';
+import type { VerifiedToken } from './verified';
 
 /**
  * The global bound on outbound introspection calls (every issuer together): at most `burst` at once and
