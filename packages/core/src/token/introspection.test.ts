@@ -15,6 +15,7 @@ const RESOURCE = 'https://api.opaque.test';
 const API = { id: 'orders-api', secret: randomBytes(24).toString('hex') };
 const SVC = { id: 'billing-svc', secret: randomBytes(24).toString('hex') };
 const API_JWT = 'orders-api-jwt';
+const API_SIGNED = { id: 'orders-api-signed', secret: randomBytes(24).toString('hex') };
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const privateJwk = { ...privateKey.export({ format: 'jwk' }), kty: 'EC', kid: 'k1' };
 const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'ES256' };
@@ -23,6 +24,8 @@ let op: Server;
 let provider: Provider;
 let issuer: string;
 let introspections = 0;
+/** The content type of each introspection answer, in order. */
+const answerTypes: string[] = [];
 const silent = { warn: () => {}, error: () => {} };
 
 beforeAll(async () => {
@@ -34,6 +37,14 @@ beforeAll(async () => {
       {
         client_id: API.id,
         client_secret: API.secret,
+        redirect_uris: [],
+        grant_types: [],
+        response_types: [],
+      },
+      {
+        client_id: API_SIGNED.id,
+        client_secret: API_SIGNED.secret,
+        introspection_signed_response_alg: 'RS256',
         redirect_uris: [],
         grant_types: [],
         response_types: [],
@@ -60,6 +71,7 @@ beforeAll(async () => {
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true },
+      jwtIntrospection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       resourceIndicators: {
@@ -78,7 +90,10 @@ beforeAll(async () => {
   });
   const callback = provider.callback();
   op.on('request', (req, res) => {
-    if (req.url === '/token/introspection') introspections++;
+    if (req.url === '/token/introspection') {
+      introspections++;
+      res.on('finish', () => answerTypes.push(String(res.getHeader('content-type'))));
+    }
     callback(req, res);
   });
 }, 30_000);
@@ -255,6 +270,29 @@ describe('opaque access tokens introspected at a real provider (oidc-provider)',
   it('private_key_jwt (RFC 7523) client authentication, and the endpoint from discovery', async () => {
     const { call } = setup({ clientId: API_JWT, clientSecret: undefined, privateKeyJwt: privateJwk });
     expect(await call(await clientToken())).toMatchObject({ kind: 'client', client: { id: SVC.id } });
+  });
+
+  it('an answer signed as a JWT (RFC 9701) is verified with the issuer keys', async () => {
+    const { call } = setup({ clientId: API_SIGNED.id, clientSecret: API_SIGNED.secret });
+    const token = await userToken(`frank-${randomBytes(3).toString('hex')}`);
+    expect(await call(token)).toMatchObject({
+      kind: 'user',
+      claims: { aud: RESOURCE, scope: 'orders:read' },
+    });
+    expect(await answerOf(call('garbage-token'))).toMatchObject({ status: 401, reason: 'inactive' });
+  });
+
+  it('negativeCacheMs remembers an inactive answer (one call for repeats); off by default', async () => {
+    const on = setup({ negativeCacheMs: 60_000 });
+    let before = introspections;
+    for (let i = 0; i < 5; i++)
+      expect(await answerOf(on.call('garbage-x'))).toMatchObject({ reason: 'inactive' });
+    expect(introspections - before).toBe(1);
+    const off = setup();
+    before = introspections;
+    for (let i = 0; i < 5; i++)
+      expect(await answerOf(off.call('garbage-y'))).toMatchObject({ reason: 'inactive' });
+    expect(introspections - before).toBe(5);
   });
 
   it('10,000 random opaque strings cost at most the call budget (burst + rate × time) at the provider', async () => {

@@ -31,8 +31,8 @@ export interface IntrospectorOptions {
   timeoutMs?: number | undefined;
   /** The global bound on outbound calls (default {@link DEFAULT_INTROSPECTION_RATE}). */
   rate?: { perSecond: number; burst?: number } | undefined;
-  /** Keys of the issuer, for answers signed as a JWT (RFC 9701). */
-  keysOf(issuer: string): JWTVerifyGetKey | undefined;
+  /** Keys and allowed algorithms of the issuer, for answers signed as a JWT (RFC 9701). */
+  keysOf(issuer: string): { getKey: JWTVerifyGetKey; algorithms: string[] } | undefined;
   /** Claims → identity, as for a JWT. */
   identityOf(claims: Claims, config: IssuerConfig): VerifiedToken['identity'];
 }
@@ -158,10 +158,11 @@ function issuerIntrospection(
 
   /** RFC 9701: a JWT signed with the issuer's keys, for this client, holding the answer in `token_introspection`. */
   async function signedAnswer(jwt: string): Promise<unknown> {
-    const getKey = shared.keysOf(config.issuer);
-    if (getKey === undefined) throw new Error('no keys to verify a signed introspection answer');
-    const { payload } = await jwtVerify(jwt.trim(), getKey, {
+    const keys = shared.keysOf(config.issuer);
+    if (keys === undefined) throw new Error('no keys to verify a signed introspection answer');
+    const { payload } = await jwtVerify(jwt.trim(), keys.getKey, {
       issuer: config.issuer,
+      algorithms: keys.algorithms,
       // RFC 9701 §5: the resource server: its client id, or (oidc-provider) the token's audience.
       audience: [options.clientId, ...configuredAudiences(config)],
       clockTolerance: shared.clockToleranceSec,

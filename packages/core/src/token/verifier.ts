@@ -176,7 +176,7 @@ export function createTokenVerifier(
     clockToleranceSec: clockTolerance,
     timeoutMs: options.timeoutMs,
     rate: options.introspectionRate,
-    keysOf: (issuer) => trusted.get(issuer)?.getKey,
+    keysOf: (issuer) => trusted.get(issuer),
     identityOf: identityFromClaims,
   });
 
