@@ -66,7 +66,7 @@ const UNAVAILABLE_MESSAGES: Record<StoreUnavailableReason, string> = {
   schema_not_migrated: 'the user database failed',
   failed: 'the user database failed',
   // Never produced by this store (core raises it for an introspection endpoint); here for the record's sake.
-  introspection_unavailable: 'the user database failed',
+  provider_unavailable: 'the user database failed',
 };
 
 /**

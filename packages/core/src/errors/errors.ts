@@ -91,8 +91,8 @@ export type StoreUnavailableReason =
   | 'unreachable'
   | 'schema_not_migrated'
   | 'failed'
-  /** An issuer's token introspection endpoint failed, timed out, or is backing off (or the call budget is spent). */
-  | 'introspection_unavailable';
+  /** An issuer's introspection or userinfo endpoint failed, timed out, or is backing off (or the introspection call budget is spent). */
+  | 'provider_unavailable';
 
 /**
  * Brand on every {@link JitProvisionError}. `Symbol.for` makes it the same symbol in every copy of this package

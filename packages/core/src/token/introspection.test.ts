@@ -24,6 +24,7 @@ let op: Server;
 let provider: Provider;
 let issuer: string;
 let introspections = 0;
+let userinfoCalls = 0;
 /** The content type of each introspection answer, in order. */
 const answerTypes: string[] = [];
 const silent = { warn: () => {}, error: () => {} };
@@ -67,7 +68,7 @@ beforeAll(async () => {
         scope: 'orders:read',
       },
     ],
-    scopes: ['openid', 'orders:read', 'orders:write'],
+    scopes: ['openid', 'email', 'profile', 'orders:read', 'orders:write'],
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true },
@@ -86,10 +87,15 @@ beforeAll(async () => {
         }),
       },
     },
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    findAccount: (_ctx, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, email: `${id}@example.com`, email_verified: true, name: `Name of ${id}` }),
+    }),
   });
   const callback = provider.callback();
   op.on('request', (req, res) => {
+    if (req.url === '/me') userinfoCalls++;
     if (req.url === '/token/introspection') {
       introspections++;
       res.on('finish', () => answerTypes.push(String(res.getHeader('content-type'))));
@@ -142,6 +148,17 @@ async function userToken(accountId: string): Promise<string> {
     }),
   });
   return token.save();
+}
+
+/** An opaque token for the provider's own userinfo endpoint (no resource, so no `aud`): what Auth0 issues without an API audience. */
+async function userinfoToken(accountId: string): Promise<string> {
+  const client = await provider.Client.find(SVC.id);
+  if (client === undefined) throw new Error('no client');
+  const scope = 'openid email profile';
+  const grant = new provider.Grant({ accountId, clientId: SVC.id });
+  grant.addOIDCScope(scope);
+  const grantId = await grant.save();
+  return new provider.AccessToken({ accountId, grantId, gty: 'authorization_code', client, scope }).save();
 }
 
 async function revoke(token: string): Promise<void> {
@@ -316,6 +333,47 @@ describe('opaque access tokens introspected at a real provider (oidc-provider)',
         ['provisioning_unavailable', 503],
       ]).toContainEqual([answer.code, answer.status]);
     }
+  });
+});
+
+describe('userinfo at first login (oidc-provider)', () => {
+  const withUserinfo = (userinfo: 'first-login' | 'always') => setup({}, { audience: false, userinfo });
+
+  it("'first-login' fills email and name from userinfo once, when the user is created", async () => {
+    const { call } = withUserinfo('first-login');
+    const id = `gina-${randomBytes(3).toString('hex')}`;
+    const before = userinfoCalls;
+    const first = await call(await userinfoToken(id));
+    expect(first).toMatchObject({
+      kind: 'user',
+      created: true,
+      user: { email: `${id}@example.com`, name: `Name of ${id}` },
+    });
+    expect(first.identity).toMatchObject({ email: `${id}@example.com`, emailVerified: true });
+    expect(userinfoCalls - before).toBe(1);
+    // A later login (a new token) of the same user: the row exists, userinfo is not asked.
+    const again = await call(await userinfoToken(id));
+    expect(again).toMatchObject({ created: false, user: { id: first.user?.id } });
+    expect(userinfoCalls - before).toBe(1);
+  });
+
+  it("'always' asks once per token (a cached token keeps its profile), not per request", async () => {
+    const { call } = withUserinfo('always');
+    const id = `hank-${randomBytes(3).toString('hex')}`;
+    const before = userinfoCalls;
+    const token = await userinfoToken(id);
+    for (let i = 0; i < 3; i++) await call(token);
+    expect(userinfoCalls - before).toBe(1);
+    await call(await userinfoToken(id));
+    expect(userinfoCalls - before).toBe(2);
+  });
+
+  it('off by default: the user is created from the answer alone', async () => {
+    const { call } = setup({}, { audience: false });
+    const before = userinfoCalls;
+    const result = await call(await userinfoToken(`ivy-${randomBytes(3).toString('hex')}`));
+    expect(result.user?.email).toBeNull();
+    expect(userinfoCalls - before).toBe(0);
   });
 });
 

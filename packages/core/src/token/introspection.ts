@@ -45,7 +45,7 @@ export interface Introspector {
 const unavailable = (issuer: string, retryAfterMs: number, cause?: unknown) =>
   new StoreUnavailableError(`Token introspection at ${issuer} is unavailable`, {
     cause,
-    reason: 'introspection_unavailable',
+    reason: 'provider_unavailable',
     retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
   });
 
