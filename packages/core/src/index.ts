@@ -146,6 +146,8 @@ export type {
   ClientAuthResult,
   Hook,
   Identity,
+  IntrospectionConfig,
+  IntrospectionJwk,
   IssuerClientsOptions,
   IssuerConfig,
   Logger,

@@ -65,6 +65,8 @@ const UNAVAILABLE_MESSAGES: Record<StoreUnavailableReason, string> = {
   unreachable: 'the user database is unreachable',
   schema_not_migrated: 'the user database failed',
   failed: 'the user database failed',
+  // Never produced by this store (core raises it for an introspection endpoint); here for the record's sake.
+  provider_unavailable: 'the user database failed',
 };
 
 /**

@@ -72,6 +72,7 @@ export type InvalidTokenReason =
   | 'missing_claim'
   | 'invalid_claim'
   | 'jwks_unavailable'
+  | 'inactive'
   | 'token_revoked'
   | 'session_revoked';
 
@@ -86,7 +87,12 @@ export interface ClaimMismatch {
 }
 
 /** Why the store is unavailable: `schema_not_migrated` (tables or columns missing), `unreachable`, or `failed`. */
-export type StoreUnavailableReason = 'unreachable' | 'schema_not_migrated' | 'failed';
+export type StoreUnavailableReason =
+  | 'unreachable'
+  | 'schema_not_migrated'
+  | 'failed'
+  /** An issuer's introspection or userinfo endpoint failed, timed out, or is backing off (or the introspection call budget is spent). */
+  | 'provider_unavailable';
 
 /**
  * Brand on every {@link JitProvisionError}. `Symbol.for` makes it the same symbol in every copy of this package

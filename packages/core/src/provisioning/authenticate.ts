@@ -29,6 +29,7 @@ import type {
 } from '../types';
 import type { SessionRevocations } from './sessions';
 import type { ProvisionResult } from './types';
+import { createUserinfo } from './userinfo';
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions extends TokenVerifierOptions {
@@ -40,6 +41,8 @@ export interface AuthenticatorOptions extends TokenVerifierOptions {
    * would go further. Lets a request whose token and user are both cached finish without a promise chain.
    */
   cachedUser?(identity: Identity): UserRecord | undefined;
+  /** The stored user of an identity, for `userinfo: 'first-login'` (is this login the first?). */
+  findUser?(identity: Identity): Promise<UserRecord | null>;
   /** Store failure: 'reject' (rethrow: 503) or 'continue' with `user: null`. Default 'reject'. */
   onProvisioningError?: 'reject' | 'continue';
   logger?: Logger;
@@ -194,14 +197,26 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return err;
   };
 
-  async function provision(verified: VerifiedToken): Promise<AuthResult> {
-    const { claims, identity, client } = verified;
+  // Only built when an issuer asks for userinfo: every other login provisions with the token's identity as is.
+  const profileOf = checked.issuers.some(
+    ({ config }) => config.userinfo === 'first-login' || config.userinfo === 'always',
+  )
+    ? createUserinfo({
+        timeoutMs: options.timeoutMs,
+        cachedUser: options.cachedUser,
+        findUser: options.findUser,
+      })
+    : undefined;
+
+  async function provision(verified: VerifiedToken, token: string): Promise<AuthResult> {
+    const { claims, client } = verified;
     if (client !== undefined) {
       telemetry?.ok();
       return clientResult(verified, client);
     }
     if (sessions !== undefined && (await sessionEndedNow(sessions, verified)))
       throw refused('session_revoked');
+    const identity = profileOf === undefined ? verified.identity : await profileOf(verified, token);
     let result: ProvisionResult;
     try {
       result = await ensureUserExists(identity);
@@ -254,7 +269,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           if (served === SESSION_REVOKED) return refuse(new InvalidTokenError('session_revoked'));
           if (served !== undefined) return Promise.resolve(served);
           telemetry?.tokenHit();
-          return provision(verified);
+          // `key` was computed from a `Bearer ` value: the token is what follows.
+          return provision(verified, (value as string).slice(7));
         }
         telemetry?.tokenMiss();
       }
@@ -268,7 +284,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const verify = () => (cache === undefined ? verifier.verify(token) : cache.verify(token, key));
     const traced = telemetry?.traceVerify;
     return (traced === undefined ? verify() : traced(verify, () => trustedIssuerOf(token))).then(
-      provision,
+      (verified) => provision(verified, token),
       noteRefusal(token),
     );
   };

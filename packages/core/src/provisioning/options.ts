@@ -139,8 +139,19 @@ export function resolveProvisionerOptions(options: ProvisionerOptions): Provisio
         ? {}
         : { onProvisioningError: options.onProvisioningError }),
       ...jwksOptions(options.jwks),
+      ...introspectionRate(options.introspectionRate),
       ...(tokenCache === undefined ? {} : { cache: tokenCache }),
     },
+  };
+}
+
+function introspectionRate(
+  rate: ProvisionerOptions['introspectionRate'],
+): Pick<AuthenticatorOptions, 'introspectionRate'> {
+  if (rate === undefined) return {};
+  const perSecond = positive(rate.perSecond, 50, 'introspectionRate.perSecond');
+  return {
+    introspectionRate: { perSecond, burst: positive(rate.burst, 2 * perSecond, 'introspectionRate.burst') },
   };
 }
 

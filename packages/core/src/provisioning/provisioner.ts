@@ -154,6 +154,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     ensureUserExists: ensure,
     telemetry,
     ...(users === undefined ? {} : { cachedUser: ensurer.cachedUserOfToken }),
+    findUser: (identity) => settings.store.lookup({ issuer: identity.issuer, subject: identity.subject }),
     ...(sessions === undefined ? {} : { sessions }),
     logger,
   });

@@ -117,6 +117,12 @@ export interface ProvisionerOptions {
    * bounds discovery and JWKS fetches. A failed fetch is not retried for 5 s.
    */
   jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
+  /**
+   * The bound on outbound token introspection calls of all issuers together, for opaque tokens no cache
+   * answers (default 50 a second, bursts of 100); past it such tokens get 503 `provisioning_unavailable`.
+   * See docs/introspection.md.
+   */
+  introspectionRate?: { perSecond: number; burst?: number };
   logger?: Logger;
   /**
    * OpenTelemetry traces and metrics (docs/observability.md). By default the providers registered with

@@ -84,6 +84,8 @@ export const entries = {
       'InvitationServiceOptions',
       'InvitationStatus',
       'InvitationStore',
+      'IntrospectionConfig',
+      'IntrospectionJwk',
       'IssuerClientsOptions',
       'LogoutStore',
       'IssuerConfig',

@@ -48,7 +48,8 @@ describe('readBearerToken', () => {
     ['Basic', { authorization: 'Basic dXNlcjpwYXNz' }],
     ['DPoP', { authorization: `DPoP ${JWT}` }],
     ['no scheme', { authorization: JWT }],
-    ['base64 padding chars', { authorization: 'Bearer abc=' }],
+    ['padding inside the token', { authorization: 'Bearer ab=c' }],
+    ['a character outside RFC 6750 b64token', { authorization: 'Bearer ab*c' }],
     ['empty', { authorization: '' }],
     ['comma list', { authorization: `Bearer ${JWT}, Bearer ${JWT}` }],
   ])('malformed: %s', (_name, headers) => {

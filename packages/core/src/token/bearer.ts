@@ -5,12 +5,12 @@ import type { AuthInput } from '../types';
 /** Default largest accepted token: 16 KiB (a big Keycloak token with many roles is ~4 KiB). */
 export const DEFAULT_MAX_TOKEN_BYTES = 16_384;
 
-// RFC 6750 b64token narrowed to the JWS compact alphabet: anything else cannot be a JWT.
-const BEARER = /^Bearer +([A-Za-z0-9\-_.]+)$/i;
+// RFC 6750 b64token: a JWS (base64url and dots) or an opaque token an issuer's introspection vouches for.
+const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*)$/i;
 
 /**
  * Read the bearer token from request headers (a web `Headers` or a Node-style record, any case).
- * Strict: exactly one `Authorization: Bearer <jws>` header, JWS compact characters only, within
+ * Strict: exactly one `Authorization: Bearer <token>` header, RFC 6750 token characters only, within
  * `maxTokenBytes`. Never echoes the token in an error.
  *
  * @throws MissingTokenError (401, `WWW-Authenticate: Bearer`) when there is no Authorization header.

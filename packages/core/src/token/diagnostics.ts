@@ -62,6 +62,8 @@ const STORE_HINTS: Record<StoreUnavailableReason, string> = {
   schema_not_migrated: `the user database failed: schema not migrated: run \`${MIGRATE_COMMAND}\` (or call migrate()) against this database and schema`,
   unreachable: 'the user database is unreachable',
   failed: 'the user database failed',
+  provider_unavailable:
+    "an issuer's introspection or userinfo endpoint failed or timed out (or the introspection call budget is spent): those requests get 503 until it answers",
 };
 
 /** The driver's code and message of a store error's cause, never its detail (which may hold row values). */

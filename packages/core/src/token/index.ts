@@ -3,13 +3,14 @@ export { DEFAULT_MAX_TOKEN_BYTES, nodeRequestHeaders, parseBearer, readBearerTok
 export { autoClientId, clientOf } from './clients';
 export { createDiagnostics } from './diagnostics';
 export { asCheckedIssuers, type CheckedIssuers, checkIssuers, DEFAULT_ALGORITHMS } from './issuers';
-export { checkKeyUrl, discoverJwksUri, isLoopback, type JwksOptions } from './jwks';
+export { checkKeyUrl, discoverJwksUri, discoverMetadata, isLoopback, type JwksOptions } from './jwks';
 export { BACKCHANNEL_LOGOUT_EVENT, type LogoutRequest } from './logout-token';
 export { compileRoles } from './role-claims';
 export { MAX_CLAIM_ITEMS, ownClaim, stringArray, tokenScopes } from './scopes';
 export { createTokenCache, type TokenCache, type TokenCacheOptions, tokenKey } from './token-cache';
 export {
   createTokenVerifier,
+  identityFromClaims,
   type TokenVerifierOptions,
   type VerifiedToken,
 } from './verifier';

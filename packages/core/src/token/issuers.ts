@@ -3,6 +3,7 @@ import { consoleLogger, positive } from '../internal';
 import type { ClaimName, IssuerConfig, Logger } from '../types';
 import { DEFAULT_MAX_TOKEN_BYTES } from './bearer';
 import { checkClients } from './clients';
+import { type CheckedIntrospection, checkIntrospection } from './introspection-config';
 import { checkKeyUrl } from './jwks';
 import { compileRoles } from './role-claims';
 
@@ -25,6 +26,8 @@ const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 export interface CheckedIssuer {
   readonly config: IssuerConfig;
   readonly algorithms: readonly string[];
+  /** Its `introspection`, checked and defaulted; undefined when its opaque tokens are refused. */
+  readonly introspection?: CheckedIntrospection | undefined;
 }
 
 /** What a verifier runs on: every trusted issuer and the token bounds, checked once, at start-up. */
@@ -95,6 +98,7 @@ function checkIssuer(config: IssuerConfig, logger: Logger): CheckedIssuer {
   if (config.roles !== undefined) compileRoles(config.roles, config.issuer);
   checkClients(config);
   checkBackchannel(config);
+  const introspection = checkIntrospection(config);
   if (config.jwksUri !== undefined) {
     try {
       checkKeyUrl(config.jwksUri, 'jwksUri');
@@ -110,7 +114,7 @@ function checkIssuer(config: IssuerConfig, logger: Logger): CheckedIssuer {
       throw new ConfigurationError(`issuer ${config.issuer} is not a URL; set \`jwksUri\``);
     }
   }
-  return { config, algorithms };
+  return { config, algorithms, introspection };
 }
 
 function checkBackchannel(config: IssuerConfig): void {

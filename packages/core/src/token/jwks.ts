@@ -59,8 +59,11 @@ export function checkKeyUrl(raw: string, what: string): URL {
   return url;
 }
 
-/** The `jwks_uri` of `issuer`'s OIDC discovery document, which must name `issuer` exactly. */
-export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<URL> {
+/**
+ * `issuer`'s OIDC discovery document, which must name `issuer` exactly (OIDC Discovery §4.3: a document
+ * naming another issuer must not be trusted, the mix-up defence).
+ */
+export async function discoverMetadata(issuer: string, timeoutMs: number): Promise<Record<string, unknown>> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const response = await fetch(checkKeyUrl(url, 'discovery URL'), {
     redirect: 'manual',
@@ -68,18 +71,24 @@ export async function discoverJwksUri(issuer: string, timeoutMs: number): Promis
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (response.status !== 200) throw new Error(`discovery answered ${response.status}`);
-  const doc = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
-  // OIDC Discovery §4.3: a document naming another issuer must not be trusted (mix-up defence).
-  if (doc.issuer !== issuer) {
-    const named = typeof doc.issuer === 'string' ? doc.issuer.slice(0, 256) : undefined;
+  const doc = (await response.json()) as Record<string, unknown>;
+  if (typeof doc !== 'object' || doc === null || doc['issuer'] !== issuer) {
+    const named = typeof doc?.['issuer'] === 'string' ? doc['issuer'].slice(0, 256) : undefined;
     const near = named === undefined ? undefined : nearMissHint(named, [issuer], 'issuer');
     throw new Error(
       `discovery document names issuer ${JSON.stringify(named ?? null)}, not the configured ${JSON.stringify(issuer)}` +
         (near === undefined ? '' : ` (${near.hint})`),
     );
   }
-  if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
-  return checkKeyUrl(doc.jwks_uri, 'jwks_uri');
+  return doc;
+}
+
+/** The `jwks_uri` of `issuer`'s OIDC discovery document, which must name `issuer` exactly. */
+export async function discoverJwksUri(issuer: string, timeoutMs: number): Promise<URL> {
+  const doc = await discoverMetadata(issuer, timeoutMs);
+  const jwksUri = doc['jwks_uri'];
+  if (typeof jwksUri !== 'string') throw new Error('discovery document has no jwks_uri');
+  return checkKeyUrl(jwksUri, 'jwks_uri');
 }
 
 async function fetchJwks(url: URL, timeoutMs: number): Promise<JSONWebKeySet> {

@@ -6,15 +6,22 @@ import {
   UntrustedIssuerError,
 } from '../errors';
 import { hasControlCharacters, isIllFormed } from '../identity';
-import type { AuthClient, ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
+import type { ClaimName, Claims, Identity, IssuerConfig, Logger } from '../types';
 import { clientOf } from './clients';
+import { createIntrospector } from './introspection';
 import { asCheckedIssuers, type CheckedIssuers } from './issuers';
 import { createIssuerKeyResolver, type JwksOptions } from './jwks';
 import { type LogoutRequest, verifyLogoutToken } from './logout-token';
 import { mappedRole } from './role-claims';
+import type { VerifiedToken } from './verified';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions extends JwksOptions {
+  /**
+   * The bound on outbound introspection calls of all issuers together, for tokens no cache answers
+   * (default 50 a second, bursts of 100); past it such tokens get 503 `provisioning_unavailable`.
+   */
+  introspectionRate?: { perSecond: number; burst?: number };
   /** Leeway for `exp`/`nbf`/`iat`, seconds (default 5). */
   clockToleranceSec?: number;
   /** Largest accepted token, bytes (default 16 KiB). */
@@ -23,23 +30,7 @@ export interface TokenVerifierOptions extends JwksOptions {
   logger?: Logger;
 }
 
-/** A verified token: its claims, the identity they assert, and the issuer that signed them. */
-export interface VerifiedToken {
-  claims: Claims;
-  identity: Identity;
-  issuer: IssuerConfig;
-  /**
-   * When the token counts as issued for revocation (`tokensValidAfter`), ms: the earlier of its `iat` and
-   * the moment it was verified. A cached token keeps its first verification's, so a provider clock running
-   * ahead cannot lift a token this process saw before a sign-out past it. Undefined without `iat`.
-   */
-  issuedAt: number | undefined;
-  /**
-   * The machine client this token speaks for (the issuer's `clients` detection), computed once per verified
-   * token; undefined for a person's token and whenever the issuer provisions clients as rows.
-   */
-  client?: AuthClient | undefined;
-}
+export type { VerifiedToken } from './verified';
 
 /** Verifies bearer JWTs against a fixed list of trusted issuers. */
 export interface TokenVerifier {
@@ -57,6 +48,9 @@ interface TrustedIssuer {
   algorithms: string[];
   getKey: JWTVerifyGetKey;
 }
+
+/** Three base64url segments (the signature may be empty): the shape of a JWS; anything else is opaque. */
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** An attacker-controlled claim value made safe to log: printable, at most 256 characters. */
 const printable = (value: string) => value.slice(0, 256).replace(/[^\x20-\x7e]/g, '?');
@@ -178,11 +172,20 @@ export function createTokenVerifier(
       getKey: createIssuerKeyResolver(config, options),
     });
   }
+  const introspector = createIntrospector(checked.issuers, {
+    clockToleranceSec: clockTolerance,
+    timeoutMs: options.timeoutMs,
+    rate: options.introspectionRate,
+    keysOf: (issuer) => trusted.get(issuer),
+    identityOf: identityFromClaims,
+  });
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('malformed');
     if (token.length > maxTokenBytes)
       throw new InvalidTokenError('too_large', 'The access token is too large');
+    // An opaque token: only an issuer's introspection endpoint can vouch for it.
+    if (introspector !== undefined && !JWS_SHAPE.test(token)) return introspector.introspect(token);
     let unverified: Claims;
     try {
       unverified = decodeJwt(token);
@@ -252,6 +255,7 @@ export function createTokenVerifier(
       issuedAt: typeof iat === 'number' ? Math.min(iat * 1000, now) : undefined,
       // Always set, so every cached token has one shape on the hit path.
       client: clientOf(claims, config),
+      introspected: undefined,
     };
   }
 

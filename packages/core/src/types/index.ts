@@ -253,6 +253,55 @@ export interface IssuerConfig {
    * one id, one `user.provisioned`), and a login's row is adopted by a later SCIM create. Email is never the link.
    */
   externalIdClaim?: string;
+  /**
+   * Accept this issuer's opaque access tokens (any bearer that is not a JWS) by asking its RFC 7662
+   * introspection endpoint. See {@link IntrospectionConfig}. Without it, an opaque token is refused as
+   * `invalid_token` (reason `malformed`).
+   */
+  introspection?: IntrospectionConfig;
+  /**
+   * Fetch the issuer's userinfo endpoint to fill a profile the access token lacks (no `email` or no `name`):
+   * `'first-login'` once, when the user is about to be created; `'always'` also when a token is first seen
+   * (at most once per token-cache period). Its `sub` must equal the token's, or the login is refused.
+   * Default `false`: never.
+   */
+  userinfo?: 'first-login' | 'always' | false;
+}
+
+/**
+ * How to introspect an issuer's opaque access tokens (RFC 7662). The endpoint is asked with
+ * `token_type_hint=access_token`, authenticated as `clientId` with `clientSecret` (HTTP Basic,
+ * `client_secret_basic`) or `privateKeyJwt` (RFC 7523 `private_key_jwt`, a signed assertion per call).
+ */
+export interface IntrospectionConfig {
+  /** The introspection endpoint; defaults to discovery's `introspection_endpoint`. https (http on loopback only). */
+  endpoint?: string;
+  /** The client id this API authenticates to the introspection endpoint with. */
+  clientId: string;
+  /** Its secret (`client_secret_basic`). One of `clientSecret` and `privateKeyJwt` is required. */
+  clientSecret?: string;
+  /** Its private key as a JWK with `d` (`private_key_jwt`); `alg` defaults by key type (RS256, ES256…, EdDSA). */
+  privateKeyJwt?: IntrospectionJwk;
+  /**
+   * Longest an active answer is reused, ms (default 60 s, at most 5 minutes, never past the token's `exp`):
+   * how long a token revoked at the provider may still be accepted. `0`: introspect every request.
+   */
+  cacheTtlMs?: number;
+  /**
+   * How long an `active: false` answer is remembered, ms (default 0: not at all; at most 60 s). Off by
+   * default so a flood of garbage cannot evict real entries nor pin a token the provider is about to accept.
+   */
+  negativeCacheMs?: number;
+}
+
+/** A private JSON Web Key (the fields jose's `importJWK` reads). */
+export interface IntrospectionJwk {
+  kty: string;
+  alg?: string;
+  kid?: string;
+  crv?: string;
+  d?: string;
+  [parameter: string]: unknown;
 }
 
 /** A top-level claim name (taken literally, dots and slashes included), or a path into nested claims. */
