@@ -5,7 +5,8 @@
 #      and store-postgres (pg: conformance kit, LISTEN/NOTIFY) against the real server at DATABASE_URL, with
 #      vitest itself running in that runtime (vitest.edge.config.ts: packages/*/src/**/*.edge.ts);
 #   3. that Worker bundle on workerd under Miniflare (`nodejs_compat`), driven from Node; the adapter and guard
-#      kits bundled into a Worker with the built packages (packages/adapter-hono/src/workerd.edge.ts); and a Worker on
+#      kits bundled into a Worker with the built packages (packages/adapter-hono/src/workerd.edge.ts); the hostile-input
+#      table against a Hono app in a Worker (packages/adapter-hono/src/workerd-hostile.edge.ts); and a Worker on
 #      store-postgres reaching DATABASE_URL through Miniflare's outbound TCP (packages/store-postgres/src/workerd.edge.ts).
 # The runtimes are pinned in .ci/edge/package.json (+ lockfile) and installed from the npm registry into a
 # cache outside the checkout, keyed by the lockfile, on first use.
@@ -39,4 +40,4 @@ echo "--- kits and store-postgres on Deno"
 EDGE_RUNTIME=deno deno run -A "$VITEST" run --config vitest.edge.config.ts packages/
 
 echo "--- the Worker, and store-postgres (pg over outbound TCP), on workerd (Miniflare)"
-EDGE_RUNTIME=workerd EDGE_MINIFLARE_DIR="$DIR" node "$VITEST" run --config vitest.edge.config.ts examples/ packages/adapter-hono/src/workerd.edge.ts packages/store-postgres/src/workerd.edge.ts
+EDGE_RUNTIME=workerd EDGE_MINIFLARE_DIR="$DIR" node "$VITEST" run --config vitest.edge.config.ts examples/ packages/adapter-hono/src/workerd.edge.ts packages/adapter-hono/src/workerd-hostile.edge.ts packages/store-postgres/src/workerd.edge.ts

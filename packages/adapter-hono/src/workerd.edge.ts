@@ -4,8 +4,7 @@
 // the case's own name. The issuers are real createDevIssuer instances here, on loopback: the Worker mints
 // through a loopback bridge (workerd/dev-shim.mjs) and its provisioner fetches their JWKS over Miniflare's
 // outbound network. Run once by .ci/edge.sh (EDGE_RUNTIME=workerd, EDGE_MINIFLARE_DIR: the pinned miniflare).
-// The hostile-input kit is not among them: it speaks raw HTTP/1.1 to a listening server (node:http), and a
-// Worker under Miniflare is reached through workerd's own HTTP front, not an app's; see the README.
+// The hostile-input kit's table runs beside them in workerd-hostile.edge.ts (its suite listens with node:http).
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
