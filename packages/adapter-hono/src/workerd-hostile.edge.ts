@@ -97,6 +97,25 @@ function sendRaw(base: URL, lines: Array<[string, string]>): Promise<Answer> {
   });
 }
 
+/**
+ * The attacker's key server on loopback: a valid JWKS for its own key on every path, so if the SDK ever
+ * followed jku/x5u the forgery would pass. `hit` counts every request it gets.
+ */
+async function startAttacker(
+  hit: () => void,
+): Promise<{ server: Server; attacker: HostileContext['attacker'] }> {
+  const keys = await generateKeyPair('RS256', { extractable: true });
+  const kid = 'attacker-key';
+  const publicJwk: JWK = { ...(await exportJWK(keys.publicKey)), kid, alg: 'RS256', use: 'sig' };
+  const server = createServer((_req, res) => {
+    hit();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, attacker: { url, kid, publicJwk, sign: (jwt) => jwt.sign(keys.privateKey) } };
+}
+
 describe.skipIf(!enabled)('hostile input: hono inside workerd (Miniflare)', () => {
   let mf: MiniflareLike;
   let entry: URL;
@@ -124,21 +143,11 @@ describe.skipIf(!enabled)('hostile input: hono inside workerd (Miniflare)', () =
 
   beforeAll(async () => {
     idp = await createDevIssuer();
-    const keys = await generateKeyPair('RS256', { extractable: true });
-    const kid = 'attacker-key';
-    const publicJwk: JWK = { ...(await exportJWK(keys.publicKey)), kid, alg: 'RS256', use: 'sig' };
-    // Serves a valid JWKS for its key on every path: if the SDK ever followed jku/x5u, the forgery would pass.
-    attackerServer = createServer((_req, res) => {
+    const started = await startAttacker(() => {
       attackerHits += 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] }));
     });
-    await new Promise<void>((resolve) => attackerServer.listen(0, '127.0.0.1', resolve));
-    attacker = {
-      url: `http://127.0.0.1:${(attackerServer.address() as AddressInfo).port}`,
-      kid,
-      publicJwk,
-      sign: (jwt) => jwt.sign(keys.privateKey),
-    };
+    attackerServer = started.server;
+    attacker = started.attacker;
     const path = createRequire(join(dir as string, 'package.json')).resolve('miniflare');
     const { Miniflare } = (await import(pathToFileURL(path).href)) as { Miniflare: MiniflareClass };
     mf = new Miniflare({
