@@ -187,30 +187,22 @@ async function findUsers(
       { retry: true },
     );
   if (query.count <= 0) return { totalResults: Number((await countRows())[0]?.total ?? 0), resources: [] };
-  // One statement, the total beside each row. The matches are found first (MATERIALIZED), by the index the
-  // filter can use (`lower(user_name)` for `userName eq`): with the ORDER BY … LIMIT in the same query the
-  // planner would walk the page index of the whole issuer and filter every row.
+  // The matches are found first (MATERIALIZED), by the index the filter can use (`lower(user_name)` for
+  // `userName eq`): with the ORDER BY … LIMIT in the same query the planner may walk the page index of the
+  // whole issuer and filter every row instead.
   const text = `WITH matched AS MATERIALIZED (SELECT ${SCIM_USER_COLUMNS} ${from})
-    SELECT *, count(*) OVER () AS total_results FROM matched
-     ORDER BY scim_created_at, id
+    SELECT * FROM matched ORDER BY scim_created_at, id
      OFFSET $${params.values.length + 1} LIMIT $${params.values.length + 2}`;
   const name = preparable(query.filter) ? named(preparedName(text)) : {};
-  const rows = await db.rows<ScimUserRow & { total_results: string }>(
-    {
-      ...name,
-      text,
-      values: [...params.values, Math.max(1, query.startIndex) - 1, query.count],
-    },
+  const startIndex = Math.max(1, query.startIndex);
+  const rows = await db.rows<ScimUserRow>(
+    { ...name, text, values: [...params.values, startIndex - 1, query.count] },
     { retry: true },
   );
-  const first = rows[0];
-  // A page past the end holds no row to read the total from: only then is it counted on its own.
+  // A first page that is not full holds every match, so the total is known without counting: a lookup
+  // (`userName eq`, `externalId eq`) is one statement. Only a full page, or one further on, is counted.
   const total =
-    first !== undefined
-      ? Number(first.total_results)
-      : query.startIndex > 1
-        ? Number((await countRows())[0]?.total ?? 0)
-        : 0;
+    startIndex === 1 && rows.length < query.count ? rows.length : Number((await countRows())[0]?.total ?? 0);
   return { totalResults: total, resources: rows.map(toScimUser) };
 }
 
