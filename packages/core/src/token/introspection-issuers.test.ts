@@ -176,7 +176,7 @@ function provisionerFor(issuers: IssuerConfig[], cache?: { ttlMs: number }) {
     store: createMemoryStore(),
     issuers,
     logger: silent,
-    ...(cache === undefined ? {} : { cache }),
+    ...(cache === undefined ? {} : { tokenCache: cache }),
   });
   const call = (token: string) => provisioner.authenticate({ headers: { authorization: `Bearer ${token}` } });
   return { provisioner, call };
