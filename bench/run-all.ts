@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   'outbox-drain': async () => (await import('./src/outbox-drain')).outboxDrainBenchmark(),
   'sid-check': async () => (await import('./src/sid-check')).sidCheckBenchmark(),
   scim: async () => (await import('./src/scim')).scimBenchmark(),
+  introspection: async () => (await import('./src/introspection')).introspectionBenchmark(),
   // Not in a full run: it needs bun, deno and miniflare installed (see README, "The hit path per runtime").
   runtimes: async () => (await import('./src/runtimes/run')).runtimesBenchmark(),
 };
