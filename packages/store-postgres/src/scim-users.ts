@@ -156,6 +156,10 @@ async function createOnce(c: PoolClient, s: string, input: ScimNewUser) {
 const preparable = (filter: ScimPageQuery<ScimUserFilterAttribute>['filter']): boolean =>
   filter === undefined || !['and', 'or', 'not', 'some'].includes(filter.op);
 
+/** `userName eq`, `externalId eq`, `id eq`: at most one match, found by its unique index whatever the ORDER BY. */
+const uniqueLookup = (filter: ScimPageQuery<ScimUserFilterAttribute>['filter']): boolean =>
+  filter?.op === 'eq' && ['userName', 'externalId', 'id'].includes(filter.attribute);
+
 // The names of the prepared lookups by their text: a handful of texts, hashed once each, not on every call.
 const PREPARED_NAMES = new Map<string, string>();
 function preparedName(text: string): string {
@@ -187,12 +191,13 @@ async function findUsers(
       { retry: true },
     );
   if (query.count <= 0) return { totalResults: Number((await countRows())[0]?.total ?? 0), resources: [] };
-  // The matches are found first (MATERIALIZED), by the index the filter can use (`lower(user_name)` for
-  // `userName eq`): with the ORDER BY … LIMIT in the same query the planner may walk the page index of the
-  // whole issuer and filter every row instead.
-  const text = `WITH matched AS MATERIALIZED (SELECT ${SCIM_USER_COLUMNS} ${from})
-    SELECT * FROM matched ORDER BY scim_created_at, id
-     OFFSET $${params.values.length + 1} LIMIT $${params.values.length + 2}`;
+  // Other filters find their matches first (MATERIALIZED), by the index the filter can use: with the
+  // ORDER BY … LIMIT in the same query the planner may walk the page index of the whole issuer instead.
+  const paging = `OFFSET $${params.values.length + 1} LIMIT $${params.values.length + 2}`;
+  const text = uniqueLookup(query.filter)
+    ? `SELECT ${SCIM_USER_COLUMNS} ${from} ORDER BY su.created_at, su.user_id ${paging}`
+    : `WITH matched AS MATERIALIZED (SELECT ${SCIM_USER_COLUMNS} ${from})
+       SELECT * FROM matched ORDER BY scim_created_at, id ${paging}`;
   const name = preparable(query.filter) ? named(preparedName(text)) : {};
   const startIndex = Math.max(1, query.startIndex);
   const rows = await db.rows<ScimUserRow>(
