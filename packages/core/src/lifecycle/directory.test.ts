@@ -1,5 +1,5 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createProvisioner } from '../provisioning';
 import type { ScimUserWrite } from '../store';
 import type { IssuerConfig, UserEvent } from '../types';
@@ -172,6 +172,32 @@ describe('provisioner.directory: deprovisioning', () => {
     expect(await directory?.removeUser(record?.user.id ?? '')).toBe(true);
     expect(await provisioner.getUser(record?.user.id ?? '')).toBeNull();
     expect(ofType('user.deleted').map((event) => event.actor)).toEqual(['scim']);
+  });
+});
+
+describe('provisioner.directory in outbox mode', () => {
+  it('writes every change as a durable event with actor scim, the creation in the same step as the row', async () => {
+    const { events, store, provisioner, directory } = setup({ hookDelivery: 'outbox' });
+    const { record } = await directory.createUser(person('olga'));
+    await directory.createGroup({
+      displayName: 'App Admins',
+      externalId: null,
+      attributes: {},
+      members: [record.user.id],
+    });
+    await directory.setActive(record.user.id, false);
+    const expected = [
+      ['user.provisioned', 'scim'],
+      ['user.role_changed', 'scim'],
+      ['user.disabled', 'scim'],
+      ['user.sessions_revoked', 'scim'],
+    ];
+    const written = await store.outbox.list({ userIds: [record.user.id] });
+    expect(written.map((event) => [event.type, event.actor])).toEqual(expected);
+    // Delivered by the dispatcher, asynchronously: wait for it with a deadline.
+    await vi.waitFor(() => expect(events).toHaveLength(expected.length), { timeout: 10_000 });
+    expect(events.map((event) => [event.type, event.actor])).toEqual(expected);
+    await provisioner.close();
   });
 });
 
