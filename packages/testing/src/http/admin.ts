@@ -3,7 +3,7 @@ import type { Provisioner, Store, UserEvent, UserRecord } from '@jit-provision/c
 import { createInvitationService, createProvisioner, type InvitationMessage } from '@jit-provision/core';
 import type { AdminApiOptions } from '@jit-provision/core/admin';
 import type { DevIssuer } from '@jit-provision/core/dev';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { sleep } from '../sleep';
 import { suiteIssuer } from './issuers';
 
@@ -677,6 +677,13 @@ function invitationCases(suite: AdminSuite): void {
     expect(await call('DELETE', `/invitations/${a.invitation.id}?soft=maybe`)).toMatchObject(
       fieldError('soft'),
     );
+    // `olderThanMs: 0` purges what was revoked before now: on a fast machine the revoke and the purge can fall
+    // in the same millisecond, so wait until the clock has moved past the revoke (a few ms at most).
+    const revokedAt = all[0]?.revokedAt?.getTime() ?? 0;
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(revokedAt + 1), {
+      timeout: 5_000,
+      interval: 1,
+    });
     const purged = await call('POST', '/invitations/purge', { olderThanMs: 0 });
     expect(purged.status).toBe(200);
     expect((purged.body as { purged: number }).purged).toBeGreaterThanOrEqual(1);
