@@ -1,36 +1,21 @@
-import { subApp } from '@jit-provision/adapter-hono';
 import { createProvisioner, type Provisioner } from '@jit-provision/core';
-import { scimServer } from '@jit-provision/scim';
 import { createPostgresStore } from '@jit-provision/store-postgres';
-import { Hono } from 'hono';
-import { runInvalidationFleet, scimActiveChanges } from '../../packages/scim/src/test-support/fleet';
+import {
+  runInvalidationFleet,
+  type ScimSend,
+  scimActiveChanges,
+  scimOnHono,
+} from '../../packages/scim/src/test-support/fleet';
 import { DATABASE_URL, openDatabase } from './env';
 import { alternate } from './fast-path';
 import { fmt, now, percentile, pool, ratio, type Section } from './report';
 
 const ISSUER = 'https://bench-scim.example.com';
-const TOKEN = 'bench-scim-token-0123456789abcdefghijklmnop';
 const USERS = Number(process.env['SCIM_BENCH_USERS'] ?? 10_000);
 const IN_FLIGHT = 20;
 const LOOKUPS = 2_000;
 const PROCESSES = 4;
 const CHANGES = 60;
-
-type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
-
-/** A SCIM endpoint on a Hono app, called in process (`app.request`: routing, JSON parse and render, no socket). */
-function scimApp(provisioner: Provisioner): Send {
-  const app = new Hono();
-  app.route('/scim/v2', subApp(scimServer({ provisioner, issuer: ISSUER, tokens: [TOKEN] }).routes));
-  return async (method, path, body) => {
-    const res = await app.request(`/scim/v2${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json().catch(() => undefined) };
-  };
-}
 
 const userBody = (i: number, run: string) => ({
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
@@ -50,7 +35,7 @@ async function initialSync(rows: Section['rows'], targets: Section['targets']): 
       store,
       issuers: [{ issuer: ISSUER, audience: 'bench', externalIdClaim: 'oid' }],
     });
-    const send = scimApp(provisioner);
+    const send = scimOnHono(provisioner, ISSUER);
     const insert = {
       name: 'bench-scim-raw-insert',
       text: `INSERT INTO ${db.table} (id, issuer, subject, username, role, email, name, external_id)
@@ -114,7 +99,7 @@ async function initialSync(rows: Section['rows'], targets: Section['targets']): 
 async function lookups(
   db: Awaited<ReturnType<typeof openDatabase>>,
   provisioner: Provisioner,
-  send: Send,
+  send: ScimSend,
   rows: Section['rows'],
   targets: Section['targets'],
 ): Promise<void> {

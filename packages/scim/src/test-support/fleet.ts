@@ -1,7 +1,7 @@
 // Test support: deprovisioning through SCIM, as a change variant of store-postgres's invalidation fleet (4 app
 // processes with the user cached; the change made in a fifth). Shared by the cross-process test and the bench.
 import { subApp } from '@jit-provision/adapter-hono';
-import { createProvisioner } from '@jit-provision/core';
+import { createProvisioner, type Provisioner } from '@jit-provision/core';
 import { createPostgresStore } from '@jit-provision/store-postgres';
 import { Hono } from 'hono';
 import type {
@@ -15,10 +15,38 @@ export { runInvalidationFleet } from '../../../store-postgres/src/test-support/i
 
 const TOKEN = 'fleet-scim-token-0123456789abcdefghijklmnop';
 
-type Send = (method: string, path: string, body?: unknown) => Promise<{ status: number; id?: string }>;
+/** One request to an in-process SCIM endpoint: its status and parsed body (undefined when empty). */
+export type ScimSend = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: unknown }>;
+
+/**
+ * `scimServer` for `issuer` on a Hono app, called in process (`app.request`: routing, JSON parse and render,
+ * no socket), with a bearer token it accepts.
+ *
+ * @example
+ * ```ts
+ * const send = scimOnHono(provisioner, issuer);
+ * await send('PATCH', `/Users/${id}`, { Operations: [{ op: 'Replace', path: 'active', value: 'False' }] });
+ * ```
+ */
+export function scimOnHono(provisioner: Provisioner, issuer: string): ScimSend {
+  const app = new Hono();
+  app.route('/scim/v2', subApp(scimServer({ provisioner, issuer, tokens: [TOKEN] }).routes));
+  return async (method, path, body) => {
+    const res = await app.request(`/scim/v2${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+  };
+}
 
 /** A SCIM endpoint in the driving process, on the fleet's database; its create adopts the fleet's user. */
-async function endpointFor(context: ChangeContext): Promise<Send> {
+async function endpointFor(context: ChangeContext): Promise<ScimSend> {
   const store = createPostgresStore({ pool: context.pool, schema: context.schema, listen: false });
   // Okta-style (externalId = subject): the SCIM create adopts the row the fleet pre-provisioned.
   const provisioner = createProvisioner({
@@ -26,23 +54,13 @@ async function endpointFor(context: ChangeContext): Promise<Send> {
     userCache: false,
     issuers: [{ issuer: context.issuer, audience: 'fleet', externalIdClaim: 'sub' }],
   });
-  const app = new Hono();
-  app.route('/scim/v2', subApp(scimServer({ provisioner, issuer: context.issuer, tokens: [TOKEN] }).routes));
-  const send: Send = async (method, path, body) => {
-    const res = await app.request(`/scim/v2${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = (await res.json().catch(() => undefined)) as { id?: string } | undefined;
-    return { status: res.status, ...(json?.id === undefined ? {} : { id: json.id }) };
-  };
+  const send = scimOnHono(provisioner, context.issuer);
   const made = await send('POST', '/Users', {
     userName: 'fleet@example.com',
     externalId: context.subject,
     active: true,
   });
-  if (made.id !== context.userId)
+  if ((made.body as { id?: string } | undefined)?.id !== context.userId)
     throw new Error(`the SCIM create did not adopt the fleet user (${made.status})`);
   return send;
 }
@@ -57,7 +75,7 @@ async function endpointFor(context: ChangeContext): Promise<Send> {
  * ```
  */
 export function scimActiveChanges(): ChangeVariant[] {
-  let send: Send | undefined;
+  let send: ScimSend | undefined;
   const patch = async (context: ChangeContext, active: 'True' | 'False') => {
     const res = await send?.('PATCH', `/Users/${context.userId}`, {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
