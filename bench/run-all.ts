@@ -1,11 +1,13 @@
 /**
  * `pnpm bench`: every benchmark in one run, each printing a table and a PASS/GAP line per target.
- * `tsx run-all.ts http rejected` runs only the named ones. Results of a full run go to RESULTS.md.
+ * `tsx run-all.ts http rejected` runs only the named ones. Every benchmark runs inside the load guard (src/load.ts);
+ * a full run with none refused adds itself to RESULTS.md, which keeps the last three.
  */
-import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { guarded, loadLine, MAX_LOAD, REPORTABLE_LOAD } from './src/load';
 import { render, type Section, targetLine } from './src/report';
+import { type RunRecord, writeResults } from './src/results';
 
 const BENCHMARKS: Record<string, () => Promise<Section>> = {
   http: async () => (await import('./src/http')).httpBenchmark(),
@@ -39,16 +41,28 @@ console.log(`jit-provision benchmarks — ${machine}\n`);
 const started = Date.now();
 const sections: string[] = [];
 const summary: string[] = [];
+const record: RunRecord = { started: new Date().toISOString(), machine, seconds: 0, benchmarks: [] };
 let failed = false;
+let refused = 0;
 for (const name of names) {
   const t0 = Date.now();
   try {
-    const section = await (BENCHMARKS[name] as () => Promise<Section>)();
+    const { value: section, load } = await guarded(BENCHMARKS[name] as () => Promise<Section>, (line) =>
+      console.log(line),
+    );
+    section.notes.push(loadLine(load));
     const text = render(section);
     console.log(text);
     console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    if (load.refused !== undefined) {
+      // Printed for whoever is investigating, never reported: the figures were taken on a busy machine.
+      refused++;
+      summary.push(`REFUSED ${name}: ${load.refused}`);
+      continue;
+    }
     sections.push(text);
     summary.push(...section.targets.map(targetLine));
+    record.benchmarks.push({ name, load, targets: section.targets });
   } catch (err) {
     failed = true;
     console.error(`benchmark ${name} failed:`, err);
@@ -56,25 +70,17 @@ for (const name of names) {
     summary.push(`FAIL ${name}: ${(err as Error).message}`);
   }
 }
-const seconds = ((Date.now() - started) / 1000).toFixed(0);
+const seconds = Math.round((Date.now() - started) / 1000);
+record.seconds = seconds;
 console.log(['## Summary', '', ...summary.map((l) => `    ${l}`), '', `Total: ${seconds} s`].join('\n'));
 
 if (picked.length === 0) {
-  const date = new Date().toISOString().slice(0, 10);
-  const out = [
-    '# Benchmark results (last full run)',
-    '',
-    `Machine: ${machine}. Date: ${date}. Postgres: ${process.env['DATABASE_URL'] ? 'DATABASE_URL' : 'local 127.0.0.1:5432'}. Wall time of the run: ${seconds} s.`,
-    'Regenerate with `pnpm bench` from the repository root. What each benchmark does, and the causes of every GAP: [README.md](./README.md#known-gaps-measured-with-their-causes).',
-    '',
-    '## Summary',
-    '',
-    '```',
-    ...summary,
-    '```',
-    '',
-    ...sections,
-  ].join('\n');
-  writeFileSync(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), out);
+  if (refused > 0 || failed || MAX_LOAD > REPORTABLE_LOAD) {
+    console.log(
+      `\nRESULTS.md not written: ${refused > 0 ? `${refused} benchmark(s) refused for load` : failed ? 'a benchmark failed' : `BENCH_MAX_LOAD ${MAX_LOAD} is looser than ${REPORTABLE_LOAD}`}.`,
+    );
+  } else {
+    writeResults(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), record, sections);
+  }
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed || refused > 0 ? 1 : 0);
