@@ -20,6 +20,7 @@ import { type UserStatements, userValues } from './statements';
 
 /** The required user methods of the store, but `lookup` (the per-request path, kept in the store itself). */
 export type UserRows = Pick<Store, 'upsert' | 'sync' | 'getUser' | 'setRole'> & {
+  lookupOrCreate: NonNullable<Store['lookupOrCreate']>;
   getUserByUsername(username: string): Promise<UserRecord | null>;
   /** `store.scim.bind`: see {@link bindRow}; null when no row of this identity holds the externalId. */
   bind(key: BindKey): Promise<UserRecord | null>;
@@ -86,47 +87,68 @@ export function createUserRows(db: Executor, schema: string, sql: UserStatements
     return toUser(row);
   }
 
-  return {
-    upsert: (input: NewUser) =>
-      guard(async () => {
-        const identity = eventIdentity(input);
-        // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const inserted = await db.rows<UserRow>({
-            ...(identity === null ? sql.insert : sql.insertWithEvent),
-            values: [...userValues(randomUUID(), input), ...(identity ?? [])],
-          });
-          if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
+  const upsert = (input: NewUser) =>
+    guard(async () => {
+      const identity = eventIdentity(input);
+      // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const inserted = await db.rows<UserRow>({
+          ...(identity === null ? sql.insert : sql.insertWithEvent),
+          values: [...userValues(randomUUID(), input), ...(identity ?? [])],
+        });
+        if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
 
-          // A new statement, so a new snapshot: it sees the row of whichever racer won.
-          const existing = await lookupRow(input);
-          if (existing !== undefined) {
-            const patch = profileChanges(existing, input);
-            const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
+        // A new statement, so a new snapshot: it sees the row of whichever racer won.
+        const existing = await lookupRow(input);
+        if (existing !== undefined) {
+          const patch = profileChanges(existing, input);
+          const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
+          return { user, created: false };
+        }
+
+        // The insert met the externalId of a row SCIM created before this first login: bind it.
+        if (input.externalId !== undefined) {
+          const bound = await bindRow(db, s, { ...input, externalId: input.externalId });
+          if (bound === 'other') throw new ScimConflictError('externalId');
+          if (bound !== undefined) {
+            const patch = profileChanges(bound, input);
+            const user = patch === undefined ? toUser(bound) : await syncRow(bound.id, patch);
             return { user, created: false };
           }
-
-          // The insert met the externalId of a row SCIM created before this first login: bind it.
-          if (input.externalId !== undefined) {
-            const bound = await bindRow(db, s, { ...input, externalId: input.externalId });
-            if (bound === 'other') throw new ScimConflictError('externalId');
-            if (bound !== undefined) {
-              const patch = profileChanges(bound, input);
-              const user = patch === undefined ? toUser(bound) : await syncRow(bound.id, patch);
-              return { user, created: false };
-            }
-          }
-
-          const owner = await db.rows({
-            text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
-            values: [input.username],
-          });
-          if (owner.length > 0) {
-            throw new ReservationConflictError('the username belongs to another identity');
-          }
         }
-        throw new StoreUnavailableError('upsert did not settle after 3 attempts');
-      }),
+
+        const owner = await db.rows({
+          text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
+          values: [input.username],
+        });
+        if (owner.length > 0) {
+          throw new ReservationConflictError('the username belongs to another identity');
+        }
+      }
+      throw new StoreUnavailableError('upsert did not settle after 3 attempts');
+    });
+
+  return {
+    upsert,
+
+    lookupOrCreate: (input: NewUser) => {
+      // A SCIM bind (externalId) is upsert's: it may bind a row instead of creating one.
+      if (input.externalId !== undefined) return upsert(input);
+      return guard(async () => {
+        const identity = eventIdentity(input);
+        const values = userValues(randomUUID(), input).slice(0, 9);
+        const rows = await db.rows<UserRow & { created: boolean }>({
+          ...(identity === null ? sql.lookupOrInsert : sql.lookupOrInsertWithEvent),
+          values: identity === null ? values : [...values, ...identity],
+        });
+        const row = rows[0];
+        if (row !== undefined) return { user: toUser(row), created: row.created };
+        // A racer committed the row after this statement's snapshot (or the username belongs to another
+        // identity): a new snapshot sees the racer's row; upsert sorts out whatever else it was.
+        const winner = await lookupRow(input);
+        return winner === undefined ? upsert(input) : { user: toUser(winner), created: false };
+      });
+    },
 
     sync: (userId, patch) => guard(() => syncRow(userId, patch)),
 
