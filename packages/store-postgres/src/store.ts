@@ -1,6 +1,7 @@
 import type {
   InvitationStore,
   LogoutStore,
+  NewUser,
   OutboxStore,
   ReservationStore,
   ScimStore,
@@ -83,6 +84,8 @@ export interface PostgresStore extends Store {
    * as the CLI, which accept a username wherever they take a user; the request path never reads by username.
    */
   getUserByUsername(username: string): Promise<UserRecord | null>;
+  /** A login's lookup and create-if-absent (with its outbox event) in one statement: see `Store.lookupOrCreate`. */
+  lookupOrCreate(input: NewUser): Promise<{ user: UserRecord; created: boolean }>;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
   /**
