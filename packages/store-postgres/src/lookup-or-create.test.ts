@@ -50,6 +50,8 @@ describe('lookupOrCreate', () => {
     expect(first.created).toBe(true);
     expect(first.user).toMatchObject({ ...k, email: 'a@example.com', role: 'viewer', roleSource: 'default' });
     expect(first.user).toEqual(await store.lookup(k));
+    // A login's row is seen as it is created: the provisioner's lastSeen has nothing to write.
+    expect(first.user.lastSeenAt).toEqual(first.user.createdAt);
     // The caller syncs a changed profile (the provisioner does): this call only reads an existing row.
     const again = await store.lookupOrCreate(newUser(k, { email: 'b@example.com', role: 'admin' }));
     expect(again).toEqual({ user: first.user, created: false });

@@ -23,8 +23,8 @@ const lookupOrInsert = (s: string, event = '') =>
   `WITH found AS (
      SELECT ${USER_COLUMNS} FROM ${s}.users WHERE issuer = $2 AND subject = $3
    ), inserted AS (
-     INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source)
-     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text
+     INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source, last_seen_at)
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, now()
      WHERE NOT EXISTS (SELECT 1 FROM found)
      ON CONFLICT DO NOTHING
      RETURNING ${USER_COLUMNS}
@@ -66,7 +66,8 @@ export function userStatements(schema: string, named: NameStatement) {
     // (every login after the first) pays a skipped INSERT, never a speculative one. Parameters are those of
     // `insert` without external_id ($10 and $11: the event's identity and actor). Both CTEs read the
     // statement's snapshot: a racer that commits after it makes the INSERT do nothing and `found` empty, so
-    // no row comes back and the caller reads again (a new statement, a new snapshot).
+    // no row comes back and the caller reads again (a new statement, a new snapshot). The row is a login's, so
+    // it is seen as it is created: no separate lastSeen write (a second commit) follows.
     lookupOrInsert: { ...named('lookup_insert'), text: lookupOrInsert(s) },
     lookupOrInsertWithEvent: {
       ...named('lookup_insert_event'),

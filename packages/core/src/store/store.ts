@@ -42,6 +42,8 @@ export interface Store {
    * `created: true`; every caller gets the row. The provisioner calls it instead of `lookup` on a cache miss
    * only when a creation needs no gate (`autoCreate` on, no policies, no `createUser`, no `externalId` on the
    * identity), so `input.externalId` is never given; without it, the provisioner does `lookup`, then `upsert`.
+   * A row it creates is a login's: a store may set its `lastSeenAt` to its creation time (store-postgres
+   * does), sparing the provisioner's `lastSeen` a second write.
    *
    * @example
    * ```ts
