@@ -25,9 +25,10 @@ export interface FirstLogin {
 
 /**
  * The share of recent cache misses that were new users above which the combined call is used. Measured on
- * store-postgres (bench/README.md, "Known gaps"): for an existing user the combined statement costs ~25 µs of
- * CPU more than the lookup (a skipped INSERT: the ModifyTable set up, the extra parameters), and for a new user
- * it saves a whole lookup round trip (~110 µs of CPU, plus its latency): it pays from ~20 % new users on.
+ * store-postgres (bench/README.md, "Known gaps"; CPU of Node and Postgres per call, 10 in flight): for an
+ * existing user the combined statement costs ~27 µs more than the lookup (115 → 142 µs: a skipped INSERT,
+ * the extra parameters), for a new user it saves ~90 µs (366 → 275 µs: a whole lookup round trip); it pays
+ * from ~23 % new users on.
  */
 export const NEW_SHARE_TO_COMBINE = 0.2;
 /** The estimate's memory: an exponential moving average over about this many misses. */
