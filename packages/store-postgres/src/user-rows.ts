@@ -61,6 +61,36 @@ export async function bindRow(db: Executor, s: string, key: BindKey): Promise<Us
 }
 
 /**
+ * `store.lookupOrCreate`: one statement (`lookupOrInsert`) that answers the row or creates it with its event;
+ * when it answers nothing (a racer committed after its snapshot, or the username is another identity's),
+ * a new read finds the racer's row, and `upsert` sorts out anything else. An externalId is upsert's own case
+ * (it may bind a row SCIM made).
+ */
+function lookupOrCreateRow(
+  db: Executor,
+  sql: UserStatements,
+  upsert: Store['upsert'],
+): NonNullable<Store['lookupOrCreate']> {
+  return (input) => {
+    if (input.externalId !== undefined) return upsert(input);
+    return guard(async () => {
+      const identity = eventIdentity(input);
+      const values = userValues(randomUUID(), input).slice(0, 9);
+      const rows = await db.rows<UserRow & { created: boolean }>({
+        ...(identity === null ? sql.lookupOrInsert : sql.lookupOrInsertWithEvent),
+        values: identity === null ? values : [...values, ...identity],
+      });
+      const row = rows[0];
+      if (row !== undefined) return { user: toUser(row), created: row.created };
+      const winner = (
+        await db.rows<UserRow>({ ...sql.lookup, values: [input.issuer, input.subject] }, { retry: true })
+      )[0];
+      return winner === undefined ? upsert(input) : { user: toUser(winner), created: false };
+    });
+  };
+}
+
+/**
  * The store's own user rows: create-if-absent, profile sync, reads by id and username, and the role a
  * provisioner sets. Connection failures surface as `StoreUnavailableError` (every method is guarded).
  */
@@ -131,24 +161,7 @@ export function createUserRows(db: Executor, schema: string, sql: UserStatements
   return {
     upsert,
 
-    lookupOrCreate: (input: NewUser) => {
-      // A SCIM bind (externalId) is upsert's: it may bind a row instead of creating one.
-      if (input.externalId !== undefined) return upsert(input);
-      return guard(async () => {
-        const identity = eventIdentity(input);
-        const values = userValues(randomUUID(), input).slice(0, 9);
-        const rows = await db.rows<UserRow & { created: boolean }>({
-          ...(identity === null ? sql.lookupOrInsert : sql.lookupOrInsertWithEvent),
-          values: identity === null ? values : [...values, ...identity],
-        });
-        const row = rows[0];
-        if (row !== undefined) return { user: toUser(row), created: row.created };
-        // A racer committed the row after this statement's snapshot (or the username belongs to another
-        // identity): a new snapshot sees the racer's row; upsert sorts out whatever else it was.
-        const winner = await lookupRow(input);
-        return winner === undefined ? upsert(input) : { user: toUser(winner), created: false };
-      });
-    },
+    lookupOrCreate: lookupOrCreateRow(db, sql, upsert),
 
     sync: (userId, patch) => guard(() => syncRow(userId, patch)),
 

@@ -3,6 +3,7 @@ import type { Identity, RoleSource, UserRecord } from '../types';
 import type { Admission } from './admission';
 import type { Announce } from './announce';
 import type { NewUserBuilder } from './new-user';
+import type { ProvisionerSettings } from './options';
 import type { ProvisionResult } from './types';
 import { frozenUser } from './user-cache';
 
@@ -37,12 +38,8 @@ const WINDOW = 32;
 /** What {@link createFirstLogin} needs from the provisioner. */
 export interface FirstLoginOptions {
   store: Store;
-  autoCreate: boolean;
-  /** Any policy gates a creation: then the lookup must come first. */
-  policyCount: number;
-  /** createUser mode: the app creates the row, so the store cannot. */
-  appCreates: boolean;
-  defaultRole: string;
+  /** What gates a creation: `autoCreate` off, any policy, createUser mode (the app creates the row). */
+  settings: Pick<ProvisionerSettings, 'autoCreate' | 'policies' | 'createUser' | 'defaultRole'>;
   newUser: NewUserBuilder;
   admission: Admission;
   announce: Announce;
@@ -58,14 +55,15 @@ export interface FirstLoginOptions {
  *
  * @example
  * ```ts
- * const firstLogin = createFirstLogin({ store, autoCreate: true, policyCount: 0, appCreates: false, defaultRole: 'user', newUser, admission, announce });
+ * const firstLogin = createFirstLogin({ store, settings, newUser, admission, announce });
  * const combined = await firstLogin?.run(identity, users?.generation);
  * ```
  */
 export function createFirstLogin(options: FirstLoginOptions): FirstLogin | undefined {
-  const { store, defaultRole, newUser, announce } = options;
+  const { store, newUser, announce } = options;
   const { admit, remember } = options.admission;
-  if (!options.autoCreate || options.policyCount > 0 || options.appCreates) return undefined;
+  const { autoCreate, policies, createUser, defaultRole } = options.settings;
+  if (!autoCreate || policies.length > 0 || createUser !== undefined) return undefined;
   if (store.lookupOrCreate === undefined) return undefined;
   const lookupOrCreate = store.lookupOrCreate.bind(store);
 

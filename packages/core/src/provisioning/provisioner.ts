@@ -117,16 +117,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     telemetry,
     admission,
     slowPath: telemetry.traceSlowPath(slowPath),
-    firstLogin: createFirstLogin({
-      store,
-      autoCreate: settings.autoCreate,
-      policyCount: settings.policies.length,
-      appCreates: settings.createUser !== undefined,
-      defaultRole,
-      newUser,
-      admission,
-      announce,
-    }),
+    firstLogin: createFirstLogin({ store, settings, newUser, admission, announce }),
     syncProviderRole,
   });
   // The cache serves always without a feed; with one, only while it is up. Started here, not awaited: the
