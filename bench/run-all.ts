@@ -23,6 +23,7 @@ const BENCHMARKS: Record<string, () => Promise<Section>> = {
   'sid-check': async () => (await import('./src/sid-check')).sidCheckBenchmark(),
   scim: async () => (await import('./src/scim')).scimBenchmark(),
   introspection: async () => (await import('./src/introspection')).introspectionBenchmark(),
+  throughput: async () => (await import('./src/throughput')).throughputBenchmark(),
   // Not in a full run: it needs bun, deno and miniflare installed (see README, "The hit path per runtime").
   runtimes: async () => (await import('./src/runtimes/run')).runtimesBenchmark(),
 };

@@ -18,6 +18,21 @@ export const userValues = (id: string, input: NewUser) => [
   input.externalId ?? null,
 ];
 
+/** See `lookupOrInsert` in {@link userStatements}; `event` is the outbox CTE, or empty. */
+const lookupOrInsert = (s: string, event = '') =>
+  `WITH found AS (
+     SELECT ${USER_COLUMNS} FROM ${s}.users WHERE issuer = $2 AND subject = $3
+   ), inserted AS (
+     INSERT INTO ${s}.users (id, issuer, subject, username, email, name, role, tenant_id, role_source, last_seen_at)
+     SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, now()
+     WHERE NOT EXISTS (SELECT 1 FROM found)
+     ON CONFLICT DO NOTHING
+     RETURNING ${USER_COLUMNS}
+   )${event}
+   SELECT ${USER_COLUMNS}, false AS created FROM found
+   UNION ALL
+   SELECT ${USER_COLUMNS}, true FROM inserted`;
+
 /** The statements of the per-login path (lookup, create-if-absent, profile sync), built once per store. */
 export function userStatements(schema: string, named: NameStatement) {
   const s = quoteSchema(schema);
@@ -46,6 +61,17 @@ export function userStatements(schema: string, named: NameStatement) {
                RETURNING ${USER_COLUMNS}
              ), ${outboxInsertCte(schema, 'inserted', 11)}
              SELECT ${USER_COLUMNS} FROM inserted`,
+    },
+    // A login's lookup and create-if-absent in one round trip. The SELECT comes first, so an existing user
+    // (every login after the first) pays a skipped INSERT, never a speculative one. Parameters are those of
+    // `insert` without external_id ($10 and $11: the event's identity and actor). Both CTEs read the
+    // statement's snapshot: a racer that commits after it makes the INSERT do nothing and `found` empty, so
+    // no row comes back and the caller reads again (a new statement, a new snapshot). The row is a login's, so
+    // it is seen as it is created: no separate lastSeen write (a second commit) follows.
+    lookupOrInsert: { ...named('lookup_insert'), text: lookupOrInsert(s) },
+    lookupOrInsertWithEvent: {
+      ...named('lookup_insert_event'),
+      text: lookupOrInsert(s, `, ${outboxInsertCte(schema, 'inserted', 10)}`),
     },
     sync: {
       ...named('sync'),

@@ -1,6 +1,7 @@
 import type {
   InvitationStore,
   LogoutStore,
+  NewUser,
   OutboxStore,
   ReservationStore,
   ScimStore,
@@ -83,6 +84,8 @@ export interface PostgresStore extends Store {
    * as the CLI, which accept a username wherever they take a user; the request path never reads by username.
    */
   getUserByUsername(username: string): Promise<UserRecord | null>;
+  /** A login's lookup and create-if-absent (with its outbox event) in one statement: see `Store.lookupOrCreate`. */
+  lookupOrCreate(input: NewUser): Promise<{ user: UserRecord; created: boolean }>;
   /** The pool queries run on. */
   readonly pool: pg.Pool;
   /**
@@ -124,6 +127,8 @@ function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
  * - `lookup`: one indexed SELECT on `(issuer, subject)`, a prepared statement.
  * - `upsert`: `INSERT … ON CONFLICT DO NOTHING RETURNING`, one round trip for a new user; only on conflict a
  *   SELECT follows (and an UPDATE when email/name changed). Exactly one racing caller gets `created: true`.
+ * - `lookupOrCreate`: a login's lookup and insert (with its outbox event) in one statement, one round trip
+ *   for an existing user and for a new one; a SELECT follows only when a racer committed the row meanwhile.
  * - `reserve`/`confirm`/`release`: leases on the database clock, so every process agrees on expiry.
  * - `users`: lifecycle changes (status, role, revocation, delete) in one statement each, with their outbox
  *   event when asked; `list` pages by (created_at, id) keyset on an index, never OFFSET.
@@ -195,6 +200,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       ),
 
     upsert: userRows.upsert,
+    lookupOrCreate: userRows.lookupOrCreate,
     sync: userRows.sync,
     getUser: userRows.getUser,
     getUserByUsername: userRows.getUserByUsername,

@@ -20,6 +20,7 @@ import { type UserStatements, userValues } from './statements';
 
 /** The required user methods of the store, but `lookup` (the per-request path, kept in the store itself). */
 export type UserRows = Pick<Store, 'upsert' | 'sync' | 'getUser' | 'setRole'> & {
+  lookupOrCreate: NonNullable<Store['lookupOrCreate']>;
   getUserByUsername(username: string): Promise<UserRecord | null>;
   /** `store.scim.bind`: see {@link bindRow}; null when no row of this identity holds the externalId. */
   bind(key: BindKey): Promise<UserRecord | null>;
@@ -60,6 +61,36 @@ export async function bindRow(db: Executor, s: string, key: BindKey): Promise<Us
 }
 
 /**
+ * `store.lookupOrCreate`: one statement (`lookupOrInsert`) that answers the row or creates it with its event;
+ * when it answers nothing (a racer committed after its snapshot, or the username is another identity's),
+ * a new read finds the racer's row, and `upsert` sorts out anything else. An externalId is upsert's own case
+ * (it may bind a row SCIM made).
+ */
+function lookupOrCreateRow(
+  db: Executor,
+  sql: UserStatements,
+  upsert: Store['upsert'],
+): NonNullable<Store['lookupOrCreate']> {
+  return (input) => {
+    if (input.externalId !== undefined) return upsert(input);
+    return guard(async () => {
+      const identity = eventIdentity(input);
+      const values = userValues(randomUUID(), input).slice(0, 9);
+      const rows = await db.rows<UserRow & { created: boolean }>({
+        ...(identity === null ? sql.lookupOrInsert : sql.lookupOrInsertWithEvent),
+        values: identity === null ? values : [...values, ...identity],
+      });
+      const row = rows[0];
+      if (row !== undefined) return { user: toUser(row), created: row.created };
+      const winner = (
+        await db.rows<UserRow>({ ...sql.lookup, values: [input.issuer, input.subject] }, { retry: true })
+      )[0];
+      return winner === undefined ? upsert(input) : { user: toUser(winner), created: false };
+    });
+  };
+}
+
+/**
  * The store's own user rows: create-if-absent, profile sync, reads by id and username, and the role a
  * provisioner sets. Connection failures surface as `StoreUnavailableError` (every method is guarded).
  */
@@ -86,47 +117,51 @@ export function createUserRows(db: Executor, schema: string, sql: UserStatements
     return toUser(row);
   }
 
-  return {
-    upsert: (input: NewUser) =>
-      guard(async () => {
-        const identity = eventIdentity(input);
-        // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const inserted = await db.rows<UserRow>({
-            ...(identity === null ? sql.insert : sql.insertWithEvent),
-            values: [...userValues(randomUUID(), input), ...(identity ?? [])],
-          });
-          if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
+  const upsert = (input: NewUser) =>
+    guard(async () => {
+      const identity = eventIdentity(input);
+      // Loops only if a conflicting row is gone by the time we read it, which nothing here causes.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const inserted = await db.rows<UserRow>({
+          ...(identity === null ? sql.insert : sql.insertWithEvent),
+          values: [...userValues(randomUUID(), input), ...(identity ?? [])],
+        });
+        if (inserted[0] !== undefined) return { user: toUser(inserted[0]), created: true };
 
-          // A new statement, so a new snapshot: it sees the row of whichever racer won.
-          const existing = await lookupRow(input);
-          if (existing !== undefined) {
-            const patch = profileChanges(existing, input);
-            const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
+        // A new statement, so a new snapshot: it sees the row of whichever racer won.
+        const existing = await lookupRow(input);
+        if (existing !== undefined) {
+          const patch = profileChanges(existing, input);
+          const user = patch === undefined ? toUser(existing) : await syncRow(existing.id, patch);
+          return { user, created: false };
+        }
+
+        // The insert met the externalId of a row SCIM created before this first login: bind it.
+        if (input.externalId !== undefined) {
+          const bound = await bindRow(db, s, { ...input, externalId: input.externalId });
+          if (bound === 'other') throw new ScimConflictError('externalId');
+          if (bound !== undefined) {
+            const patch = profileChanges(bound, input);
+            const user = patch === undefined ? toUser(bound) : await syncRow(bound.id, patch);
             return { user, created: false };
           }
-
-          // The insert met the externalId of a row SCIM created before this first login: bind it.
-          if (input.externalId !== undefined) {
-            const bound = await bindRow(db, s, { ...input, externalId: input.externalId });
-            if (bound === 'other') throw new ScimConflictError('externalId');
-            if (bound !== undefined) {
-              const patch = profileChanges(bound, input);
-              const user = patch === undefined ? toUser(bound) : await syncRow(bound.id, patch);
-              return { user, created: false };
-            }
-          }
-
-          const owner = await db.rows({
-            text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
-            values: [input.username],
-          });
-          if (owner.length > 0) {
-            throw new ReservationConflictError('the username belongs to another identity');
-          }
         }
-        throw new StoreUnavailableError('upsert did not settle after 3 attempts');
-      }),
+
+        const owner = await db.rows({
+          text: `SELECT 1 FROM ${s}.users WHERE username = $1`,
+          values: [input.username],
+        });
+        if (owner.length > 0) {
+          throw new ReservationConflictError('the username belongs to another identity');
+        }
+      }
+      throw new StoreUnavailableError('upsert did not settle after 3 attempts');
+    });
+
+  return {
+    upsert,
+
+    lookupOrCreate: lookupOrCreateRow(db, sql, upsert),
 
     sync: (userId, patch) => guard(() => syncRow(userId, patch)),
 

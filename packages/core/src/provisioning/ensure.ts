@@ -4,6 +4,7 @@ import type { Store } from '../store';
 import type { Telemetry } from '../telemetry';
 import type { Identity, UserRecord } from '../types';
 import type { Admission } from './admission';
+import type { FirstLogin } from './first-login';
 import { type RoleMappings, roleToSync, validatedIdentity } from './provider-role';
 import type { SlowPath } from './slow-path';
 import type { ProvisionResult } from './types';
@@ -22,6 +23,8 @@ export interface EnsureOptions {
   admission: Admission;
   /** Run when the lookup finds no row (and `autoCreate` allows it). */
   slowPath: SlowPath;
+  /** Lookup and creation in one store call, where nothing gates a creation; undefined: lookup → slow path. */
+  firstLogin?: FirstLogin | undefined;
   /** The lifecycle's role sync, for a fast-path login whose provider role changed. */
   syncProviderRole(user: UserRecord, role: string): Promise<UserRecord>;
 }
@@ -51,7 +54,8 @@ export interface Ensure {
  * ```
  */
 export function createEnsure(options: EnsureOptions): Ensure {
-  const { store, users, autoCreate, roleMappings, seen, telemetry, slowPath, syncProviderRole } = options;
+  const { store, users, autoCreate, roleMappings, seen, telemetry, slowPath, syncProviderRole, firstLogin } =
+    options;
   const { admit, remember } = options.admission;
   // Set by the change feed; a plain variable, read on every cache hit.
   let serving = true;
@@ -60,7 +64,17 @@ export function createEnsure(options: EnsureOptions): Ensure {
 
   async function resolve(identity: Identity): Promise<ProvisionResult> {
     const generation = users?.generation;
-    const found = await store.lookup(identity);
+    const combined = firstLogin?.run(identity, generation);
+    let found: UserRecord | null;
+    if (combined === undefined) {
+      found = await store.lookup(identity);
+      firstLogin?.observe(found);
+    } else {
+      const { existing, result } = await combined;
+      // Created (cached and announced there): exactly this caller sees `created: true`.
+      if (result !== undefined) return result;
+      found = existing;
+    }
     if (found === null) {
       // A login with an externalId may find the row SCIM made for it (decision 0008), even without autoCreate.
       if (!autoCreate && identity.externalId === undefined) throw new UserNotProvisionedError();

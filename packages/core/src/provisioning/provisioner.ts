@@ -15,6 +15,7 @@ import { createAdmission } from './admission';
 import { createAnnouncer } from './announce';
 import { createAuthenticator } from './authenticate';
 import { createEnsure } from './ensure';
+import { createFirstLogin } from './first-login';
 import { followChanges } from './invalidation';
 import { createLogoutReceiver } from './logout';
 import { newUserBuilder, rowCreator } from './new-user';
@@ -116,6 +117,7 @@ export function createProvisioner(options: ProvisionerOptions): Provisioner {
     telemetry,
     admission,
     slowPath: telemetry.traceSlowPath(slowPath),
+    firstLogin: createFirstLogin({ store, settings, newUser, admission, announce }),
     syncProviderRole,
   });
   // The cache serves always without a feed; with one, only while it is up. Started here, not awaited: the

@@ -34,6 +34,23 @@ export interface Store {
    * every caller gets the row; an existing row gets email/name synced when they are given and differ.
    */
   upsert(input: NewUser): Promise<{ user: UserRecord; created: boolean }>;
+  /**
+   * Optional: a login's lookup and create-if-absent in one atomic step (one round trip on a database). The
+   * row of `input`'s (issuer, subject) exactly as stored, with `created: false` (no profile sync: the caller
+   * syncs what differs); else the row created from `input` (and its `emitEvent` outbox event, in the same
+   * atomic step) with `created: true`. Exactly one of any number of racing callers, in any process, gets
+   * `created: true`; every caller gets the row. The provisioner calls it instead of `lookup` on a cache miss
+   * only when a creation needs no gate (`autoCreate` on, no policies, no `createUser`, no `externalId` on the
+   * identity), so `input.externalId` is never given; without it, the provisioner does `lookup`, then `upsert`.
+   * A row it creates is a login's: a store may set its `lastSeenAt` to its creation time (store-postgres
+   * does), sparing the provisioner's `lastSeen` a second write.
+   *
+   * @example
+   * ```ts
+   * const { user, created } = await store.lookupOrCreate({ issuer, subject, username: 'oidc:acme:f81d4fae', role: 'user' });
+   * ```
+   */
+  lookupOrCreate?(input: NewUser): Promise<{ user: UserRecord; created: boolean }>;
   /** Write changed profile fields of an existing user; returns the row as stored. */
   sync(userId: string, patch: UserPatch): Promise<UserRecord>;
   getUser(userId: string): Promise<UserRecord | null>;

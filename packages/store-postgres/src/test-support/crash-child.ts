@@ -54,9 +54,13 @@ async function main(): Promise<void> {
     case 'insert-then-hang': {
       const stalling = new Proxy(store, {
         get(target, property, receiver) {
-          if (property !== 'upsert') return Reflect.get(target, property, receiver);
+          // A first login creates through lookupOrCreate (one statement), other creations through upsert.
+          if (property !== 'upsert' && property !== 'lookupOrCreate')
+            return Reflect.get(target, property, receiver);
           return async (input: Parameters<Store['upsert']>[0]) => {
-            const outcome = await target.upsert(input);
+            const outcome = await (property === 'upsert'
+              ? target.upsert(input)
+              : target.lookupOrCreate(input));
             signal(`INSERTED ${outcome.user.id}`);
             return never();
           };

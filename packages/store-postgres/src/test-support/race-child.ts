@@ -14,7 +14,14 @@ const store = createPostgresStore({
   poolConfig: { max: 5 },
   schema: env('RACE_SCHEMA'),
 });
-const provisioner = createProvisioner({ store, userCache: false, tokenCache: false });
+// RACE_OUTBOX=1: outbox mode, so each creation also writes its user.provisioned event (no local hooks, so
+// no dispatcher here: the events stay in the table for the test to count).
+const provisioner = createProvisioner({
+  store,
+  userCache: false,
+  tokenCache: false,
+  ...(process.env['RACE_OUTBOX'] === '1' ? { hookDelivery: 'outbox' as const } : {}),
+});
 const calls = Number(env('RACE_CALLS'));
 const identities = Number(env('RACE_IDENTITIES'));
 const issuer = env('RACE_ISSUER');

@@ -64,7 +64,7 @@ function withStatuses(store: Store, statuses: Map<string, string>): Store {
       if (property === 'lookup' || property === 'getUser' || property === 'sync') {
         return async (...args: unknown[]) => mark(await value.apply(target, args));
       }
-      if (property === 'upsert') {
+      if (property === 'upsert' || property === 'lookupOrCreate') {
         return async (...args: unknown[]) => {
           const result = await value.apply(target, args);
           return { ...result, user: mark(result.user) };

@@ -37,6 +37,9 @@ export function outageCases<S extends Store>(options: StoreConformanceOptions<S>
       const reservation = { token: 'outage-token', expiresAt: new Date(Date.now() + 10_000) };
       await unavailable('lookup', () => broken.lookup(key));
       await unavailable('upsert', () => broken.upsert(user));
+      const { lookupOrCreate } = broken;
+      if (lookupOrCreate !== undefined)
+        await unavailable('lookupOrCreate', () => lookupOrCreate.call(broken, user));
       await unavailable('sync', () => broken.sync('outage-id', { email: 'x@example.com' }));
       await unavailable('getUser', () => broken.getUser('outage-id'));
       await unavailable('setRole', () => broken.setRole('outage-id', 'admin'));
