@@ -15,7 +15,7 @@ import { createMemoryLogout } from './logout';
 import { createMemoryOutbox } from './outbox';
 import { createMemoryReservations } from './reservations';
 import { createMemoryScim } from './scim';
-import { bindByExternalId, copy, createUserTable } from './table';
+import { bindByExternalId, copy, createRowSnapshots, createUserTable } from './table';
 import { createMemoryUserLifecycle } from './users';
 
 export { createMemoryInvitationStore } from './invitations';
@@ -63,9 +63,10 @@ export function createMemoryStore(): MemoryStore {
   const outbox = createMemoryOutbox();
   // Every mutation of an existing user reports through here, so every subscriber drops it before the write resolves.
   const changes = createMemoryChangeFeed();
-  const table = createUserTable(outbox, changes.changed);
+  const snapshots = createRowSnapshots(changes.changed);
+  const table = createUserTable(outbox, snapshots);
   const reservations = createMemoryReservations(table);
-  const users = createMemoryUserLifecycle(table, outbox, changes.changed);
+  const users = createMemoryUserLifecycle(table, outbox, snapshots);
   const logout = createMemoryLogout(changes.sessionRevoked);
   const scim = createMemoryScim(table, outbox);
 
@@ -77,10 +78,13 @@ export function createMemoryStore(): MemoryStore {
     users,
     logout: logout.store,
     scim: scim.store,
+    // A lookup is a Map read: the provisioner skips its single flight for it.
+    inProcess: true,
 
+    // Frozen and shared until the row changes: every login of a user reads the same snapshot.
     async lookup(key) {
       const user = table.byKey.get(keyOf(key));
-      return user === undefined ? null : copy(user);
+      return user === undefined ? null : snapshots.snapshot(user);
     },
 
     async upsert(input) {

@@ -52,11 +52,51 @@ export interface UserTable {
   clear(): void;
 }
 
+/** The frozen snapshots of a {@link UserTable}'s rows, and the one way a change to a row is reported. */
+export interface RowSnapshots {
+  /**
+   * The frozen copy of a stored row that `lookup` answers: one per row until the row changes, so a login's
+   * lookup allocates nothing and core need not copy it again (it hands frozen records out as they are).
+   */
+  snapshot(user: UserRecord): UserRecord;
+  /**
+   * Report a change to a stored row: its snapshot is dropped, then the change feed is told. Every mutation of
+   * a stored row goes through here (or through `touched`), or `lookup` would answer stale.
+   */
+  changed(user: UserRecord): void;
+  /** Drop a row's snapshot after a change no subscriber needs to hear of (`lastSeenAt`). */
+  touched(user: UserRecord): void;
+}
+
+/** {@link RowSnapshots} whose `changed` tells `report` (the change feed) after dropping the snapshot. */
+export function createRowSnapshots(report: (user: UserRecord) => void): RowSnapshots {
+  // Keyed by the stored object: a removed row's snapshot goes with it.
+  const snapshots = new WeakMap<UserRecord, UserRecord>();
+  return {
+    snapshot(user) {
+      let frozen = snapshots.get(user);
+      if (frozen === undefined) {
+        // A copy (Dates included): the stored row changes in place, the snapshot never does.
+        frozen = Object.freeze(copy(user));
+        snapshots.set(user, frozen);
+      }
+      return frozen;
+    },
+    changed(user) {
+      snapshots.delete(user);
+      report(user);
+    },
+    touched(user) {
+      snapshots.delete(user);
+    },
+  };
+}
+
 /**
  * @param outbox where `insert` writes a `NewUser.emitEvent`, in the same synchronous step as the insert
- * @param changed told of every change to an existing user, before the write resolves
+ * @param snapshots told of every change to an existing user (and the change feed through it), before the write resolves
  */
-export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord) => void): UserTable {
+export function createUserTable(outbox: MemoryOutbox, snapshots: RowSnapshots): UserTable {
   const byKey = new Map<string, UserRecord>();
   const byId = new Map<string, UserRecord>();
   const byExternalId = new Map<string, UserRecord>();
@@ -123,7 +163,7 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
       }
       if (dirty) {
         user.updatedAt = new Date();
-        changed(user);
+        snapshots.changed(user);
       }
       return user;
     },
@@ -140,7 +180,7 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
       user.username = username;
       user.updatedAt = new Date();
       byKey.set(keyOf(user), user);
-      changed(user);
+      snapshots.changed(user);
       return user;
     },
 
@@ -151,7 +191,7 @@ export function createUserTable(outbox: MemoryOutbox, changed: (user: UserRecord
       user.externalId = externalId;
       if (externalId !== null) byExternalId.set(externalKey(user.issuer, externalId), user);
       user.updatedAt = new Date();
-      changed(user);
+      snapshots.changed(user);
     },
 
     existing(userId) {

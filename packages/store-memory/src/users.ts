@@ -8,7 +8,7 @@ import {
   type UserRecord,
 } from '@jit-provision/core';
 import type { MemoryOutbox } from './outbox';
-import { copy, type UserTable } from './table';
+import { copy, type RowSnapshots, type UserTable } from './table';
 
 /** Keyset cursor: the (createdAt, id) of a page's last row. */
 const encodeCursor = (user: UserRecord) =>
@@ -56,8 +56,9 @@ function listUsers(users: Iterable<UserRecord>, q: UserListQuery): UserPage {
 export function createMemoryUserLifecycle(
   table: UserTable,
   outbox: MemoryOutbox,
-  changed: (user: UserRecord) => void,
+  snapshots: RowSnapshots,
 ): UserLifecycleStore {
+  const { changed } = snapshots;
   /** Outbox mode: write the change's event in the same synchronous step as the change. */
   const emit = (user: UserRecord, options: UserChangeOptions | undefined, data?: Record<string, unknown>) => {
     const event = options?.event;
@@ -138,7 +139,9 @@ export function createMemoryUserLifecycle(
 
     async touchLastSeen(userId) {
       const user = table.byId.get(userId);
-      if (user !== undefined) user.lastSeenAt = new Date();
+      if (user === undefined) return;
+      user.lastSeenAt = new Date();
+      snapshots.touched(user);
     },
   };
 }

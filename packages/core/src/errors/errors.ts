@@ -170,10 +170,9 @@ function defineError<C extends ErrorCode>(code: C, defaultMessage: string): Plai
     constructor(message = defaultMessage, options: { cause?: unknown } = {}) {
       const { status, headers }: ErrorSpec = ERRORS[code];
       // A copy per error: a caller that edits `err.headers` must not change every later answer.
-      super(code, status, message, {
-        ...options,
-        ...(headers === undefined ? {} : { headers: { ...headers } }),
-      });
+      // Named fields, not spreads of `options`: built on every refusal, where the spreads cost ~2 µs.
+      const { cause } = options;
+      super(code, status, message, headers === undefined ? { cause } : { cause, headers: { ...headers } });
     }
   };
 }
@@ -210,8 +209,17 @@ export class InvalidTokenError extends defineError('invalid_token', 'The access 
     message?: string,
     options: { cause?: unknown; issuer?: string; mismatch?: ClaimMismatch } = {},
   ) {
-    const { issuer, mismatch, ...rest } = options;
-    super(message, rest);
+    const { issuer, mismatch, cause } = options;
+    // No stack: a refusal is the client's doing (an expired or forged token), its frames are the verifier's
+    // internals, and capturing them was ~a quarter of what a refusal costs over a raw jwtVerify. Anyone can
+    // send refused tokens at volume, so they must cost no more than the signature check. `reason` says why.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, { cause });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.reason = reason;
     this.issuer = issuer;
     this.mismatch = mismatch;

@@ -138,9 +138,16 @@ function verification(
 }
 
 /** The `iss` of a refused token, for the logs, only when it is a trusted one: any other value is the caller's choice. */
-function trustedIssuerNamer(checked: CheckedIssuers): (token: string) => string | undefined {
+function trustedIssuerNamer(
+  checked: CheckedIssuers,
+): (token: string, refusal?: unknown) => string | undefined {
   const trusted = new Set(checked.issuers.map(({ config }) => config.issuer));
-  return (token) => {
+  return (token, refusal) => {
+    // A refusal the verifier raised after picking the issuer names it already: no second decode of the token.
+    if (isJitProvisionError(refusal, 'invalid_token')) {
+      if (refusal.reason === 'untrusted_issuer') return undefined;
+      if (refusal.issuer !== undefined && trusted.has(refusal.issuer)) return refusal.issuer;
+    }
     try {
       const { iss } = decodeJwt(token);
       return typeof iss === 'string' && trusted.has(iss) ? iss : undefined;
@@ -234,7 +241,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   }
 
   const noteRefusal = (token: string) => (err: unknown) => {
-    diagnostics?.note(err, { issuer: trustedIssuerOf(token) });
+    diagnostics?.note(err, { issuer: trustedIssuerOf(token, err) });
     telemetry?.refused(err);
     throw err;
   };

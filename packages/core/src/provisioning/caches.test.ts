@@ -1,6 +1,8 @@
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDevIssuer, type DevIssuer } from '../dev';
+import type { Store } from '../store';
+import type { UserRecord } from '../types';
 import { createProvisioner } from './provisioner';
 
 // The user cache's documented guarantees (docs/performance.md): bounded, expiring, profile changes reach the
@@ -54,8 +56,16 @@ describe('user cache', () => {
     }
     expect((await provisioner.ensureUserExists(id('frozen'))).user.role).toBe('user');
     expect((await store.lookup(id('frozen')))?.role).toBe('user');
-    // The store's own rows are not frozen by the provisioner (it freezes a copy).
-    expect(Object.isFrozen(await store.lookup(id('frozen')))).toBe(false);
+    // The provisioner freezes a copy, never a store's own object (store-memory answers a snapshot it froze
+    // itself, handed out as is): a store whose rows are mutable gets them back mutable.
+    const row = { ...(await store.lookup(id('frozen'))) } as UserRecord;
+    const mutable: Store = { ...store, inProcess: false, lookup: async () => row };
+    const served = await createProvisioner({ store: mutable, userCache: false }).ensureUserExists(
+      id('frozen'),
+    );
+    expect(Object.isFrozen(row)).toBe(false);
+    expect(Object.isFrozen(served.user)).toBe(true);
+    expect(served.user).not.toBe(row);
   });
 
   it('a changed email or name skips the cache and reaches the store', async () => {

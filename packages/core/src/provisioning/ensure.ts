@@ -6,6 +6,7 @@ import type { Identity, UserRecord } from '../types';
 import type { Admission } from './admission';
 import type { FirstLogin } from './first-login';
 import { type RoleMappings, roleToSync, validatedIdentity } from './provider-role';
+import { createSingleFlight } from './single-flight';
 import type { SlowPath } from './slow-path';
 import type { ProvisionResult } from './types';
 import { frozenUser, type UserCache } from './user-cache';
@@ -42,6 +43,52 @@ export interface Ensure {
   setServing(live: boolean): void;
 }
 
+/** The fast path's answer for a row the lookup found (see {@link foundRowAnswer}). */
+type FoundRow = (
+  found: UserRecord,
+  identity: Identity,
+  generation: number | undefined,
+) => ProvisionResult | Promise<ProvisionResult>;
+
+/**
+ * The fast path's answer for a row the lookup found: refused when disabled, else the frozen row, after
+ * syncing a changed profile or provider role. Not `async`: a row with nothing to sync (most logins) is
+ * answered without another promise.
+ */
+function foundRowAnswer(options: EnsureOptions): FoundRow {
+  const { store, roleMappings, syncProviderRole } = options;
+  const { admit, remember } = options.admission;
+
+  async function synced(
+    found: UserRecord,
+    identity: Identity,
+    generation: number | undefined,
+  ): Promise<ProvisionResult> {
+    const patch = profileChanges(found, identity);
+    let row = patch === undefined ? found : await store.sync(found.id, patch);
+    const providerRole = roleToSync(roleMappings, row, identity);
+    if (providerRole !== undefined) row = await syncProviderRole(row, providerRole);
+    const user = frozenUser(row);
+    remember(user, generation);
+    return { user, created: false, path: 'fast' };
+  }
+
+  return (found, identity, generation) => {
+    // A disabled user is refused before anything is written (their profile sync included), and cached so
+    // that their next requests are refused without a store read.
+    if (found.status === 'disabled') remember(frozenUser(found), generation);
+    admit(found);
+    if (
+      profileChanges(found, identity) !== undefined ||
+      roleToSync(roleMappings, found, identity) !== undefined
+    )
+      return synced(found, identity, generation);
+    const user = frozenUser(found);
+    remember(user, generation);
+    return { user, created: false, path: 'fast' };
+  };
+}
+
 /**
  * Build the request path of `ensureUserExists`: a cache hit (the one `cachedUser` rule), else one shared
  * flight per identity and profile in this process, else one indexed lookup (the fast path, syncing the
@@ -54,43 +101,47 @@ export interface Ensure {
  * ```
  */
 export function createEnsure(options: EnsureOptions): Ensure {
-  const { store, users, autoCreate, roleMappings, seen, telemetry, slowPath, syncProviderRole, firstLogin } =
-    options;
-  const { admit, remember } = options.admission;
+  const { store, users, autoCreate, roleMappings, seen, telemetry, slowPath, firstLogin } = options;
+  const existing = foundRowAnswer(options);
   // Set by the change feed; a plain variable, read on every cache hit.
   let serving = true;
-  // One slow path per identity (and profile) per process; joiners share its result.
-  const inflight = new Map<string, Promise<ProvisionResult>>();
+  const inProcess = store.inProcess === true;
+  // One lookup (and slow path) per identity per process; joiners with the same profile share its result.
+  const fly = createSingleFlight();
 
   async function resolve(identity: Identity): Promise<ProvisionResult> {
     const generation = users?.generation;
     const combined = firstLogin?.run(identity, generation);
-    let found: UserRecord | null;
-    if (combined === undefined) {
-      found = await store.lookup(identity);
-      firstLogin?.observe(found);
-    } else {
-      const { existing, result } = await combined;
+    if (combined !== undefined) {
+      const { existing: row, result } = await combined;
       // Created (cached and announced there): exactly this caller sees `created: true`.
-      if (result !== undefined) return result;
-      found = existing;
+      return result ?? existing(row, identity, generation);
     }
-    if (found === null) {
-      // A login with an externalId may find the row SCIM made for it (decision 0008), even without autoCreate.
-      if (!autoCreate && identity.externalId === undefined) throw new UserNotProvisionedError();
-      return slowPath(identity, generation);
-    }
-    // A disabled user is refused before anything is written (their profile sync included), and cached so
-    // that their next requests are refused without a store read.
-    if (found.status === 'disabled') remember(frozenUser(found), generation);
-    admit(found);
-    const patch = profileChanges(found, identity);
-    let row = patch === undefined ? found : await store.sync(found.id, patch);
-    const providerRole = roleToSync(roleMappings, row, identity);
-    if (providerRole !== undefined) row = await syncProviderRole(row, providerRole);
-    const user = frozenUser(row);
-    remember(user, generation);
-    return { user, created: false, path: 'fast' };
+    const found = await store.lookup(identity);
+    firstLogin?.observe(found);
+    return found === null ? miss(identity, generation) : existing(found, identity, generation);
+  }
+
+  /** No row for this identity: the slow path (it creates one), or refused. */
+  async function miss(identity: Identity, generation: number | undefined): Promise<ProvisionResult> {
+    // A login with an externalId may find the row SCIM made for it (decision 0008), even without autoCreate.
+    if (!autoCreate && identity.externalId === undefined) throw new UserNotProvisionedError();
+    return slowPath(identity, generation);
+  }
+
+  /**
+   * An in-process store's lookup, without the single flight (it saves no round trip there): a found row is
+   * answered here; a miss takes the single flight to the slow path, so racing first logins share one.
+   */
+  function unflown(identity: Identity, key: string): Promise<ProvisionResult> {
+    const generation = users?.generation;
+    return store
+      .lookup(identity)
+      .then((found) =>
+        found === null
+          ? fly(identity, key, () => miss(identity, generation))
+          : existing(found, identity, generation),
+      );
   }
 
   /**
@@ -139,25 +190,7 @@ export function createEnsure(options: EnsureOptions): Ensure {
       if (cached.status === 'disabled') return Promise.reject(new UserDisabledError());
       return Promise.resolve({ user: cached, created: false, path: 'cache' });
     }
-    const flightKey = `${key}\u0000${identity.email ?? ''}\u0000${identity.name ?? ''}\u0000${identity.providerRole ?? ''}`;
-    const running = inflight.get(flightKey);
-    if (running !== undefined) {
-      // Exactly one caller sees `created: true`: the one that ran the slow path.
-      return running.then((shared) => ({ ...shared, created: false }));
-    }
-    const done = () => inflight.delete(flightKey);
-    const flight = resolve(identity).then(
-      (result) => {
-        done();
-        return result;
-      },
-      (err: unknown) => {
-        done();
-        throw err;
-      },
-    );
-    inflight.set(flightKey, flight);
-    return flight;
+    return inProcess ? unflown(identity, key) : fly(identity, key, () => resolve(identity));
   }
 
   return {

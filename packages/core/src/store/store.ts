@@ -78,4 +78,10 @@ export interface Store {
   readonly logout?: LogoutStore;
   /** Present on stores that keep SCIM users and groups (`scimServer` from `@jit-provision/scim` needs it). */
   readonly scim?: ScimStore;
+  /**
+   * True when `lookup` answers from this process's memory, with no I/O (store-memory). The provisioner then
+   * looks such a store up without its single flight, which only pays for a round trip (a lookup that misses
+   * still takes the flight to the slow path). Leave it unset for a store that reads a database.
+   */
+  readonly inProcess?: boolean;
 }

@@ -1,6 +1,7 @@
 import {
   createLocalJWKSet,
   errors,
+  type FlattenedJWSInput,
   type JSONWebKeySet,
   type JWTHeaderParameters,
   type JWTVerifyGetKey,
@@ -198,25 +199,35 @@ export function createIssuerKeyResolver(config: IssuerConfig, options: JwksOptio
     }
   }
 
-  return async (header: JWTHeaderParameters, token) => {
-    if (header.alg.startsWith('HS')) {
-      // Only reached when the allow-list names HS* (which requires a secret): never a public key as HMAC key.
-      if (secret === undefined) throw new errors.JOSEAlgNotAllowed('HMAC is not configured for this issuer');
-      return secret;
-    }
-    const set = await currentKeys();
-    try {
-      return await set(header, token);
-    } catch (err) {
-      // An unknown kid may be a freshly rotated key: refetch, at most once per cooldown.
-      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - fetchedAt < cooldownMs) throw err;
-    }
+  /** An unknown kid may be a freshly rotated key: refetch, at most once per cooldown. */
+  async function retryUnknownKid(err: unknown, header: JWTHeaderParameters, token: FlattenedJWSInput) {
+    if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - fetchedAt < cooldownMs) throw err;
     let fresh: ReturnType<typeof createLocalJWKSet>;
     try {
       fresh = await refresh();
-    } catch (err) {
-      throw unavailable(err);
+    } catch (cause) {
+      throw unavailable(cause);
     }
     return fresh(header, token);
+  }
+
+  async function withCurrentKeys(header: JWTHeaderParameters, token: FlattenedJWSInput) {
+    const set = await currentKeys();
+    return set(header, token).catch((err: unknown) => retryUnknownKid(err, header, token));
+  }
+
+  // Not `async`: with a fresh key set (nearly every call) the key is one promise away, as with jose's own
+  // local key set, instead of three nested async frames.
+  return (header: JWTHeaderParameters, token: FlattenedJWSInput) => {
+    if (header.alg.startsWith('HS')) {
+      // Only reached when the allow-list names HS* (which requires a secret): never a public key as HMAC key.
+      if (secret === undefined)
+        return Promise.reject(new errors.JOSEAlgNotAllowed('HMAC is not configured for this issuer'));
+      return secret;
+    }
+    if (keys !== undefined && Date.now() - fetchedAt <= cacheMaxAgeMs) {
+      return keys(header, token).catch((err: unknown) => retryUnknownKid(err, header, token));
+    }
+    return withCurrentKeys(header, token);
   };
 }

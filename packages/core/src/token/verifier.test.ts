@@ -556,3 +556,19 @@ describe('refused tokens carry no claims (issue 11 #9)', () => {
     expect(chain.some((e) => typeof e === 'object' && e !== null && 'payload' in e)).toBe(false);
   });
 });
+
+describe('refusals are built without a stack (issue 33)', () => {
+  it('a refused token keeps its code, reason, issuer and cause name, and captures no stack frames', async () => {
+    const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: 'api' }]);
+    const token = await idp.mint({ sub: 'late' }, { audience: 'api', expiresIn: -60 });
+    const err = await verifier.verify(token).catch((e: unknown) => e);
+    if (!isJitProvisionError(err, 'invalid_token')) throw err;
+    expect(err).toMatchObject({ code: 'invalid_token', status: 401, reason: 'expired', issuer: idp.issuer });
+    expect((err.cause as Error).name).toBe('JWTExpired');
+    // Frames cost a quarter of a refusal and name only the verifier's internals; anyone can send these at volume.
+    expect(err.stack).not.toMatch(/\n\s+at /);
+    expect((err.cause as Error).stack).not.toMatch(/\n\s+at /);
+    // Only refusals: other errors keep their stacks, and the limit is restored.
+    expect(new Error('x').stack).toMatch(/\n\s+at /);
+  });
+});

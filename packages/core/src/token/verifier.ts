@@ -90,10 +90,13 @@ function reasonOf(err: unknown): InvalidTokenReason {
  * whose `payload` holds every claim (email, phone…) of the refused token, and apps log `err.cause`.
  */
 function claimFreeCause(err: unknown): Error {
-  if (!(err instanceof Error)) return new Error('token verification failed');
-  const code = (err as { code?: unknown }).code;
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  // Stackless, as the refusal it explains: a stack captured here would only name this function.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const cause = new Error(typeof code === 'string' ? code : 'token verification failed');
-  cause.name = err.name;
+  Error.stackTraceLimit = limit;
+  if (err instanceof Error) cause.name = err.name;
   return cause;
 }
 
