@@ -10,7 +10,8 @@ const off = { userCache: false, tokenCache: false } as const;
 
 /**
  * store-memory with the optional `lookupOrCreate`, made of its own atomic steps: the row as stored, else its
- * atomic upsert (one created of any number of racers). store-memory itself does not implement it (yet).
+ * atomic upsert (one created of any number of racers). store-memory itself does not implement it (yet). Not
+ * `inProcess`: this stands for a database store, whose lookups take the single flight and the combined call.
  */
 function combinedStore() {
   const store = createMemoryStore();
@@ -21,7 +22,7 @@ function combinedStore() {
     return found === null ? store.upsert(input) : { user: found, created: false };
   });
   const lookup = vi.spyOn(store, 'lookup');
-  return { store: Object.assign(store, { lookupOrCreate }), lookupOrCreate, lookup };
+  return { store: Object.assign(store, { lookupOrCreate, inProcess: false }), lookupOrCreate, lookup };
 }
 
 describe('a first login in one store call (store.lookupOrCreate)', () => {
