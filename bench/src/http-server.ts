@@ -113,10 +113,8 @@ async function listenHono(): Promise<number> {
   const { serve } = await import('@hono/node-server');
   const app = new Hono<{ Variables: { jwtPayload: { sub?: string } } }>();
   if (provisioner) app.use('*', (await import('@jit-provision/adapter-hono')).jitProvision(provisioner));
-  if (empty)
-    app.use('*', async (_c, next) => {
-      await next();
-    });
+  // The cheapest middleware, as in Express and Fastify: Hono's own middleware continue with `return next()`.
+  if (empty) app.use('*', (_c, next) => next());
   else if (variant === 'peer')
     app.use(
       '*',
