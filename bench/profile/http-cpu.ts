@@ -62,11 +62,21 @@ for (const [index, variant] of variants.entries()) {
   const dir = `${here}out/${framework}-${variant}-${index + 1}`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const config: ServerConfig = { framework, variant, issuer: idp.issuer, audience: AUDIENCE, subject: 'user-0' };
-  const child = fork(fileURLToPath(new URL('../src/http-server.ts', import.meta.url)), [JSON.stringify(config)], {
-    execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${dir}`],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const config: ServerConfig = {
+    framework,
+    variant,
+    issuer: idp.issuer,
+    audience: AUDIENCE,
+    subject: 'user-0',
+  };
+  const child = fork(
+    fileURLToPath(new URL('../src/http-server.ts', import.meta.url)),
+    [JSON.stringify(config)],
+    {
+      execArgv: [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${dir}`],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const port = await new Promise<number>((resolve) =>
     child.once('message', (m) => resolve((m as { port: number }).port)),
   );
@@ -86,14 +96,19 @@ for (const [index, variant] of variants.entries()) {
   await driven;
   child.send('exit');
   await new Promise((resolve) => child.once('exit', resolve));
-  console.log(`${framework} ${label}: ${(window.cpuUs / window.served).toFixed(1)} µs/req server CPU (profiled)`);
+  console.log(
+    `${framework} ${label}: ${(window.cpuUs / window.served).toFixed(1)} µs/req server CPU (profiled)`,
+  );
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`no profile in ${dir}`);
   const profile = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as Profile;
   // The profile spans the whole run (start-up and warm-up too): each function's share of the busy samples,
   // times the window's CPU per request, is close enough for a ranking.
   const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
-  const busy = profile.samples.reduce((sum, id, i) => (idle.has(id) ? sum : sum + (profile.timeDeltas[i] ?? 0)), 0);
+  const busy = profile.samples.reduce(
+    (sum, id, i) => (idle.has(id) ? sum : sum + (profile.timeDeltas[i] ?? 0)),
+    0,
+  );
   const table = selfTimes(profile, busy / (window.cpuUs / window.served));
   for (const name of [...table.keys()]) if (name.startsWith('(idle)')) table.delete(name);
   tables.set(label, table);
@@ -107,4 +122,5 @@ const rows = [...names]
   .sort((a, b) => Math.max(...b.values) - Math.max(...a.values))
   .slice(0, Number(process.env['PROFILE_TOP'] ?? 45));
 console.log(`self µs/req: ${[...tables.keys()].join(' | ')}`);
-for (const { name, values } of rows) console.log(`${values.map((v) => v.toFixed(2).padStart(6)).join(' ')}  ${name}`);
+for (const { name, values } of rows)
+  console.log(`${values.map((v) => v.toFixed(2).padStart(6)).join(' ')}  ${name}`);

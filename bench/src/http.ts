@@ -36,7 +36,9 @@ const LOAD_CORE = 1;
 const trace = process.env['BENCH_TRACE']
   ? (what: string) => console.error(`[http ${(performance.now() / 1000).toFixed(1)} s] ${what}`)
   : () => {};
-const COMPARED: Variant[] = ['bare', 'ours', 'empty', 'peer'];
+// BENCH_HASH=1 adds `hash` (informational): a middleware that only hashes the token, the floor under ours.
+const HASH = process.env['BENCH_HASH'] === '1';
+const COMPARED: Variant[] = ['bare', 'ours', 'empty', ...(HASH ? (['hash'] as const) : []), 'peer'];
 const PEERS: Record<Framework, string> = {
   express: 'express-oauth2-jwt-bearer',
   fastify: '@fastify/jwt + get-jwks',
@@ -209,7 +211,14 @@ export async function httpBenchmark(): Promise<Section> {
     await loader.ask(undefined, has('ready'), 30_000);
     pin(loader.proc, LOAD_CORE);
     for (const framework of FRAMEWORKS) {
-      const variants: Variant[] = ['bare', 'ours', 'ours-nocache', 'empty', 'peer'];
+      const variants: Variant[] = [
+        'bare',
+        'ours',
+        'ours-nocache',
+        'empty',
+        ...(HASH ? (['hash'] as const) : []),
+        'peer',
+      ];
       const servers = new Map<Variant, Child & { port: number }>();
       const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
       try {
@@ -262,9 +271,17 @@ export async function httpBenchmark(): Promise<Section> {
         'bare ÷ ours': `${fmt(ratio(bare, ours))} ${perRound('bare', 'ours')}`,
         'bare ÷ empty': `${fmt(ratio(bare, empty))} ${perRound('bare', 'empty')}`,
         'ours caches off µs/req': spread(cpu('ours-nocache')),
+        ...(HASH
+          ? {
+              'hash only µs/req': spread(cpu('hash')),
+              'empty ÷ hash only': `${fmt(ratio(empty, median(cpu('hash'))))} ${perRound('empty', 'hash')}`,
+            }
+          : {}),
         'peer µs/req': spread(cpu('peer')),
         'peer ÷ ours': fmt(ratio(peer, ours)),
-        'req/s bare / ours / off / empty / peer': variants.map(rps).join(' / '),
+        [`req/s ${variants.map((v) => (v === 'ours-nocache' ? 'off' : v)).join(' / ')}`]: variants
+          .map(rps)
+          .join(' / '),
       });
       for (const variant of variants) {
         const failed = (runs.get(variant) as Run[]).reduce((n, r) => n + r.failed, 0);
