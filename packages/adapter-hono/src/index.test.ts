@@ -13,6 +13,7 @@ import {
   requireUser,
   subApp,
 } from './index';
+import type { AuthVariables } from './variables';
 
 function harness(app: Hono): AdapterTestApp {
   return {
@@ -69,7 +70,7 @@ describe('hono: the cache-hit path', () => {
       store: createMemoryStore(),
       issuers: [{ issuer: idp.issuer, audience: 'api' }],
     });
-    const app = new Hono();
+    const app = new Hono<{ Variables: AuthVariables }>();
     const returned: unknown[] = [];
     const nexts: unknown[] = [];
     const middleware = jitProvision(provisioner);
