@@ -1,6 +1,9 @@
+import { createProvisioner } from '@jit-provision/core';
+import { createDevIssuer, type DevIssuer } from '@jit-provision/core/dev';
 import { createMemoryStore } from '@jit-provision/store-memory';
 import { type AdapterTestApp, runAdapterSuite, runGuardSuite } from '@jit-provision/testing';
 import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   jitProvision,
   requireClaims,
@@ -10,6 +13,7 @@ import {
   requireUser,
   subApp,
 } from './index';
+import type { AuthVariables } from './variables';
 
 function harness(app: Hono): AdapterTestApp {
   return {
@@ -52,4 +56,43 @@ runGuardSuite({
     }
     return harness(app);
   },
+});
+
+describe('hono: the cache-hit path', () => {
+  let idp: DevIssuer;
+  beforeAll(async () => {
+    idp = await createDevIssuer();
+  });
+  afterAll(() => idp.close());
+
+  it('a cached token and user continue with next() itself: no promise or await of the middleware', async () => {
+    const provisioner = createProvisioner({
+      store: createMemoryStore(),
+      issuers: [{ issuer: idp.issuer, audience: 'api' }],
+    });
+    const app = new Hono<{ Variables: AuthVariables }>();
+    const returned: unknown[] = [];
+    const nexts: unknown[] = [];
+    const middleware = jitProvision(provisioner);
+    app.use('*', async (c, next) => {
+      // Wrap `next` to see what the middleware hands back to compose.
+      const result = middleware(c, () => {
+        const promise = next();
+        nexts.push(promise);
+        return promise;
+      });
+      returned.push(result);
+      await result;
+    });
+    app.get('/me', (c) => c.json({ id: c.get('auth')?.user?.id ?? null }));
+    const token = await idp.mint({ sub: 'hit-1', email: 'hit-1@example.com' }, { audience: 'api' });
+    const headers = { authorization: `Bearer ${token}` };
+    const first = await app.request('/me', { headers });
+    const second = await app.request('/me', { headers });
+    expect(first.status).toBe(200);
+    expect(await second.json()).toEqual(await first.json());
+    // The first request verified and provisioned (a promise chain of ours); the second was a cache hit.
+    expect(returned[0]).not.toBe(nexts[0]);
+    expect(returned[1]).toBe(nexts[1]);
+  });
 });

@@ -43,19 +43,26 @@ export function jitProvision(
   provisioner: Provisioner,
   options: JitProvisionOptions = {},
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
-  return async (c, next) => {
-    // Only `skip` reads the path: the decoded one Hono routes on (`/%61pi/x` is `/api/x`), no query.
-    const path = options.skip === undefined ? '' : c.req.path;
-    const request = adapterRequest(c.env, c.req.raw, path, c.req.method);
+  // Not `async`: a cached token and user continue with `return next()` (as Hono's own middleware does), no
+  // promise of ours and no await; compose awaits the one `next()` returns.
+  return (c, next) => {
+    // Only `skip` reads the path and method: the decoded path Hono routes on (`/%61pi/x` is `/api/x`), no query.
+    const request =
+      options.skip === undefined
+        ? adapterRequest(c.env, c.req.raw, '', '')
+        : adapterRequest(c.env, c.req.raw, c.req.path, c.req.method);
     // Hono has matched every route already: a route table's public route (`peek`) needs no token.
     if (routedToPublic(c)) request.public = true;
-    // A cached token and user: no promise and no await before `next()`.
-    const outcome =
-      authenticateCachedRequest(provisioner, request, options) ??
-      (await authenticateRequest(provisioner, request, options));
-    if (!outcome.ok) throw httpException(outcome.response, outcome.error);
-    c.set('auth', outcome.auth);
-    await next();
+    const now = authenticateCachedRequest(provisioner, request, options);
+    if (now?.ok) {
+      c.set('auth', now.auth);
+      return next();
+    }
+    return authenticateRequest(provisioner, request, options).then((outcome) => {
+      if (!outcome.ok) throw httpException(outcome.response, outcome.error);
+      c.set('auth', outcome.auth);
+      return next();
+    });
   };
 }
 

@@ -15,7 +15,7 @@ import {
 } from '@jit-provision/core/adapter';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { clientAddressOf, type GetConnInfo } from './conn-info';
-import { publicHandlers } from './public-routes';
+import { markPublic } from './public-routes';
 
 const write = (out: SerializedRouteResponse) =>
   new Response(out.body ?? null, { status: out.status, headers: out.headers });
@@ -90,7 +90,7 @@ export function subApp(routes: readonly Route[], options: SubAppOptions = {}): H
   const app = new Hono();
   for (const route of routes) {
     const handler = routeHandler(route, options.getConnInfo);
-    if (route.public === true) publicHandlers.add(handler);
+    if (route.public === true) markPublic(handler);
     app.on(route.method, route.path, handler);
   }
   // Under its own prefix the table answers what it does not know; mounted at the root it lets the app go on.

@@ -23,6 +23,7 @@ export interface AdapterRequest extends AuthInput {
    * when `skip` is unset.
    */
   path: string;
+  /** The request method. Only `skip` reads it: an adapter may pass '' when `skip` is unset. */
   method: string;
   /**
    * The request is routed to a route that needs no token (`Route.public`): without an `Authorization`
