@@ -121,6 +121,14 @@ function listenConfig(options: PostgresStoreOptions): pg.ClientConfig {
 }
 
 /**
+ * Cloudflare Workers: a socket belongs to the request that opened it, and a pooled connection reused by a later
+ * request fails or hangs that request. There the pool it makes uses each connection once (`maxUses: 1`) unless
+ * `poolConfig` says otherwise; reach the database through Hyperdrive or a pooler, where connecting is cheap.
+ */
+const onWorkers = () =>
+  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
+
+/**
  * A {@link Store} on PostgreSQL via node-postgres: correct when many processes race on first logins.
  * Run {@link migrate} once (at deploy or start-up) before using it.
  *
@@ -164,7 +172,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   }
   const ownsPool = options.pool === undefined;
   const pool =
-    options.pool ?? new pg.Pool({ ...options.poolConfig, connectionString: options.connectionString });
+    options.pool ??
+    new pg.Pool({
+      ...(onWorkers() ? { maxUses: 1 } : {}),
+      ...options.poolConfig,
+      connectionString: options.connectionString,
+    });
   const db = createExecutor(pool);
   const named = statementNamer(options.preparedStatements ?? true, schema);
   const sql = userStatements(schema, named);

@@ -112,6 +112,8 @@ describe.skipIf(dir === undefined || DATABASE_URL === undefined)('store-postgres
     expect(rows).toHaveLength(1);
   });
 
+  // After the first test's requests have ended: a connection they opened, if the pool kept it, would be another
+  // request's socket, and workerd cancels the request that uses it (the store's pool uses each connection once).
   it('10 first logins of one user at once: one row, one created, every caller gets it', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => login('pg-race')));
     expect(results.filter((r) => r.created)).toHaveLength(1);
